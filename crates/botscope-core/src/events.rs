@@ -1,0 +1,248 @@
+//! Typed events: what sources (capture, sensor, logs) emit and analyses
+//! read. Field names follow Zeek's logs where one exists, so JSON Lines and
+//! Zeek TSV renderings use the same column names.
+//!
+//! Every event carries its evidence: the flow `uid` and the number of the
+//! packet (1-based, within the input file) it was first seen in.
+
+use crate::{FlowKey, Ts};
+use serde::{Deserialize, Serialize};
+
+/// Where an event came from: the flow uid and the packet numbers behind it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Index of the input file in the run (0 for the first file given).
+    pub file: u32,
+    /// 1-based packet numbers (first, and last where it differs).
+    pub packets: Vec<u64>,
+}
+
+/// One connection summary (Zeek `conn.log`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conn {
+    /// First packet time.
+    pub ts: Ts,
+    /// Flow id (`C` + base62, Zeek style).
+    pub uid: String,
+    /// 5-tuple, originator first.
+    pub id: FlowKey,
+    /// Detected application protocol(s), comma separated (`irc`, `dns`...).
+    pub service: Option<String>,
+    /// Seconds between first and last packet.
+    pub duration: Option<f64>,
+    /// Payload bytes from the originator (TCP: sequence space seen).
+    pub orig_bytes: Option<u64>,
+    /// Payload bytes from the responder.
+    pub resp_bytes: Option<u64>,
+    /// Zeek connection state (`S0`, `SF`, `REJ`, `RSTO`, `OTH`...).
+    pub conn_state: String,
+    /// Bytes lost in sequence gaps.
+    pub missed_bytes: u64,
+    /// Zeek history string (`ShADadFf`...).
+    pub history: String,
+    /// Packets from the originator.
+    pub orig_pkts: u64,
+    /// IP-level bytes from the originator.
+    pub orig_ip_bytes: u64,
+    /// Packets from the responder.
+    pub resp_pkts: u64,
+    /// IP-level bytes from the responder.
+    pub resp_ip_bytes: u64,
+    /// Uids of enclosing tunnels (GRE/ERSPAN outer flows).
+    pub tunnel_parents: Vec<String>,
+    /// Packet numbers behind this record.
+    pub evidence: Evidence,
+}
+
+/// One DNS transaction (Zeek `dns.log`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DnsEvent {
+    /// Time of the query (or of the response when no query was seen).
+    pub ts: Ts,
+    /// Flow uid.
+    pub uid: String,
+    /// 5-tuple.
+    pub id: FlowKey,
+    /// `udp` or `tcp`.
+    pub proto: String,
+    /// DNS transaction id.
+    pub trans_id: u16,
+    /// Seconds from query to response.
+    pub rtt: Option<f64>,
+    /// First question name, as sent (case kept).
+    pub query: Option<String>,
+    /// Question class number.
+    pub qclass: Option<u16>,
+    /// Question class name (`C_INTERNET`).
+    pub qclass_name: Option<String>,
+    /// Question type number.
+    pub qtype: Option<u16>,
+    /// Question type name (`A`, `AAAA`...).
+    pub qtype_name: Option<String>,
+    /// Response code number.
+    pub rcode: Option<u16>,
+    /// Response code name (`NOERROR`, `NXDOMAIN`...).
+    pub rcode_name: Option<String>,
+    /// Authoritative answer.
+    #[serde(rename = "AA")]
+    pub aa: bool,
+    /// Truncated.
+    #[serde(rename = "TC")]
+    pub tc: bool,
+    /// Recursion desired.
+    #[serde(rename = "RD")]
+    pub rd: bool,
+    /// Recursion available.
+    #[serde(rename = "RA")]
+    pub ra: bool,
+    /// The Z field.
+    #[serde(rename = "Z")]
+    pub z: u8,
+    /// Answer data rendered as Zeek renders it.
+    pub answers: Vec<String>,
+    /// Answer TTLs in seconds.
+    #[serde(rename = "TTLs")]
+    pub ttls: Vec<f64>,
+    /// Whether the responder rejected the query.
+    pub rejected: bool,
+    /// Evidence packets.
+    pub evidence: Evidence,
+}
+
+/// One IRC message, in either direction. Zeek's `irc.log` keeps only
+/// NICK/USER/JOIN/DCC; botscope keeps every command because bot orders
+/// live in TOPIC, PRIVMSG and NOTICE texts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IrcEvent {
+    /// Time of the packet that completed the line.
+    pub ts: Ts,
+    /// Flow uid.
+    pub uid: String,
+    /// 5-tuple (originator is the IRC client).
+    pub id: FlowKey,
+    /// True when the client sent the line.
+    pub from_client: bool,
+    /// Nick in effect for this connection when the line was seen.
+    pub nick: Option<String>,
+    /// User name from USER.
+    pub user: Option<String>,
+    /// Message prefix (`nick!user@host` or server), without the colon.
+    pub prefix: Option<String>,
+    /// Command, upper-cased (`PRIVMSG`, `332`...).
+    pub command: String,
+    /// Parameters, the trailing one last, without its colon.
+    pub params: Vec<String>,
+    /// Zeek's `value` column (channel for JOIN, nick for NICK...).
+    pub value: Option<String>,
+    /// Zeek's `addl` column (channel key for JOIN...).
+    pub addl: Option<String>,
+    /// DCC offer, when the text is a CTCP DCC.
+    pub dcc: Option<DccOffer>,
+    /// Evidence packets.
+    pub evidence: Evidence,
+}
+
+/// A CTCP DCC offer parsed from a PRIVMSG.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DccOffer {
+    /// `SEND`, `CHAT`...
+    pub kind: String,
+    /// File name for SEND.
+    pub file_name: Option<String>,
+    /// Offered address.
+    pub host: Option<std::net::IpAddr>,
+    /// Offered port.
+    pub port: Option<u16>,
+    /// Offered size for SEND.
+    pub size: Option<u64>,
+}
+
+/// One TFTP transfer (Zeek/spicy-tftp `tftp.log`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TftpEvent {
+    /// Time of the request.
+    pub ts: Ts,
+    /// Uid of the request flow.
+    pub uid: String,
+    /// Request 5-tuple (to port 69).
+    pub id: FlowKey,
+    /// True for a write request.
+    pub wrq: bool,
+    /// Requested file name.
+    pub fname: String,
+    /// Transfer mode (`octet`, `netascii`).
+    pub mode: String,
+    /// Uid of the data flow on the new port, when seen.
+    pub uid_data: Option<String>,
+    /// Bytes transferred.
+    pub size: u64,
+    /// Highest data block sent.
+    pub block_sent: u64,
+    /// Highest block acknowledged.
+    pub block_acked: u64,
+    /// TFTP error code, if the transfer ended in an error.
+    pub error_code: Option<u16>,
+    /// TFTP error message.
+    pub error_msg: Option<String>,
+    /// Options from the request (RFC 2347), name=value.
+    pub options: Vec<(String, String)>,
+    /// SHA-256 of the data when the transfer completed.
+    pub sha256: Option<String>,
+    /// Whether the data starts with the `MZ` executable magic.
+    pub is_executable: bool,
+    /// Evidence packets.
+    pub evidence: Evidence,
+}
+
+/// One HTTP/1.x request and its response (Zeek `http.log`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpEvent {
+    /// Time of the request.
+    pub ts: Ts,
+    /// Flow uid.
+    pub uid: String,
+    /// 5-tuple.
+    pub id: FlowKey,
+    /// 1-based position of the request within the connection.
+    pub trans_depth: u32,
+    /// Method.
+    pub method: Option<String>,
+    /// Host header.
+    pub host: Option<String>,
+    /// Request target.
+    pub uri: Option<String>,
+    /// HTTP version (`1.1`).
+    pub version: Option<String>,
+    /// User-Agent header.
+    pub user_agent: Option<String>,
+    /// Request body length.
+    pub request_body_len: u64,
+    /// Response body length.
+    pub response_body_len: u64,
+    /// Status code.
+    pub status_code: Option<u16>,
+    /// Status text.
+    pub status_msg: Option<String>,
+    /// Whether the response body starts with `MZ`.
+    pub is_executable: bool,
+    /// SHA-256 of the response body when it is an executable.
+    pub sha256: Option<String>,
+    /// Evidence packets.
+    pub evidence: Evidence,
+}
+
+/// Any event, tagged by kind for JSON Lines streams that mix kinds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Event {
+    /// A connection summary.
+    Conn(Conn),
+    /// A DNS transaction.
+    Dns(DnsEvent),
+    /// An IRC line.
+    Irc(IrcEvent),
+    /// A TFTP transfer.
+    Tftp(TftpEvent),
+    /// An HTTP transaction.
+    Http(HttpEvent),
+}

@@ -1,0 +1,16 @@
+//! Shared vocabulary of botscope: timestamps, flow keys, the typed events
+//! that sources emit and analyses read, located errors, and the rule that
+//! decides where state lives.
+//!
+//! Data flows one way (see `DESIGN.md`): sources produce [`events`], analyses
+//! consume them. Nothing here parses untrusted bytes.
+
+pub mod error;
+pub mod events;
+pub mod net;
+pub mod store;
+pub mod time;
+
+pub use error::{Located, Location};
+pub use net::{FlowKey, Proto};
+pub use time::Ts;

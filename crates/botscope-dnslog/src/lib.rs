@@ -1,0 +1,1 @@
+//! Resolver-log readers, watch-list matching and the deemed infection rate (exact and HyperLogLog), Parquet lake.

@@ -1,0 +1,1 @@
+//! Botnet growth and impact models (equations 1-4), simulation and fitting.

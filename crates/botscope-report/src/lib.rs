@@ -1,0 +1,1 @@
+//! Tables, charts, the HTML field report and the live dashboard.

@@ -1,0 +1,1 @@
+//! Low-interaction honeypot sensor: listeners, SMB/DCE-RPC emulation, contained downloads, background-traffic accounting.

@@ -1,0 +1,72 @@
+//! Synthetic specimens: benign, valid PE32 files carrying an IRC bot
+//! configuration, optionally encoded and UPX-style packed. They contain no
+//! code that does anything; they exist so extraction can be checked
+//! against ground truth.
+
+use serde::{Deserialize, Serialize};
+
+/// One C&C server a specimen names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotServer {
+    /// FQDN or dotted IPv4 address.
+    pub host: String,
+    /// IRC port.
+    pub port: u16,
+}
+
+/// How the configuration strings are stored in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigEncoding {
+    /// ASCII, NUL-terminated.
+    Plain,
+    /// Every byte XORed with one key byte.
+    Xor(u8),
+    /// UTF-16LE.
+    Utf16,
+}
+
+/// UPX compression method used to pack the specimen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Packer {
+    /// Not packed.
+    None,
+    /// UPX NRV2B.
+    Nrv2b,
+    /// UPX NRV2D.
+    Nrv2d,
+    /// UPX NRV2E.
+    Nrv2e,
+}
+
+/// The IRC bot configuration embedded in a specimen: the record static
+/// extraction must recover exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotConfig {
+    /// C&C servers, in the order the bot tries them.
+    pub servers: Vec<BotServer>,
+    /// Channel joined, with its `#`.
+    pub channel: String,
+    /// Channel key, if any.
+    pub key: Option<String>,
+    /// Prefix of generated nicks.
+    pub nick_prefix: String,
+}
+
+/// Everything needed to build one specimen deterministically.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecimenSpec {
+    /// The configuration to embed.
+    pub config: BotConfig,
+    /// How the configuration strings are encoded.
+    pub encoding: ConfigEncoding,
+    /// Packing.
+    pub packer: Packer,
+    /// Family number: variants of a family share imports and most bytes.
+    pub family: u32,
+    /// Variant number within the family (changes filler bytes and config).
+    pub variant: u32,
+    /// Seed for filler bytes.
+    pub seed: u64,
+}
