@@ -16,6 +16,7 @@ PKGS=(
   nftables           # nft -c -f validates exported sets
   iproute2           # ip netns for the sensor test
   chromium           # report/dashboard browser test
+  zip python3-pefile # specimen store tests: encrypted archives, PE cross-check
 )
 
 missing=()
@@ -33,3 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
   done
 fi
+
+# PySpark runs jobs/deemed_rate.py in local mode in the botscope-dnslog lake test (Java 17 is present).
+python3 -c 'import pyspark' 2>/dev/null || pip install -q pyspark
+# stix2 validates the STIX 2.1 bundle in the botscope-intel export test.
+python3 -c 'import stix2' 2>/dev/null || pip install -q stix2

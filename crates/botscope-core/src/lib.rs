@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod events;
+pub mod exploit;
 pub mod net;
 pub mod store;
 pub mod time;

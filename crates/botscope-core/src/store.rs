@@ -40,9 +40,21 @@ mod tests {
     #[test]
     fn flag_then_env_then_xdg_then_home() {
         let p = |s: &str| Some(PathBuf::from(s));
-        assert_eq!(resolve(p("/a"), p("/b"), p("/c"), p("/h")), PathBuf::from("/a"));
-        assert_eq!(resolve(None, p("/b"), p("/c"), p("/h")), PathBuf::from("/b"));
-        assert_eq!(resolve(None, None, p("/c"), p("/h")), PathBuf::from("/c/botscope"));
-        assert_eq!(resolve(None, None, p("rel"), p("/h")), PathBuf::from("/h/.local/share/botscope"));
+        assert_eq!(
+            resolve(p("/a"), p("/b"), p("/c"), p("/h")),
+            PathBuf::from("/a")
+        );
+        assert_eq!(
+            resolve(None, p("/b"), p("/c"), p("/h")),
+            PathBuf::from("/b")
+        );
+        assert_eq!(
+            resolve(None, None, p("/c"), p("/h")),
+            PathBuf::from("/c/botscope")
+        );
+        assert_eq!(
+            resolve(None, None, p("rel"), p("/h")),
+            PathBuf::from("/h/.local/share/botscope")
+        );
     }
 }

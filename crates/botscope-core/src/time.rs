@@ -87,7 +87,10 @@ impl Ts {
             return None;
         }
         let days = days_from_civil(y, mo, d);
-        Some(Ts::from_secs_micros(days * 86_400 + h * 3600 + mi * 60 + se, micros))
+        Some(Ts::from_secs_micros(
+            days * 86_400 + h * 3600 + mi * 60 + se,
+            micros,
+        ))
     }
 }
 

@@ -1,1 +1,466 @@
 //! Protocol dissectors found by content: IRC, DNS, TFTP, HTTP, SMB/DCE-RPC, proxies; pure parsers plus per-flow state.
+//!
+//! Each protocol has a folder with a pure, bounded `parser.rs` and a
+//! per-flow `state.rs` that emits `botscope_core::events`. [`Analyzer`] is
+//! the [`FlowSink`] that the capture engine drives: it detects each flow's
+//! protocol from its first bytes ([`detect`]), runs the dissector, and hands
+//! every [`Record`] to a [`RecordSink`] as soon as it is complete, so a
+//! multi-gigabyte capture never holds its events in memory.
+
+pub mod detect;
+pub mod dns;
+pub mod exploit;
+pub mod http;
+pub mod irc;
+pub mod logs;
+pub mod tftp;
+
+use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
+use botscope_core::error::SkipCounter;
+use botscope_core::events::{Conn, Event};
+use botscope_core::{FlowKey, Located, Location, Proto, Ts};
+use detect::{Protocol, Verdict};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
+/// One emitted event plus what only the Zeek TSV rendering needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The event.
+    pub event: Event,
+    /// DNS opcode (Zeek's `opcode` column).
+    pub dns_opcode: Option<u8>,
+    /// Whether this IRC message is one of Zeek's `irc.log` rows.
+    pub irc_log_row: bool,
+}
+
+/// Where records go.
+pub trait RecordSink {
+    /// Receives one finished record.
+    fn record(&mut self, r: Record);
+}
+
+impl RecordSink for Vec<Record> {
+    fn record(&mut self, r: Record) {
+        self.push(r);
+    }
+}
+
+impl<F: FnMut(Record)> RecordSink for F {
+    fn record(&mut self, r: Record) {
+        self(r)
+    }
+}
+
+/// The flow and packet a dissector is working on.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowCtx<'a> {
+    /// Flow uid.
+    pub uid: &'a str,
+    /// 5-tuple.
+    pub key: &'a FlowKey,
+    /// Time of the current packet.
+    pub ts: Ts,
+    /// Input file index.
+    pub file: u32,
+    /// 1-based packet number.
+    pub pkt_no: u64,
+}
+
+/// What dissectors produce while handling one call: records, named
+/// anomalies and DCC expectations.
+#[derive(Debug, Default)]
+pub struct Output {
+    records: Vec<Record>,
+    anomalies: Vec<(String, u32, u64)>,
+}
+
+impl Output {
+    /// Adds a finished record.
+    pub fn push(&mut self, r: Record) {
+        self.records.push(r);
+    }
+
+    /// Reports a named anomaly at the current packet.
+    pub fn anomaly(&mut self, ctx: &FlowCtx<'_>, reason: &str) {
+        self.anomalies
+            .push((reason.to_string(), ctx.file, ctx.pkt_no));
+    }
+
+    /// Drains everything (used by tests and fuzz targets that drive a
+    /// state machine directly).
+    pub fn take(&mut self) -> (Vec<Record>, Vec<String>) {
+        (
+            std::mem::take(&mut self.records),
+            self.anomalies.drain(..).map(|a| a.0).collect(),
+        )
+    }
+}
+
+/// Counts by event kind and skips, for the run summary.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    /// Events emitted per kind (`conn`, `dns`, `irc`, `tftp`, `http`).
+    pub events: BTreeMap<String, u64>,
+    /// Flows per detected service.
+    pub services: BTreeMap<String, u64>,
+    /// Named anomalies with first places.
+    pub anomalies: SkipCounter,
+}
+
+/// Most bytes buffered per flow before detection gives up.
+const DETECT_LIMIT: usize = 2048;
+
+enum Dissector {
+    Undecided {
+        chunks: Vec<(bool, Ts, u64, Vec<u8>)>,
+        seen: [usize; 2],
+        datagrams: u32,
+    },
+    Irc(Box<irc::state::IrcState>),
+    Dns(Box<dns::state::DnsState>),
+    Tftp,
+    TftpData,
+    Http(Box<http::state::HttpState>),
+    IrcDccData,
+    Unknown,
+}
+
+struct FlowState {
+    d: Dissector,
+    last_ts: Ts,
+    last_pkt: u64,
+    file: u32,
+}
+
+/// The dissection [`FlowSink`]: detection, per-protocol state machines,
+/// conn records with `service` set, all streamed to a [`RecordSink`].
+pub struct Analyzer<S: RecordSink> {
+    sink: S,
+    flows: HashMap<u64, FlowState>,
+    tftp: tftp::state::TftpTracker,
+    dcc_expect: HashSet<(IpAddr, u16)>,
+    out: Output,
+    files: Vec<String>,
+    /// Run statistics.
+    pub stats: Stats,
+    /// Whether Conn records are emitted (on by default).
+    pub emit_conn: bool,
+}
+
+impl<S: RecordSink> Analyzer<S> {
+    /// A new analyzer writing to `sink`.
+    pub fn new(sink: S) -> Self {
+        Analyzer {
+            sink,
+            flows: HashMap::new(),
+            tftp: Default::default(),
+            dcc_expect: HashSet::new(),
+            out: Output::default(),
+            files: Vec::new(),
+            stats: Stats::default(),
+            emit_conn: true,
+        }
+    }
+
+    /// Names of the input files (index = `PacketInfo::file`), used in
+    /// anomaly locations.
+    pub fn set_file_names(&mut self, names: Vec<String>) {
+        self.files = names;
+    }
+
+    /// Flushes what is still open (TFTP transfers whose flows did not end).
+    pub fn finish(&mut self) {
+        self.tftp.finish(&mut self.out);
+        self.drain();
+    }
+
+    /// Gives back the sink.
+    pub fn into_sink(mut self) -> S {
+        self.finish();
+        self.sink
+    }
+
+    /// The sink.
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    fn drain(&mut self) {
+        for (reason, file, pkt) in self.out.anomalies.drain(..) {
+            let loc = Location {
+                file: self
+                    .files
+                    .get(file as usize)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{file}")),
+                packet: Some(pkt),
+                ..Default::default()
+            };
+            self.stats.anomalies.add(&Located {
+                location: loc,
+                reason,
+            });
+        }
+        for r in self.out.records.drain(..) {
+            let kind = match &r.event {
+                Event::Conn(_) => "conn",
+                Event::Dns(_) => "dns",
+                Event::Irc(_) => "irc",
+                Event::Tftp(_) => "tftp",
+                Event::Http(_) => "http",
+            };
+            *self.stats.events.entry(kind.to_string()).or_default() += 1;
+            self.sink.record(r);
+        }
+    }
+
+    fn start(proto: Protocol) -> Dissector {
+        match proto {
+            Protocol::Irc => Dissector::Irc(Box::default()),
+            Protocol::Dns => Dissector::Dns(Box::default()),
+            Protocol::Tftp => Dissector::Tftp,
+            Protocol::Http => Dissector::Http(Box::default()),
+        }
+    }
+
+    /// Runs the flow's dissector on bytes of one direction.
+    fn feed(
+        &mut self,
+        flow: FlowRef<'_>,
+        ctx: &FlowCtx<'_>,
+        from_orig: bool,
+        data: &[u8],
+        datagram: bool,
+    ) {
+        let Some(st) = self.flows.get_mut(&flow.id) else {
+            return;
+        };
+        match &mut st.d {
+            Dissector::Irc(s) => s.on_data(ctx, from_orig, data, &mut self.out),
+            Dissector::Dns(s) => {
+                if datagram {
+                    s.on_datagram(ctx, data, &mut self.out)
+                } else {
+                    s.on_stream(ctx, from_orig, data, &mut self.out)
+                }
+            }
+            Dissector::Http(s) => {
+                if from_orig {
+                    s.on_request_data(ctx, data, &mut self.out)
+                } else {
+                    s.on_response_data(ctx, data, &mut self.out)
+                }
+            }
+            Dissector::Tftp => self
+                .tftp
+                .on_request_datagram(ctx, flow.id, data, &mut self.out),
+            Dissector::TftpData => self
+                .tftp
+                .on_data_datagram(ctx, flow.id, data, &mut self.out),
+            _ => {}
+        }
+    }
+
+    fn note_dcc(&mut self) {
+        for r in &self.out.records {
+            if let Event::Irc(e) = &r.event {
+                if let Some(d) = e.dcc.as_ref().filter(|d| d.kind == "SEND") {
+                    if let (Some(h), Some(p)) = (d.host, d.port) {
+                        if self.dcc_expect.len() < 4096 {
+                            self.dcc_expect.insert((h, p));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn ctx_of<'a>(flow: &FlowRef<'a>, pkt: &PacketInfo<'_>) -> FlowCtx<'a> {
+    FlowCtx {
+        uid: flow.uid,
+        key: flow.key,
+        ts: pkt.ts,
+        file: pkt.file,
+        pkt_no: pkt.pkt_no,
+    }
+}
+
+impl<S: RecordSink> FlowSink for Analyzer<S> {
+    fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
+        let new = !self.flows.contains_key(&flow.id);
+        let st = self.flows.entry(flow.id).or_insert_with(|| FlowState {
+            d: Dissector::Undecided {
+                chunks: Vec::new(),
+                seen: [0, 0],
+                datagrams: 0,
+            },
+            last_ts: pkt.ts,
+            last_pkt: pkt.pkt_no,
+            file: pkt.file,
+        });
+        st.last_ts = pkt.ts;
+        st.last_pkt = pkt.pkt_no;
+        st.file = pkt.file;
+        if new {
+            let k = flow.key;
+            if k.proto == Proto::Udp && self.tftp.claim(flow.id, flow.uid, k) {
+                st.d = Dissector::TftpData;
+            } else if k.proto == Proto::Tcp
+                && (self.dcc_expect.remove(&(k.resp_h, k.resp_p))
+                    || self.dcc_expect.remove(&(k.orig_h, k.orig_p)))
+            {
+                st.d = Dissector::IrcDccData;
+            }
+        }
+    }
+
+    fn on_datagram(&mut self, flow: FlowRef<'_>, dir: Direction, pkt: &PacketInfo<'_>) {
+        let ctx = ctx_of(&flow, pkt);
+        let from_orig = dir == Direction::FromOrig;
+        let Some(st) = self.flows.get_mut(&flow.id) else {
+            return;
+        };
+        if let Dissector::Undecided { datagrams, .. } = &mut st.d {
+            *datagrams += 1;
+            match detect::udp(pkt.payload, flow.key.orig_p, flow.key.resp_p) {
+                Verdict::Is(p) => st.d = Self::start(p),
+                _ if *datagrams >= 4 => st.d = Dissector::Unknown,
+                _ => return,
+            }
+        }
+        self.feed(flow, &ctx, from_orig, pkt.payload, true);
+        self.drain();
+    }
+
+    fn on_stream_data(
+        &mut self,
+        flow: FlowRef<'_>,
+        dir: Direction,
+        pkt: &PacketInfo<'_>,
+        data: &[u8],
+    ) {
+        let ctx = ctx_of(&flow, pkt);
+        let from_orig = dir == Direction::FromOrig;
+        let Some(st) = self.flows.get_mut(&flow.id) else {
+            return;
+        };
+        if let Dissector::Undecided { chunks, seen, .. } = &mut st.d {
+            let i = usize::from(!from_orig);
+            let room = DETECT_LIMIT.saturating_sub(seen[i]);
+            chunks.push((
+                from_orig,
+                pkt.ts,
+                pkt.pkt_no,
+                data[..data.len().min(room)].to_vec(),
+            ));
+            seen[i] += data.len().min(room);
+            let first: Vec<u8> = chunks
+                .iter()
+                .filter(|c| c.0 == from_orig)
+                .flat_map(|c| c.3.iter().copied())
+                .collect();
+            let verdict = detect::tcp(&first, from_orig, flow.key.resp_p);
+            let verdict = match verdict {
+                Verdict::Undecided if seen[i] >= DETECT_LIMIT => Verdict::Unknown,
+                v => v,
+            };
+            match verdict {
+                Verdict::Undecided => return,
+                Verdict::Unknown => {
+                    // The other direction may still decide (servers that
+                    // speak first); give up when both looked foreign.
+                    if seen[0] > 0 && seen[1] > 0 {
+                        st.d = Dissector::Unknown;
+                    }
+                    return;
+                }
+                Verdict::Is(p) => {
+                    let chunks = std::mem::take(chunks);
+                    st.d = Self::start(p);
+                    // Replay what detection held back, in arrival order.
+                    for (o, ts, n, bytes) in chunks {
+                        let c = FlowCtx {
+                            ts,
+                            pkt_no: n,
+                            ..ctx
+                        };
+                        self.feed(flow, &c, o, &bytes, false);
+                    }
+                    self.note_dcc();
+                    self.drain();
+                    return;
+                }
+            }
+        }
+        self.feed(flow, &ctx, from_orig, data, false);
+        self.note_dcc();
+        self.drain();
+    }
+
+    fn on_stream_gap(&mut self, flow: FlowRef<'_>, dir: Direction, len: u64) {
+        let from_orig = dir == Direction::FromOrig;
+        let Some(st) = self.flows.get_mut(&flow.id) else {
+            return;
+        };
+        let ctx = FlowCtx {
+            uid: flow.uid,
+            key: flow.key,
+            ts: st.last_ts,
+            file: st.file,
+            pkt_no: st.last_pkt,
+        };
+        match &mut st.d {
+            Dissector::Irc(s) => s.on_gap(&ctx, from_orig, &mut self.out),
+            Dissector::Dns(s) => s.on_gap(&ctx, from_orig, &mut self.out),
+            Dissector::Http(s) => s.on_gap(&ctx, from_orig, len, &mut self.out),
+            Dissector::Undecided { .. } => st.d = Dissector::Unknown,
+            _ => {}
+        }
+        self.drain();
+    }
+
+    fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
+        if let Some(mut st) = self.flows.remove(&flow.id) {
+            let ctx = FlowCtx {
+                uid: flow.uid,
+                key: flow.key,
+                ts: st.last_ts,
+                file: st.file,
+                pkt_no: st.last_pkt,
+            };
+            let service = match &mut st.d {
+                Dissector::Irc(s) => {
+                    s.on_end(&ctx, &mut self.out);
+                    Some("irc")
+                }
+                Dissector::Dns(s) => {
+                    s.on_end(&ctx, &mut self.out);
+                    Some("dns")
+                }
+                Dissector::Http(s) => {
+                    s.on_end(&ctx, &mut self.out);
+                    Some("http")
+                }
+                Dissector::Tftp => Some("tftp"),
+                Dissector::TftpData => Some("tftp_data"),
+                Dissector::IrcDccData => Some("irc-dcc-data"),
+                Dissector::Undecided { .. } | Dissector::Unknown => None,
+            };
+            self.tftp.on_flow_end(flow.id, &mut self.out);
+            if let Some(s) = service {
+                conn.service = Some(s.to_string());
+                *self.stats.services.entry(s.to_string()).or_default() += 1;
+            }
+        }
+        if self.emit_conn {
+            self.out.push(Record {
+                event: Event::Conn(conn.clone()),
+                dns_opcode: None,
+                irc_log_row: false,
+            });
+        }
+        self.drain();
+    }
+}

@@ -1,1 +1,13 @@
-//! Low-interaction honeypot sensor: listeners, SMB/DCE-RPC emulation, contained downloads, background-traffic accounting.
+//! Low-interaction honeypot sensor: listeners on many addresses, enough
+//! SMB/DCE-RPC emulation to draw the exploit payload, contained downloads
+//! of the bot binary from the attacking address only, and background
+//! traffic accounting (the study's Table 1).
+
+pub mod accounting;
+pub mod config;
+pub mod containment;
+pub mod daemon;
+pub mod download;
+pub mod emulate;
+pub mod instructions;
+pub mod server;

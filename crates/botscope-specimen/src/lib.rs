@@ -1,1 +1,81 @@
-//! Specimen store, hashes, PE/UPX/strings/IOC extraction, signature scans, known/unknown, families.
+//! Specimen store, hashes, PE/UPX/strings/IOC extraction, signature scans,
+//! known/unknown, families.
+//!
+//! - [`store`]: content-addressed quarantine plus SQLite metadata;
+//! - [`ingest`]: files, folders and zip archives (with bomb caps);
+//! - [`analysis`]: one specimen's static analysis ([`pe`], [`nrv`],
+//!   [`strings`], [`ioc`], [`fuzzy`]);
+//! - [`sigs`]: versioned YARA-X and hash-list sets, recorded scans;
+//! - [`tables`]: Table 2, Table 4, the bot FQDN watch list, families.
+
+pub mod analysis;
+pub mod fuzzy;
+pub mod ingest;
+pub mod ioc;
+pub mod nrv;
+pub mod pe;
+pub mod sigs;
+pub mod store;
+pub mod strings;
+pub mod tables;
+
+pub use analysis::{analyze, Analysis};
+pub use botscope_synth::specimen::{BotConfig, BotServer};
+pub use store::{Source, Store};
+
+/// Parses a time given on the command line: epoch seconds, `YYYY-MM-DD`
+/// (midnight UTC) or RFC 3339 UTC. Returns epoch seconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    if s.len() == 10 {
+        return botscope_core::Ts::parse_rfc3339(&format!("{s}T00:00:00Z")).map(|t| t.secs());
+    }
+    botscope_core::Ts::parse_rfc3339(s).map(|t| t.secs())
+}
+
+/// The synthetic specimen builder (re-exported for the CLI's `gen`).
+pub use botscope_synth::specimen as synthetic;
+
+/// The `i`-th specimen of a synthetic collection used by `botscope specimen
+/// gen` and the benchmark: 50 families, packers and encodings rotating, one
+/// in five bots with a second C&C name, one in seven with an IP server.
+pub fn synthetic_spec(i: u32) -> synthetic::SpecimenSpec {
+    use synthetic::{BotConfig, BotServer, ConfigEncoding, Packer, SpecimenSpec};
+    let family = i % 50;
+    let variant = i / 50;
+    let mut servers = vec![BotServer {
+        host: format!("irc{}.fam{family}.example.net", variant % 7),
+        port: 6667,
+    }];
+    if i.is_multiple_of(5) {
+        servers.push(BotServer {
+            host: format!("c2.fam{family}.dyndns.org"),
+            port: 5562,
+        });
+    }
+    if i.is_multiple_of(7) {
+        servers.push(BotServer {
+            host: format!("198.51.100.{}", i % 250 + 1),
+            port: 4150,
+        });
+    }
+    SpecimenSpec {
+        config: BotConfig {
+            servers,
+            channel: format!("#f{family}v{variant}"),
+            key: i.is_multiple_of(2).then(|| format!("key{i}")),
+            nick_prefix: format!("[{family}]|"),
+        },
+        encoding: match i % 3 {
+            0 => ConfigEncoding::Plain,
+            1 => ConfigEncoding::Xor((i % 200 + 1) as u8),
+            _ => ConfigEncoding::Utf16,
+        },
+        packer: [Packer::None, Packer::Nrv2b, Packer::Nrv2d, Packer::Nrv2e][(family % 4) as usize],
+        family,
+        variant,
+        seed: u64::from(i),
+    }
+}

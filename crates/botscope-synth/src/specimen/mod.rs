@@ -5,6 +5,32 @@
 
 use serde::{Deserialize, Serialize};
 
+mod build;
+pub mod nrv;
+
+pub use build::{config_strings, encode_config, family_imports, packed_imports};
+
+/// Builds the specimen `spec` describes: a valid PE32 whose entry point is a
+/// single `ret`, carrying the config block (layout in `build.rs` and
+/// `docs/specimen.md`), UPX-style packed when `spec.packer` says so.
+/// Deterministic: the same spec gives the same bytes.
+pub fn build_specimen(spec: &SpecimenSpec) -> Vec<u8> {
+    build::build(spec)
+}
+
+/// Appends `len` bytes of seeded overlay (data past the last section, as
+/// droppers carry) to a built specimen.
+pub fn append_overlay(pe: &mut Vec<u8>, len: usize, seed: u64) {
+    let mut m = build::Mix::new(seed ^ 0x000E_7EA7);
+    let mut left = len;
+    while left > 0 {
+        let word = m.next().to_le_bytes();
+        let n = left.min(8);
+        pe.extend_from_slice(&word[..n]);
+        left -= n;
+    }
+}
+
 /// One C&C server a specimen names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BotServer {

@@ -1,12 +1,86 @@
-//! `botscope analyze` (not wired yet: its crate is under construction).
+//! `botscope analyze`: bot behaviour tables (exploit vectors, copy method,
+//! infection sequence, IRC C&C, orders, floods, spam relays, updates,
+//! scans, diurnal joins) from captures.
 
+use anyhow::Context;
+use botscope_behavior::analysis::{parse_cidr, Options};
+use botscope_behavior::{pipeline, render, tz, Limits};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `botscope analyze`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Capture files (pcap, pcapng; read in order as one run).
+    #[arg(required = true)]
+    pub captures: Vec<PathBuf>,
+    /// Honeypot network(s): Tables 7 and 8 count attempts on these only.
+    #[arg(long = "honeypot-net", value_name = "CIDR")]
+    pub honeypot_net: Vec<String>,
+    /// Time zone for the diurnal table: `+09:00`, `-0500`, `UTC`, `JST`, `Asia/Tokyo`...
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    /// Days the captures cover (default: their span, rounded).
+    #[arg(long)]
+    pub days: Option<f64>,
+    /// Write report.json and one CSV per table here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of text tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Memory cap of the capture engine, MiB.
+    #[arg(long, default_value_t = 1024)]
+    pub memory_mib: usize,
+    /// Flows, flood tallies and scan runs the behaviour sink keeps at once.
+    #[arg(long, default_value_t = 65_536)]
+    pub max_tracked: usize,
+}
 
 /// Runs `botscope analyze`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`botscope analyze` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let tz_offset_s =
+        tz::parse_tz(&args.tz).with_context(|| format!("unknown time zone {:?}", args.tz))?;
+    let mut honeypot_nets = Vec::new();
+    for n in &args.honeypot_net {
+        honeypot_nets.push(parse_cidr(n).with_context(|| format!("bad --honeypot-net {n:?}"))?);
+    }
+    let opt = Options {
+        honeypot_nets,
+        tz_offset_s,
+        days: args.days,
+    };
+    let engine = botscope_capture::EngineConfig {
+        memory_cap: args.memory_mib << 20,
+        ..Default::default()
+    };
+    let limits = Limits {
+        max_flows: args.max_tracked,
+        max_floods: args.max_tracked,
+        max_scans: args.max_tracked,
+        ..Default::default()
+    };
+    let (report, summary) = pipeline::run(&args.captures, &engine, limits, &opt)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render::text(&report));
+    }
+    for e in &summary.capture.file_errors {
+        eprintln!("botscope analyze: {e}");
+    }
+    let skipped = summary.capture.skipped.total();
+    if skipped > 0 {
+        eprintln!("botscope analyze: {skipped} records skipped");
+    }
+    let ev = &summary.evictions;
+    if ev.flows + ev.floods + ev.scans > 0 {
+        eprintln!("botscope analyze: evicted to stay within limits: {} flows, {} flood tallies, {} scan runs", ev.flows, ev.floods, ev.scans);
+    }
+    if let Some(dir) = &args.out {
+        render::write_dir(&report, dir).with_context(|| format!("writing {}", dir.display()))?;
+        let s = serde_json::to_vec_pretty(&summary)?;
+        std::fs::write(dir.join("summary.json"), s)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,345 @@
-//! `botscope capture` (not wired yet: its crate is under construction).
+//! `botscope capture`: read capture files (or a live interface) into
+//! conn/dns/irc/tftp/http logs, as JSON Lines or Zeek TSV.
 
+use anyhow::Context;
+use botscope_capture::{
+    read_files, read_live, CaptureSummary, Direction, EngineConfig, FlowRef, FlowSink, PacketInfo,
+};
+use botscope_core::events::Conn;
+use botscope_dissect::logs::{Format, LogWriter};
+use botscope_dissect::{Analyzer, Record, Stats};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Arguments of `botscope capture`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Read pcap/pcapng files (one run: flows continue across files), or a
+    /// live interface with `--interface`.
+    Read(ReadArgs),
+    /// Capture from a live interface (same as `read --interface IF`).
+    Live(LiveArgs),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum FormatArg {
+    /// JSON Lines: every event in `events.jsonl`.
+    Json,
+    /// Zeek TSV: conn.log, dns.log, irc.log, tftp.log, http.log.
+    Zeek,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Folder for the logs (created if missing).
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "zeek")]
+    format: FormatArg,
+    /// Hard cap on flow and reassembly memory, in bytes.
+    #[arg(long, default_value_t = 1 << 30)]
+    memory_cap: usize,
+    /// Accept packets with bad TCP/UDP checksums (like `zeek -C`; needed
+    /// for captures taken on the sending host with checksum offload).
+    #[arg(long)]
+    no_checksums: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct ReadArgs {
+    /// Capture files (pcap or pcapng, optionally .gz/.zst).
+    files: Vec<PathBuf>,
+    /// Capture from this interface instead of files.
+    #[arg(long)]
+    interface: Option<String>,
+    /// BPF filter for live capture.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Stop a live capture after this many packets.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Stop a live capture after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Only walk the records (no decoding): the reading ceiling, for benchmarks.
+    #[arg(long, hide = true)]
+    walk_only: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Interface to capture on.
+    #[arg(long)]
+    interface: String,
+    /// BPF filter.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Stop after this many packets.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    #[command(flatten)]
+    common: Common,
+}
 
 /// Runs `botscope capture`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`botscope capture` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Sub::Read(a) => match a.interface {
+            Some(iface) => live(&iface, a.filter.as_deref(), a.count, a.duration, &a.common),
+            None => {
+                anyhow::ensure!(!a.files.is_empty(), "give capture files or --interface");
+                if a.walk_only {
+                    let (mut packets, mut bytes) = (0, 0);
+                    for f in &a.files {
+                        let (p, b) = botscope_capture::walk_records(f)?;
+                        packets += p;
+                        bytes += b;
+                    }
+                    println!("packets {packets}  bytes {bytes}");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                read(&a.files, &a.common)
+            }
+        },
+        Sub::Live(a) => live(
+            &a.interface,
+            a.filter.as_deref(),
+            a.count,
+            a.duration,
+            &a.common,
+        ),
+    }
+}
+
+fn config(c: &Common) -> EngineConfig {
+    EngineConfig {
+        memory_cap: c.memory_cap,
+        verify_checksums: !c.no_checksums,
+        ..Default::default()
+    }
+}
+
+/// The writer side of the analyzer: each record goes straight to disk.
+struct Writer {
+    logs: LogWriter,
+    error: Option<std::io::Error>,
+}
+
+impl Writer {
+    fn new(c: &Common) -> anyhow::Result<Writer> {
+        let format = match c.format {
+            FormatArg::Json => Format::Json,
+            FormatArg::Zeek => Format::Zeek,
+        };
+        let logs = LogWriter::new(&c.out, format)
+            .with_context(|| format!("cannot write to {}", c.out.display()))?;
+        Ok(Writer { logs, error: None })
+    }
+}
+
+impl botscope_dissect::RecordSink for Writer {
+    fn record(&mut self, r: Record) {
+        if self.error.is_none() {
+            if let Err(e) = self.logs.write(&r) {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// Adds a progress bar (stderr, only on a terminal) around the analyzer.
+struct WithProgress<'a, S: FlowSink> {
+    inner: &'a mut S,
+    bar: Option<indicatif::ProgressBar>,
+    pending: u64,
+}
+
+impl<S: FlowSink> FlowSink for WithProgress<'_, S> {
+    fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
+        if let Some(b) = &self.bar {
+            // Record header plus link header, roughly: progress is an estimate.
+            self.pending += pkt.ip_len as u64 + 30;
+            if self.pending > 1 << 22 {
+                b.inc(self.pending);
+                self.pending = 0;
+            }
+        }
+        self.inner.on_packet(pkt, flow)
+    }
+    fn on_datagram(&mut self, flow: FlowRef<'_>, dir: Direction, pkt: &PacketInfo<'_>) {
+        self.inner.on_datagram(flow, dir, pkt)
+    }
+    fn on_stream_data(
+        &mut self,
+        flow: FlowRef<'_>,
+        dir: Direction,
+        pkt: &PacketInfo<'_>,
+        data: &[u8],
+    ) {
+        self.inner.on_stream_data(flow, dir, pkt, data)
+    }
+    fn on_stream_gap(&mut self, flow: FlowRef<'_>, dir: Direction, len: u64) {
+        self.inner.on_stream_gap(flow, dir, len)
+    }
+    fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
+        self.inner.on_flow_end(flow, conn)
+    }
+}
+
+fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
+    let mut an = Analyzer::new(Writer::new(c)?);
+    an.set_file_names(files.iter().map(|p| p.display().to_string()).collect());
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = (std::io::stderr().is_terminal() && total > 64 << 20).then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let started = std::time::Instant::now();
+    let summary = {
+        let mut sink = WithProgress {
+            inner: &mut an,
+            bar: bar.clone(),
+            pending: 0,
+        };
+        read_files(files, &config(c), &mut sink)?
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    finish(an, summary, started, c)
+}
+
+fn live(
+    iface: &str,
+    filter: Option<&str>,
+    count: Option<u64>,
+    duration: Option<f64>,
+    c: &Common,
+) -> anyhow::Result<ExitCode> {
+    let mut an = Analyzer::new(Writer::new(c)?);
+    an.set_file_names(vec![iface.to_string()]);
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Some(d) = duration {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs_f64(d.max(0.0)));
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    let started = std::time::Instant::now();
+    let summary = read_live(iface, filter, &config(c), &mut an, &stop, count)?;
+    finish(an, summary, started, c)
+}
+
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    capture: &'a CaptureSummary,
+    dissect: &'a Stats,
+    seconds: f64,
+    logs: std::collections::BTreeMap<String, u64>,
+    out: String,
+}
+
+fn finish(
+    mut an: Analyzer<Writer>,
+    summary: CaptureSummary,
+    started: std::time::Instant,
+    c: &Common,
+) -> anyhow::Result<ExitCode> {
+    an.finish();
+    let stats = an.stats.clone();
+    let writer = an.into_sink();
+    if let Some(e) = writer.error {
+        return Err(e).context(format!("writing logs to {}", c.out.display()));
+    }
+    let logs = writer
+        .logs
+        .finish()
+        .with_context(|| format!("closing logs in {}", c.out.display()))?;
+    let secs = started.elapsed().as_secs_f64();
+    let s = Summary {
+        capture: &summary,
+        dissect: &stats,
+        seconds: secs,
+        logs,
+        out: c.out.display().to_string(),
+    };
+    if c.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "packets {}  bytes {}  flows {}  ({:.2} s, {:.1} MB/s)",
+        summary.packets,
+        summary.bytes,
+        summary.flows,
+        secs,
+        summary.bytes as f64 / 1e6 / secs.max(1e-9)
+    );
+    let kinds: Vec<String> = stats
+        .events
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "events  {}",
+        if kinds.is_empty() {
+            "none".into()
+        } else {
+            kinds.join(", ")
+        }
+    );
+    let services: Vec<String> = stats
+        .services
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if !services.is_empty() {
+        println!("services {}", services.join(", "));
+    }
+    for (file, n) in &s.logs {
+        println!("wrote   {}/{file} ({n} lines)", c.out.display());
+    }
+    for e in &summary.file_errors {
+        println!("file error: {e}");
+    }
+    let groups = [
+        ("skipped", &summary.skipped),
+        ("capture anomaly", &summary.anomalies),
+        ("protocol anomaly", &stats.anomalies),
+    ];
+    for (label, counter) in groups {
+        for (reason, (n, places)) in &counter.by_reason {
+            println!("{label}: {n} × {reason} (first at {})", places.join("; "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Throughput of `botscope capture read` against tshark (field extraction of
+# DNS names and IRC lines), nDPI's ndpiReader and the bare pcap record walk
+# (the reading ceiling), all on the same capture in one run.
+#
+#   bench/capture.sh [CAPTURE]       # default: builds a ≥1 GB capture
+#   SIZE_MB=300 bench/capture.sh     # smaller generated capture
+#
+# Without CAPTURE, a capture is made by replicating bot-like corpus traffic
+# (the real IRC C&C session, DNS, TFTP and HTTP traces) with the client
+# address changed per copy so every copy is a new set of flows.
+# Bars: botscope ≥ 10× tshark, ≥ 2× ndpiReader, ≥ 50 % of the bare walk.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=${BOTSCOPE_SHARED:-$here/../shared}
+work=${BENCH_DIR:-$(mktemp -d)}
+size_mb=${SIZE_MB:-1024}
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q -p botscope --manifest-path "$here/Cargo.toml"
+fi
+bin=${BIN:-${CARGO_TARGET_DIR:-$here/target}/release/botscope}
+
+cap=${1:-$work/bench-capture.pcap}
+if [ ! -s "$cap" ]; then
+  python3 - "$cap" "$size_mb" "$shared/corpus" <<'PY'
+import struct, sys
+out, size_mb, corpus = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+srcs = ["suricata-verify/tests/irc/input.pcap", "spicy-tftp/testing/Traces/tftp_rrq.pcap",
+        "zeek/testing/btest/Traces/http/pipelined-requests.pcap", "zeek/testing/btest/Traces/dns53.pcap",
+        "zeek/testing/btest/Traces/dnssec/rrsig.pcap", "zeek/testing/btest/Traces/irc-basic.pcap",
+        "suricata-verify/tests/dns/dns-tcp-www-google-com/dns.pcap"]
+recs = []
+for s in srcs:
+    d = open(f"{corpus}/{s}", "rb").read()
+    magic, = struct.unpack("<I", d[:4])
+    if magic != 0xa1b2c3d4 or struct.unpack("<I", d[20:24])[0] != 1:
+        continue
+    off = 24
+    while off + 16 <= len(d):
+        ts, us, incl, orig = struct.unpack("<IIII", d[off:off+16])
+        recs.append(bytearray(d[off+16:off+16+incl])); off += 16 + incl
+def ipsum(h):
+    s = sum(struct.unpack("!%dH" % (len(h)//2), h))
+    while s > 0xffff: s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+target = size_mb * 1_000_000
+with open(out, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+    written, copy, t = 24, 0, 1_100_000_000
+    while written < target:
+        copy += 1
+        a, b = (copy >> 8) & 0xff, copy & 0xff
+        for r in recs:
+            p = bytearray(r)
+            if len(p) >= 34 and p[12:14] == b"\x08\x00":
+                # Rewrite both addresses' first two octets per copy: new flows, same payloads.
+                for o in (26, 30):
+                    p[o+2], p[o+3] = (p[o+2] + a) & 0xff, (p[o+3] + b) & 0xff
+                p[24:26] = b"\0\0"
+                ihl = (p[14] & 0xf) * 4
+                p[24:26] = struct.pack("!H", ipsum(bytes(p[14:14+ihl])))
+            t += 1
+            f.write(struct.pack("<IIII", t // 1000, (t % 1000) * 1000, len(p), len(p)))
+            f.write(p)
+            written += 16 + len(p)
+print(f"generated {out}: {written/1e6:.0f} MB, {copy} copies of {len(recs)} packets")
+PY
+fi
+mb=$(python3 -c "import os,sys;print(os.path.getsize(sys.argv[1])/1e6)" "$cap")
+
+t() { local s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; python3 -c "import sys,time;print(f'{time.time()-float(sys.argv[1]):.3f}')" "$s"; }
+
+out=$work/logs; rm -rf "$out"
+bs=$(t "$bin" capture read "$cap" --no-checksums --out "$out")
+pkts=$("$bin" capture read "$cap" --no-checksums --out "$out" --json | python3 -c "import json,sys;print(json.load(sys.stdin)['capture']['packets'])")
+# The engine's bare record walk (pcap record loop, no decoding): the ceiling.
+walk=$(t "$bin" capture read "$cap" --walk-only)
+ts=$(t tshark -r "$cap" -T fields -e dns.qry.name -e irc.request -e irc.response)
+nd=$(t ndpiReader -i "$cap" -q)
+
+python3 - "$mb" "$pkts" "$bs" "$ts" "$nd" "$walk" <<'PY'
+import sys
+mb, pkts, bs, ts, nd, walk = map(float, sys.argv[1:])
+row = lambda n, s: print(f"{n:<34} {s:8.2f} s {mb/s:9.1f} MB/s {pkts/s/1e6:7.2f} Mpkt/s")
+print(f"capture: {mb:.0f} MB, {pkts:.0f} packets")
+row("botscope capture read", bs); row("tshark -T fields (dns, irc)", ts); row("ndpiReader -i", nd); row("bare record walk (walk_records)", walk)
+print(f"ratio vs tshark     {ts/bs:6.1f}x  (bar >= 10x)")
+print(f"ratio vs ndpiReader {nd/bs:6.1f}x  (bar >= 2x)")
+print(f"share of bare walk  {100*walk/bs:6.1f} %  (bar >= 50 %)")
+PY

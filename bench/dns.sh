@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Resolver-log throughput: `botscope dns rate` (exact mode) against DuckDB
+# computing the same per-day rate over the same synthetic BIND query log,
+# with `wc -l` as the read ceiling. Prints lines/s, the ratios and peak RSS
+# (GNU time). The log comes from botscope's own generator (`dns gen`):
+# LINES_M million lines from LINES_M*100,000 distinct clients, 10 queries
+# each, one day, 2.4 % infected.
+#
+# usage: bench/dns.sh [LINES_M=100] [THREADS=2]
+# Bars (issue 5): >= 5x DuckDB, >= 50 % of wc -l, <= 512 MiB RSS at 10 M clients.
+set -euo pipefail
+LINES_M=${1:-100}
+THREADS=${2:-2}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BOTSCOPE_BIN:-$ROOT/target/release/botscope}
+if [ ! -x "$BIN" ]; then
+  (cd "$ROOT" && cargo build --release -p botscope >&2)
+fi
+python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+W=${BENCH_DIR:-$(mktemp -d)}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$W"' EXIT
+CLIENTS=$((LINES_M * 100000))
+LOG="$W/query.log"
+if [ ! -s "$LOG" ]; then
+  "$BIN" dns gen --out "$W" --clients "$CLIENTS" --queries-per-client 10 --active-fraction 1 --formats bind >&2
+fi
+LINES=$(wc -l < "$LOG")
+BYTES=$(stat -c %s "$LOG")
+cat "$LOG" > /dev/null # warm the page cache for every contender
+
+now() { date +%s.%N; }
+t0=$(now); wc -l "$LOG" > /dev/null; t1=$(now)
+WC=$(echo "$t1 - $t0" | bc -l)
+
+t0=$(now)
+/usr/bin/time -v -o "$W/time.txt" "$BIN" dns rate --exact --threads "$THREADS" --window 1d \
+  --watchlist "$W/watchlist.txt" --json "$LOG" > "$W/botscope.json"
+t1=$(now)
+BS=$(echo "$t1 - $t0" | bc -l)
+RSS_KB=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$W/time.txt")
+
+t0=$(now)
+python3 - "$LOG" "$W/watchlist.txt" > "$W/duckdb.txt" <<'PY'
+import sys, duckdb
+log, watch = sys.argv[1], sys.argv[2]
+names = [l.strip().lower().rstrip('.') for l in open(watch) if l.strip() and not l.startswith('#')]
+con = duckdb.connect()
+con.execute("CREATE TABLE watch(name VARCHAR)")
+con.executemany("INSERT INTO watch VALUES (?)", [[n] for n in names])
+rows = con.execute(r"""
+  WITH q AS (
+    SELECT substr(line, 1, 11) AS day,
+           regexp_extract(line, 'client (?:@0x[0-9a-f]+ )?([^# ]+)#', 1) AS client,
+           rtrim(lower(regexp_extract(line, ' query: (\S+)', 1)), '.') AS qname
+    FROM read_csv(?, columns={'line': 'VARCHAR'}, delim='\t', header=false, quote='', escape='', auto_detect=false))
+  SELECT day, count(DISTINCT client) AS clients,
+         count(DISTINCT CASE WHEN qname IN (SELECT name FROM watch) THEN client END) AS infected
+  FROM q GROUP BY day ORDER BY day""", [log]).fetchall()
+for d, c, i in rows:
+    print(d, c, i)
+PY
+t1=$(now)
+DK=$(echo "$t1 - $t0" | bc -l)
+
+BS_ROW=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); w=r["windows"][0]; print(w["clients"], w["infected"])' "$W/botscope.json")
+DK_ROW=$(awk '{print $2, $3}' "$W/duckdb.txt" | head -1)
+echo "input: $LINES lines, $((BYTES / 1048576)) MiB, $CLIENTS clients"
+printf 'wc -l:    %8.2f s  %12.0f lines/s\n' "$WC" "$(echo "$LINES / $WC" | bc -l)"
+printf 'botscope: %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)\n' "$BS" "$(echo "$LINES / $BS" | bc -l)" "$((RSS_KB / 1024))" "$BS_ROW"
+printf 'duckdb:   %8.2f s  %12.0f lines/s  (clients infected: %s)\n' "$DK" "$(echo "$LINES / $DK" | bc -l)" "$DK_ROW"
+printf 'botscope / duckdb speed: %.2fx   botscope / wc -l: %.1f %%\n' "$(echo "$DK / $BS" | bc -l)" "$(echo "100 * $WC / $BS" | bc -l)"
+[ "$BS_ROW" = "$DK_ROW" ] || { echo "MISMATCH: botscope $BS_ROW vs duckdb $DK_ROW" >&2; exit 1; }

@@ -1,0 +1,7 @@
+//! Integration tests (one binary): peer captures from the shared corpus
+//! checked against tshark and the corpus' documented contents, and
+//! synthetic fields from `botscope-synth` checked table by table against
+//! their `truth.json`.
+
+mod corpus;
+mod field;

@@ -1,0 +1,13 @@
+//! Integration tests of botscope-capture: peer baselines (Zeek, tshark),
+//! the shared corpus, crafted hostile inputs and live capture on `lo`.
+
+#[path = "integration/common.rs"]
+mod common;
+#[path = "integration/corpus.rs"]
+mod corpus;
+#[path = "integration/crafted.rs"]
+mod crafted;
+#[path = "integration/live.rs"]
+mod live;
+#[path = "integration/zeek.rs"]
+mod zeek;

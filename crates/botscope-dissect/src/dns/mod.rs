@@ -1,0 +1,3 @@
+//! DNS over UDP and TCP: wire parsing and Zeek-style transaction pairing.
+pub mod parser;
+pub mod state;

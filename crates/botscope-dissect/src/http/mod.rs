@@ -1,0 +1,3 @@
+//! HTTP/1.x: heads, body framing, pipelining, CONNECT, executable bodies.
+pub mod parser;
+pub mod state;

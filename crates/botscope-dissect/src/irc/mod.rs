@@ -1,0 +1,3 @@
+//! IRC: tolerant line splitting, messages, CTCP/DCC, nick/user tracking.
+pub mod parser;
+pub mod state;

@@ -1,0 +1,327 @@
+//! IRC wire parsing: a tolerant line splitter and a message parser.
+//!
+//! Bot C&C servers and bots break RFC 1459 often (bare LF, missing CR at
+//! the end of a stream, over-long lines, odd spacing), so the splitter
+//! accepts CRLF or LF and reports — instead of drops — what it cannot frame.
+
+use memchr::memchr;
+
+/// The longest line kept whole; longer lines are cut here and reported.
+pub const MAX_LINE: usize = 64 * 1024;
+/// At most this many parameters are kept per message (RFC 1459 allows 15).
+pub const MAX_PARAMS: usize = 64;
+
+/// Something odd about how a line was framed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineAnomaly {
+    /// The line was longer than [`MAX_LINE`] bytes; only its first
+    /// [`MAX_LINE`] bytes are kept.
+    TooLong,
+    /// The stream ended (or was cut by a gap) before the line's LF.
+    NoTerminator,
+}
+
+impl LineAnomaly {
+    /// Stable name used in skip counters and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            LineAnomaly::TooLong => "irc_line_too_long",
+            LineAnomaly::NoTerminator => "irc_line_without_crlf",
+        }
+    }
+}
+
+/// One framed line (CR/LF removed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The line's bytes, at most [`MAX_LINE`].
+    pub bytes: Vec<u8>,
+    /// Framing anomaly, if any.
+    pub anomaly: Option<LineAnomaly>,
+}
+
+/// Splits one direction of a stream into lines. Memory is bounded by
+/// [`MAX_LINE`] per direction.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+    /// True while skipping the rest of a line that was already cut.
+    discarding: bool,
+}
+
+impl LineSplitter {
+    /// Feeds bytes; calls `out` for each complete line.
+    pub fn push(&mut self, mut data: &[u8], out: &mut impl FnMut(Line)) {
+        while !data.is_empty() {
+            match memchr(b'\n', data) {
+                Some(i) => {
+                    let chunk = &data[..i];
+                    data = &data[i + 1..];
+                    if self.discarding {
+                        self.discarding = false;
+                        continue;
+                    }
+                    let room = MAX_LINE - self.buf.len();
+                    if chunk.len() > room {
+                        self.buf.extend_from_slice(&chunk[..room]);
+                        out(Line {
+                            bytes: std::mem::take(&mut self.buf),
+                            anomaly: Some(LineAnomaly::TooLong),
+                        });
+                        continue;
+                    }
+                    self.buf.extend_from_slice(chunk);
+                    if self.buf.last() == Some(&b'\r') {
+                        self.buf.pop();
+                    }
+                    out(Line {
+                        bytes: std::mem::take(&mut self.buf),
+                        anomaly: None,
+                    });
+                }
+                None => {
+                    if self.discarding {
+                        return;
+                    }
+                    let room = MAX_LINE - self.buf.len();
+                    if data.len() > room {
+                        self.buf.extend_from_slice(&data[..room]);
+                        out(Line {
+                            bytes: std::mem::take(&mut self.buf),
+                            anomaly: Some(LineAnomaly::TooLong),
+                        });
+                        self.discarding = true;
+                    } else {
+                        self.buf.extend_from_slice(data);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Ends the stream (or a gap cut it): a pending partial line is
+    /// delivered with [`LineAnomaly::NoTerminator`].
+    pub fn finish(&mut self, out: &mut impl FnMut(Line)) {
+        self.discarding = false;
+        if !self.buf.is_empty() {
+            let mut bytes = std::mem::take(&mut self.buf);
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            out(Line {
+                bytes,
+                anomaly: Some(LineAnomaly::NoTerminator),
+            });
+        }
+    }
+
+    /// Bytes waiting for their line end.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// A parsed IRC message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Prefix without the leading colon.
+    pub prefix: Option<String>,
+    /// Command, upper-cased (numerics stay digits).
+    pub command: String,
+    /// Middle parameters then the trailing one (without its colon).
+    pub params: Vec<String>,
+    /// Whether the last parameter was given as a `:trailing` one.
+    pub has_trailing: bool,
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Parses one line. Returns `None` for empty/whitespace-only lines or a
+/// line whose command is not a word or a 3-digit numeric.
+pub fn parse_message(line: &[u8]) -> Option<Message> {
+    let mut rest = line;
+    // Tolerate leading blanks (seen from hand-written bots).
+    while let Some((&c, r)) = rest.split_first() {
+        if c == b' ' || c == b'\t' {
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    let mut prefix = None;
+    if let Some(r) = rest.strip_prefix(b":") {
+        let end = memchr(b' ', r).unwrap_or(r.len());
+        prefix = Some(text(&r[..end]));
+        rest = &r[end..];
+    }
+    let rest = trim_spaces(rest);
+    let end = memchr(b' ', rest).unwrap_or(rest.len());
+    let cmd = &rest[..end];
+    if cmd.is_empty() || cmd.len() > 32 || !cmd.iter().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let command = text(cmd).to_ascii_uppercase();
+    let mut rest = &rest[end..];
+    let mut params = Vec::new();
+    let mut has_trailing = false;
+    loop {
+        rest = trim_spaces(rest);
+        if rest.is_empty() {
+            break;
+        }
+        if rest[0] == b':' || params.len() == MAX_PARAMS - 1 {
+            let t = rest.strip_prefix(b":").unwrap_or(rest);
+            params.push(text(t));
+            has_trailing = rest[0] == b':';
+            break;
+        }
+        let end = memchr(b' ', rest).unwrap_or(rest.len());
+        params.push(text(&rest[..end]));
+        rest = &rest[end..];
+    }
+    Some(Message {
+        prefix,
+        command,
+        params,
+        has_trailing,
+    })
+}
+
+fn trim_spaces(mut b: &[u8]) -> &[u8] {
+    while let Some((&b' ', r)) = b.split_first() {
+        b = r;
+    }
+    b
+}
+
+/// The nick part of a `nick!user@host` prefix.
+pub fn prefix_nick(prefix: &str) -> &str {
+    prefix.split(['!', '@']).next().unwrap_or(prefix)
+}
+
+/// A CTCP request inside a PRIVMSG/NOTICE text: `\x01VERB args\x01`.
+pub fn ctcp(text: &str) -> Option<(&str, &str)> {
+    let inner = text.strip_prefix('\u{1}')?;
+    let inner = inner.strip_suffix('\u{1}').unwrap_or(inner);
+    let (verb, args) = inner.split_once(' ').unwrap_or((inner, ""));
+    Some((verb, args))
+}
+
+/// A parsed DCC request (`DCC SEND name addr port [size]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dcc {
+    /// `SEND`, `CHAT`, ... upper-cased.
+    pub kind: String,
+    /// The argument (file name for SEND), quotes removed.
+    pub argument: String,
+    /// Offered address (decimal IPv4 integer, dotted IPv4 or IPv6).
+    pub host: Option<std::net::IpAddr>,
+    /// Offered port.
+    pub port: Option<u16>,
+    /// Offered size.
+    pub size: Option<u64>,
+}
+
+/// Parses the arguments of a `DCC` CTCP. Malformed address or port give
+/// `None` in the field (the caller reports them).
+pub fn parse_dcc(args: &str) -> Option<Dcc> {
+    let args = args.trim();
+    let (kind, rest) = args.split_once(' ')?;
+    let rest = rest.trim_start();
+    // The argument may be a quoted file name with spaces.
+    let (argument, rest) = if let Some(r) = rest.strip_prefix('"') {
+        let end = r.find('"')?;
+        (r[..end].to_string(), &r[end + 1..])
+    } else {
+        let (a, r) = rest.split_once(' ').unwrap_or((rest, ""));
+        (a.to_string(), r)
+    };
+    let mut it = rest.split_whitespace();
+    let host = it.next().and_then(|h| {
+        if let Ok(n) = h.parse::<u32>() {
+            Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(n)))
+        } else {
+            h.parse::<std::net::IpAddr>().ok()
+        }
+    });
+    let port = it.next().and_then(|p| p.parse::<u16>().ok());
+    let size = it.next().and_then(|s| s.parse::<u64>().ok());
+    Some(Dcc {
+        kind: kind.to_ascii_uppercase(),
+        argument,
+        host,
+        port,
+        size,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(chunks: &[&[u8]]) -> Vec<Line> {
+        let mut s = LineSplitter::default();
+        let mut v = Vec::new();
+        for c in chunks {
+            s.push(c, &mut |l| v.push(l));
+        }
+        s.finish(&mut |l| v.push(l));
+        v
+    }
+
+    #[test]
+    fn splits_crlf_and_bare_lf_across_chunks() {
+        let v = lines(&[b"NICK a\r\nUS", b"ER b * * :c d\nPING :x"]);
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].bytes, b"NICK a");
+        assert_eq!(v[1].bytes, b"USER b * * :c d");
+        assert_eq!(v[2].bytes, b"PING :x");
+        assert_eq!(v[2].anomaly, Some(LineAnomaly::NoTerminator));
+    }
+
+    #[test]
+    fn cuts_long_lines_and_resyncs() {
+        let long = vec![b'A'; MAX_LINE + 10];
+        let v = lines(&[b"PRIVMSG #c :", &long, b"\r\nNICK z\r\n"]);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].bytes.len(), MAX_LINE);
+        assert_eq!(v[0].anomaly, Some(LineAnomaly::TooLong));
+        assert_eq!(v[1].bytes, b"NICK z");
+    }
+
+    #[test]
+    fn parses_prefix_command_params_trailing() {
+        let m = parse_message(b":hunt3d.devilz.net 332 bot #chan :.advscan dcom135 200 3 0 -r -s")
+            .unwrap();
+        assert_eq!(m.prefix.as_deref(), Some("hunt3d.devilz.net"));
+        assert_eq!(m.command, "332");
+        assert_eq!(
+            m.params,
+            vec!["bot", "#chan", ".advscan dcom135 200 3 0 -r -s"]
+        );
+        let m = parse_message(b"privmsg  #x   hello").unwrap();
+        assert_eq!(m.command, "PRIVMSG");
+        assert_eq!(m.params, vec!["#x", "hello"]);
+        assert!(parse_message(b"   ").is_none());
+        assert!(parse_message(b"\x16\x03\x01").is_none());
+    }
+
+    #[test]
+    fn parses_dcc_send() {
+        let d = parse_dcc("SEND \"my file.exe\" 3232235777 4000 12345").unwrap();
+        assert_eq!(d.kind, "SEND");
+        assert_eq!(d.argument, "my file.exe");
+        assert_eq!(d.host, Some("192.168.1.1".parse().unwrap()));
+        assert_eq!(d.port, Some(4000));
+        assert_eq!(d.size, Some(12345));
+        let d = parse_dcc("SEND x.exe 1.2.3.4 99999").unwrap();
+        assert_eq!(d.port, None);
+        assert_eq!(
+            ctcp("\u{1}DCC SEND a 1 2 3\u{1}"),
+            Some(("DCC", "SEND a 1 2 3"))
+        );
+    }
+}

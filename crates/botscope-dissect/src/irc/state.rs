@@ -1,0 +1,222 @@
+//! Per-connection IRC state: splits both directions into lines, tracks the
+//! client's nick and user, and emits one [`IrcEvent`] per message.
+//!
+//! Zeek's `irc.log` rows (client NICK, USER, each JOIN channel, DCC SEND in
+//! either direction) are marked with [`Record::irc_log_row`]; every other
+//! message is kept in the JSON stream because bot orders live in TOPIC,
+//! 332, PRIVMSG and NOTICE texts.
+
+use super::parser::{ctcp, parse_dcc, parse_message, prefix_nick, Line, LineSplitter};
+use crate::{FlowCtx, Output, Record};
+use botscope_core::events::{DccOffer, Event, Evidence, IrcEvent};
+
+/// State of one IRC connection.
+#[derive(Debug, Default)]
+pub struct IrcState {
+    from_client: LineSplitter,
+    from_server: LineSplitter,
+    nick: Option<String>,
+    user: Option<String>,
+    /// Zeek keeps one `irc` record per connection and only overwrites the
+    /// columns a command sets, so a DCC row repeats the previous row's
+    /// `value` and `addl`; these mirror that record.
+    last_value: Option<String>,
+    last_addl: Option<String>,
+    /// Messages parsed so far.
+    pub messages: u64,
+}
+
+impl IrcState {
+    /// Feeds in-order stream bytes of one direction.
+    pub fn on_data(&mut self, ctx: &FlowCtx<'_>, from_client: bool, data: &[u8], out: &mut Output) {
+        let mut lines = Vec::new();
+        let splitter = if from_client {
+            &mut self.from_client
+        } else {
+            &mut self.from_server
+        };
+        splitter.push(data, &mut |l| lines.push(l));
+        for l in lines {
+            self.on_line(ctx, from_client, l, out);
+        }
+    }
+
+    /// Bytes were lost: a partial line before the gap is delivered as is.
+    pub fn on_gap(&mut self, ctx: &FlowCtx<'_>, from_client: bool, out: &mut Output) {
+        self.finish_dir(ctx, from_client, out);
+    }
+
+    /// The connection ended: partial lines are delivered and reported.
+    pub fn on_end(&mut self, ctx: &FlowCtx<'_>, out: &mut Output) {
+        self.finish_dir(ctx, true, out);
+        self.finish_dir(ctx, false, out);
+    }
+
+    fn finish_dir(&mut self, ctx: &FlowCtx<'_>, from_client: bool, out: &mut Output) {
+        let mut lines = Vec::new();
+        let splitter = if from_client {
+            &mut self.from_client
+        } else {
+            &mut self.from_server
+        };
+        splitter.finish(&mut |l| lines.push(l));
+        for l in lines {
+            self.on_line(ctx, from_client, l, out);
+        }
+    }
+
+    fn on_line(&mut self, ctx: &FlowCtx<'_>, from_client: bool, line: Line, out: &mut Output) {
+        if let Some(a) = line.anomaly {
+            out.anomaly(ctx, a.name());
+        }
+        let Some(msg) = parse_message(&line.bytes) else {
+            if line.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+                out.anomaly(ctx, "irc_unparsable_line");
+            }
+            return;
+        };
+        self.messages += 1;
+        let nick_before = self.nick.clone();
+        let user_before = self.user.clone();
+        let mut value = None;
+        let mut addl = None;
+        let mut dcc = None;
+        let mut row = false;
+        let p = &msg.params;
+        match msg.command.as_str() {
+            "NICK" => {
+                if let Some(n) = p.first() {
+                    value = Some(n.clone());
+                    if from_client {
+                        row = true;
+                        self.nick = Some(n.clone());
+                    } else if let (Some(pre), Some(cur)) = (&msg.prefix, &self.nick) {
+                        // The server confirms (or forces) a nick change.
+                        if prefix_nick(pre) == cur {
+                            self.nick = Some(n.clone());
+                        }
+                    }
+                }
+            }
+            "USER" if from_client => {
+                // Zeek's rendering: value = user, addl = "host server realname",
+                // the real name being the words after the third one, joined
+                // with a space after each but the first.
+                let words: Vec<&str> = line_words_after_command(&line.bytes);
+                if let Some(u) = words.first() {
+                    value = Some(u.to_string());
+                    let host = words.get(1).copied().unwrap_or("");
+                    let server = words.get(2).copied().unwrap_or("");
+                    let mut real = words
+                        .get(3)
+                        .map(|w| w.trim_start_matches(':').to_string())
+                        .unwrap_or_default();
+                    for w in words.iter().skip(4) {
+                        real.push_str(w);
+                        real.push(' ');
+                    }
+                    addl = Some(format!("{host} {server} {real}"));
+                    row = true;
+                    self.user = Some(u.to_string());
+                }
+            }
+            "JOIN" => {
+                if let Some(chans) = p.first().filter(|c| !c.is_empty()) {
+                    value = Some(chans.clone());
+                    addl = Some(p.get(1).cloned().unwrap_or_default());
+                    row = from_client;
+                }
+            }
+            "PRIVMSG" | "NOTICE" => {
+                value = p.first().cloned();
+                if let Some(text) = p.get(1) {
+                    if let Some(("DCC", args)) = ctcp(text) {
+                        match parse_dcc(args) {
+                            Some(d) => {
+                                if d.host.is_none() {
+                                    out.anomaly(ctx, "irc_dcc_bad_address");
+                                }
+                                if d.port.is_none() {
+                                    out.anomaly(ctx, "irc_dcc_bad_port");
+                                }
+                                row = d.kind == "SEND";
+                                if row {
+                                    value = self.last_value.clone();
+                                    addl = self.last_addl.clone();
+                                }
+                                dcc = Some(DccOffer {
+                                    kind: d.kind,
+                                    file_name: Some(d.argument),
+                                    host: d.host,
+                                    port: d.port,
+                                    size: d.size,
+                                });
+                            }
+                            None => out.anomaly(ctx, "irc_dcc_malformed"),
+                        }
+                    }
+                }
+            }
+            "TOPIC" | "PART" | "KICK" | "MODE" | "INVITE" => value = p.first().cloned(),
+            // RPL_TOPIC (332) and RPL_NAMREPLY (353): the channel is a later parameter.
+            "332" | "333" => value = p.get(1).cloned(),
+            "353" => value = p.get(2).cloned(),
+            _ => {}
+        }
+        if row && dcc.is_none() {
+            // JOIN rows: Zeek's record keeps the last channel and key.
+            if msg.command == "JOIN" {
+                self.last_value = value
+                    .as_ref()
+                    .and_then(|v| v.split(',').next_back())
+                    .map(str::to_string);
+                self.last_addl = Some(
+                    addl.as_deref()
+                        .unwrap_or("")
+                        .split(',')
+                        .next_back()
+                        .unwrap_or("")
+                        .to_string(),
+                );
+            } else {
+                self.last_value = value.clone();
+                self.last_addl = addl.clone();
+            }
+        }
+        let ev = IrcEvent {
+            ts: ctx.ts,
+            uid: ctx.uid.to_string(),
+            id: *ctx.key,
+            from_client,
+            nick: nick_before,
+            user: user_before,
+            prefix: msg.prefix,
+            command: msg.command,
+            params: msg.params,
+            value,
+            addl,
+            dcc,
+            evidence: Evidence {
+                file: ctx.file,
+                packets: vec![ctx.pkt_no],
+            },
+        };
+        out.push(Record {
+            event: Event::Irc(ev),
+            dns_opcode: None,
+            irc_log_row: row,
+        });
+    }
+}
+
+/// The space-separated words after the command (what Zeek's USER parsing
+/// works on), empty words dropped.
+fn line_words_after_command(line: &[u8]) -> Vec<&str> {
+    let s = std::str::from_utf8(line).unwrap_or("");
+    let mut it = s.split(' ').filter(|w| !w.is_empty());
+    if s.starts_with(':') {
+        it.next();
+    }
+    it.next();
+    it.collect()
+}

@@ -1,0 +1,46 @@
+//! Integration tests of botscope-dissect (one binary): corpus agreement
+//! with Zeek and Suricata, the real IRC bot capture, bad input, and a live
+//! capture against a real ngircd.
+
+mod common {
+    use botscope_capture::{read_files, CaptureSummary, EngineConfig};
+    use botscope_dissect::{Analyzer, Record, Stats};
+    use std::path::PathBuf;
+
+    /// The shared corpus folder (`$BOTSCOPE_SHARED/corpus`).
+    pub fn corpus() -> PathBuf {
+        let shared = std::env::var_os("BOTSCOPE_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        shared.join("corpus")
+    }
+
+    /// Runs the analyzer over capture files.
+    pub fn run(paths: &[PathBuf]) -> (Vec<Record>, Stats, CaptureSummary) {
+        run_with(paths, &EngineConfig::default())
+    }
+
+    /// Runs the analyzer with an engine configuration.
+    pub fn run_with(paths: &[PathBuf], cfg: &EngineConfig) -> (Vec<Record>, Stats, CaptureSummary) {
+        for p in paths {
+            assert!(p.exists(), "missing corpus file {}", p.display());
+        }
+        let mut an = Analyzer::new(Vec::new());
+        an.set_file_names(paths.iter().map(|p| p.display().to_string()).collect());
+        let summary = read_files(paths, cfg, &mut an).expect("read");
+        an.finish();
+        let stats = an.stats.clone();
+        (an.into_sink(), stats, summary)
+    }
+}
+
+#[path = "integration/bad_input.rs"]
+mod bad_input;
+#[path = "integration/corpus.rs"]
+mod corpus;
+#[path = "integration/irc_bot.rs"]
+mod irc_bot;
+#[path = "integration/live.rs"]
+mod live;
+#[path = "integration/suricata.rs"]
+mod suricata;

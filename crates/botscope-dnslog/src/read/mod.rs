@@ -1,0 +1,439 @@
+//! Resolver-log readers. One entry point, [`read_input`], opens a file (or
+//! `-` for standard input), undoes gzip/zstd compression found by magic
+//! bytes, recognises the log format by content, and streams every query to
+//! a callback. Bad records are counted by reason with their line (or frame)
+//! number; a fatal problem (truncated compressed stream or dnstap frame,
+//! I/O error) ends that file with an error after everything before it was
+//! delivered.
+
+pub mod bind;
+pub mod csv;
+pub mod dnstap;
+mod lines;
+pub mod unbound;
+pub mod zeek;
+
+use botscope_core::error::SkipCounter;
+use botscope_core::{Located, Location};
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+
+/// One client query as read from a log.
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    /// Time, microseconds since the epoch.
+    pub ts_us: i64,
+    /// The client (source) address.
+    pub client: IpAddr,
+    /// Query name as logged (case and trailing dot as found).
+    pub qname: &'a [u8],
+    /// The resolver's own address when the log names it.
+    pub server: Option<IpAddr>,
+}
+
+/// Log formats the readers understand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// BIND 9 query log (any 9.x shape, syslog prefixes accepted).
+    Bind,
+    /// Unbound `log-queries` / `log-replies`.
+    Unbound,
+    /// dnstap Frame Streams.
+    Dnstap,
+    /// Zeek dns.log, tab-separated.
+    ZeekTsv,
+    /// Zeek dns.log, JSON Lines.
+    ZeekJson,
+    /// CSV with a column map.
+    Csv,
+}
+
+/// Which CSV columns hold what (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvColumns {
+    /// Time column (epoch seconds or RFC 3339).
+    pub ts: usize,
+    /// Client address column.
+    pub client: usize,
+    /// Query name column.
+    pub qname: usize,
+    /// Resolver address column, if any.
+    pub server: Option<usize>,
+}
+
+impl std::str::FromStr for CsvColumns {
+    type Err = String;
+    /// Parses `ts=0,client=1,qname=2[,server=3]`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (mut ts, mut client, mut qname, mut server) = (None, None, None, None);
+        for part in s.split(',') {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected key=index, got {part:?}"))?;
+            let v: usize = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad column index {v:?}"))?;
+            match k.trim() {
+                "ts" => ts = Some(v),
+                "client" => client = Some(v),
+                "qname" | "query" => qname = Some(v),
+                "server" | "resolver" => server = Some(v),
+                other => return Err(format!("unknown column key {other:?}")),
+            }
+        }
+        Ok(CsvColumns {
+            ts: ts.ok_or("missing ts=")?,
+            client: client.ok_or("missing client=")?,
+            qname: qname.ok_or("missing qname=")?,
+            server,
+        })
+    }
+}
+
+/// Reader settings.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<LogFormat>,
+    /// CSV column map (CSV is only chosen when this is set).
+    pub csv_columns: Option<CsvColumns>,
+    /// Year for syslog time stamps that carry none (`Mar 11 23:51:31`).
+    pub syslog_year: i64,
+    /// Count dnstap resolver-side messages (RESOLVER/FORWARDER/STUB
+    /// queries) as well as client-side ones.
+    pub dnstap_all_queries: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            csv_columns: None,
+            syslog_year: 1970,
+            dnstap_all_queries: false,
+        }
+    }
+}
+
+/// What reading one input did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileStats {
+    /// The file name (`-` for standard input).
+    pub file: String,
+    /// Format found.
+    pub format: Option<LogFormat>,
+    /// Queries delivered.
+    pub queries: u64,
+    /// Records skipped (see the skip counter for reasons).
+    pub skipped: u64,
+    /// Lines or frames looked at.
+    pub records: u64,
+    /// The error that ended the file early, if any.
+    pub error: Option<String>,
+}
+
+/// A fatal input error.
+pub type ReadError = Located;
+
+/// Longest line accepted; longer lines are skipped (counted) without
+/// buffering them whole.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Opens a path (`-` = stdin) and undoes compression by magic bytes.
+pub fn open(path: &str) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path)?)
+    };
+    let mut br = BufReader::with_capacity(256 * 1024, raw);
+    let head = br.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::bufread::MultiGzDecoder::new(br),
+        )))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            zstd::Decoder::with_buffer(br)?,
+        )))
+    } else {
+        Ok(Box::new(br))
+    }
+}
+
+/// Guesses the format from the first bytes (after decompression).
+pub fn detect(head: &[u8], opts: &ReadOptions) -> Option<LogFormat> {
+    if let Some(f) = opts.format {
+        return Some(f);
+    }
+    if head.len() >= 4 && head[..4] == [0, 0, 0, 0] {
+        return Some(LogFormat::Dnstap);
+    }
+    if head.starts_with(b"#separator") {
+        return Some(LogFormat::ZeekTsv);
+    }
+    if opts.csv_columns.is_some() {
+        return Some(LogFormat::Csv);
+    }
+    // Look at the first few lines.
+    for line in head.split(|b| *b == b'\n').take(20) {
+        let t = line.trim_ascii_start();
+        if t.is_empty() || t.starts_with(b"#") {
+            continue;
+        }
+        if t.starts_with(b"{") {
+            return Some(LogFormat::ZeekJson);
+        }
+        if memchr::memmem::find(t, b"unbound").is_some()
+            && memchr::memmem::find(t, b"info: ").is_some()
+        {
+            return Some(LogFormat::Unbound);
+        }
+        if memchr::memmem::find(t, b"client ").is_some()
+            || memchr::memmem::find(t, b"named[").is_some()
+        {
+            return Some(LogFormat::Bind);
+        }
+    }
+    None
+}
+
+/// Reads one input, calling `sink` for every query. Skipped records go to
+/// `skips`. Returns the file's statistics; on a fatal error the statistics
+/// up to that point are returned with `error` set (everything before it
+/// was delivered).
+pub fn read_input(
+    path: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(&Query<'_>),
+    skips: &mut SkipCounter,
+) -> FileStats {
+    let mut stats = FileStats {
+        file: path.to_string(),
+        ..Default::default()
+    };
+    let mut r = match open(path) {
+        Ok(r) => r,
+        Err(e) => {
+            stats.error = Some(format!("{path}: {e}"));
+            return stats;
+        }
+    };
+    if let Err(e) = read_from(&mut r, path, opts, sink, skips, &mut stats) {
+        stats.error = Some(e.to_string());
+    }
+    stats
+}
+
+/// Like [`read_input`] for an already opened reader.
+pub fn read_from(
+    r: &mut dyn BufRead,
+    name: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(&Query<'_>),
+    skips: &mut SkipCounter,
+    stats: &mut FileStats,
+) -> Result<(), ReadError> {
+    let fatal = |offset: Option<u64>, line: Option<u64>, reason: String| Located {
+        location: Location {
+            file: name.to_string(),
+            offset,
+            line,
+            ..Default::default()
+        },
+        reason,
+    };
+    let head = r
+        .fill_buf()
+        .map_err(|e| fatal(Some(0), None, e.to_string()))?;
+    if head.is_empty() {
+        return Ok(());
+    }
+    let format = detect(head, opts).ok_or_else(|| {
+        fatal(
+            Some(0),
+            None,
+            "unrecognised log format (use --format or --csv-columns)".into(),
+        )
+    })?;
+    stats.format = Some(format);
+    let mut count_skip = |line: u64, reason: &str, stats: &mut FileStats| {
+        stats.skipped += 1;
+        skips.add(&Located {
+            location: Location {
+                file: name.to_string(),
+                line: Some(line),
+                ..Default::default()
+            },
+            reason: reason.to_string(),
+        });
+    };
+    let result = match format {
+        LogFormat::Dnstap => dnstap::read_frames(r, name, opts, sink, skips, stats),
+        LogFormat::Bind => {
+            let p = bind::BindParser::new(opts.syslog_year);
+            lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
+                Ok(q) => {
+                    stats.queries += 1;
+                    sink(&q)
+                }
+                Err(reason) => count_skip(n, reason, stats),
+            })
+        }
+        LogFormat::Unbound => {
+            let mut p = unbound::UnboundParser::new(opts.syslog_year);
+            lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
+                Ok(q) => {
+                    stats.queries += 1;
+                    sink(&q)
+                }
+                Err(reason) => count_skip(n, reason, stats),
+            })
+        }
+        LogFormat::ZeekTsv => {
+            let mut p = zeek::ZeekTsvParser::default();
+            lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
+                Ok(Some(q)) => {
+                    stats.queries += 1;
+                    sink(&q)
+                }
+                Ok(None) => {}
+                Err(reason) => count_skip(n, reason, stats),
+            })
+        }
+        LogFormat::ZeekJson => lines::for_each_line(r, name, stats, |n, line, stats| {
+            if line.trim_ascii().is_empty() {
+                return;
+            }
+            match zeek::parse_json(line, &mut |q| {
+                stats.queries += 1;
+                sink(q)
+            }) {
+                Ok(()) => {}
+                Err(reason) => count_skip(n, reason, stats),
+            }
+        }),
+        LogFormat::Csv => {
+            let cols = opts
+                .csv_columns
+                .ok_or_else(|| fatal(None, None, "CSV input needs --csv-columns".into()))?;
+            lines::for_each_line(r, name, stats, |n, line, stats| {
+                if line.trim_ascii().is_empty() {
+                    return;
+                }
+                match csv::parse(line, &cols) {
+                    Ok(q) => {
+                        stats.queries += 1;
+                        sink(&q)
+                    }
+                    // A header line is expected, not an error.
+                    Err(_) if n == 1 => {}
+                    Err(reason) => count_skip(n, reason, stats),
+                }
+            })
+        }
+    };
+    for line in lines::take_overlong() {
+        skips.add(&Located {
+            location: Location {
+                file: name.to_string(),
+                line: Some(line),
+                ..Default::default()
+            },
+            reason: format!("line longer than {MAX_LINE} bytes"),
+        });
+    }
+    result
+}
+
+/// Parses a textual IP address from bytes.
+#[inline]
+pub(crate) fn parse_ip(b: &[u8]) -> Option<IpAddr> {
+    if b.is_empty() || b.len() > 45 {
+        return None;
+    }
+    // IPv4 fast path: parse octets by hand (the common case in ISP logs).
+    if let Some(v4) = parse_v4(b) {
+        return Some(IpAddr::V4(v4));
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+#[inline]
+fn parse_v4(b: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut oct = [0u8; 4];
+    let mut i = 0;
+    let mut cur: u32 = 0;
+    let mut digits = 0;
+    for &c in b {
+        if c.is_ascii_digit() {
+            cur = cur * 10 + (c - b'0') as u32;
+            digits += 1;
+            if digits > 3 || cur > 255 {
+                return None;
+            }
+        } else if c == b'.' {
+            if digits == 0 || i >= 3 {
+                return None;
+            }
+            oct[i] = cur as u8;
+            i += 1;
+            cur = 0;
+            digits = 0;
+        } else {
+            return None;
+        }
+    }
+    if i != 3 || digits == 0 {
+        return None;
+    }
+    oct[3] = cur as u8;
+    Some(std::net::Ipv4Addr::from(oct))
+}
+
+/// Parses epoch seconds with an optional fraction (`1114041600.123456`).
+pub(crate) fn parse_epoch(b: &[u8]) -> Option<i64> {
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(p) => (&b[..p], &b[p + 1..]),
+        None => (b, &b""[..]),
+    };
+    if int.is_empty() || int.len() > 12 || !int.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs: i64 = std::str::from_utf8(int).ok()?.parse().ok()?;
+    let mut micros = 0i64;
+    for i in 0..6 {
+        micros = micros * 10 + frac.get(i).map(|d| (d - b'0') as i64).unwrap_or(0);
+    }
+    Some(secs * 1_000_000 + micros)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_addresses_and_epochs() {
+        assert_eq!(parse_ip(b"10.1.2.3"), Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(parse_ip(b"fe80::1"), Some("fe80::1".parse().unwrap()));
+        assert_eq!(parse_ip(b"256.1.1.1"), None);
+        assert_eq!(parse_ip(b"1.2.3"), None);
+        assert_eq!(
+            parse_epoch(b"1547188415.857497"),
+            Some(1_547_188_415_857_497)
+        );
+        assert_eq!(parse_epoch(b"12.5"), Some(12_500_000));
+        assert_eq!(parse_epoch(b"XXXXXXXXXX.XXXXXX"), None);
+        let c: CsvColumns = "ts=2,client=0,qname=1".parse().unwrap();
+        assert_eq!((c.ts, c.client, c.qname, c.server), (2, 0, 1, None));
+        assert!("ts=1,client=2".parse::<CsvColumns>().is_err());
+    }
+}

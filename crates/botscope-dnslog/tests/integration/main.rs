@@ -1,0 +1,42 @@
+//! Integration tests of botscope-dnslog (one test binary, several modules).
+
+mod bad_input;
+mod corpus;
+mod servers;
+mod spark;
+mod synth;
+
+use botscope_core::error::SkipCounter;
+use botscope_dnslog::read::{read_input, FileStats, ReadOptions};
+use std::path::PathBuf;
+
+/// The shared corpus folder (`BOTSCOPE_SHARED`, default `<repo>/../shared`).
+pub fn shared() -> PathBuf {
+    match std::env::var_os("BOTSCOPE_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+/// A query as owned values: (ts µs, client, qname, server).
+pub type Owned = (i64, String, String, Option<String>);
+
+/// Reads a file and returns every query, the stats and the skips.
+pub fn read_all(path: &str, opts: &ReadOptions) -> (Vec<Owned>, FileStats, SkipCounter) {
+    let mut out = Vec::new();
+    let mut skips = SkipCounter::default();
+    let stats = read_input(
+        path,
+        opts,
+        &mut |q| {
+            out.push((
+                q.ts_us,
+                q.client.to_string(),
+                String::from_utf8_lossy(q.qname).into_owned(),
+                q.server.map(|s| s.to_string()),
+            ))
+        },
+        &mut skips,
+    );
+    (out, stats, skips)
+}

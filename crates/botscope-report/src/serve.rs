@@ -1,0 +1,511 @@
+//! `botscope serve`: the report's views served live from the data folder.
+//!
+//! Every page load re-reads what changed (by modification time and size):
+//! JSON files are re-parsed, and a JSON file that no longer parses (a
+//! writer is half-way through rewriting it) keeps its last good version.
+//! JSON Lines files (`*.jsonl`) are tailed from the last complete line: a
+//! partial last line waits until its newline arrives, and a file that got
+//! shorter (the writer restarted) is read again from the start. The page
+//! polls `/api/version` and reloads itself when the folder changed.
+
+use crate::build::{build_report, parse_file, DataFolder, Row, Section};
+use crate::html::report_html_with;
+use crate::val::Val;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{Read, Seek, SeekFrom};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// Most bytes read from one JSON Lines file per refresh (the rest waits).
+pub const TAIL_CHUNK: u64 = 64 << 20;
+/// Longest JSON line accepted; longer ones are counted as malformed.
+pub const MAX_LINE: usize = 1 << 20;
+/// Recent events listed on the dashboard.
+pub const RECENT: usize = 20;
+
+/// Dashboard settings.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The data folder.
+    pub data: PathBuf,
+    /// Access token; required when bound to a non-loopback address.
+    pub token: Option<String>,
+}
+
+/// Refuses a non-loopback bind without a token.
+pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<(), String> {
+    if !bind.ip().is_loopback() && token.is_none_or(str::is_empty) {
+        return Err(format!("binding to {bind} (not loopback) needs --token"));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct JsonFile {
+    stamp: (Option<SystemTime>, u64),
+    good: Option<Val>,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+struct Tail {
+    offset: u64,
+    by_kind: BTreeMap<String, u64>,
+    malformed: u64,
+    first_malformed: Vec<u64>,
+    lines: u64,
+    recent: VecDeque<(u64, String, String, String)>,
+}
+
+#[derive(Default)]
+struct Live {
+    json: HashMap<String, JsonFile>,
+    tails: BTreeMap<String, Tail>,
+}
+
+struct AppState {
+    cfg: ServeConfig,
+    live: Mutex<Live>,
+}
+
+/// The router (exposed so tests and `demo` can serve on their own listener).
+pub fn router(cfg: ServeConfig) -> Router {
+    let state = Arc::new(AppState {
+        cfg,
+        live: Mutex::new(Live::default()),
+    });
+    Router::new()
+        .route("/", get(page))
+        .route("/api/version", get(version))
+        .route("/api/report.json", get(report_json))
+        .route("/data/{file}", get(data_file))
+        .with_state(state)
+}
+
+/// Binds `bind` (refusing a non-loopback address without a token) and
+/// serves on a runtime of its own until the process ends; `on_ready` is
+/// called with the bound address (port 0 picks a free port).
+pub fn serve_blocking(
+    cfg: ServeConfig,
+    bind: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    check_bind(&bind, cfg.token.as_deref())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        on_ready(listener.local_addr()?);
+        serve(cfg, listener).await
+    })
+}
+
+/// Serves until the listener fails.
+pub async fn serve(cfg: ServeConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(cfg)).await
+}
+
+fn authorized(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> bool {
+    let Some(tok) = st.cfg.token.as_deref().filter(|t| !t.is_empty()) else {
+        return true;
+    };
+    if q.get("token").map(String::as_str) == Some(tok) {
+        return true;
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if bearer.and_then(|b| b.strip_prefix("Bearer ")) == Some(tok) {
+        return true;
+    }
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| {
+            c.split(';')
+                .any(|kv| kv.trim().strip_prefix("botscope_token=") == Some(tok))
+        })
+}
+
+fn denied() -> Response {
+    (StatusCode::UNAUTHORIZED, "token required\n").into_response()
+}
+
+fn stamp(p: &Path) -> (Option<SystemTime>, u64) {
+    std::fs::metadata(p)
+        .map(|m| (m.modified().ok(), m.len()))
+        .unwrap_or((None, 0))
+}
+
+impl Live {
+    /// Brings the cached view of the folder up to date.
+    fn refresh(&mut self, dir: &Path) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let Ok(name) = e.file_name().into_string() else {
+                continue;
+            };
+            let path = e.path();
+            if name.ends_with(".json") {
+                let st = stamp(&path);
+                let f = self.json.entry(name).or_default();
+                if f.stamp != st {
+                    f.stamp = st;
+                    match parse_file(&path) {
+                        Ok(v) => {
+                            f.good = Some(v);
+                            f.error = None;
+                        }
+                        // Keep the last good version while a writer rewrites it.
+                        Err(e) => f.error = Some(e),
+                    }
+                }
+            } else if name.ends_with(".jsonl") {
+                let t = self.tails.entry(name).or_default();
+                t.read_more(&path);
+            }
+        }
+    }
+
+    fn folder(&self, dir: &Path) -> DataFolder {
+        let mut files: Vec<(String, Val)> = self
+            .json
+            .iter()
+            .filter_map(|(n, f)| Some((n.clone(), f.good.clone()?)))
+            .collect();
+        files.sort_by_key(|(n, _)| {
+            (
+                crate::build::KNOWN_FILES
+                    .iter()
+                    .position(|k| k == n)
+                    .unwrap_or(usize::MAX),
+                n.clone(),
+            )
+        });
+        let unreadable = self
+            .json
+            .iter()
+            .filter(|(_, f)| f.good.is_none())
+            .filter_map(|(n, f)| Some(format!("{n}: {}", f.error.as_ref()?)))
+            .collect();
+        DataFolder {
+            dir: dir.to_path_buf(),
+            files,
+            unreadable,
+        }
+    }
+
+    fn live_sections(&self) -> Vec<Section> {
+        let mut counts = Section {
+            id: "live".into(),
+            title: "Live — events in the data folder's JSON Lines files".into(),
+            source: None,
+            columns: vec!["file".into(), "kind".into(), "count".into()],
+            count_col: Some(2),
+            rows: vec![],
+            rows_more: 0,
+            notes: vec![],
+            chart: None,
+        };
+        let mut recent = Section {
+            id: "recent".into(),
+            title: "Recent — the last events read from the JSON Lines files".into(),
+            columns: vec![
+                "file".into(),
+                "line".into(),
+                "kind".into(),
+                "ts".into(),
+                "summary".into(),
+            ],
+            count_col: None,
+            ..counts.clone()
+        };
+        let mut total = 0;
+        let mut malformed = 0;
+        for (name, t) in &self.tails {
+            for (k, n) in &t.by_kind {
+                total += n;
+                counts.rows.push(Row {
+                    cells: vec![name.clone(), k.clone(), n.to_string()],
+                    evidence: vec![format!("{name} lines 1–{}", t.lines)],
+                    evidence_more: 0,
+                });
+            }
+            malformed += t.malformed;
+            for (line, kind, ts, summary) in t.recent.iter().rev() {
+                recent.rows.push(Row {
+                    cells: vec![
+                        name.clone(),
+                        line.to_string(),
+                        kind.clone(),
+                        ts.clone(),
+                        summary.clone(),
+                    ],
+                    evidence: vec![],
+                    evidence_more: 0,
+                });
+            }
+            if t.malformed > 0 {
+                counts.notes.push((
+                    format!("{name} malformed lines"),
+                    format!(
+                        "{} (first at line {})",
+                        t.malformed,
+                        t.first_malformed
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        counts.notes.insert(0, ("events".into(), total.to_string()));
+        counts
+            .notes
+            .insert(1, ("malformed lines".into(), malformed.to_string()));
+        recent.rows.truncate(RECENT);
+        vec![counts, recent]
+    }
+}
+
+impl Tail {
+    fn read_more(&mut self, path: &Path) {
+        let Ok(mut f) = std::fs::File::open(path) else {
+            return;
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            // The writer restarted and truncated the file: start over.
+            *self = Tail::default();
+        }
+        if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
+            return;
+        }
+        let mut buf = Vec::new();
+        if f.take(TAIL_CHUNK).read_to_end(&mut buf).is_err() {
+            return;
+        }
+        // Only complete lines: a partial last line is read again next time,
+        // unless it is already too long to ever be accepted.
+        let end = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if buf.len() > MAX_LINE => buf.len(),
+            None => return,
+        };
+        let body = buf[..end].strip_suffix(b"\n").unwrap_or(&buf[..end]);
+        for line in body.split(|&b| b == b'\n') {
+            self.lines += 1;
+            let trimmed = line.trim_ascii();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let parsed = (trimmed.len() <= MAX_LINE)
+                .then(|| serde_json::from_slice::<Val>(trimmed).ok())
+                .flatten();
+            match parsed {
+                Some(v @ Val::Obj(..)) => {
+                    let kind = v
+                        .get("kind")
+                        .and_then(Val::as_str)
+                        .unwrap_or("event")
+                        .to_string();
+                    *self.by_kind.entry(kind.clone()).or_default() += 1;
+                    let ts = v.get("ts").map(Val::cell).unwrap_or_default();
+                    let summary = ["uid", "query", "command", "fname", "uri", "id"]
+                        .iter()
+                        .filter_map(|k| v.get(k).map(|x| format!("{k} {}", x.cell())))
+                        .take(2)
+                        .collect::<Vec<_>>()
+                        .join(" · ");
+                    self.recent.push_back((self.lines, kind, ts, summary));
+                    if self.recent.len() > RECENT {
+                        self.recent.pop_front();
+                    }
+                }
+                _ => {
+                    self.malformed += 1;
+                    if self.first_malformed.len() < 5 {
+                        self.first_malformed.push(self.lines);
+                    }
+                }
+            }
+        }
+        self.offset += end as u64;
+    }
+}
+
+fn folder_version(dir: &Path) -> String {
+    let mut parts: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let n = e.file_name().into_string().ok()?;
+                    let (t, l) = stamp(&e.path());
+                    let t = t
+                        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    Some(format!("{n}:{t}:{l}"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort();
+    // FNV-1a: a short, stable fingerprint of names, times and sizes.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.join("|").bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x1000_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+const REFRESH_JS: &str = r#"<script>
+(function(){var v=null;function poll(){fetch('api/version'+location.search,{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload();}v=t;}).catch(function(){});}
+poll();setInterval(poll,1500);})();
+</script>"#;
+
+fn build_live(st: &AppState) -> crate::build::Report {
+    let mut live = st.live.lock().unwrap_or_else(|p| p.into_inner());
+    live.refresh(&st.cfg.data);
+    let mut report = build_report(&live.folder(&st.cfg.data));
+    let extra = live.live_sections();
+    report.sections.splice(0..0, extra);
+    report
+}
+
+async fn page(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !authorized(&st, &headers, &q) {
+        return denied();
+    }
+    let st2 = st.clone();
+    let report = match tokio::task::spawn_blocking(move || build_live(&st2)).await {
+        Ok(r) => r,
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "report failed\n").into_response(),
+    };
+    // Data links point at the served copies.
+    let html = report_html_with(&report, Some(REFRESH_JS), "data/");
+    let mut resp = Html(html).into_response();
+    if let (Some(tok), Some(given)) = (st.cfg.token.as_deref(), q.get("token")) {
+        if tok == given {
+            if let Ok(v) =
+                format!("botscope_token={tok}; HttpOnly; SameSite=Strict; Path=/").parse()
+            {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+        }
+    }
+    resp
+}
+
+async fn version(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !authorized(&st, &headers, &q) {
+        return denied();
+    }
+    let dir = st.cfg.data.clone();
+    tokio::task::spawn_blocking(move || folder_version(&dir))
+        .await
+        .unwrap_or_default()
+        .into_response()
+}
+
+async fn report_json(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !authorized(&st, &headers, &q) {
+        return denied();
+    }
+    let st2 = st.clone();
+    match tokio::task::spawn_blocking(move || build_live(&st2).to_json()).await {
+        Ok(j) => ([(header::CONTENT_TYPE, "application/json")], j.to_string()).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "report failed\n").into_response(),
+    }
+}
+
+async fn data_file(
+    State(st): State<Arc<AppState>>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !authorized(&st, &headers, &q) {
+        return denied();
+    }
+    // Plain file names only: no separators, no dot-dot.
+    let ok = !file.contains(['/', '\\'])
+        && !file.starts_with('.')
+        && (file.ends_with(".json") || file.ends_with(".jsonl"));
+    if !ok {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    match tokio::fs::read(st.cfg.data.join(&file)).await {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_needed_off_loopback() {
+        assert!(check_bind(&"127.0.0.1:8080".parse().unwrap(), None).is_ok());
+        assert!(check_bind(&"[::1]:8080".parse().unwrap(), None).is_ok());
+        assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), None).is_err());
+        assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("")).is_err());
+        assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("s3cret")).is_ok());
+    }
+
+    #[test]
+    fn tail_waits_for_complete_lines_and_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("events.jsonl");
+        std::fs::write(&p, "{\"kind\":\"irc\",\"uid\":\"C1\"}\n{\"kind\":\"dns\"").unwrap();
+        let mut t = Tail::default();
+        t.read_more(&p);
+        assert_eq!(t.by_kind.get("irc"), Some(&1));
+        assert_eq!(t.by_kind.get("dns"), None);
+        std::fs::write(
+            &p,
+            "{\"kind\":\"irc\",\"uid\":\"C1\"}\n{\"kind\":\"dns\"}\nnot json\n",
+        )
+        .unwrap();
+        t.read_more(&p);
+        assert_eq!(
+            (
+                t.by_kind["irc"],
+                t.by_kind["dns"],
+                t.malformed,
+                t.first_malformed.clone()
+            ),
+            (1, 1, 1, vec![3])
+        );
+        // Writer restarted with a fresh, shorter file.
+        std::fs::write(&p, "{\"kind\":\"tftp\"}\n").unwrap();
+        t.read_more(&p);
+        assert_eq!((t.by_kind.len(), t.by_kind["tftp"], t.lines), (1, 1, 1));
+    }
+}

@@ -1,0 +1,212 @@
+//! Load generator for `bench/sensor.sh`: connection rate, concurrent
+//! sessions and a soak of hostile connections against a sensor on
+//! loopback. Only ever targets the addresses given, which the script keeps
+//! inside 127.0.0.0/8.
+//!
+//! Usage: sensor_load MODE TARGETS N [CONCURRENCY]
+//!   MODE: rate | hold | soak | probe
+//!   TARGETS: comma-separated ip:port list (must be loopback)
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn raise_fd_limit() {
+    // SAFETY: plain rlimit calls on a local struct.
+    unsafe {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
+}
+
+/// An SMB negotiate request in NetBIOS framing.
+fn smb_negotiate() -> Vec<u8> {
+    let mut smb = b"\xffSMB\x72".to_vec();
+    smb.resize(32, 0);
+    smb.push(0);
+    let d = b"\x02NT LM 0.12\0";
+    smb.extend_from_slice(&(d.len() as u16).to_le_bytes());
+    smb.extend_from_slice(d);
+    let mut f = vec![0, 0, 0, smb.len() as u8];
+    f.extend_from_slice(&smb);
+    f
+}
+
+fn dce_bind() -> Vec<u8> {
+    let mut b = vec![5, 0, 11, 3, 0x10, 0, 0, 0, 72, 0, 0, 0, 1, 0, 0, 0];
+    b.extend_from_slice(&[0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]);
+    b.extend_from_slice(&[0xa0; 16]);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&[
+        0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48,
+        0x60, 2, 0, 0, 0,
+    ]);
+    b
+}
+
+#[tokio::main]
+async fn main() {
+    raise_fd_limit();
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        eprintln!("usage: sensor_load rate|hold|soak|probe TARGETS N [CONCURRENCY]");
+        std::process::exit(2);
+    }
+    let targets: Vec<SocketAddr> = args[2]
+        .split(',')
+        .map(|t| t.parse().expect("ip:port"))
+        .collect();
+    assert!(
+        targets.iter().all(|t| t.ip().is_loopback()),
+        "targets must be loopback"
+    );
+    let n: u64 = args[3].parse().unwrap();
+    let conc: u64 = args.get(4).map(|c| c.parse().unwrap()).unwrap_or(256);
+    let mode = args[1].clone();
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let replies = Arc::new(AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    match mode.as_str() {
+        "probe" => {
+            // One DCE-RPC bind: does the sensor still answer?
+            let mut s = TcpStream::connect(targets[0]).await.expect("connect");
+            s.write_all(&dce_bind()).await.unwrap();
+            let mut buf = [0u8; 256];
+            let k = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+                .await
+                .expect("reply in time")
+                .unwrap();
+            assert!(k >= 16 && buf[2] == 12, "no bind_ack");
+            println!("probe: bind_ack received");
+            return;
+        }
+        "hold" => {
+            // N concurrent sessions, each sends an SMB negotiate, reads the
+            // reply, and stays open until all are open.
+            let barrier = Arc::new(tokio::sync::Barrier::new(n as usize + 1));
+            let mut tasks = Vec::new();
+            for i in 0..n {
+                let t = targets[i as usize % targets.len()];
+                let (ok, failed, replies, barrier) =
+                    (ok.clone(), failed.clone(), replies.clone(), barrier.clone());
+                tasks.push(tokio::spawn(async move {
+                    let s = TcpStream::connect(t).await;
+                    let mut s = match s {
+                        Ok(s) => {
+                            ok.fetch_add(1, Ordering::Relaxed);
+                            Some(s)
+                        }
+                        Err(_) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            None
+                        }
+                    };
+                    if let Some(s) = s.as_mut() {
+                        if s.write_all(&smb_negotiate()).await.is_ok() {
+                            let mut buf = [0u8; 512];
+                            if let Ok(Ok(k)) =
+                                tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+                                    .await
+                            {
+                                if k > 8 {
+                                    replies.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    }
+                    barrier.wait().await;
+                    drop(s);
+                }));
+            }
+            barrier.wait().await;
+            let held = start.elapsed();
+            for t in tasks {
+                let _ = t.await;
+            }
+            println!(
+                "hold: {} sessions open at once ({} failed), {} answered, in {:.2} s",
+                ok.load(Ordering::Relaxed),
+                failed.load(Ordering::Relaxed),
+                replies.load(Ordering::Relaxed),
+                held.as_secs_f64()
+            );
+            return;
+        }
+        _ => {}
+    }
+    let mut workers = Vec::new();
+    for _ in 0..conc {
+        let (ok, failed, next, targets, mode) = (
+            ok.clone(),
+            failed.clone(),
+            next.clone(),
+            targets.clone(),
+            mode.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = targets[i as usize % targets.len()];
+                match TcpStream::connect(t).await {
+                    Ok(mut s) => {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                        if mode == "soak" {
+                            // Hostile mixes: garbage, slowloris byte, half-open,
+                            // an SMB frame declaring 128 KiB it never sends.
+                            match i % 4 {
+                                0 => {
+                                    let _ = s.write_all(&[0xde; 512]).await;
+                                }
+                                1 => {
+                                    let _ = s.write_all(&[0x00]).await;
+                                    tokio::time::sleep(Duration::from_millis(50)).await;
+                                }
+                                2 => {}
+                                _ => {
+                                    let _ = s
+                                        .write_all(&[
+                                            0x00, 0x01, 0xff, 0xff, 0xff, b'S', b'M', b'B',
+                                        ])
+                                        .await;
+                                }
+                            }
+                        }
+                        // Linger 0 closes with RST: a zero linger never blocks,
+                        // and it keeps a million connections from exhausting
+                        // ephemeral ports in TIME_WAIT.
+                        #[allow(deprecated)]
+                        let _ = s.set_linger(Some(Duration::ZERO));
+                    }
+                    Err(_) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{mode}: {} connections in {:.2} s = {:.0} conn/s ({} failed)",
+        ok.load(Ordering::Relaxed),
+        secs,
+        ok.load(Ordering::Relaxed) as f64 / secs,
+        failed.load(Ordering::Relaxed)
+    );
+}

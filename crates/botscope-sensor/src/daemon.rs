@@ -1,0 +1,157 @@
+//! Runs a whole sensor: bind, start background accounting, drop
+//! privileges, serve, and on shutdown write Table 1 and a summary.
+
+use crate::accounting::{BackgroundCounter, Table1, Volume};
+use crate::config::SensorConfig;
+use crate::server::{bind, drop_privileges, serve, SensorEvent, SensorStats, SpecimenSink};
+use serde::Serialize;
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// What a sensor run produced.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    /// Addresses bound.
+    pub addresses: usize,
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Connections turned away at the session cap.
+    pub overloaded: u64,
+    /// Sessions finished.
+    pub sessions: u64,
+    /// Datagrams received.
+    pub datagrams: u64,
+    /// Binaries stored.
+    pub downloads_ok: u64,
+    /// Downloads that failed.
+    pub downloads_failed: u64,
+    /// Downloads refused by containment or limits.
+    pub refused: u64,
+    /// Table 1, when background accounting ran.
+    pub table1: Option<Table1>,
+    /// Per-address volume, when background accounting ran.
+    pub per_address: Vec<(IpAddr, Volume)>,
+}
+
+/// Errors that stop a sensor from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Configuration problem.
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    /// Binding, log file or privilege problem.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the sensor until `shutdown` resolves. Events are appended to the
+/// configured log as JSON Lines (flushed per line, so a dashboard can
+/// follow it) and also passed to `on_event`.
+pub async fn run(
+    cfg: SensorConfig,
+    sink: Arc<dyn SpecimenSink>,
+    on_event: impl Fn(&SensorEvent) + Send + 'static,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<RunReport, RunError> {
+    let addrs = cfg.expand_addresses()?;
+    let bound = bind(&cfg).await?;
+    let started = std::time::Instant::now();
+
+    // Background accounting opens its capture before privileges drop.
+    let counter = Arc::new(Mutex::new(BackgroundCounter::new(&addrs)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut capture_thread = None;
+    if let Some(iface) = cfg.capture_interface.clone() {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (counter, stop) = (counter.clone(), stop.clone());
+        capture_thread = Some(std::thread::spawn(move || {
+            let mut sink = SharedCounter(counter);
+            // Packets between namespaces or from offloading NICs carry
+            // partial checksums; every arriving packet counts regardless.
+            let ecfg = botscope_capture::EngineConfig {
+                verify_checksums: false,
+                ..Default::default()
+            };
+            let _ = ready_tx.send(());
+            // Only packets addressed to a sensor address are counted, so
+            // the sensor's own replies never inflate the table.
+            botscope_capture::read_live(&iface, None, &ecfg, &mut sink, &stop, None)
+        }));
+        let _ = ready_rx.recv();
+        // libpcap opens the device right after signalling; give it a beat
+        // before privileges go.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    if let Some(user) = &cfg.user {
+        drop_privileges(user)?;
+    }
+
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&cfg.log)?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<SensorEvent>();
+    let writer = tokio::spawn(async move {
+        let mut log = std::io::LineWriter::new(log);
+        while let Some(ev) = rx.recv().await {
+            if let Ok(line) = serde_json::to_string(&ev) {
+                let _ = writeln!(log, "{line}");
+            }
+            on_event(&ev);
+        }
+    });
+    let stats = Arc::new(SensorStats::default());
+    serve(bound, cfg.clone(), sink, tx, stats.clone(), shutdown).await;
+    // Sessions still running hold senders; give them a moment to log.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    writer.abort();
+
+    stop.store(true, Ordering::Relaxed);
+    let capture_ran = capture_thread
+        .map(|t| t.join().map(|r| r.is_ok()).unwrap_or(false))
+        .unwrap_or(false);
+    let counter = counter.lock().unwrap_or_else(|e| e.into_inner());
+    let table1 = capture_ran.then(|| {
+        counter.table1(
+            Some(started.elapsed().as_secs_f64()),
+            cfg.accounting.extrapolate_to,
+        )
+    });
+    if let (Some(t), Some(path)) = (&table1, &cfg.accounting.table_path) {
+        std::fs::write(path, serde_json::to_vec_pretty(t).unwrap_or_default())?;
+    }
+    let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    Ok(RunReport {
+        addresses: addrs.len(),
+        accepted: g(&stats.accepted),
+        overloaded: g(&stats.overloaded),
+        sessions: g(&stats.sessions),
+        datagrams: g(&stats.datagrams),
+        downloads_ok: g(&stats.downloads_ok),
+        downloads_failed: g(&stats.downloads_failed),
+        refused: g(&stats.refused),
+        per_address: if capture_ran {
+            counter.per_address()
+        } else {
+            Vec::new()
+        },
+        table1,
+    })
+}
+
+struct SharedCounter(Arc<Mutex<BackgroundCounter>>);
+
+impl botscope_capture::FlowSink for SharedCounter {
+    fn on_packet(
+        &mut self,
+        pkt: &botscope_capture::PacketInfo<'_>,
+        _flow: botscope_capture::FlowRef<'_>,
+    ) {
+        if let Ok(mut c) = self.0.lock() {
+            c.count(pkt.dst, pkt.ip_len as u64, pkt.ts.0);
+        }
+    }
+}

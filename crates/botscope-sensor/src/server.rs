@@ -1,0 +1,533 @@
+//! The sensor daemon: listeners on every configured address and port,
+//! emulation per connection, classification of what the client sent,
+//! contained downloads, and a JSON Lines event log.
+
+use crate::config::SensorConfig;
+use crate::containment::{target_for, DownloadLimiter, Refusal};
+use crate::download::{fetch, DownloadCaps};
+use crate::emulate::{Emulator, Personality};
+use crate::instructions::{find_instructions, DownloadInstruction};
+use botscope_core::Ts;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{mpsc, Semaphore};
+
+/// Where downloaded binaries go (the specimen store in production; a
+/// folder or a vector in tests).
+pub trait SpecimenSink: Send + Sync + 'static {
+    /// Stores one binary with what the sensor knows about it; returns its
+    /// SHA-256 (hex) or a reason it was not stored.
+    fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String>;
+}
+
+/// What the sensor knows about a downloaded binary.
+#[derive(Clone, Debug, Serialize)]
+pub struct DownloadMeta {
+    /// When the download finished.
+    pub ts: Ts,
+    /// The attacking address (and the only one contacted).
+    pub attacker: IpAddr,
+    /// The sensor address that was attacked.
+    pub sensor: SocketAddr,
+    /// Exploit vector the session was classified as, if any.
+    pub vector: Option<String>,
+    /// Table 8 copy method (`tftp_get`, `tcp_push`, `reverse_connect`).
+    pub copy_method: String,
+    /// Transfer protocol (`tftp`, `ftp`, `http`, `reverse`, `bindport`).
+    pub protocol: String,
+    /// File name the instruction gave, if any.
+    pub file_name: Option<String>,
+}
+
+/// One line of the sensor's event log.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SensorEvent {
+    /// The sensor is listening.
+    Started {
+        /// When.
+        ts: Ts,
+        /// Addresses bound.
+        addresses: usize,
+        /// TCP listeners.
+        tcp_listeners: usize,
+        /// UDP sockets.
+        udp_sockets: usize,
+    },
+    /// A TCP session ended.
+    Session {
+        /// When it started.
+        ts: Ts,
+        /// Attacker.
+        src: SocketAddr,
+        /// Sensor address and port.
+        dst: SocketAddr,
+        /// Seconds open.
+        duration: f64,
+        /// Client bytes received.
+        bytes_in: u64,
+        /// Bytes the emulator sent.
+        bytes_out: u64,
+        /// Exploit vectors found in the client stream.
+        vectors: Vec<String>,
+        /// What matched, per vector.
+        details: Vec<String>,
+        /// Download instructions found.
+        instructions: Vec<DownloadInstruction>,
+    },
+    /// A UDP datagram arrived.
+    Datagram {
+        /// When.
+        ts: Ts,
+        /// Sender.
+        src: SocketAddr,
+        /// Sensor address and port.
+        dst: SocketAddr,
+        /// Payload length.
+        bytes: usize,
+        /// Exploit vector, if classified.
+        vectors: Vec<String>,
+        /// Download instructions found.
+        instructions: Vec<DownloadInstruction>,
+    },
+    /// A download was attempted.
+    Download {
+        /// When it ended.
+        ts: Ts,
+        /// The attacker it came from.
+        attacker: IpAddr,
+        /// What was asked.
+        instruction: DownloadInstruction,
+        /// Table 8 copy method.
+        copy_method: String,
+        /// SHA-256 of what was stored.
+        sha256: Option<String>,
+        /// Size downloaded.
+        size: usize,
+        /// Failure reason.
+        error: Option<String>,
+    },
+    /// A download was refused by containment or the rate limits.
+    Refused {
+        /// When.
+        ts: Ts,
+        /// Attacker.
+        attacker: IpAddr,
+        /// What was asked.
+        instruction: DownloadInstruction,
+        /// Why not.
+        reason: Refusal,
+    },
+    /// A session was turned away because too many were open.
+    Overloaded {
+        /// When.
+        ts: Ts,
+        /// Attacker.
+        src: SocketAddr,
+    },
+}
+
+/// Counters the sensor keeps while running.
+#[derive(Debug, Default)]
+pub struct SensorStats {
+    /// Connections accepted.
+    pub accepted: AtomicU64,
+    /// Connections turned away at the session cap.
+    pub overloaded: AtomicU64,
+    /// Sessions finished.
+    pub sessions: AtomicU64,
+    /// Datagrams received.
+    pub datagrams: AtomicU64,
+    /// Downloads stored.
+    pub downloads_ok: AtomicU64,
+    /// Downloads that failed.
+    pub downloads_failed: AtomicU64,
+    /// Downloads refused.
+    pub refused: AtomicU64,
+}
+
+/// Current wall-clock time as a [`Ts`].
+pub fn now() -> Ts {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ts(d.as_micros() as i64)
+}
+
+struct Ctx {
+    cfg: SensorConfig,
+    sessions: Semaphore,
+    limiter: DownloadLimiter,
+    sink: Arc<dyn SpecimenSink>,
+    events: mpsc::UnboundedSender<SensorEvent>,
+    stats: Arc<SensorStats>,
+}
+
+/// The bound sockets of a sensor, ready to serve.
+pub struct BoundSensor {
+    tcp: Vec<TcpListener>,
+    udp: Vec<UdpSocket>,
+    addresses: usize,
+}
+
+impl BoundSensor {
+    /// Number of TCP listeners.
+    pub fn tcp_listeners(&self) -> usize {
+        self.tcp.len()
+    }
+}
+
+/// Binds every address × port of the configuration. Fails naming the first
+/// address and port that could not be bound.
+pub async fn bind(cfg: &SensorConfig) -> std::io::Result<BoundSensor> {
+    let addrs = cfg
+        .expand_addresses()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    raise_fd_limit();
+    let mut tcp = Vec::new();
+    let mut udp = Vec::new();
+    for ip in &addrs {
+        for &p in &cfg.tcp_ports {
+            let sa = SocketAddr::new(*ip, p);
+            tcp.push(TcpListener::bind(sa).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot listen on tcp {sa}: {e}"))
+            })?);
+        }
+        for &p in &cfg.udp_ports {
+            let sa = SocketAddr::new(*ip, p);
+            udp.push(UdpSocket::bind(sa).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot listen on udp {sa}: {e}"))
+            })?);
+        }
+    }
+    Ok(BoundSensor {
+        tcp,
+        udp,
+        addresses: addrs.len(),
+    })
+}
+
+/// Raises the open-file limit to its hard maximum: 192 addresses × 12
+/// ports is already past the usual soft limit of 1,024.
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
+}
+
+/// Switches to `user` (its uid, gid, no supplementary groups) when running
+/// as root. Called after binding, so privileged ports stay open.
+pub fn drop_privileges(user: &str) -> std::io::Result<()> {
+    // SAFETY: libc calls with a NUL-terminated name; the returned passwd
+    // pointer is read before any other call that could reuse it.
+    unsafe {
+        if libc::geteuid() != 0 {
+            return Ok(());
+        }
+        let name = std::ffi::CString::new(user)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad user name"))?;
+        let pw = libc::getpwnam(name.as_ptr());
+        if pw.is_null() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no such user {user}"),
+            ));
+        }
+        let (uid, gid) = ((*pw).pw_uid, (*pw).pw_gid);
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setgid(gid) != 0
+            || libc::setuid(uid) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Serves until `shutdown` resolves; events go to `events`.
+pub async fn serve(
+    bound: BoundSensor,
+    cfg: SensorConfig,
+    sink: Arc<dyn SpecimenSink>,
+    events: mpsc::UnboundedSender<SensorEvent>,
+    stats: Arc<SensorStats>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let ctx = Arc::new(Ctx {
+        sessions: Semaphore::new(cfg.limits.max_sessions),
+        limiter: DownloadLimiter::new(
+            cfg.limits.downloads_concurrent,
+            cfg.limits.downloads_per_minute,
+        ),
+        cfg,
+        sink,
+        events,
+        stats,
+    });
+    let _ = ctx.events.send(SensorEvent::Started {
+        ts: now(),
+        addresses: bound.addresses,
+        tcp_listeners: bound.tcp.len(),
+        udp_sockets: bound.udp.len(),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for l in bound.tcp {
+        tasks.spawn(accept_loop(l, ctx.clone()));
+    }
+    for u in bound.udp {
+        tasks.spawn(udp_loop(u, ctx.clone()));
+    }
+    shutdown.await;
+    tasks.abort_all();
+}
+
+async fn accept_loop(l: TcpListener, ctx: Arc<Ctx>) {
+    loop {
+        let Ok((s, peer)) = l.accept().await else {
+            // EMFILE and friends: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        ctx.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        let local = s.local_addr().unwrap_or(peer);
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let Ok(_permit) = ctx.sessions.try_acquire() else {
+                ctx.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+                let _ = ctx.events.send(SensorEvent::Overloaded {
+                    ts: now(),
+                    src: peer,
+                });
+                return;
+            };
+            session(s, peer, local, &ctx).await;
+        });
+    }
+}
+
+async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Arc<Ctx>) {
+    let start = Instant::now();
+    let ts = now();
+    let lim = &ctx.cfg.limits;
+    let mut emu = Emulator::new(Personality::for_port(local.port()));
+    let mut kept = Vec::new();
+    let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+    let greeting = emu.greeting();
+    if !greeting.is_empty() && s.write_all(&greeting).await.is_ok() {
+        bytes_out += greeting.len() as u64;
+    }
+    let deadline = start + Duration::from_secs(lim.session_max_secs);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let idle = Duration::from_secs(lim.session_idle_secs)
+            .min(deadline.saturating_duration_since(Instant::now()));
+        let n = match tokio::time::timeout(idle, s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => break,
+        };
+        bytes_in += n as u64;
+        let room = lim.max_session_bytes.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..n.min(room)]);
+        let reply = emu.feed(&buf[..n]);
+        if !reply.is_empty() {
+            if s.write_all(&reply).await.is_err() {
+                break;
+            }
+            bytes_out += reply.len() as u64;
+        }
+    }
+    drop(s);
+    let findings = botscope_dissect::exploit::classify_stream(&kept);
+    let instructions = find_instructions(&kept);
+    let vectors: Vec<String> = findings
+        .iter()
+        .map(|f| f.vector.name().to_string())
+        .collect();
+    ctx.stats.sessions.fetch_add(1, Ordering::Relaxed);
+    let _ = ctx.events.send(SensorEvent::Session {
+        ts,
+        src: peer,
+        dst: local,
+        duration: start.elapsed().as_secs_f64(),
+        bytes_in,
+        bytes_out,
+        vectors: vectors.clone(),
+        details: findings.iter().map(|f| f.detail.clone()).collect(),
+        instructions: instructions.clone(),
+    });
+    handle_instructions(
+        ctx,
+        peer.ip(),
+        local,
+        vectors.first().cloned(),
+        instructions,
+    )
+    .await;
+}
+
+/// Tries the instructions in order until one download succeeds; every
+/// refusal and failure is logged.
+async fn handle_instructions(
+    ctx: &Arc<Ctx>,
+    attacker: IpAddr,
+    sensor: SocketAddr,
+    vector: Option<String>,
+    instructions: Vec<DownloadInstruction>,
+) {
+    let lim = &ctx.cfg.limits;
+    let caps = DownloadCaps {
+        max_bytes: lim.download_max_bytes,
+        max_time: Duration::from_secs(lim.download_timeout_secs),
+        step_timeout: Duration::from_secs(lim.session_idle_secs.clamp(1, 10)),
+    };
+    for instr in instructions {
+        let refuse = |reason: Refusal| {
+            ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+            let _ = ctx.events.send(SensorEvent::Refused {
+                ts: now(),
+                attacker,
+                instruction: instr.clone(),
+                reason,
+            });
+        };
+        let target = match target_for(&instr, attacker) {
+            Ok(t) => t,
+            Err(r) => {
+                refuse(r);
+                continue;
+            }
+        };
+        let _permit = match ctx.limiter.acquire() {
+            Ok(p) => p,
+            Err(r) => {
+                refuse(r);
+                continue;
+            }
+        };
+        let result = fetch(&instr, target, caps).await;
+        let (sha256, size, error) = match result {
+            Ok(data) if !data.is_empty() => {
+                let meta = DownloadMeta {
+                    ts: now(),
+                    attacker,
+                    sensor,
+                    vector: vector.clone(),
+                    copy_method: instr.copy_method().to_string(),
+                    protocol: instr.method().to_string(),
+                    file_name: file_name(&instr),
+                };
+                match ctx.sink.store(&data, &meta) {
+                    Ok(h) => (Some(h), data.len(), None),
+                    Err(e) => (
+                        Some(hex::encode(Sha256::digest(&data))),
+                        data.len(),
+                        Some(e),
+                    ),
+                }
+            }
+            Ok(_) => (None, 0, Some("empty download".to_string())),
+            Err(e) => (None, 0, Some(e.to_string())),
+        };
+        let ok = error.is_none();
+        if ok {
+            ctx.stats.downloads_ok.fetch_add(1, Ordering::Relaxed);
+        } else {
+            ctx.stats.downloads_failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let _ = ctx.events.send(SensorEvent::Download {
+            ts: now(),
+            attacker,
+            copy_method: instr.copy_method().to_string(),
+            instruction: instr,
+            sha256,
+            size,
+            error,
+        });
+        if ok {
+            return;
+        }
+    }
+}
+
+fn file_name(i: &DownloadInstruction) -> Option<String> {
+    match i {
+        DownloadInstruction::Tftp { file, .. } | DownloadInstruction::Ftp { file, .. } => {
+            Some(file.clone())
+        }
+        DownloadInstruction::Http { path, .. } | DownloadInstruction::FtpUrl { path, .. } => {
+            path.rsplit('/').next().map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
+async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
+    let local = u.local_addr().ok();
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let Ok((n, peer)) = u.recv_from(&mut buf).await else {
+            continue;
+        };
+        ctx.stats.datagrams.fetch_add(1, Ordering::Relaxed);
+        let dst = local.unwrap_or(peer);
+        let data = &buf[..n];
+        let vectors: Vec<String> = if dst.port() == 135 {
+            botscope_dissect::exploit::classify_udp135(data)
+                .map(|f| vec![f.vector.name().to_string()])
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let instructions = find_instructions(data);
+        let _ = ctx.events.send(SensorEvent::Datagram {
+            ts: now(),
+            src: peer,
+            dst,
+            bytes: n,
+            vectors: vectors.clone(),
+            instructions: instructions.clone(),
+        });
+        if !instructions.is_empty() {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                handle_instructions(&ctx, peer.ip(), dst, vectors.first().cloned(), instructions)
+                    .await;
+            });
+        }
+    }
+}
+
+/// Stores downloads in the specimen store with source `sensor`.
+pub struct StoreSink(pub std::sync::Mutex<botscope_specimen::Store>);
+
+impl SpecimenSink for StoreSink {
+    fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String> {
+        let mut store = self
+            .0
+            .lock()
+            .map_err(|_| "store lock poisoned".to_string())?;
+        store
+            .add(
+                data,
+                meta.ts.secs(),
+                botscope_specimen::Source::Sensor,
+                &Default::default(),
+            )
+            .map(|(sha, _new)| sha)
+            .map_err(|e| e.to_string())
+    }
+}

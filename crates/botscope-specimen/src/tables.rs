@@ -1,0 +1,303 @@
+//! The study's specimen tables: Table 2 (detections and kinds, known and
+//! unknown, totals and per day), Table 4 (bots naming more than one C&C
+//! FQDN among the most sighted), the bot FQDN watch list, time-to-known and
+//! families.
+
+use crate::ioc;
+use crate::store::{Store, StoreError};
+use botscope_synth::specimen::BotConfig;
+use rusqlite::params;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One row pair of Table 2.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Counts {
+    /// Sightings (detections by the sensors).
+    pub detections: u64,
+    /// Distinct specimens.
+    pub kinds: u64,
+    /// Detections per day.
+    pub detections_per_day: f64,
+    /// Kinds per day.
+    pub kinds_per_day: f64,
+}
+
+/// Table 2 for a period.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Table2 {
+    /// First day (inclusive), `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day (inclusive).
+    pub to: String,
+    /// Days in the period.
+    pub days: u64,
+    /// Known = detected by a scan at or before `as_of`.
+    pub as_of: i64,
+    /// All specimens.
+    pub total: Counts,
+    /// Known specimens.
+    pub known: Counts,
+    /// Unknown specimens.
+    pub unknown: Counts,
+}
+
+fn day_number(day: &str) -> Option<i64> {
+    let mut it = day.splitn(3, '-');
+    let y = it.next()?.parse().ok()?;
+    let m = it.next()?.parse().ok()?;
+    let d = it.next()?.parse().ok()?;
+    Some(botscope_core::time::days_from_civil(y, m, d))
+}
+
+fn counts(det: u64, kinds: u64, days: u64) -> Counts {
+    let per = |x: u64| ((x as f64 / days.max(1) as f64) * 10.0).round() / 10.0;
+    Counts {
+        detections: det,
+        kinds,
+        detections_per_day: per(det),
+        kinds_per_day: per(kinds),
+    }
+}
+
+/// Computes Table 2 over `[from, to]` (UTC days, inclusive).
+pub fn table2(store: &Store, from: &str, to: &str, as_of: i64) -> Result<Table2, StoreError> {
+    let (Some(a), Some(b)) = (day_number(from), day_number(to)) else {
+        return Err(StoreError::Other("dates must be YYYY-MM-DD".into()));
+    };
+    if b < a {
+        return Err(StoreError::Other("--to is before --from".into()));
+    }
+    let days = (b - a + 1) as u64;
+    let mut st = store.db().prepare(
+        "SELECT g.sha256, SUM(g.count),
+                EXISTS (SELECT 1 FROM scans c WHERE c.sha256 = g.sha256 AND c.detected = 1 AND c.time <= ?3)
+         FROM sightings g WHERE g.day >= ?1 AND g.day <= ?2 GROUP BY g.sha256",
+    )?;
+    let (mut kd, mut kk, mut ud, mut uk) = (0u64, 0u64, 0u64, 0u64);
+    let rows = st.query_map(params![from, to, as_of], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))
+    })?;
+    for row in rows {
+        let (n, known) = row?;
+        if known {
+            kd += n as u64;
+            kk += 1;
+        } else {
+            ud += n as u64;
+            uk += 1;
+        }
+    }
+    Ok(Table2 {
+        from: from.into(),
+        to: to.into(),
+        days,
+        as_of,
+        total: counts(kd + ud, kk + uk, days),
+        known: counts(kd, kk, days),
+        unknown: counts(ud, uk, days),
+    })
+}
+
+/// A specimen's bot config from its stored analysis.
+pub fn stored_config(store: &Store, sha256: &str) -> Result<Option<BotConfig>, StoreError> {
+    Ok(store
+        .analysis(sha256)?
+        .and_then(|a| a.get("config").cloned())
+        .and_then(|c| serde_json::from_value(c).ok()))
+}
+
+/// One bot of Table 4.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Table4Bot {
+    /// SHA-256.
+    pub sha256: String,
+    /// Sightings.
+    pub sightings: u64,
+    /// Distinct server FQDNs in its config.
+    pub fqdns: Vec<String>,
+    /// Distinct server IPv4 addresses.
+    pub ips: Vec<String>,
+}
+
+/// Table 4 over the top-N specimens by sightings.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Table4 {
+    /// N asked for.
+    pub top: usize,
+    /// Specimens examined (the top N).
+    pub examined: u64,
+    /// Of those, bots (a config was extracted).
+    pub bots: u64,
+    /// Bots naming exactly one server FQDN.
+    pub one_fqdn: u64,
+    /// Bots naming more than one server FQDN.
+    pub several_fqdns: u64,
+    /// Bots naming IP addresses only.
+    pub ip_only: u64,
+    /// `several_fqdns / bots` in percent, one decimal.
+    pub several_percent: f64,
+    /// Number of FQDNs → number of bots.
+    pub by_fqdn_count: BTreeMap<usize, u64>,
+    /// The bots.
+    pub list: Vec<Table4Bot>,
+}
+
+/// The top-N specimens' bots and their server names.
+pub fn top_bots(store: &Store, top: usize) -> Result<(u64, Vec<Table4Bot>), StoreError> {
+    let rows = store.all()?;
+    let mut examined = 0;
+    let mut bots = Vec::new();
+    for r in rows.into_iter().take(top) {
+        examined += 1;
+        if let Some(c) = stored_config(store, &r.hashes.sha256)? {
+            let mut f = BTreeSet::new();
+            let mut ips = BTreeSet::new();
+            for s in &c.servers {
+                if ioc::parse_ipv4(&s.host).is_some() {
+                    ips.insert(s.host.clone());
+                } else {
+                    f.insert(s.host.to_ascii_lowercase());
+                }
+            }
+            bots.push(Table4Bot {
+                sha256: r.hashes.sha256,
+                sightings: r.sightings,
+                fqdns: f.into_iter().collect(),
+                ips: ips.into_iter().collect(),
+            });
+        }
+    }
+    Ok((examined, bots))
+}
+
+/// Computes Table 4.
+pub fn table4(store: &Store, top: usize) -> Result<Table4, StoreError> {
+    let (examined, list) = top_bots(store, top)?;
+    let mut by = BTreeMap::new();
+    let (mut one, mut several, mut ip_only) = (0, 0, 0);
+    for b in &list {
+        *by.entry(b.fqdns.len()).or_insert(0) += 1;
+        match b.fqdns.len() {
+            0 => ip_only += 1,
+            1 => one += 1,
+            _ => several += 1,
+        }
+    }
+    let bots = list.len() as u64;
+    Ok(Table4 {
+        top,
+        examined,
+        bots,
+        one_fqdn: one,
+        several_fqdns: several,
+        ip_only,
+        several_percent: if bots == 0 {
+            0.0
+        } else {
+            (several as f64 * 1000.0 / bots as f64).round() / 10.0
+        },
+        by_fqdn_count: by,
+        list,
+    })
+}
+
+/// The bot FQDN watch list: distinct server FQDNs of the top-N bots, sorted.
+pub fn bot_fqdns(store: &Store, top: usize) -> Result<Vec<String>, StoreError> {
+    let (_, bots) = top_bots(store, top)?;
+    let set: BTreeSet<String> = bots.into_iter().flat_map(|b| b.fqdns).collect();
+    Ok(set.into_iter().collect())
+}
+
+/// A specimen's time-to-known.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TimeToKnown {
+    /// SHA-256.
+    pub sha256: String,
+    /// First sighting.
+    pub first_seen: i64,
+    /// Earliest detecting scan, if any.
+    pub known_at: Option<i64>,
+    /// `known_at - first_seen` in seconds (0 when known on arrival).
+    pub seconds: Option<i64>,
+    /// The set and version that first detected it.
+    pub by: Option<String>,
+}
+
+/// Time-to-known of every specimen, as of `as_of`.
+pub fn time_to_known(store: &Store, as_of: i64) -> Result<Vec<TimeToKnown>, StoreError> {
+    let mut out = Vec::new();
+    for r in store.all()? {
+        let k = crate::sigs::known_since(store, &r.hashes.sha256, as_of)?;
+        out.push(TimeToKnown {
+            sha256: r.hashes.sha256.clone(),
+            first_seen: r.first_seen,
+            known_at: k.as_ref().map(|k| k.0),
+            seconds: k.as_ref().map(|k| (k.0 - r.first_seen).max(0)),
+            by: k.map(|k| format!("{} {}", k.1, k.2)),
+        });
+    }
+    out.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    Ok(out)
+}
+
+/// A family: variants grouped by imphash and fuzzy similarity.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Family {
+    /// Family number (by first member's SHA-256 order).
+    pub id: usize,
+    /// Shared import hash, if the members have one.
+    pub imphash: Option<String>,
+    /// Members' SHA-256.
+    pub members: Vec<String>,
+}
+
+/// Minimum CTPH score for two specimens with the same imphash to be one family.
+pub const FAMILY_SCORE: u32 = 40;
+
+/// Groups specimens: same imphash and CTPH score >= [`FAMILY_SCORE`]
+/// (single linkage); specimens without an imphash need a score >= 80.
+pub fn families(store: &Store) -> Result<Vec<Family>, StoreError> {
+    let mut rows = store.all()?;
+    rows.sort_by(|a, b| a.hashes.sha256.cmp(&b.hashes.sha256));
+    let n = rows.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    // Only specimens sharing an imphash (or both lacking one) can join, so
+    // compare within those buckets instead of all pairs.
+    let mut buckets: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        buckets.entry(r.imphash.as_deref()).or_default().push(i);
+    }
+    for (imphash, members) in &buckets {
+        let need = if imphash.is_some() { FAMILY_SCORE } else { 80 };
+        for (k, &i) in members.iter().enumerate() {
+            for &j in &members[k + 1..] {
+                if crate::fuzzy::compare(&rows[i].fuzzy, &rows[j].fuzzy) >= need {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    Ok(groups
+        .into_values()
+        .enumerate()
+        .map(|(id, m)| Family {
+            id: id + 1,
+            imphash: rows[m[0]].imphash.clone(),
+            members: m.iter().map(|&i| rows[i].hashes.sha256.clone()).collect(),
+        })
+        .collect())
+}

@@ -1,0 +1,405 @@
+//! Classic pcap output (Ethernet link type) with packet building for IPv4
+//! TCP/UDP/ICMP, IP fragments and optional GRE encapsulation.
+//!
+//! Packets are built into one reused buffer and appended, record header
+//! included, to an arena; the arena is sorted by timestamp and written in
+//! large chunks, so sessions generated out of order still come out in time
+//! order and no packet allocates.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+/// TCP flag bits.
+pub mod flags {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// PSH.
+    pub const PSH: u8 = 0x08;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+    /// URG.
+    pub const URG: u8 = 0x20;
+}
+
+/// How often (arena bytes) pending packets are sorted and flushed.
+const FLUSH_ARENA_BYTES: usize = 32 << 20;
+/// Packets older than the newest session start by this much are flushed;
+/// sessions never reach further back than this.
+const FLUSH_SLACK_US: i64 = 0;
+
+/// A GRE tunnel the sensor addresses are carried in (outer IPs are the
+/// tunnel endpoints, as in the study's ISP-to-honeypot tunnels).
+#[derive(Clone, Copy, Debug)]
+pub struct GreTunnel {
+    /// ISP side endpoint.
+    pub isp_end: Ipv4Addr,
+    /// Honeypot side endpoint.
+    pub honeypot_end: Ipv4Addr,
+}
+
+/// One pcap file being written.
+pub struct PcapFile {
+    out: BufWriter<File>,
+    arena: Vec<u8>,
+    spare: Vec<u8>,
+    /// (timestamp µs, insertion order, arena offset, record length)
+    pending: Vec<(i64, u64, u32, u32)>,
+    order: u64,
+    buf: Vec<u8>,
+    ip_id: u16,
+    /// Packets written so far.
+    pub packets: u64,
+    /// Bytes written so far (file size).
+    pub bytes: u64,
+    /// Encapsulate every packet in GRE through this tunnel chooser.
+    gre: Option<Vec<GreTunnel>>,
+    /// Sensor address → tunnel index, for GRE.
+    gre_map: std::collections::BTreeMap<Ipv4Addr, usize>,
+}
+
+/// The fields of one packet to build.
+#[derive(Clone, Copy, Debug)]
+pub struct Ip4 {
+    /// Source.
+    pub src: Ipv4Addr,
+    /// Destination.
+    pub dst: Ipv4Addr,
+    /// Time to live.
+    pub ttl: u8,
+}
+
+impl PcapFile {
+    /// Creates `path` and writes the pcap global header.
+    pub fn create(path: &Path) -> io::Result<PcapFile> {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let mut h = Vec::with_capacity(24);
+        h.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&4u16.to_le_bytes());
+        h.extend_from_slice(&0i32.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        h.extend_from_slice(&65535u32.to_le_bytes());
+        h.extend_from_slice(&1u32.to_le_bytes());
+        out.write_all(&h)?;
+        Ok(PcapFile {
+            out,
+            arena: Vec::with_capacity(FLUSH_ARENA_BYTES + (1 << 16)),
+            spare: Vec::new(),
+            pending: Vec::new(),
+            order: 0,
+            buf: Vec::with_capacity(2048),
+            ip_id: 1,
+            packets: 0,
+            bytes: 24,
+            gre: None,
+            gre_map: Default::default(),
+        })
+    }
+
+    /// Carries every packet that has a sensor address on one side inside
+    /// GRE between that sensor's tunnel endpoints.
+    pub fn set_gre(&mut self, tunnels: Vec<GreTunnel>, sensors: &[Ipv4Addr]) {
+        for (i, s) in sensors.iter().enumerate() {
+            self.gre_map.insert(*s, i % tunnels.len().max(1));
+        }
+        self.gre = Some(tunnels);
+    }
+
+    /// Builds a TCP segment.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp(
+        &mut self,
+        ts: i64,
+        ip: Ip4,
+        sport: u16,
+        dport: u16,
+        seq: u32,
+        ack: u32,
+        fl: u8,
+        payload: &[u8],
+    ) {
+        let mut t = [0u8; 20];
+        t[0..2].copy_from_slice(&sport.to_be_bytes());
+        t[2..4].copy_from_slice(&dport.to_be_bytes());
+        t[4..8].copy_from_slice(&seq.to_be_bytes());
+        let ackv = if fl & flags::ACK != 0 { ack } else { 0 };
+        t[8..12].copy_from_slice(&ackv.to_be_bytes());
+        t[12] = 5 << 4;
+        t[13] = fl;
+        t[14..16].copy_from_slice(&64240u16.to_be_bytes());
+        if fl & flags::URG != 0 {
+            t[18..20].copy_from_slice(&1u16.to_be_bytes());
+        }
+        self.l4(ts, ip, 6, &t, payload, 16, None);
+    }
+
+    /// Builds a UDP datagram.
+    pub fn udp(&mut self, ts: i64, ip: Ip4, sport: u16, dport: u16, payload: &[u8]) {
+        let mut u = [0u8; 8];
+        u[0..2].copy_from_slice(&sport.to_be_bytes());
+        u[2..4].copy_from_slice(&dport.to_be_bytes());
+        u[4..6].copy_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        self.l4(ts, ip, 17, &u, payload, 6, None);
+    }
+
+    /// Builds an ICMP echo request.
+    pub fn icmp_echo(&mut self, ts: i64, ip: Ip4, id: u16, seq: u16, payload: &[u8]) {
+        let mut h = [0u8; 8];
+        h[0] = 8;
+        h[4..6].copy_from_slice(&id.to_be_bytes());
+        h[6..8].copy_from_slice(&seq.to_be_bytes());
+        self.l4(ts, ip, 1, &h, payload, 2, None);
+    }
+
+    /// Sends one UDP datagram as two IP fragments (first carries the UDP
+    /// header); both are valid and reassemble.
+    pub fn udp_fragmented(&mut self, ts: i64, ip: Ip4, sport: u16, dport: u16, payload: &[u8]) {
+        // Whole datagram first (to compute the UDP checksum), then split.
+        let mut dgram = Vec::with_capacity(8 + payload.len());
+        dgram.extend_from_slice(&sport.to_be_bytes());
+        dgram.extend_from_slice(&dport.to_be_bytes());
+        dgram.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        dgram.extend_from_slice(&[0, 0]);
+        dgram.extend_from_slice(payload);
+        let ck = l4_checksum(ip.src, ip.dst, 17, &dgram, &[]);
+        let ck = if ck == 0 { 0xffff } else { ck };
+        dgram[6..8].copy_from_slice(&ck.to_be_bytes());
+        let split = (dgram.len() / 2) & !7;
+        let id = self.next_id();
+        self.raw_ip(ts, ip, 17, id, 0x2000, &dgram[..split]);
+        self.raw_ip(ts + 1, ip, 17, id, (split / 8) as u16, &dgram[split..]);
+    }
+
+    fn next_id(&mut self) -> u16 {
+        self.ip_id = self.ip_id.wrapping_add(1);
+        self.ip_id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn l4(
+        &mut self,
+        ts: i64,
+        ip: Ip4,
+        proto: u8,
+        hdr: &[u8],
+        payload: &[u8],
+        ck_at: usize,
+        _unused: Option<()>,
+    ) {
+        let id = self.next_id();
+        let mut ck = if proto == 1 {
+            !fold(sum(0, hdr) + sum(0, payload))
+        } else {
+            l4_checksum(ip.src, ip.dst, proto, hdr, payload)
+        };
+        if proto == 17 && ck == 0 {
+            ck = 0xffff;
+        }
+        let mut h = [0u8; 20];
+        h[..hdr.len()].copy_from_slice(hdr);
+        h[ck_at..ck_at + 2].copy_from_slice(&ck.to_be_bytes());
+        self.begin(ip, proto, id, 0x4000, (hdr.len() + payload.len()) as u16);
+        self.buf.extend_from_slice(&h[..hdr.len()]);
+        self.buf.extend_from_slice(payload);
+        self.finish_packet(ts);
+    }
+
+    fn raw_ip(&mut self, ts: i64, ip: Ip4, proto: u8, id: u16, frag: u16, body: &[u8]) {
+        self.begin(ip, proto, id, frag, body.len() as u16);
+        self.buf.extend_from_slice(body);
+        self.finish_packet(ts);
+    }
+
+    /// Writes Ethernet (+ GRE outer headers) and the inner IPv4 header.
+    fn begin(&mut self, ip: Ip4, proto: u8, id: u16, frag: u16, l4_len: u16) {
+        self.buf.clear();
+        self.buf.extend_from_slice(&[0u8; 16]); // pcap record header, filled later
+        let tunnel = self.gre.as_ref().and_then(|t| {
+            let idx = self
+                .gre_map
+                .get(&ip.dst)
+                .map(|i| (*i, true))
+                .or_else(|| self.gre_map.get(&ip.src).map(|i| (*i, false)))?;
+            Some((t[idx.0], idx.1))
+        });
+        // Ethernet: router MAC ↔ sensor MAC, IPv4.
+        let (dst_mac, src_mac) = (
+            [0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01],
+            [0x00, 0x0c, 0x29, 0x5e, 0x11, 0x02],
+        );
+        self.buf.extend_from_slice(&dst_mac);
+        self.buf.extend_from_slice(&src_mac);
+        self.buf.extend_from_slice(&[0x08, 0x00]);
+        let inner_len = 20 + l4_len;
+        if let Some((t, inbound)) = tunnel {
+            let (osrc, odst) = if inbound {
+                (t.isp_end, t.honeypot_end)
+            } else {
+                (t.honeypot_end, t.isp_end)
+            };
+            let oid = self.next_id();
+            push_ipv4(
+                &mut self.buf,
+                osrc,
+                odst,
+                64,
+                47,
+                oid,
+                0x4000,
+                // Outer IPv4 header + 4-byte GRE header + the inner packet.
+                20 + 4 + inner_len,
+            );
+            self.buf.extend_from_slice(&[0x00, 0x00, 0x08, 0x00]);
+        }
+        push_ipv4(
+            &mut self.buf,
+            ip.src,
+            ip.dst,
+            ip.ttl,
+            proto,
+            id,
+            frag,
+            inner_len,
+        );
+    }
+
+    fn finish_packet(&mut self, ts: i64) {
+        let len = (self.buf.len() - 16) as u32;
+        let secs = ts.div_euclid(1_000_000) as u32;
+        let us = ts.rem_euclid(1_000_000) as u32;
+        self.buf[0..4].copy_from_slice(&secs.to_le_bytes());
+        self.buf[4..8].copy_from_slice(&us.to_le_bytes());
+        self.buf[8..12].copy_from_slice(&len.to_le_bytes());
+        self.buf[12..16].copy_from_slice(&len.to_le_bytes());
+        let off = self.arena.len() as u32;
+        self.arena.extend_from_slice(&self.buf);
+        self.pending
+            .push((ts, self.order, off, self.buf.len() as u32));
+        self.order += 1;
+    }
+
+    /// Tells the writer no future packet will be older than `ts`; when the
+    /// arena is large, everything before `ts` is written out.
+    pub fn advance(&mut self, ts: i64) -> io::Result<()> {
+        if self.arena.len() >= FLUSH_ARENA_BYTES {
+            self.flush_before(ts - FLUSH_SLACK_US)?;
+        }
+        Ok(())
+    }
+
+    fn flush_before(&mut self, limit: i64) -> io::Result<()> {
+        // Stable sort on the timestamp keeps insertion order for ties and
+        // runs fast on the long sorted runs sessions produce.
+        self.pending.sort_by_key(|p| p.0);
+        let cut = self.pending.partition_point(|p| p.0 < limit);
+        for p in &self.pending[..cut] {
+            let s = p.2 as usize;
+            self.out.write_all(&self.arena[s..s + p.3 as usize])?;
+            self.packets += 1;
+            self.bytes += p.3 as u64;
+        }
+        // Move what stays into the spare arena (reused, no fresh pages).
+        self.spare.clear();
+        let mut w = 0;
+        for i in cut..self.pending.len() {
+            let p = self.pending[i];
+            let s = p.2 as usize;
+            self.pending[w] = (p.0, p.1, self.spare.len() as u32, p.3);
+            self.spare
+                .extend_from_slice(&self.arena[s..s + p.3 as usize]);
+            w += 1;
+        }
+        self.pending.truncate(w);
+        std::mem::swap(&mut self.arena, &mut self.spare);
+        Ok(())
+    }
+
+    /// Writes everything pending and flushes the file.
+    pub fn finish(mut self) -> io::Result<(u64, u64)> {
+        self.flush_before(i64::MAX)?;
+        self.out.flush()?;
+        Ok((self.packets, self.bytes))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_ipv4(
+    buf: &mut Vec<u8>,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    proto: u8,
+    id: u16,
+    frag: u16,
+    total: u16,
+) {
+    let mut h = [0u8; 20];
+    h[0] = 0x45;
+    h[2..4].copy_from_slice(&total.to_be_bytes());
+    h[4..6].copy_from_slice(&id.to_be_bytes());
+    h[6..8].copy_from_slice(&frag.to_be_bytes());
+    h[8] = ttl;
+    h[9] = proto;
+    h[12..16].copy_from_slice(&src.octets());
+    h[16..20].copy_from_slice(&dst.octets());
+    let ck = !fold(sum(0, &h));
+    h[10..12].copy_from_slice(&ck.to_be_bytes());
+    buf.extend_from_slice(&h);
+}
+
+fn sum(init: u64, data: &[u8]) -> u64 {
+    let mut s = init;
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        s += u16::from_be_bytes([c[0], c[1]]) as u64;
+    }
+    if let [b] = chunks.remainder() {
+        s += (*b as u64) << 8;
+    }
+    s
+}
+
+fn fold(mut s: u64) -> u16 {
+    while s > 0xffff {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    s as u16
+}
+
+fn l4_checksum(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, hdr: &[u8], payload: &[u8]) -> u16 {
+    let mut s = sum(0, &src.octets());
+    s = sum(s, &dst.octets());
+    s += proto as u64;
+    s += (hdr.len() + payload.len()) as u64;
+    s = sum(s, hdr);
+    // hdr is always even-length, so the payload sums on its own alignment.
+    s = sum(s, payload);
+    !fold(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_header_checksum_verifies_to_zero() {
+        let mut b = Vec::new();
+        push_ipv4(
+            &mut b,
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            64,
+            6,
+            7,
+            0x4000,
+            40,
+        );
+        assert_eq!(fold(sum(0, &b)), 0xffff);
+    }
+}

@@ -1,0 +1,546 @@
+//! The PE32 writer behind [`super::build_specimen`].
+//!
+//! Layout of a plain specimen (file alignment 0x200, section alignment
+//! 0x1000, image base 0x400000):
+//!
+//! | section | content |
+//! |---|---|
+//! | `.text`  | entry point: one `ret` (0xC3), then `int3` (0xCC) filler |
+//! | `.rdata` | import directory, lookup tables, IAT, hint/name entries, DLL names |
+//! | `.data`  | family filler, the config block, variant filler |
+//!
+//! The config block (see `docs/specimen.md`) is a run of NUL-terminated
+//! strings in the chosen encoding: three IRC command templates, then
+//! `host`, `port` (decimal) for every server, then the channel, the channel
+//! key (empty string when none) and the nick prefix.
+//!
+//! A packed specimen has `UPX0` (no raw data; room for the unpacked image),
+//! `UPX1` (the NRV stream of the original sections' image, then the stub:
+//! one `ret` and `int3` filler) and `.rsrc` (the stub's small import table),
+//! with UPX's version string and `UPX!` pack header in the last bytes of the
+//! headers.
+
+use super::nrv::{adler32, compress, NrvMethod};
+use super::{ConfigEncoding, Packer, SpecimenSpec};
+
+const IMAGE_BASE: u32 = 0x0040_0000;
+const SECT_ALIGN: u32 = 0x1000;
+const FILE_ALIGN: u32 = 0x200;
+const HEADERS_SIZE: u32 = 0x400;
+const E_LFANEW: u32 = 0x80;
+
+/// Small deterministic generator (splitmix64): the filler only needs to be
+/// reproducible from the seed.
+pub(crate) struct Mix(u64);
+
+impl Mix {
+    pub(crate) fn new(seed: u64) -> Self {
+        Mix(seed ^ 0x0005_EED0_FB07_5C0E)
+    }
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const KERNEL32: &[&str] = &[
+    "GetModuleHandleA",
+    "GetProcAddress",
+    "LoadLibraryA",
+    "ExitProcess",
+    "Sleep",
+    "CreateMutexA",
+    "GetTickCount",
+    "CreateThread",
+    "GetSystemDirectoryA",
+    "CopyFileA",
+    "GetModuleFileNameA",
+    "WinExec",
+    "CreateFileA",
+    "WriteFile",
+    "CloseHandle",
+    "GetLastError",
+];
+const WS2_32: &[&str] = &[
+    "WSAStartup",
+    "socket",
+    "connect",
+    "send",
+    "recv",
+    "gethostbyname",
+    "closesocket",
+    "inet_addr",
+    "htons",
+    "select",
+    "sendto",
+    "bind",
+];
+const ADVAPI32: &[&str] = &[
+    "RegOpenKeyExA",
+    "RegSetValueExA",
+    "RegCloseKey",
+    "RegCreateKeyExA",
+];
+const WININET: &[&str] = &[
+    "InternetOpenA",
+    "InternetOpenUrlA",
+    "InternetReadFile",
+    "InternetCloseHandle",
+];
+
+/// The imports a family's specimens declare (DLL, functions). Families
+/// differ in which functions and DLLs they use, so their imphashes differ.
+pub fn family_imports(family: u32) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut m = Mix::new(u64::from(family).wrapping_mul(0x1000_0001) ^ 0xFA11);
+    let mut pick = |list: &[&'static str], min: usize| -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = list.iter().copied().filter(|_| m.below(2) == 0).collect();
+        for &f in list {
+            if v.len() >= min {
+                break;
+            }
+            if !v.contains(&f) {
+                v.push(f);
+            }
+        }
+        v
+    };
+    let mut out = vec![
+        ("kernel32.dll", pick(KERNEL32, 4)),
+        ("ws2_32.dll", pick(WS2_32, 3)),
+    ];
+    let extra = Mix::new(u64::from(family) ^ 0xD11).below(4);
+    if extra & 1 == 1 {
+        out.push(("advapi32.dll", pick(ADVAPI32, 1)));
+    }
+    if extra & 2 == 2 {
+        out.push(("wininet.dll", pick(WININET, 1)));
+    }
+    out
+}
+
+/// Imports of the unpacking stub of a packed specimen: UPX keeps
+/// LoadLibraryA/GetProcAddress/VirtualProtect/... from kernel32 and one
+/// function of every other DLL the original imports.
+pub fn packed_imports(family: u32) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out = vec![(
+        "kernel32.dll",
+        vec![
+            "LoadLibraryA",
+            "GetProcAddress",
+            "VirtualProtect",
+            "VirtualAlloc",
+            "VirtualFree",
+            "ExitProcess",
+        ],
+    )];
+    for (dll, funcs) in family_imports(family).into_iter().skip(1) {
+        out.push((dll, vec![funcs[0]]));
+    }
+    out
+}
+
+fn align(v: u32, a: u32) -> u32 {
+    v.div_ceil(a) * a
+}
+
+fn put16(b: &mut [u8], at: usize, v: u16) {
+    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+/// Builds an import table to be placed at `rva`; returns (bytes, iat_rva, iat_size).
+fn import_table(rva: u32, dlls: &[(&str, Vec<&str>)]) -> (Vec<u8>, u32, u32) {
+    let desc_size = 20 * (dlls.len() + 1);
+    let thunk_counts: Vec<usize> = dlls.iter().map(|(_, f)| f.len() + 1).collect();
+    let thunks_total: usize = thunk_counts.iter().sum::<usize>() * 4;
+    let ilt_at = desc_size;
+    let iat_at = ilt_at + thunks_total;
+    let names_at = iat_at + thunks_total;
+    let mut names: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; names_at];
+    let mut slot = 0usize;
+    for (i, (dll, funcs)) in dlls.iter().enumerate() {
+        let ilt_rva = rva + (ilt_at + slot * 4) as u32;
+        let iat_rva = rva + (iat_at + slot * 4) as u32;
+        for (k, f) in funcs.iter().enumerate() {
+            let hint_rva = rva + (names_at + names.len()) as u32;
+            names.extend_from_slice(&(k as u16).to_le_bytes());
+            names.extend_from_slice(f.as_bytes());
+            names.push(0);
+            if names.len() % 2 == 1 {
+                names.push(0);
+            }
+            put32(&mut buf, ilt_at + (slot + k) * 4, hint_rva);
+            put32(&mut buf, iat_at + (slot + k) * 4, hint_rva);
+        }
+        let name_rva = rva + (names_at + names.len()) as u32;
+        names.extend_from_slice(dll.as_bytes());
+        names.push(0);
+        if names.len() % 2 == 1 {
+            names.push(0);
+        }
+        let d = i * 20;
+        put32(&mut buf, d, ilt_rva);
+        put32(&mut buf, d + 12, name_rva);
+        put32(&mut buf, d + 16, iat_rva);
+        slot += funcs.len() + 1;
+    }
+    buf.extend_from_slice(&names);
+    (buf, rva + iat_at as u32, thunks_total as u32)
+}
+
+/// The strings of the config block, in order, before encoding.
+pub fn config_strings(spec: &SpecimenSpec) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "PRIVMSG %s :%s".into(),
+        "NICK %s".into(),
+        "JOIN %s %s".into(),
+    ];
+    for s in &spec.config.servers {
+        v.push(s.host.clone());
+        v.push(s.port.to_string());
+    }
+    v.push(spec.config.channel.clone());
+    v.push(spec.config.key.clone().unwrap_or_default());
+    v.push(spec.config.nick_prefix.clone());
+    v
+}
+
+/// The encoded config block.
+pub fn encode_config(spec: &SpecimenSpec) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in config_strings(spec) {
+        match spec.encoding {
+            ConfigEncoding::Plain => {
+                out.extend_from_slice(s.as_bytes());
+                out.push(0);
+            }
+            ConfigEncoding::Xor(k) => {
+                out.extend(s.as_bytes().iter().map(|b| b ^ k));
+                out.push(k);
+            }
+            ConfigEncoding::Utf16 => {
+                for u in s.encode_utf16() {
+                    out.extend_from_slice(&u.to_le_bytes());
+                }
+                out.extend_from_slice(&[0, 0]);
+            }
+        }
+    }
+    out
+}
+
+/// Filler that never looks like text: bytes 0x80..=0xFF and zeros.
+fn filler(m: &mut Mix, n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            let r = m.next();
+            if r & 7 == 0 {
+                0
+            } else {
+                // A small alphabet keeps the filler compressible, as real
+                // data sections are.
+                0x80 | ((r >> 8) & 0x1F) as u8
+            }
+        })
+        .collect()
+}
+
+struct Section {
+    name: [u8; 8],
+    vsize: u32,
+    rva: u32,
+    raw: Vec<u8>,
+    characteristics: u32,
+}
+
+fn sname(s: &str) -> [u8; 8] {
+    let mut n = [0u8; 8];
+    n[..s.len()].copy_from_slice(s.as_bytes());
+    n
+}
+
+/// The original (unpacked) sections: .text, .rdata, .data.
+/// The original sections, the entry RVA, the import directory (RVA, size)
+/// and the IAT (RVA, size).
+type Original = (Vec<Section>, u32, (u32, u32), (u32, u32));
+
+fn original_sections(spec: &SpecimenSpec) -> Original {
+    let text_rva = SECT_ALIGN;
+    let mut text = vec![0xCCu8; 0x200];
+    text[0] = 0xC3;
+
+    let rdata_rva = text_rva + SECT_ALIGN;
+    let imports = family_imports(spec.family);
+    let (itab, iat_rva, iat_size) = import_table(rdata_rva, &imports);
+    let import_size = (20 * (imports.len() + 1)) as u32;
+
+    // .data: family filler shared by all variants, then the config block,
+    // then variant filler; a few variant-specific bytes inside the family
+    // part keep variants apart without breaking their similarity.
+    let mut fam = Mix::new(u64::from(spec.family).wrapping_mul(0x9E37) ^ 0xDA7A);
+    let fam_len = 0x1800 + fam.below(0x800) as usize;
+    let mut data = filler(&mut fam, fam_len);
+    let mut var = Mix::new(spec.seed ^ u64::from(spec.variant).wrapping_mul(0x51_7CC1));
+    for _ in 0..4 {
+        let at = var.below(fam_len as u64) as usize;
+        data[at] = 0x80 | var.next() as u8;
+    }
+    // Keep the block 4-aligned so UTF-16 strings sit on even offsets.
+    while !data.len().is_multiple_of(4) {
+        data.push(0);
+    }
+    data.extend_from_slice(&[0; 8]);
+    data.extend_from_slice(&encode_config(spec));
+    data.extend_from_slice(&[0; 8]);
+    let tail = 0x40 + var.below(0x80) as usize;
+    data.extend(filler(&mut var, tail));
+    let data_rva = rdata_rva + align(itab.len() as u32, SECT_ALIGN);
+
+    let sections = vec![
+        Section {
+            name: sname(".text"),
+            vsize: text.len() as u32,
+            rva: text_rva,
+            raw: text,
+            characteristics: 0x6000_0020,
+        },
+        Section {
+            name: sname(".rdata"),
+            vsize: itab.len() as u32,
+            rva: rdata_rva,
+            raw: itab,
+            characteristics: 0x4000_0040,
+        },
+        Section {
+            name: sname(".data"),
+            vsize: data.len() as u32,
+            rva: data_rva,
+            raw: data,
+            characteristics: 0xC000_0040,
+        },
+    ];
+    (
+        sections,
+        text_rva,
+        (rdata_rva, import_size),
+        (iat_rva, iat_size),
+    )
+}
+
+/// Writes headers + sections. `extra_header` goes in the last bytes of the
+/// header area (UPX's version string and pack header).
+fn write_pe(
+    spec: &SpecimenSpec,
+    sections: &mut [Section],
+    entry: u32,
+    import_dir: (u32, u32),
+    iat: (u32, u32),
+    extra_header: &[u8],
+) -> Vec<u8> {
+    let mut out = vec![0u8; HEADERS_SIZE as usize];
+    // DOS header and a stub that only carries the customary message.
+    out[0] = b'M';
+    out[1] = b'Z';
+    put16(&mut out, 2, 0x90);
+    put16(&mut out, 4, 3);
+    put16(&mut out, 8, 4);
+    put16(&mut out, 0x0c, 0xffff);
+    put16(&mut out, 0x10, 0xb8);
+    put16(&mut out, 0x18, 0x40);
+    put32(&mut out, 0x3c, E_LFANEW);
+    let msg = b"This program cannot be run in DOS mode.\r\r\n$";
+    out[0x4e..0x4e + msg.len()].copy_from_slice(msg);
+
+    let pe = E_LFANEW as usize;
+    out[pe..pe + 4].copy_from_slice(b"PE\0\0");
+    let coff = pe + 4;
+    put16(&mut out, coff, 0x014c);
+    put16(&mut out, coff + 2, sections.len() as u16);
+    // 2005-01-01 plus family days plus variant hours.
+    let ts = 1_104_537_600u32
+        .wrapping_add(spec.family.wrapping_mul(3 * 86_400))
+        .wrapping_add(spec.variant.wrapping_mul(3_600));
+    put32(&mut out, coff + 4, ts);
+    put16(&mut out, coff + 16, 0xE0);
+    put16(&mut out, coff + 18, 0x010F);
+
+    let opt = coff + 20;
+    let mut file_off = HEADERS_SIZE;
+    let mut size_code = 0u32;
+    let mut size_init = 0u32;
+    let mut size_uninit = 0u32;
+    let mut ptrs = Vec::new();
+    for s in sections.iter() {
+        let raw_size = align(s.raw.len() as u32, FILE_ALIGN);
+        ptrs.push(if raw_size == 0 { 0 } else { file_off });
+        file_off += raw_size;
+        if s.characteristics & 0x20 != 0 {
+            size_code += raw_size;
+        }
+        if s.characteristics & 0x40 != 0 {
+            size_init += raw_size;
+        }
+        if s.characteristics & 0x80 != 0 {
+            size_uninit += align(s.vsize, FILE_ALIGN);
+        }
+    }
+    let last = sections.last().expect("sections");
+    let size_of_image = last.rva + align(last.vsize.max(1), SECT_ALIGN);
+    put16(&mut out, opt, 0x10b);
+    out[opt + 2] = 6; // linker version
+    put32(&mut out, opt + 4, size_code);
+    put32(&mut out, opt + 8, size_init);
+    put32(&mut out, opt + 12, size_uninit);
+    put32(&mut out, opt + 16, entry);
+    put32(&mut out, opt + 20, sections[0].rva);
+    put32(
+        &mut out,
+        opt + 24,
+        sections.get(1).map_or(sections[0].rva, |s| s.rva),
+    );
+    put32(&mut out, opt + 28, IMAGE_BASE);
+    put32(&mut out, opt + 32, SECT_ALIGN);
+    put32(&mut out, opt + 36, FILE_ALIGN);
+    put16(&mut out, opt + 40, 4); // OS version
+    put16(&mut out, opt + 48, 4); // subsystem version
+    put32(&mut out, opt + 56, size_of_image);
+    put32(&mut out, opt + 60, HEADERS_SIZE);
+    put16(&mut out, opt + 68, 2); // Windows GUI
+    put32(&mut out, opt + 72, 0x0010_0000);
+    put32(&mut out, opt + 76, 0x1000);
+    put32(&mut out, opt + 80, 0x0010_0000);
+    put32(&mut out, opt + 84, 0x1000);
+    put32(&mut out, opt + 92, 16);
+    let dd = opt + 96;
+    put32(&mut out, dd + 8, import_dir.0);
+    put32(&mut out, dd + 12, import_dir.1);
+    put32(&mut out, dd + 12 * 8, iat.0);
+    put32(&mut out, dd + 12 * 8 + 4, iat.1);
+
+    let st = opt + 0xE0;
+    for (i, s) in sections.iter().enumerate() {
+        let h = st + i * 40;
+        out[h..h + 8].copy_from_slice(&s.name);
+        put32(&mut out, h + 8, s.vsize);
+        put32(&mut out, h + 12, s.rva);
+        put32(&mut out, h + 16, align(s.raw.len() as u32, FILE_ALIGN));
+        put32(&mut out, h + 20, ptrs[i]);
+        put32(&mut out, h + 36, s.characteristics);
+    }
+    let eh = HEADERS_SIZE as usize - extra_header.len();
+    assert!(eh >= st + sections.len() * 40, "header overflow");
+    out[eh..].copy_from_slice(extra_header);
+
+    for s in sections.iter_mut() {
+        let raw_size = align(s.raw.len() as u32, FILE_ALIGN) as usize;
+        s.raw.resize(raw_size, 0);
+        out.extend_from_slice(&s.raw);
+    }
+    out
+}
+
+/// Builds one specimen: see the module documentation for its layout.
+pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
+    let (mut secs, entry, import_dir, (iat_rva, iat_size)) = original_sections(spec);
+    let method = match spec.packer {
+        Packer::None => {
+            return write_pe(spec, &mut secs, entry, import_dir, (iat_rva, iat_size), &[]);
+        }
+        Packer::Nrv2b => NrvMethod::B,
+        Packer::Nrv2d => NrvMethod::D,
+        Packer::Nrv2e => NrvMethod::E,
+    };
+    let plain_size = {
+        let plain = write_pe(
+            spec,
+            &mut original_sections(spec).0,
+            entry,
+            import_dir,
+            (iat_rva, iat_size),
+            &[],
+        );
+        plain.len() as u32
+    };
+    // The memory image of the original sections, from the first section's RVA.
+    let base = secs[0].rva;
+    let last = secs.last().expect("sections");
+    let image_len = (last.rva + last.vsize - base) as usize;
+    let mut image = vec![0u8; image_len];
+    for s in &secs {
+        let at = (s.rva - base) as usize;
+        image[at..at + s.raw.len()].copy_from_slice(&s.raw);
+    }
+    let packed = compress(&image, method);
+
+    let upx0_vsize = align(image_len as u32, SECT_ALIGN);
+    let upx1_rva = base + upx0_vsize;
+    let mut upx1 = packed.clone();
+    while !upx1.len().is_multiple_of(16) {
+        upx1.push(0);
+    }
+    let stub_at = upx1.len() as u32;
+    upx1.push(0xC3);
+    upx1.extend_from_slice(&[0xCC; 31]);
+    let rsrc_rva = upx1_rva + align(upx1.len() as u32, SECT_ALIGN);
+    let stub_imports = packed_imports(spec.family);
+    let (itab, s_iat_rva, s_iat_size) = import_table(rsrc_rva, &stub_imports);
+    let s_import_size = (20 * (stub_imports.len() + 1)) as u32;
+
+    // UPX's pack header (format 9 = win32/pe), preceded by its version string.
+    let mut ph = Vec::with_capacity(40);
+    ph.extend_from_slice(b"3.96\0");
+    ph.extend_from_slice(b"UPX!");
+    ph.push(13); // header version
+    ph.push(9); // UPX_F_WIN32_PE
+    ph.push(method.upx_method());
+    ph.push(8); // level
+    ph.extend_from_slice(&adler32(&image).to_le_bytes());
+    ph.extend_from_slice(&adler32(&packed).to_le_bytes());
+    ph.extend_from_slice(&(image_len as u32).to_le_bytes());
+    ph.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+    ph.extend_from_slice(&plain_size.to_le_bytes());
+    ph.extend_from_slice(&[0, 0, 0]); // filter, filter_cto, n_mru
+    let sum = ph[5..].iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    ph.push(sum);
+
+    let mut sections = vec![
+        Section {
+            name: sname("UPX0"),
+            vsize: upx0_vsize,
+            rva: base,
+            raw: Vec::new(),
+            characteristics: 0xE000_0080,
+        },
+        Section {
+            name: sname("UPX1"),
+            vsize: align(upx1.len() as u32, SECT_ALIGN),
+            rva: upx1_rva,
+            raw: upx1,
+            characteristics: 0xE000_0040,
+        },
+        Section {
+            name: sname(".rsrc"),
+            vsize: itab.len() as u32,
+            rva: rsrc_rva,
+            raw: itab,
+            characteristics: 0xC000_0040,
+        },
+    ];
+    write_pe(
+        spec,
+        &mut sections,
+        upx1_rva + stub_at,
+        (rsrc_rva, s_import_size),
+        (s_iat_rva, s_iat_size),
+        &ph,
+    )
+}

@@ -1,0 +1,510 @@
+//! The ground-truth file `truth.json`: every generated event with its time
+//! and flow, plus the exact expected value of each table and figure of the
+//! study, counted from the generated events.
+
+use crate::specimen::{BotConfig, ConfigEncoding, Packer};
+use botscope_core::{FlowKey, Ts};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+/// Exploit vectors of Table 7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Vector {
+    /// MS03-026 RPC DCOM buffer overflow (TCP 135).
+    #[serde(rename = "MS03-026")]
+    Ms03_026,
+    /// MS04-011 LSASS buffer overflow (TCP 445, `\lsarpc`).
+    #[serde(rename = "MS04-011")]
+    Ms04_011,
+    /// Share access with weak credentials (TCP 445).
+    #[serde(rename = "share-access")]
+    ShareAccess,
+    /// MS03-039 RPCSS buffer overflow (TCP 135).
+    #[serde(rename = "MS03-039")]
+    Ms03_039,
+    /// MS04-007 ASN.1 (TCP 445, SPNEGO in session setup).
+    #[serde(rename = "MS04-007")]
+    Ms04_007,
+    /// MS02-045 SMB (TCP 139, RAP over `\PIPE\LANMAN`).
+    #[serde(rename = "MS02-045")]
+    Ms02_045,
+    /// MS03-043 Messenger (UDP 135).
+    #[serde(rename = "MS03-043")]
+    Ms03_043,
+}
+
+impl Vector {
+    /// All vectors, in Table 7 order.
+    pub const ALL: [Vector; 7] = [
+        Vector::Ms03_026,
+        Vector::Ms04_011,
+        Vector::ShareAccess,
+        Vector::Ms03_039,
+        Vector::Ms04_007,
+        Vector::Ms02_045,
+        Vector::Ms03_043,
+    ];
+
+    /// Name as written in truth and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Vector::Ms03_026 => "MS03-026",
+            Vector::Ms04_011 => "MS04-011",
+            Vector::ShareAccess => "share-access",
+            Vector::Ms03_039 => "MS03-039",
+            Vector::Ms04_007 => "MS04-007",
+            Vector::Ms02_045 => "MS02-045",
+            Vector::Ms03_043 => "MS03-043",
+        }
+    }
+}
+
+/// Copy methods of Table 8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyMethod {
+    /// The victim fetches the binary by TFTP GET from the infecting host.
+    TftpGet,
+    /// The infecting host connects to the victim and pushes the binary.
+    TcpPush,
+    /// The victim connects back to the infecting host and receives it.
+    ReverseConnect,
+}
+
+/// One exploit attempt.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExploitTruth {
+    /// Sequence number (index in this list).
+    pub id: u32,
+    /// Which capture file holds it (relative path).
+    pub file: String,
+    /// First packet time.
+    pub ts: Ts,
+    /// Attacking host.
+    pub attacker: Ipv4Addr,
+    /// Victim (sensor or honeypot) address.
+    pub victim: Ipv4Addr,
+    /// Vector.
+    pub vector: Vector,
+    /// Destination ports used (in order).
+    pub ports: Vec<u16>,
+    /// The exploit connection (or datagram) 5-tuple.
+    pub flow: FlowKey,
+    /// Download instruction carried in clear text, if any.
+    pub instruction: Option<String>,
+    /// Account and password for share access.
+    pub credentials: Option<(String, String)>,
+    /// Share connected for share access (`ADMIN$`, `C$`).
+    pub share: Option<String>,
+    /// Index of the copy that followed, if any.
+    pub copy: Option<u32>,
+}
+
+/// One binary copy after an exploit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CopyTruth {
+    /// Index in this list.
+    pub id: u32,
+    /// Capture file.
+    pub file: String,
+    /// Exploit it followed.
+    pub exploit: u32,
+    /// Start time.
+    pub ts: Ts,
+    /// Method.
+    pub method: CopyMethod,
+    /// The transfer flow (originator first).
+    pub flow: FlowKey,
+    /// File name requested / announced.
+    pub filename: String,
+    /// SHA-256 (hex) of the binary.
+    pub sha256: String,
+    /// Size of the binary in bytes.
+    pub size: u64,
+    /// Whether the whole binary arrived.
+    pub success: bool,
+    /// Index of the specimen in `specimens`.
+    pub specimen: u32,
+}
+
+/// One IRC session of a bot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IrcSessionTruth {
+    /// Index in this list.
+    pub id: u32,
+    /// Bot address.
+    pub bot: Ipv4Addr,
+    /// C&C server IP.
+    pub server: Ipv4Addr,
+    /// C&C server port.
+    pub port: u16,
+    /// FQDN the bot resolved.
+    pub fqdn: String,
+    /// Nick.
+    pub nick: String,
+    /// Channel.
+    pub channel: String,
+    /// Channel key.
+    pub key: Option<String>,
+    /// TCP connect time.
+    pub connect: Ts,
+    /// JOIN time.
+    pub join: Ts,
+    /// Connection close time.
+    pub end: Ts,
+    /// Connection 5-tuple.
+    pub flow: FlowKey,
+    /// PRIVMSG lines in the session (both directions).
+    pub privmsg_lines: u32,
+}
+
+/// One order a herder gave.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderTruth {
+    /// Index in this list.
+    pub id: u32,
+    /// IRC session it arrived in.
+    pub session: u32,
+    /// Bot.
+    pub bot: Ipv4Addr,
+    /// Time the order line was sent.
+    pub ts: Ts,
+    /// `topic` (332 on join) or `privmsg`.
+    pub via: String,
+    /// Raw order text.
+    pub raw: String,
+    /// Command word without the leading dot (`advscan`, `ddos.synflood`).
+    pub command: String,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// The bot's reply line, if any.
+    pub reply: Option<String>,
+}
+
+/// One flood.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FloodTruth {
+    /// Order that started it.
+    pub order: u32,
+    /// Flood type (Table 10 command name: `ddos.synflood`, …).
+    pub kind: String,
+    /// Bot.
+    pub source: Ipv4Addr,
+    /// Target.
+    pub target: Ipv4Addr,
+    /// Target port (0 for ICMP).
+    pub port: u16,
+    /// First packet.
+    pub start: Ts,
+    /// Last packet.
+    pub end: Ts,
+    /// Packets sent.
+    pub packets: u64,
+}
+
+/// Spam relayed through a bot by one spammer source.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SpamRelayTruth {
+    /// Order that opened the port.
+    pub order: u32,
+    /// Bot.
+    pub bot: Ipv4Addr,
+    /// Port opened on the bot.
+    pub port: u16,
+    /// `socks4`, `socks5`, `http_connect` or `redirect`.
+    pub protocol: String,
+    /// Spammer source address.
+    pub spammer: Ipv4Addr,
+    /// Mail server relayed to.
+    pub mail_server: Ipv4Addr,
+    /// Relay requests (one SMTP message each).
+    pub count: u32,
+    /// First request.
+    pub first: Ts,
+    /// Last request.
+    pub last: Ts,
+}
+
+/// One binary update (`.update` / `.download`, or right after joining).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UpdateTruth {
+    /// Order that asked for it.
+    pub order: u32,
+    /// Bot.
+    pub bot: Ipv4Addr,
+    /// URL.
+    pub url: String,
+    /// `update` or `download`.
+    pub kind: String,
+    /// Start of the HTTP connection.
+    pub ts: Ts,
+    /// Whether the download succeeded (200 and full body).
+    pub success: bool,
+    /// SHA-256 of the body on success.
+    pub sha256: Option<String>,
+}
+
+/// One scan.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScanTruth {
+    /// Order that started it (`None` for the scan right after infection).
+    pub order: Option<u32>,
+    /// Scanning host.
+    pub source: Ipv4Addr,
+    /// Range as `a.b.c.0/24` or `a.b.0.0/16`.
+    pub range: String,
+    /// Destination port.
+    pub port: u16,
+    /// First probe.
+    pub start: Ts,
+    /// Last probe.
+    pub end: Ts,
+    /// Probes sent.
+    pub count: u32,
+}
+
+/// One DNS lookup of a C&C name in the captures.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DnsLookupTruth {
+    /// Bot.
+    pub client: Ipv4Addr,
+    /// Resolver.
+    pub resolver: Ipv4Addr,
+    /// Name.
+    pub qname: String,
+    /// Answers.
+    pub answers: Vec<Ipv4Addr>,
+    /// Query time.
+    pub ts: Ts,
+}
+
+/// An infected honeypot followed through Fig. 3.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BotTruth {
+    /// Its address.
+    pub ip: Ipv4Addr,
+    /// Specimen it runs.
+    pub specimen: u32,
+    /// The Fig. 3 stages with their first time.
+    pub sequence: Vec<(String, Ts)>,
+}
+
+/// One specimen written to `specimens/`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SpecimenTruth {
+    /// Index.
+    pub id: u32,
+    /// Relative path.
+    pub path: String,
+    /// SHA-256 hex.
+    pub sha256: String,
+    /// Size.
+    pub size: u64,
+    /// Family.
+    pub family: u32,
+    /// Variant.
+    pub variant: u32,
+    /// Config encoding.
+    pub encoding: ConfigEncoding,
+    /// Packer.
+    pub packer: Packer,
+    /// Embedded configuration.
+    pub config: BotConfig,
+    /// Whether an always-updated AV signature set "knows" it (Table 2).
+    pub known: bool,
+    /// Whether the builder of the specimen helper made it (false: the
+    /// stand-in writer of this crate).
+    pub built_by_specimen_builder: bool,
+}
+
+/// A generated file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FileTruth {
+    /// Relative path.
+    pub path: String,
+    /// What it is.
+    pub kind: String,
+    /// Packets (captures) or 0.
+    pub packets: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// A count with its share of the total.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Share {
+    /// Count.
+    pub count: u64,
+    /// Percent of the table's total.
+    pub percent: f64,
+}
+
+/// Expected values of the study's tables and figures.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Tables {
+    /// Table 1: background traffic per address.
+    pub table1: Table1,
+    /// Table 2: detections and kinds, known/unknown.
+    pub table2: Table2,
+    /// Table 4: bots with more than one server.
+    pub table4: Table4,
+    /// Table 7: exploit attempts per vector.
+    pub table7: BTreeMap<String, Share>,
+    /// Table 8: copies per method (all attempts).
+    pub table8: BTreeMap<String, Share>,
+    /// Table 8 successful copies per method.
+    pub table8_success: BTreeMap<String, u64>,
+    /// Table 9: IRC sessions per server port.
+    pub table9: BTreeMap<u16, Share>,
+    /// Table 10: DDoS orders per command.
+    pub table10: BTreeMap<String, u64>,
+    /// Table 11: spam relay requests per redirect port.
+    pub table11: BTreeMap<u16, Share>,
+    /// Fig. 3: each bot's stage sequence (stage names in time order).
+    pub fig3: BTreeMap<String, Vec<String>>,
+    /// Fig. 5: spam requests per source, histogram.
+    pub fig5: Fig5,
+    /// IRC joins per local hour (0–23) in the scenario time zone.
+    pub joins_per_local_hour: Vec<u64>,
+    /// Updates per bot per day.
+    pub updates_per_bot_per_day: f64,
+    /// Failed updates.
+    pub updates_failed: u64,
+    /// Deemed infection rate of the resolver logs, if they were written.
+    pub deemed_infection_rate: Option<f64>,
+}
+
+/// Table 1.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Table1 {
+    /// Sensor addresses.
+    pub addresses: u32,
+    /// Capture window, seconds.
+    pub window_s: u64,
+    /// IP bytes (inner IP total length) arriving at sensor addresses.
+    pub ip_bytes: u64,
+    /// Average kbps per address over the window.
+    pub avg_kbps_per_address: f64,
+    /// Peak over 60 s bins, kbps per address.
+    pub peak_kbps_per_address: f64,
+    /// Bin used for the peak, seconds.
+    pub peak_bin_s: u32,
+    /// Addresses extrapolated to (Japan, the study's 30 M).
+    pub extrapolation_addresses: u64,
+    /// Extrapolated average, Gbps.
+    pub extrapolated_avg_gbps: f64,
+    /// Extrapolated peak, Gbps.
+    pub extrapolated_peak_gbps: f64,
+}
+
+/// Table 2.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Table2 {
+    /// Days.
+    pub days: u32,
+    /// Successful copies (detections).
+    pub detections: u64,
+    /// Distinct hashes.
+    pub kinds: u64,
+    /// Detections of known specimens.
+    pub known_detections: u64,
+    /// Distinct known hashes.
+    pub known_kinds: u64,
+    /// Detections of unknown specimens.
+    pub unknown_detections: u64,
+    /// Distinct unknown hashes.
+    pub unknown_kinds: u64,
+}
+
+/// Table 4.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Table4 {
+    /// Specimens.
+    pub bots: u64,
+    /// With more than one server.
+    pub multi_server: u64,
+    /// Percent.
+    pub percent: f64,
+}
+
+/// Fig. 5.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Fig5 {
+    /// Upper bounds (inclusive) of the bins; the last bin is open.
+    pub bin_upper: Vec<u32>,
+    /// Sources per bin.
+    pub sources: Vec<u64>,
+    /// Share of sources with ≤ 100 requests, percent.
+    pub percent_le_100: f64,
+}
+
+/// The whole truth file.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Truth {
+    /// Schema version.
+    pub version: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Scenario knobs.
+    pub scenario: serde_json::Value,
+    /// Start of the scenario.
+    pub start: Ts,
+    /// End of the scenario.
+    pub end: Ts,
+    /// Time zone offset used for diurnal joins, seconds east of UTC.
+    pub tz_offset_s: i32,
+    /// Files written.
+    pub files: Vec<FileTruth>,
+    /// Sensor (honeypot-net) addresses.
+    pub sensors: Vec<Ipv4Addr>,
+    /// Exploits.
+    pub exploits: Vec<ExploitTruth>,
+    /// Copies.
+    pub copies: Vec<CopyTruth>,
+    /// Infected honeypots.
+    pub bots: Vec<BotTruth>,
+    /// DNS lookups of C&C names in the captures.
+    pub dns_lookups: Vec<DnsLookupTruth>,
+    /// IRC sessions.
+    pub irc_sessions: Vec<IrcSessionTruth>,
+    /// Orders.
+    pub orders: Vec<OrderTruth>,
+    /// Floods.
+    pub floods: Vec<FloodTruth>,
+    /// Spam relays.
+    pub spam_relays: Vec<SpamRelayTruth>,
+    /// Updates and downloads.
+    pub updates: Vec<UpdateTruth>,
+    /// Scans.
+    pub scans: Vec<ScanTruth>,
+    /// Specimens.
+    pub specimens: Vec<SpecimenTruth>,
+    /// Resolver-log ground truth from the resolver module, when written.
+    pub resolver: Option<serde_json::Value>,
+    /// Note on parts not produced.
+    pub notes: Vec<String>,
+    /// Expected tables and figures.
+    pub tables: Tables,
+}
+
+/// A count table with percentages (two decimals) from counts.
+pub fn shares<K: Ord + Clone>(counts: &BTreeMap<K, u64>) -> BTreeMap<K, Share> {
+    let total: u64 = counts.values().sum();
+    counts
+        .iter()
+        .map(|(k, c)| {
+            let percent = if total == 0 {
+                0.0
+            } else {
+                round2(*c as f64 * 100.0 / total as f64)
+            };
+            (k.clone(), Share { count: *c, percent })
+        })
+        .collect()
+}
+
+/// Rounds to two decimals.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
