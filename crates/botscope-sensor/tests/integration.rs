@@ -379,6 +379,9 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
         for i in 152..192 {
             for _ in 0..3 {
                 u.send_to(&[0x42; 100], (sensor_addr(i), 7777)).unwrap();
+                // Paced: each address needs its own ARP resolution, and a
+                // burst to 40 unresolved neighbours loses packets.
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
         // The reverse-connection case: the attacker serves on 4444.

@@ -9,7 +9,7 @@ mod cmd;
 /// and specimens in; infected customers, C&C servers, orders and block
 /// lists out.
 #[derive(Parser)]
-#[command(name = "botscope", version, about, long_about = None, propagate_version = true)]
+#[command(name = "botscope", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

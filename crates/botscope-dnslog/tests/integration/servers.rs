@@ -300,6 +300,9 @@ fn unbound_log_and_dnstap_equal_truth() {
         .expect("unbound must be installed: scripts/setup.sh");
     wait_ready(server, &mut unbound, "unbound");
     let truth = send_all(server);
+    // Unbound's dnstap thread writes in batches; stopping it at once loses
+    // the last queued messages, so let it drain first.
+    std::thread::sleep(Duration::from_secs(2));
     stop(unbound, "unbound");
     // Give fstrm_capture a moment to drain the closed connection.
     std::thread::sleep(Duration::from_millis(300));
