@@ -3,12 +3,17 @@
 # DNS names and IRC lines), nDPI's ndpiReader and the bare pcap record walk
 # (the reading ceiling), all on the same capture in one run.
 #
-#   bench/capture.sh [CAPTURE]       # default: builds a ≥1 GB capture
-#   SIZE_MB=300 bench/capture.sh     # smaller generated capture
+#   bench/capture.sh [CAPTURE]       # default: a ≥1 GB synthetic field
+#   SCALE=3 bench/capture.sh         # smaller synthetic field
+#   SOURCE=corpus SIZE_MB=300 bench/capture.sh
 #
-# Without CAPTURE, a capture is made by replicating bot-like corpus traffic
-# (the real IRC C&C session, DNS, TFTP and HTTP traces) with the client
-# address changed per copy so every copy is a new set of flows.
+# Without CAPTURE, the default (SOURCE=synth) generates a field with
+# `botscope synth --scale $SCALE --days 4` (honeypot background, exploits
+# and copies, infected hosts with DNS, IRC C&C, floods, spam relays and
+# HTTP updates) and merges its captures into one file with mergecap.
+# SOURCE=corpus instead replicates bot-like corpus traffic (the real IRC
+# C&C session, DNS, TFTP and HTTP traces) with the client address changed
+# per copy so every copy is a new set of flows.
 # Bars: botscope ≥ 10× tshark, ≥ 2× ndpiReader, ≥ 50 % of the bare walk.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +26,10 @@ fi
 bin=${BIN:-${CARGO_TARGET_DIR:-$here/target}/release/botscope}
 
 cap=${1:-$work/bench-capture.pcap}
+if [ ! -s "$cap" ] && [ "${SOURCE:-synth}" = synth ]; then
+  "$bin" synth --out "$work/field" --seed 1 --scale "${SCALE:-10}" --days 4 --no-resolver >&2
+  mergecap -F pcap -w "$cap" "$work"/field/pcap/*.pcap
+fi
 if [ ! -s "$cap" ]; then
   python3 - "$cap" "$size_mb" "$shared/corpus" <<'PY'
 import struct, sys
