@@ -14,6 +14,7 @@ PKGS=(
   ngircd             # real IRC server for the live-capture test
   tftpd-hpa vsftpd   # attacker-side servers for the sensor namespace test
   nftables           # nft -c -f validates exported sets
+  iptables           # iptables-restore --test validates exported rules
   iproute2           # ip netns for the sensor test
   chromium           # report/dashboard browser test
   zip python3-pefile # specimen store tests: encrypted archives, PE cross-check

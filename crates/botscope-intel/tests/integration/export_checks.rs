@@ -55,6 +55,28 @@ fn nft_accepts_the_set_file() {
     assert_eq!(v4.matches("-j DROP").count(), 3);
     assert!(v6.contains("-A BOTSCOPE-CC -d fd00::1/128 -p tcp -m tcp --dport 65348 -j DROP"));
     assert!(v4.trim_end().ends_with("COMMIT") && v6.trim_end().ends_with("COMMIT"));
+    // The real consumers: iptables-restore / ip6tables-restore in test mode.
+    for (tool, rules) in [("iptables-restore", &v4), ("ip6tables-restore", &v6)] {
+        use std::io::Write;
+        let mut child = std::process::Command::new(tool)
+            .arg("--test")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{tool} (Debian iptables) must be installed: {e}"));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(rules.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{tool} --test refused:\n{rules}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 fn is_uuid(s: &str) -> bool {
