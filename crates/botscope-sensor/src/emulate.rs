@@ -226,7 +226,7 @@ impl Emulator {
                     .unwrap_or(0);
                 let reply = m
                     .get(doff..doff.saturating_add(dcount))
-                    .map(|pdu| dcerpc_reply(pdu))
+                    .map(dcerpc_reply)
                     .unwrap_or_default();
                 let data_off = 32 + 1 + 20 + 2 + 1;
                 let mut w = Vec::new();
@@ -356,7 +356,7 @@ pub fn dcerpc_reply(pdu: &[u8]) -> Vec<u8> {
         }
         0 => {
             body.extend_from_slice(&4u32.to_le_bytes());
-            body.extend_from_slice(&pdu.get(20..22).unwrap_or(&[0, 0]).to_vec());
+            body.extend_from_slice(pdu.get(20..22).unwrap_or(&[0, 0]));
             body.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
             2
         }

@@ -839,7 +839,7 @@ mod tables {
                     &mut rep,
                 )
                 .unwrap();
-                assert_eq!(rep.added, [it.sha.clone()]);
+                assert_eq!(rep.added, std::slice::from_ref(&it.sha));
             }
         }
         // Set v1 (day 5): SHA-256 list of families 1-2, ClamAV .hdb MD5 of family 3.
@@ -911,7 +911,8 @@ rule wide_irc { strings: $a = "PRIVMSG %s :%s" wide condition: $a }
             }
             (kd, kk, ud, uk)
         };
-        let cases: [(i64, &dyn Fn(&Item) -> bool); 2] = [(t1, &known_v1), (i64::MAX, &known_v2)];
+        type KnownAt<'a> = (i64, &'a dyn Fn(&Item) -> bool);
+        let cases: [KnownAt; 2] = [(t1, &known_v1), (i64::MAX, &known_v2)];
         for (as_of, known) in cases {
             let t = tables::table2(&store, from, to, as_of).unwrap();
             let (kd, kk, ud, uk) = truth(known);
