@@ -6,6 +6,8 @@
 #   bench/capture.sh [CAPTURE]       # default: a ≥1 GB synthetic field
 #   SCALE=3 bench/capture.sh         # smaller synthetic field
 #   SOURCE=corpus SIZE_MB=300 bench/capture.sh
+#   BENCH_DIR=/tmp/b BIN=target/release/botscope bench/capture.sh
+#                                    # reuse /tmp/b/bench-capture.pcap and a built binary
 #
 # Without CAPTURE, the default (SOURCE=synth) generates a field with
 # `botscope synth --scale $SCALE --days 4` (honeypot background, exploits
@@ -15,6 +17,8 @@
 # C&C session, DNS, TFTP and HTTP traces) with the client address changed
 # per copy so every copy is a new set of flows.
 # Bars: botscope ≥ 10× tshark, ≥ 2× ndpiReader, ≥ 50 % of the bare walk.
+# Each tool's wall and CPU (user + sys) seconds are printed, with the
+# ratios on both (the machine is often shared: CPU time is steadier).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=${BOTSCOPE_SHARED:-$here/../shared}
@@ -77,23 +81,29 @@ PY
 fi
 mb=$(python3 -c "import os,sys;print(os.path.getsize(sys.argv[1])/1e6)" "$cap")
 
-t() { local s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; python3 -c "import sys,time;print(f'{time.time()-float(sys.argv[1]):.3f}')" "$s"; }
+# Wall and CPU (user + sys) seconds of one command: the machine is often
+# shared, and CPU time is the steadier figure under load.
+t() { /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$@" >"$work/last.out" 2>/dev/null || true; python3 -c "import sys;w,u,s=map(float,open(sys.argv[1]).read().split()[-3:]);print(f'{w:.3f},{u+s:.3f}')" "$work/time.txt"; }
 
 out=$work/logs; rm -rf "$out"
-bs=$(t "$bin" capture read "$cap" --no-checksums --out "$out")
-pkts=$("$bin" capture read "$cap" --no-checksums --out "$out" --json | python3 -c "import json,sys;print(json.load(sys.stdin)['capture']['packets'])")
+bs=$(t "$bin" capture read "$cap" --no-checksums --out "$out" --json)
+pkts=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['capture']['packets'])" "$work/last.out")
 # The engine's bare record walk (pcap record loop, no decoding): the ceiling.
 walk=$(t "$bin" capture read "$cap" --walk-only)
 ts=$(t tshark -r "$cap" -T fields -e dns.qry.name -e irc.request -e irc.response)
 nd=$(t ndpiReader -i "$cap" -q)
 
+echo "load: $(uptime)"
 python3 - "$mb" "$pkts" "$bs" "$ts" "$nd" "$walk" <<'PY'
 import sys
-mb, pkts, bs, ts, nd, walk = map(float, sys.argv[1:])
-row = lambda n, s: print(f"{n:<34} {s:8.2f} s {mb/s:9.1f} MB/s {pkts/s/1e6:7.2f} Mpkt/s")
+mb, pkts = float(sys.argv[1]), float(sys.argv[2])
+bs, ts, nd, walk = ([float(x) for x in a.split(",")] for a in sys.argv[3:7])
 print(f"capture: {mb:.0f} MB, {pkts:.0f} packets")
+print(f"{'':34} {'wall s':>8} {'MB/s':>9} {'Mpkt/s':>7} {'CPU s':>8} {'MB/CPU s':>9}")
+def row(n, x):
+    w, c = x
+    print(f"{n:<34} {w:8.2f} {mb/w:9.1f} {pkts/w/1e6:7.2f} {c:8.2f} {mb/max(c,1e-9):9.1f}")
 row("botscope capture read", bs); row("tshark -T fields (dns, irc)", ts); row("ndpiReader -i", nd); row("bare record walk (walk_records)", walk)
-print(f"ratio vs tshark     {ts/bs:6.1f}x  (bar >= 10x)")
-print(f"ratio vs ndpiReader {nd/bs:6.1f}x  (bar >= 2x)")
-print(f"share of bare walk  {100*walk/bs:6.1f} %  (bar >= 50 %)")
+for i, name in ((0, "wall"), (1, "CPU")):
+    print(f"[{name}] ratio vs tshark {ts[i]/bs[i]:6.1f}x (bar >= 10x)   vs ndpiReader {nd[i]/bs[i]:6.1f}x (bar >= 2x)   share of bare walk {100*walk[i]/bs[i]:6.1f} % (bar >= 50 %)")
 PY

@@ -8,13 +8,16 @@
 #
 # usage: bench/dns.sh [LINES_M=100] [THREADS=2]
 # Bars (issue 5): >= 5x DuckDB, >= 50 % of wc -l, <= 512 MiB RSS at 10 M clients.
+# Each contender runs under GNU time: wall time and CPU time (user + sys)
+# are printed, with the load average before and after, because on a shared
+# machine wall time alone is noise. BENCH_DIR=DIR keeps the generated log.
 set -euo pipefail
 LINES_M=${1:-100}
 THREADS=${2:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${BOTSCOPE_BIN:-$ROOT/target/release/botscope}
+BIN=${BOTSCOPE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/botscope}
 if [ ! -x "$BIN" ]; then
-  (cd "$ROOT" && cargo build --release -p botscope >&2)
+  (cd "$ROOT" && cargo build --release -p botscope --no-default-features >&2)
 fi
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 W=${BENCH_DIR:-$(mktemp -d)}
@@ -29,8 +32,11 @@ BYTES=$(stat -c %s "$LOG")
 cat "$LOG" > /dev/null # warm the page cache for every contender
 
 now() { date +%s.%N; }
-t0=$(now); wc -l "$LOG" > /dev/null; t1=$(now)
+cpu() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$1"; }
+LOAD_BEFORE=$(uptime)
+t0=$(now); /usr/bin/time -v -o "$W/time-wc.txt" wc -l "$LOG" > /dev/null; t1=$(now)
 WC=$(echo "$t1 - $t0" | bc -l)
+WC_CPU=$(cpu "$W/time-wc.txt")
 
 t0=$(now)
 /usr/bin/time -v -o "$W/time.txt" "$BIN" dns rate --exact --threads "$THREADS" --window 1d \
@@ -38,9 +44,9 @@ t0=$(now)
 t1=$(now)
 BS=$(echo "$t1 - $t0" | bc -l)
 RSS_KB=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$W/time.txt")
+BS_CPU=$(cpu "$W/time.txt")
 
-t0=$(now)
-python3 - "$LOG" "$W/watchlist.txt" > "$W/duckdb.txt" <<'PY'
+cat > "$W/duckdb_rate.py" <<'PY'
 import sys, duckdb
 log, watch = sys.argv[1], sys.argv[2]
 names = [l.strip().lower().rstrip('.') for l in open(watch) if l.strip() and not l.startswith('#')]
@@ -59,14 +65,23 @@ rows = con.execute(r"""
 for d, c, i in rows:
     print(d, c, i)
 PY
+t0=$(now)
+/usr/bin/time -v -o "$W/time-duckdb.txt" python3 "$W/duckdb_rate.py" "$LOG" "$W/watchlist.txt" > "$W/duckdb.txt"
 t1=$(now)
 DK=$(echo "$t1 - $t0" | bc -l)
+DK_CPU=$(cpu "$W/time-duckdb.txt")
+DK_RSS_KB=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$W/time-duckdb.txt")
+LOAD_AFTER=$(uptime)
 
 BS_ROW=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); w=r["windows"][0]; print(w["clients"], w["infected"])' "$W/botscope.json")
 DK_ROW=$(awk '{print $2, $3}' "$W/duckdb.txt" | head -1)
-echo "input: $LINES lines, $((BYTES / 1048576)) MiB, $CLIENTS clients"
-printf 'wc -l:    %8.2f s  %12.0f lines/s\n' "$WC" "$(echo "$LINES / $WC" | bc -l)"
-printf 'botscope: %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)\n' "$BS" "$(echo "$LINES / $BS" | bc -l)" "$((RSS_KB / 1024))" "$BS_ROW"
-printf 'duckdb:   %8.2f s  %12.0f lines/s  (clients infected: %s)\n' "$DK" "$(echo "$LINES / $DK" | bc -l)" "$DK_ROW"
-printf 'botscope / duckdb speed: %.2fx   botscope / wc -l: %.1f %%\n' "$(echo "$DK / $BS" | bc -l)" "$(echo "100 * $WC / $BS" | bc -l)"
+echo "input: $LINES lines, $((BYTES / 1048576)) MiB, $CLIENTS clients, botscope threads $THREADS, $(nproc) cores"
+echo "load before: $LOAD_BEFORE"
+echo "load after:  $LOAD_AFTER"
+printf 'wc -l:    wall %8.2f s  cpu %8.2f s  %12.0f lines/s\n' "$WC" "$WC_CPU" "$(echo "$LINES / $WC" | bc -l)"
+printf 'botscope: wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)\n' "$BS" "$BS_CPU" "$(echo "$LINES / $BS" | bc -l)" "$((RSS_KB / 1024))" "$BS_ROW"
+printf 'duckdb:   wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)\n' "$DK" "$DK_CPU" "$(echo "$LINES / $DK" | bc -l)" "$((DK_RSS_KB / 1024))" "$DK_ROW"
+printf 'botscope / duckdb: wall %.2fx  cpu %.2fx    botscope / wc -l: wall %.1f %%  cpu %.1f %%\n' \
+  "$(echo "$DK / $BS" | bc -l)" "$(echo "$DK_CPU / $BS_CPU" | bc -l)" \
+  "$(echo "100 * $WC / $BS" | bc -l)" "$(echo "100 * $WC_CPU / $BS_CPU" | bc -l)"
 [ "$BS_ROW" = "$DK_ROW" ] || { echo "MISMATCH: botscope $BS_ROW vs duckdb $DK_ROW" >&2; exit 1; }

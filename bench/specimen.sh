@@ -7,12 +7,14 @@
 #
 # usage: bench/specimen.sh [N=10000] [OVERLAY_KIB=100]   (10,000 × ~110 KiB ≈ 1.1 GB)
 # yr is installed with `cargo install yara-x-cli --version 1.22.1 --locked`
-# into $YR_ROOT (default: $ROOT/target/yr) when missing — a long build.
+# into $YR_ROOT (default: $ROOT/target/yr) when missing — a long build
+# (or set YR=/path/to/yr). The load average is printed before and after, and
+# CPU time (user + sys) beside wall time: on a shared machine wall time is noise.
 set -euo pipefail
 N=${1:-10000}
 OVERLAY=${2:-100}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${BOTSCOPE_BIN:-$ROOT/target/release/botscope}
+BIN=${BOTSCOPE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/botscope}
 if [ ! -x "$BIN" ]; then
   (cd "$ROOT" && cargo build --release -p botscope >&2)
 fi
@@ -34,21 +36,28 @@ trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
 BYTES=$(du -sb "$W/in" | cut -f1)
 cat "$W/in"/* > /dev/null   # both runs start from the page cache
 
+echo "load before: $(uptime)"
+T="/usr/bin/time -f %U+%S -a -o $W/cpu-bs.txt"
 t0=$(date +%s.%N)
-"$BIN" specimen --store "$W/st" add --source sensor --seen 2005-04-21 "$W/in" >&2
-"$BIN" specimen --store "$W/st" set add --name rules --version 1 --released 2005-04-21 "$RULES" >&2
-"$BIN" specimen --store "$W/st" scan --at 2005-04-22 >&2
+$T "$BIN" specimen --store "$W/st" add --source sensor --seen 2005-04-21 "$W/in" >&2
+$T "$BIN" specimen --store "$W/st" set add --name rules --version 1 --released 2005-04-21 "$RULES" >&2
+$T "$BIN" specimen --store "$W/st" scan --at 2005-04-22 >&2
 t1=$(date +%s.%N)
-"$YR" scan --threads 1 --recursive --disable-console-logs "$RULES" "$W/in" > "$W/yr.out"
+/usr/bin/time -f %U+%S -o "$W/cpu-yr.txt" \
+  "$YR" scan --threads 1 --recursive --disable-console-logs "$RULES" "$W/in" > "$W/yr.out"
 t2=$(date +%s.%N)
+echo "load after:  $(uptime)"
+BS_CPU=$(paste -sd+ "$W/cpu-bs.txt" | bc -l)
+YR_CPU=$(bc -l < "$W/cpu-yr.txt")
 
-python3 - "$BYTES" "$t0" "$t1" "$t2" "$W/yr.out" "$N" <<'PY'
+python3 - "$BYTES" "$t0" "$t1" "$t2" "$W/yr.out" "$N" "$BS_CPU" "$YR_CPU" <<'PY'
 import sys
 b, t0, t1, t2 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+bc, yc = float(sys.argv[7]), float(sys.argv[8])
 matches = sum(1 for l in open(sys.argv[5]) if l.strip())
 bs, ys = b / (t1 - t0) / 1e6, b / (t2 - t1) / 1e6
 print(f"input: {sys.argv[6]} specimens, {b/1e6:.0f} MB; yr matches: {matches}")
-print(f"botscope ingest+extract+scan: {t1-t0:.1f} s, {bs:.1f} MB/s")
-print(f"yr scan (1 thread):           {t2-t1:.1f} s, {ys:.1f} MB/s")
-print(f"ratio botscope/yr: {bs/ys*100:.0f} % (bar 70 %)")
+print(f"botscope ingest+extract+scan: wall {t1-t0:.1f} s ({bs:.1f} MB/s), cpu {bc:.1f} s ({b/bc/1e6:.1f} MB/s)")
+print(f"yr scan (1 thread):           wall {t2-t1:.1f} s ({ys:.1f} MB/s), cpu {yc:.1f} s ({b/yc/1e6:.1f} MB/s)")
+print(f"ratio botscope/yr: wall {bs/ys*100:.0f} %, cpu {yc/bc*100:.0f} % (bar 70 %)")
 PY

@@ -4,10 +4,9 @@
 use crate::analysis::{analyze, Inputs, Options, Report};
 use crate::sink::{BehaviorSink, Evictions, Limits};
 use botscope_capture::{
-    read_files, CaptureError, CaptureSummary, Direction, EngineConfig, FlowRef, FlowSink,
-    PacketInfo,
+    read_files, CaptureError, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
 };
-use botscope_core::events::{Conn, Event};
+use botscope_core::events::Event;
 use botscope_core::Ts;
 use botscope_dissect::{Analyzer, Record};
 use serde::Serialize;
@@ -42,40 +41,6 @@ impl EventBin {
     }
 }
 
-/// The behaviour sink plus the span of packet times.
-struct Timed {
-    sink: BehaviorSink,
-    span: Option<(Ts, Ts)>,
-}
-
-impl FlowSink for Timed {
-    fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
-        self.span = Some(match self.span {
-            None => (pkt.ts, pkt.ts),
-            Some((a, b)) => (a.min(pkt.ts), b.max(pkt.ts)),
-        });
-        self.sink.on_packet(pkt, flow)
-    }
-    fn on_datagram(&mut self, flow: FlowRef<'_>, dir: Direction, pkt: &PacketInfo<'_>) {
-        self.sink.on_datagram(flow, dir, pkt)
-    }
-    fn on_stream_data(
-        &mut self,
-        flow: FlowRef<'_>,
-        dir: Direction,
-        pkt: &PacketInfo<'_>,
-        data: &[u8],
-    ) {
-        self.sink.on_stream_data(flow, dir, pkt, data)
-    }
-    fn on_stream_gap(&mut self, flow: FlowRef<'_>, dir: Direction, len: u64) {
-        self.sink.on_stream_gap(flow, dir, len)
-    }
-    fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
-        self.sink.on_flow_end(flow, conn)
-    }
-}
-
 /// Reads `paths` as one run and analyses them.
 pub fn run(
     paths: &[PathBuf],
@@ -88,14 +53,19 @@ pub fn run(
         let mut analyzer = Analyzer::new(|r: Record| bin.take(r));
         analyzer.emit_conn = false;
         analyzer.set_file_names(paths.iter().map(|p| p.display().to_string()).collect());
-        let mut timed = Timed {
-            sink: BehaviorSink::new(limits),
-            span: None,
-        };
+        // The span of packet times, for the report's period.
+        let mut span: Option<(Ts, Ts)> = None;
+        let mut timed = ProgressSink::new(BehaviorSink::new(limits), |pkt: &PacketInfo<'_>| {
+            span = Some(match span {
+                None => (pkt.ts, pkt.ts),
+                Some((a, b)) => (a.min(pkt.ts), b.max(pkt.ts)),
+            });
+        });
         let capture = read_files(paths, engine, &mut (&mut analyzer, &mut timed))?;
         analyzer.finish();
-        timed.sink.finish();
-        (capture, analyzer.stats.clone(), timed.sink, timed.span)
+        let mut sink = timed.into_inner();
+        sink.finish();
+        (capture, analyzer.stats.clone(), sink, span)
     };
     let mut inputs = bin.inputs;
     inputs.exploits = sink.exploits;

@@ -26,6 +26,9 @@ fn count_table(out: &mut String, title: &str, head: &str, rows: &[Row]) {
 /// The report as text tables, in the study's form.
 pub fn text(r: &Report) -> String {
     let mut o = String::new();
+    if let Some(t1) = &r.table1 {
+        let _ = writeln!(o, "{}", t1.render());
+    }
     count_table(&mut o, "Table 7. Exploit vectors", "vector", &r.table7);
     count_table(
         &mut o,

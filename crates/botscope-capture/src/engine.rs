@@ -383,6 +383,18 @@ struct Ctx {
     fragmented: bool,
 }
 
+/// One IP fragment's identity and place.
+struct Fragment {
+    src: IpAddr,
+    dst: IpAddr,
+    id: u32,
+    proto: u8,
+    offset: u32,
+    more: bool,
+    /// IP header length (for the rebuilt datagram's `ip_len`).
+    header_len: usize,
+}
+
 /// Decoded transport header.
 enum L4 {
     Tcp {
@@ -654,23 +666,16 @@ impl<'c> Engine<'c> {
                 return self.cut(ctx, "truncated ip fragment");
             }
             let id = u16::from_be_bytes([data[4], data[5]]) as u32;
-            let (out, overlap) =
-                self.frags
-                    .add(ctx.ts, src, dst, id, proto, offset, more, &avail[ihl..]);
-            if overlap {
-                self.anomaly("ip fragment overlap");
-            }
-            match out {
-                FragOutcome::Pending => {}
-                FragOutcome::Dropped(r) => self.skip(r),
-                FragOutcome::Complete(payload) => {
-                    self.summary.ip_reassembled += 1;
-                    ctx.fragmented = true;
-                    let ip_len = (ihl + payload.len()) as u32;
-                    self.transport(ctx, src, dst, proto, ip_len, &payload, sink);
-                }
-            }
-            return;
+            let frag = Fragment {
+                src,
+                dst,
+                id,
+                proto,
+                offset,
+                more,
+                header_len: ihl,
+            };
+            return self.fragment(ctx, frag, &avail[ihl..], sink);
         }
         self.transport(ctx, src, dst, proto, total as u32, &avail[ihl..], sink)
     }
@@ -750,25 +755,39 @@ impl<'c> Engine<'c> {
             if total > data.len() {
                 return self.cut(ctx, "truncated ip fragment");
             }
-            let (out, overlap) =
-                self.frags
-                    .add(ctx.ts, src, dst, id, nh, offset, more, &avail[off..]);
-            if overlap {
-                self.anomaly("ip fragment overlap");
-            }
-            match out {
-                FragOutcome::Pending => {}
-                FragOutcome::Dropped(r) => self.skip(r),
-                FragOutcome::Complete(payload) => {
-                    self.summary.ip_reassembled += 1;
-                    ctx.fragmented = true;
-                    let ip_len = (40 + payload.len()) as u32;
-                    self.transport(ctx, src, dst, nh, ip_len, &payload, sink);
-                }
-            }
-            return;
+            let frag = Fragment {
+                src,
+                dst,
+                id,
+                proto: nh,
+                offset,
+                more,
+                header_len: 40,
+            };
+            return self.fragment(ctx, frag, &avail[off..], sink);
         }
         self.transport(ctx, src, dst, nh, total as u32, &avail[off..], sink)
+    }
+
+    /// Adds an IPv4 or IPv6 fragment; a completed datagram goes on to the
+    /// transport layer.
+    fn fragment(&mut self, mut ctx: Ctx, f: Fragment, payload: &[u8], sink: &mut dyn FlowSink) {
+        let (out, overlap) = self.frags.add(
+            ctx.ts, f.src, f.dst, f.id, f.proto, f.offset, f.more, payload,
+        );
+        if overlap {
+            self.anomaly("ip fragment overlap");
+        }
+        match out {
+            FragOutcome::Pending => {}
+            FragOutcome::Dropped(r) => self.skip(r),
+            FragOutcome::Complete(payload) => {
+                self.summary.ip_reassembled += 1;
+                ctx.fragmented = true;
+                let ip_len = (f.header_len + payload.len()) as u32;
+                self.transport(ctx, f.src, f.dst, f.proto, ip_len, &payload, sink);
+            }
+        }
     }
 
     fn tunnel_uid(&mut self, src: IpAddr, dst: IpAddr, kind: u8) -> Uid {

@@ -11,6 +11,7 @@ mod engine;
 mod frag;
 mod live;
 pub mod reader;
+mod shared;
 mod tcp;
 
 use botscope_core::error::{Located, Location, SkipCounter};
@@ -20,7 +21,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 pub use engine::Engine;
-pub use live::read_live;
+pub use live::{open_live, read_live, LiveCapture, DROPPED_REASON};
 
 /// Engine limits and timeouts.
 #[derive(Clone, Debug)]
@@ -261,6 +262,53 @@ impl<T: FlowSink + ?Sized> FlowSink for &mut T {
     }
     fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
         (**self).on_flow_end(flow, conn)
+    }
+}
+
+/// Wraps a sink and calls `tick` with every packet before the sink sees
+/// it (progress bars, packet-time spans); every other call is forwarded
+/// unchanged.
+pub struct ProgressSink<S, F> {
+    /// The wrapped sink.
+    pub inner: S,
+    /// Called once per packet, before `inner.on_packet`.
+    pub tick: F,
+}
+
+impl<S: FlowSink, F: FnMut(&PacketInfo<'_>)> ProgressSink<S, F> {
+    /// `inner`, with `tick` called on every packet.
+    pub fn new(inner: S, tick: F) -> Self {
+        ProgressSink { inner, tick }
+    }
+
+    /// The wrapped sink (the callback, and what it borrows, is released).
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: FlowSink, F: FnMut(&PacketInfo<'_>)> FlowSink for ProgressSink<S, F> {
+    fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
+        (self.tick)(pkt);
+        self.inner.on_packet(pkt, flow)
+    }
+    fn on_datagram(&mut self, flow: FlowRef<'_>, dir: Direction, pkt: &PacketInfo<'_>) {
+        self.inner.on_datagram(flow, dir, pkt)
+    }
+    fn on_stream_data(
+        &mut self,
+        flow: FlowRef<'_>,
+        dir: Direction,
+        pkt: &PacketInfo<'_>,
+        data: &[u8],
+    ) {
+        self.inner.on_stream_data(flow, dir, pkt, data)
+    }
+    fn on_stream_gap(&mut self, flow: FlowRef<'_>, dir: Direction, len: u64) {
+        self.inner.on_stream_gap(flow, dir, len)
+    }
+    fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
+        self.inner.on_flow_end(flow, conn)
     }
 }
 

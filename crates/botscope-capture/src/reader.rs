@@ -374,26 +374,7 @@ impl CaptureReader {
                     }
                     None
                 }
-                6 => {
-                    if body.len() < 20 {
-                        return Err(ReadStop::Malformed {
-                            offset: off,
-                            what: "enhanced packet block",
-                        });
-                    }
-                    let ifi = u32_at(body, big) as usize;
-                    let ts =
-                        ((u32_at(&body[4..], big) as u64) << 32) | u32_at(&body[8..], big) as u64;
-                    let cap = u32_at(&body[12..], big) as usize;
-                    let orig = u32_at(&body[16..], big);
-                    if cap > body.len() - 20 {
-                        return Err(ReadStop::AbsurdLength {
-                            offset: off,
-                            len: cap as u64,
-                        });
-                    }
-                    Some((ifi, ts, 28, cap, orig))
-                }
+                6 => Some(timed_packet_block(body, big, off, true)?),
                 3 => {
                     if body.len() < 4 {
                         return Err(ReadStop::Malformed {
@@ -405,26 +386,7 @@ impl CaptureReader {
                     let cap = (orig as usize).min(body.len() - 4);
                     Some((0, 0, 12, cap, orig))
                 }
-                2 => {
-                    if body.len() < 20 {
-                        return Err(ReadStop::Malformed {
-                            offset: off,
-                            what: "packet block",
-                        });
-                    }
-                    let ifi = u16_at(body, big) as usize;
-                    let ts =
-                        ((u32_at(&body[4..], big) as u64) << 32) | u32_at(&body[8..], big) as u64;
-                    let cap = u32_at(&body[12..], big) as usize;
-                    let orig = u32_at(&body[16..], big);
-                    if cap > body.len() - 20 {
-                        return Err(ReadStop::AbsurdLength {
-                            offset: off,
-                            len: cap as u64,
-                        });
-                    }
-                    Some((ifi, ts, 28, cap, orig))
-                }
+                2 => Some(timed_packet_block(body, big, off, false)?),
                 _ => None,
             };
             match pkt {
@@ -456,6 +418,43 @@ impl CaptureReader {
             }
         }
     }
+}
+
+/// Enhanced (EPB, `epb`) and obsolete (PB) packet blocks share their
+/// layout except for the interface id: 32 bits in an EPB, 16 bits plus a
+/// drop count in a PB. Returns (interface, timestamp ticks, data start
+/// within the block, captured length, original length).
+fn timed_packet_block(
+    body: &[u8],
+    big: bool,
+    off: u64,
+    epb: bool,
+) -> Result<(usize, u64, usize, usize, u32), ReadStop> {
+    if body.len() < 20 {
+        return Err(ReadStop::Malformed {
+            offset: off,
+            what: if epb {
+                "enhanced packet block"
+            } else {
+                "packet block"
+            },
+        });
+    }
+    let ifi = if epb {
+        u32_at(body, big) as usize
+    } else {
+        u16_at(body, big) as usize
+    };
+    let ts = ((u32_at(&body[4..], big) as u64) << 32) | u32_at(&body[8..], big) as u64;
+    let cap = u32_at(&body[12..], big) as usize;
+    let orig = u32_at(&body[16..], big);
+    if cap > body.len() - 20 {
+        return Err(ReadStop::AbsurdLength {
+            offset: off,
+            len: cap as u64,
+        });
+    }
+    Ok((ifi, ts, 28, cap, orig))
 }
 
 fn ticks_to_ts(ticks: u64, units: u64, offset_secs: i64) -> Ts {

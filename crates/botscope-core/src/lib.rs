@@ -5,6 +5,7 @@
 //! Data flows one way (see `DESIGN.md`): sources produce [`events`], analyses
 //! consume them. Nothing here parses untrusted bytes.
 
+pub mod botconfig;
 pub mod error;
 pub mod events;
 pub mod exploit;

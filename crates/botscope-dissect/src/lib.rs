@@ -108,13 +108,41 @@ pub struct Stats {
     pub anomalies: SkipCounter,
 }
 
+/// Hasher for the engine's dense flow ids (looked up several times per
+/// packet): one multiply instead of SipHash.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        // Fibonacci hashing; the high bits (which hashbrown uses) mix well.
+        self.0 = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// Most bytes buffered per flow before detection gives up.
 const DETECT_LIMIT: usize = 2048;
 
 enum Dissector {
     Undecided {
+        /// Held-back stream chunks (direction, time, packet, bytes), to
+        /// replay into the dissector once detection decides.
         chunks: Vec<(bool, Ts, u64, Vec<u8>)>,
-        seen: [usize; 2],
+        /// Per direction: the first bytes (at most `DETECT_LIMIT`).
+        head: [Vec<u8>; 2],
+        /// Per direction: detection already said "none of ours" (its
+        /// checks look at a prefix only, so more bytes cannot change it).
+        foreign: [bool; 2],
         datagrams: u32,
     },
     Irc(Box<irc::state::IrcState>),
@@ -128,16 +156,34 @@ enum Dissector {
 
 struct FlowState {
     d: Dissector,
+    /// Per direction (orig, resp): whether packets were seen, and whether
+    /// the first one lacked a SYN (the stream was picked up mid-way).
+    seen: [bool; 2],
+    mid_stream: [bool; 2],
     last_ts: Ts,
     last_pkt: u64,
     file: u32,
+}
+
+impl FlowState {
+    /// Context at the flow's last packet (for calls that carry no packet:
+    /// gaps and the flow's end).
+    fn last_ctx<'a>(&self, flow: &FlowRef<'a>) -> FlowCtx<'a> {
+        FlowCtx {
+            uid: flow.uid,
+            key: flow.key,
+            ts: self.last_ts,
+            file: self.file,
+            pkt_no: self.last_pkt,
+        }
+    }
 }
 
 /// The dissection [`FlowSink`]: detection, per-protocol state machines,
 /// conn records with `service` set, all streamed to a [`RecordSink`].
 pub struct Analyzer<S: RecordSink> {
     sink: S,
-    flows: HashMap<u64, FlowState>,
+    flows: IdMap<FlowState>,
     tftp: tftp::state::TftpTracker,
     dcc_expect: HashSet<(IpAddr, u16)>,
     out: Output,
@@ -153,7 +199,7 @@ impl<S: RecordSink> Analyzer<S> {
     pub fn new(sink: S) -> Self {
         Analyzer {
             sink,
-            flows: HashMap::new(),
+            flows: IdMap::default(),
             tftp: Default::default(),
             dcc_expect: HashSet::new(),
             out: Output::default(),
@@ -210,7 +256,7 @@ impl<S: RecordSink> Analyzer<S> {
                 Event::Tftp(_) => "tftp",
                 Event::Http(_) => "http",
             };
-            *self.stats.events.entry(kind.to_string()).or_default() += 1;
+            count(&mut self.stats.events, kind);
             self.sink.record(r);
         }
     }
@@ -277,6 +323,17 @@ impl<S: RecordSink> Analyzer<S> {
     }
 }
 
+/// Adds one to a named count, allocating the name only the first time
+/// (this runs per event and per flow).
+fn count(counts: &mut BTreeMap<String, u64>, name: &str) {
+    match counts.get_mut(name) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(name.to_string(), 1);
+        }
+    }
+}
+
 fn ctx_of<'a>(flow: &FlowRef<'a>, pkt: &PacketInfo<'_>) -> FlowCtx<'a> {
     FlowCtx {
         uid: flow.uid,
@@ -289,17 +346,30 @@ fn ctx_of<'a>(flow: &FlowRef<'a>, pkt: &PacketInfo<'_>) -> FlowCtx<'a> {
 
 impl<S: RecordSink> FlowSink for Analyzer<S> {
     fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
-        let new = !self.flows.contains_key(&flow.id);
-        let st = self.flows.entry(flow.id).or_insert_with(|| FlowState {
-            d: Dissector::Undecided {
-                chunks: Vec::new(),
-                seen: [0, 0],
-                datagrams: 0,
-            },
-            last_ts: pkt.ts,
-            last_pkt: pkt.pkt_no,
-            file: pkt.file,
+        let mut new = false;
+        let st = self.flows.entry(flow.id).or_insert_with(|| {
+            new = true;
+            FlowState {
+                d: Dissector::Undecided {
+                    chunks: Vec::new(),
+                    head: [Vec::new(), Vec::new()],
+                    foreign: [false; 2],
+                    datagrams: 0,
+                },
+                seen: [false; 2],
+                mid_stream: [false; 2],
+                last_ts: pkt.ts,
+                last_pkt: pkt.pkt_no,
+                file: pkt.file,
+            }
         });
+        if let Some(flags) = pkt.tcp_flags {
+            let d = usize::from(!(pkt.src == flow.key.orig_h && pkt.src_port == flow.key.orig_p));
+            if !st.seen[d] {
+                st.seen[d] = true;
+                st.mid_stream[d] = flags & 0x02 == 0;
+            }
+        }
         st.last_ts = pkt.ts;
         st.last_pkt = pkt.pkt_no;
         st.file = pkt.file;
@@ -346,24 +416,39 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
         let Some(st) = self.flows.get_mut(&flow.id) else {
             return;
         };
-        if let Dissector::Undecided { chunks, seen, .. } = &mut st.d {
+        if let Dissector::Undecided {
+            chunks,
+            head,
+            foreign,
+            ..
+        } = &mut st.d
+        {
             let i = usize::from(!from_orig);
-            let room = DETECT_LIMIT.saturating_sub(seen[i]);
-            chunks.push((
-                from_orig,
-                pkt.ts,
-                pkt.pkt_no,
-                data[..data.len().min(room)].to_vec(),
-            ));
-            seen[i] += data.len().min(room);
-            let first: Vec<u8> = chunks
-                .iter()
-                .filter(|c| c.0 == from_orig)
-                .flat_map(|c| c.3.iter().copied())
-                .collect();
-            let verdict = detect::tcp(&first, from_orig, flow.key.resp_p);
+            let room = DETECT_LIMIT.saturating_sub(head[i].len());
+            let kept = &data[..data.len().min(room)];
+            if kept.is_empty() {
+                return;
+            }
+            chunks.push((from_orig, pkt.ts, pkt.pkt_no, kept.to_vec()));
+            head[i].extend_from_slice(kept);
+            if foreign[i] {
+                return;
+            }
+            let first = &head[i];
+            let mut verdict = detect::tcp(first, from_orig, flow.key.resp_p);
+            if st.mid_stream[i] && verdict != Verdict::Is(Protocol::Irc) {
+                // Picked up mid-stream: the first line may be the tail of
+                // one; IRC is still recognised by the next full line.
+                if let Some(nl) = memchr::memchr(b'\n', first) {
+                    if detect::tcp(&first[nl + 1..], from_orig, flow.key.resp_p)
+                        == Verdict::Is(Protocol::Irc)
+                    {
+                        verdict = Verdict::Is(Protocol::Irc);
+                    }
+                }
+            }
             let verdict = match verdict {
-                Verdict::Undecided if seen[i] >= DETECT_LIMIT => Verdict::Unknown,
+                Verdict::Undecided if first.len() >= DETECT_LIMIT => Verdict::Unknown,
                 v => v,
             };
             match verdict {
@@ -371,7 +456,8 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 Verdict::Unknown => {
                     // The other direction may still decide (servers that
                     // speak first); give up when both looked foreign.
-                    if seen[0] > 0 && seen[1] > 0 {
+                    foreign[i] = true;
+                    if !head[0].is_empty() && !head[1].is_empty() {
                         st.d = Dissector::Unknown;
                     }
                     return;
@@ -379,6 +465,13 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 Verdict::Is(p) => {
                     let chunks = std::mem::take(chunks);
                     st.d = Self::start(p);
+                    if let Dissector::Irc(s) = &mut st.d {
+                        for (d, mid) in st.mid_stream.iter().enumerate() {
+                            if *mid {
+                                s.start_mid_stream(d == 0);
+                            }
+                        }
+                    }
                     // Replay what detection held back, in arrival order.
                     for (o, ts, n, bytes) in chunks {
                         let c = FlowCtx {
@@ -404,13 +497,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
         let Some(st) = self.flows.get_mut(&flow.id) else {
             return;
         };
-        let ctx = FlowCtx {
-            uid: flow.uid,
-            key: flow.key,
-            ts: st.last_ts,
-            file: st.file,
-            pkt_no: st.last_pkt,
-        };
+        let ctx = st.last_ctx(&flow);
         match &mut st.d {
             Dissector::Irc(s) => s.on_gap(&ctx, from_orig, &mut self.out),
             Dissector::Dns(s) => s.on_gap(&ctx, from_orig, &mut self.out),
@@ -423,13 +510,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
 
     fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
         if let Some(mut st) = self.flows.remove(&flow.id) {
-            let ctx = FlowCtx {
-                uid: flow.uid,
-                key: flow.key,
-                ts: st.last_ts,
-                file: st.file,
-                pkt_no: st.last_pkt,
-            };
+            let ctx = st.last_ctx(&flow);
             let service = match &mut st.d {
                 Dissector::Irc(s) => {
                     s.on_end(&ctx, &mut self.out);
@@ -451,7 +532,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             self.tftp.on_flow_end(flow.id, &mut self.out);
             if let Some(s) = service {
                 conn.service = Some(s.to_string());
-                *self.stats.services.entry(s.to_string()).or_default() += 1;
+                count(&mut self.stats.services, s);
             }
         }
         if self.emit_conn {

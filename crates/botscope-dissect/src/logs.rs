@@ -20,510 +20,504 @@ pub enum Format {
     Zeek,
 }
 
-/// Zeek column names and types of one log.
+/// Zeek column names and types of one log. Every log starts with the six
+/// connection columns of [`ID_COLUMNS`]; `columns` are the ones after them.
 pub struct Schema {
     /// `#path`.
     pub path: &'static str,
-    /// `#fields`.
-    pub fields: &'static [&'static str],
-    /// `#types`.
-    pub types: &'static [&'static str],
+    /// (`#fields` name, `#types` type) of the columns after the id ones.
+    pub columns: &'static [(&'static str, &'static str)],
 }
 
-const ID: [&str; 6] = [
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
+/// `ts`, `uid` and `id.*`: the first columns of every log.
+pub const ID_COLUMNS: [(&str, &str); 6] = [
+    ("ts", "time"),
+    ("uid", "string"),
+    ("id.orig_h", "addr"),
+    ("id.orig_p", "port"),
+    ("id.resp_h", "addr"),
+    ("id.resp_p", "port"),
 ];
+
+impl Schema {
+    fn all(&self) -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+        ID_COLUMNS.iter().chain(self.columns.iter())
+    }
+    /// The `#fields` names, id columns first.
+    pub fn fields(&self) -> Vec<&'static str> {
+        self.all().map(|c| c.0).collect()
+    }
+    /// The `#types`, id columns first.
+    pub fn types(&self) -> Vec<&'static str> {
+        self.all().map(|c| c.1).collect()
+    }
+}
 
 /// conn.log.
 pub const CONN: Schema = Schema {
     path: "conn",
-    fields: &[
-        ID[0],
-        ID[1],
-        ID[2],
-        ID[3],
-        ID[4],
-        ID[5],
-        "proto",
-        "service",
-        "duration",
-        "orig_bytes",
-        "resp_bytes",
-        "conn_state",
-        "local_orig",
-        "local_resp",
-        "missed_bytes",
-        "history",
-        "orig_pkts",
-        "orig_ip_bytes",
-        "resp_pkts",
-        "resp_ip_bytes",
-        "tunnel_parents",
-        "ip_proto",
-    ],
-    types: &[
-        "time",
-        "string",
-        "addr",
-        "port",
-        "addr",
-        "port",
-        "enum",
-        "string",
-        "interval",
-        "count",
-        "count",
-        "string",
-        "bool",
-        "bool",
-        "count",
-        "string",
-        "count",
-        "count",
-        "count",
-        "count",
-        "set[string]",
-        "count",
+    columns: &[
+        ("proto", "enum"),
+        ("service", "string"),
+        ("duration", "interval"),
+        ("orig_bytes", "count"),
+        ("resp_bytes", "count"),
+        ("conn_state", "string"),
+        ("local_orig", "bool"),
+        ("local_resp", "bool"),
+        ("missed_bytes", "count"),
+        ("history", "string"),
+        ("orig_pkts", "count"),
+        ("orig_ip_bytes", "count"),
+        ("resp_pkts", "count"),
+        ("resp_ip_bytes", "count"),
+        ("tunnel_parents", "set[string]"),
+        ("ip_proto", "count"),
     ],
 };
 
 /// dns.log.
 pub const DNS: Schema = Schema {
     path: "dns",
-    fields: &[
-        ID[0],
-        ID[1],
-        ID[2],
-        ID[3],
-        ID[4],
-        ID[5],
-        "proto",
-        "trans_id",
-        "rtt",
-        "query",
-        "qclass",
-        "qclass_name",
-        "qtype",
-        "qtype_name",
-        "rcode",
-        "rcode_name",
-        "AA",
-        "TC",
-        "RD",
-        "RA",
-        "Z",
-        "answers",
-        "TTLs",
-        "rejected",
-        "opcode",
-        "opcode_name",
-    ],
-    types: &[
-        "time",
-        "string",
-        "addr",
-        "port",
-        "addr",
-        "port",
-        "enum",
-        "count",
-        "interval",
-        "string",
-        "count",
-        "string",
-        "count",
-        "string",
-        "count",
-        "string",
-        "bool",
-        "bool",
-        "bool",
-        "bool",
-        "count",
-        "vector[string]",
-        "vector[interval]",
-        "bool",
-        "count",
-        "string",
+    columns: &[
+        ("proto", "enum"),
+        ("trans_id", "count"),
+        ("rtt", "interval"),
+        ("query", "string"),
+        ("qclass", "count"),
+        ("qclass_name", "string"),
+        ("qtype", "count"),
+        ("qtype_name", "string"),
+        ("rcode", "count"),
+        ("rcode_name", "string"),
+        ("AA", "bool"),
+        ("TC", "bool"),
+        ("RD", "bool"),
+        ("RA", "bool"),
+        ("Z", "count"),
+        ("answers", "vector[string]"),
+        ("TTLs", "vector[interval]"),
+        ("rejected", "bool"),
+        ("opcode", "count"),
+        ("opcode_name", "string"),
     ],
 };
 
 /// irc.log.
 pub const IRC: Schema = Schema {
     path: "irc",
-    fields: &[
-        ID[0],
-        ID[1],
-        ID[2],
-        ID[3],
-        ID[4],
-        ID[5],
-        "nick",
-        "user",
-        "command",
-        "value",
-        "addl",
-        "dcc_file_name",
-        "dcc_file_size",
-        "dcc_mime_type",
-        "fuid",
-    ],
-    types: &[
-        "time", "string", "addr", "port", "addr", "port", "string", "string", "string", "string",
-        "string", "string", "count", "string", "string",
+    columns: &[
+        ("nick", "string"),
+        ("user", "string"),
+        ("command", "string"),
+        ("value", "string"),
+        ("addl", "string"),
+        ("dcc_file_name", "string"),
+        ("dcc_file_size", "count"),
+        ("dcc_mime_type", "string"),
+        ("fuid", "string"),
     ],
 };
 
 /// tftp.log (spicy-tftp).
 pub const TFTP: Schema = Schema {
     path: "tftp",
-    fields: &[
-        ID[0],
-        ID[1],
-        ID[2],
-        ID[3],
-        ID[4],
-        ID[5],
-        "wrq",
-        "fname",
-        "mode",
-        "uid_data",
-        "size",
-        "block_sent",
-        "block_acked",
-        "error_code",
-        "error_msg",
-    ],
-    types: &[
-        "time", "string", "addr", "port", "addr", "port", "bool", "string", "string", "string",
-        "count", "count", "count", "count", "string",
+    columns: &[
+        ("wrq", "bool"),
+        ("fname", "string"),
+        ("mode", "string"),
+        ("uid_data", "string"),
+        ("size", "count"),
+        ("block_sent", "count"),
+        ("block_acked", "count"),
+        ("error_code", "count"),
+        ("error_msg", "string"),
     ],
 };
 
 /// http.log.
 pub const HTTP: Schema = Schema {
     path: "http",
-    fields: &[
-        ID[0],
-        ID[1],
-        ID[2],
-        ID[3],
-        ID[4],
-        ID[5],
-        "trans_depth",
-        "method",
-        "host",
-        "uri",
-        "referrer",
-        "version",
-        "user_agent",
-        "origin",
-        "request_body_len",
-        "response_body_len",
-        "status_code",
-        "status_msg",
-        "info_code",
-        "info_msg",
-        "tags",
-        "username",
-        "password",
-        "proxied",
-        "orig_fuids",
-        "orig_filenames",
-        "orig_mime_types",
-        "resp_fuids",
-        "resp_filenames",
-        "resp_mime_types",
-    ],
-    types: &[
-        "time",
-        "string",
-        "addr",
-        "port",
-        "addr",
-        "port",
-        "count",
-        "string",
-        "string",
-        "string",
-        "string",
-        "string",
-        "string",
-        "string",
-        "count",
-        "count",
-        "count",
-        "string",
-        "count",
-        "string",
-        "set[enum]",
-        "string",
-        "string",
-        "set[string]",
-        "vector[string]",
-        "vector[string]",
-        "vector[string]",
-        "vector[string]",
-        "vector[string]",
-        "vector[string]",
+    columns: &[
+        ("trans_depth", "count"),
+        ("method", "string"),
+        ("host", "string"),
+        ("uri", "string"),
+        ("referrer", "string"),
+        ("version", "string"),
+        ("user_agent", "string"),
+        ("origin", "string"),
+        ("request_body_len", "count"),
+        ("response_body_len", "count"),
+        ("status_code", "count"),
+        ("status_msg", "string"),
+        ("info_code", "count"),
+        ("info_msg", "string"),
+        ("tags", "set[enum]"),
+        ("username", "string"),
+        ("password", "string"),
+        ("proxied", "set[string]"),
+        ("orig_fuids", "vector[string]"),
+        ("orig_filenames", "vector[string]"),
+        ("orig_mime_types", "vector[string]"),
+        ("resp_fuids", "vector[string]"),
+        ("resp_filenames", "vector[string]"),
+        ("resp_mime_types", "vector[string]"),
     ],
 };
 
 /// Zeek's escaping of one string field: `\` and non-printable bytes as
 /// `\xNN`, an empty string as `(empty)`, a lone `-` as `\x2d`.
 pub fn esc(s: &str) -> String {
-    if s.is_empty() {
-        return "(empty)".into();
-    }
-    if s == "-" {
-        return "\\x2d".into();
-    }
-    esc_inner(s, false)
+    let mut o = Vec::with_capacity(s.len());
+    Tsv(&mut o).text(s);
+    o.pop();
+    String::from_utf8(o).unwrap_or_default()
 }
 
-fn esc_inner(s: &str, in_set: bool) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => o.push_str("\\x5c"),
-            ',' if in_set => o.push_str("\\x2c"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                o.push_str(&format!("\\x{:02x}", c as u32))
+/// Writes one Zeek TSV row straight into a byte buffer: each field is
+/// followed by a tab, and [`Tsv::end`] turns the last tab into the line
+/// end. No per-field allocation (logs are written per flow and event).
+struct Tsv<'a>(&'a mut Vec<u8>);
+
+impl Tsv<'_> {
+    fn raw(&mut self, s: &[u8]) {
+        self.0.extend_from_slice(s);
+        self.0.push(b'\t');
+    }
+    fn unset(&mut self) {
+        self.raw(b"-");
+    }
+    fn escaped(&mut self, s: &str, in_set: bool) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for &c in s.as_bytes() {
+            match c {
+                b'\\' => self.0.extend_from_slice(b"\\x5c"),
+                b',' if in_set => self.0.extend_from_slice(b"\\x2c"),
+                c if c < 0x20 || c == 0x7f => {
+                    self.0.extend_from_slice(&[
+                        b'\\',
+                        b'x',
+                        HEX[(c >> 4) as usize],
+                        HEX[(c & 15) as usize],
+                    ]);
+                }
+                c => self.0.push(c),
             }
-            c => o.push(c),
         }
     }
-    o
-}
-
-fn opt(s: &Option<String>) -> String {
-    s.as_deref().map(esc).unwrap_or_else(|| "-".into())
-}
-
-fn optn<T: ToString>(v: Option<T>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
-}
-
-fn b(v: bool) -> String {
-    if v { "T" } else { "F" }.into()
-}
-
-fn interval(v: f64) -> String {
-    format!("{v:.6}")
-}
-
-fn vec_field(v: &[String]) -> String {
-    if v.is_empty() {
-        "-".into()
-    } else {
-        v.iter()
-            .map(|s| {
-                if s.is_empty() {
-                    String::new()
-                } else {
-                    esc_inner(s, true)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(",")
+    /// A string field (Zeek's escaping, `(empty)`, `\x2d`).
+    fn text(&mut self, s: &str) {
+        match s {
+            "" => self.raw(b"(empty)"),
+            "-" => self.raw(b"\\x2d"),
+            s => {
+                self.escaped(s, false);
+                self.0.push(b'\t');
+            }
+        }
     }
-}
-
-fn id_cols(ts: Ts, uid: &str, k: &FlowKey) -> Vec<String> {
-    vec![
-        ts.zeek(),
-        uid.to_string(),
-        k.orig_h.to_string(),
-        k.orig_p.to_string(),
-        k.resp_h.to_string(),
-        k.resp_p.to_string(),
-    ]
+    fn opt(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.text(s),
+            None => self.unset(),
+        }
+    }
+    fn num(&mut self, v: u64) {
+        let mut b = [0u8; 20];
+        let mut i = b.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.raw(&b[i..]);
+    }
+    fn optn(&mut self, v: Option<u64>) {
+        match v {
+            Some(v) => self.num(v),
+            None => self.unset(),
+        }
+    }
+    fn flag(&mut self, v: bool) {
+        self.raw(if v { b"T" } else { b"F" });
+    }
+    fn interval_value(&mut self, v: f64) {
+        // Six decimals, as Zeek prints intervals.
+        let _ = write!(self.0, "{v:.6}");
+    }
+    fn interval(&mut self, v: Option<f64>) {
+        match v {
+            Some(v) => {
+                self.interval_value(v);
+                self.0.push(b'\t');
+            }
+            None => self.unset(),
+        }
+    }
+    /// A set/vector of strings: `-` when empty, else comma-separated.
+    fn set(&mut self, v: &[String]) {
+        if v.is_empty() {
+            return self.unset();
+        }
+        for (i, s) in v.iter().enumerate() {
+            if i > 0 {
+                self.0.push(b',');
+            }
+            self.escaped(s, true);
+        }
+        self.0.push(b'\t');
+    }
+    fn ts(&mut self, ts: Ts) {
+        let micros = ts.0.rem_euclid(1_000_000) as u64;
+        let secs = ts.secs();
+        if secs < 0 {
+            let _ = write!(self.0, "{secs}");
+        } else {
+            self.num(secs as u64);
+            self.0.pop();
+        }
+        let mut frac = *b".000000";
+        let mut m = micros;
+        for d in frac[1..].iter_mut().rev() {
+            *d = b'0' + (m % 10) as u8;
+            m /= 10;
+        }
+        self.raw(&frac);
+    }
+    fn addr(&mut self, a: std::net::IpAddr) {
+        match a {
+            // Dotted quad written directly: `Display` goes through the
+            // formatting machinery, which showed in profiles (two
+            // addresses per conn.log row).
+            std::net::IpAddr::V4(v4) => {
+                for (i, o) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        self.0.push(b'.');
+                    }
+                    self.num(o as u64);
+                    self.0.pop();
+                }
+                self.0.push(b'\t');
+            }
+            std::net::IpAddr::V6(_) => {
+                let _ = write!(self.0, "{a}\t");
+            }
+        }
+    }
+    /// The six id columns.
+    fn id(&mut self, ts: Ts, uid: &str, k: &FlowKey) {
+        self.ts(ts);
+        self.raw(uid.as_bytes());
+        self.addr(k.orig_h);
+        self.num(k.orig_p as u64);
+        self.addr(k.resp_h);
+        self.num(k.resp_p as u64);
+    }
+    /// Ends the row: the last tab becomes a newline.
+    fn end(&mut self) {
+        if let Some(l) = self.0.last_mut() {
+            *l = b'\n';
+        }
+    }
 }
 
 /// conn.log row.
-pub fn conn_row(c: &Conn) -> Vec<String> {
-    let mut r = id_cols(c.ts, &c.uid, &c.id);
-    r.extend([
-        c.id.proto.to_string(),
-        opt(&c.service),
-        c.duration.map(interval).unwrap_or_else(|| "-".into()),
-        optn(c.orig_bytes),
-        optn(c.resp_bytes),
-        c.conn_state.clone(),
-        "-".into(),
-        "-".into(),
-        c.missed_bytes.to_string(),
-        if c.history.is_empty() {
-            "-".into()
-        } else {
-            esc(&c.history)
-        },
-        c.orig_pkts.to_string(),
-        c.orig_ip_bytes.to_string(),
-        c.resp_pkts.to_string(),
-        c.resp_ip_bytes.to_string(),
-        vec_field(&c.tunnel_parents),
-        match c.id.proto {
-            botscope_core::Proto::Tcp => "6".into(),
-            botscope_core::Proto::Udp => "17".into(),
-            botscope_core::Proto::Icmp => {
-                if c.id.orig_h.is_ipv6() {
-                    "58".into()
-                } else {
-                    "1".into()
-                }
-            }
-            botscope_core::Proto::Other => "-".into(),
-        },
-    ]);
-    r
+fn conn_row(t: &mut Tsv<'_>, c: &Conn) {
+    t.id(c.ts, &c.uid, &c.id);
+    t.raw(c.id.proto.to_string().as_bytes());
+    t.opt(c.service.as_deref());
+    t.interval(c.duration);
+    t.optn(c.orig_bytes);
+    t.optn(c.resp_bytes);
+    t.raw(c.conn_state.as_bytes());
+    t.unset();
+    t.unset();
+    t.num(c.missed_bytes);
+    if c.history.is_empty() {
+        t.unset();
+    } else {
+        t.text(&c.history);
+    }
+    t.num(c.orig_pkts);
+    t.num(c.orig_ip_bytes);
+    t.num(c.resp_pkts);
+    t.num(c.resp_ip_bytes);
+    t.set(&c.tunnel_parents);
+    match c.id.proto {
+        botscope_core::Proto::Tcp => t.raw(b"6"),
+        botscope_core::Proto::Udp => t.raw(b"17"),
+        botscope_core::Proto::Icmp if c.id.orig_h.is_ipv6() => t.raw(b"58"),
+        botscope_core::Proto::Icmp => t.raw(b"1"),
+        botscope_core::Proto::Other => t.unset(),
+    }
+    t.end();
 }
 
 /// dns.log row. Zeek logs `query` lower-cased; the JSON event keeps the
 /// case as sent.
-pub fn dns_row(d: &DnsEvent, opcode: Option<u8>) -> Vec<String> {
-    let mut r = id_cols(d.ts, &d.uid, &d.id);
-    r.extend([
-        d.proto.clone(),
-        d.trans_id.to_string(),
-        d.rtt.map(interval).unwrap_or_else(|| "-".into()),
-        d.query
-            .as_ref()
-            .map(|q| esc(&q.to_ascii_lowercase()))
-            .unwrap_or_else(|| "-".into()),
-        optn(d.qclass),
-        opt(&d.qclass_name),
-        optn(d.qtype),
-        opt(&d.qtype_name),
-        optn(d.rcode),
-        opt(&d.rcode_name),
-        b(d.aa),
-        b(d.tc),
-        b(d.rd),
-        b(d.ra),
-        d.z.to_string(),
-        vec_field(&d.answers),
-        if d.ttls.is_empty() {
-            "-".into()
-        } else {
-            d.ttls
-                .iter()
-                .map(|t| interval(*t))
-                .collect::<Vec<_>>()
-                .join(",")
-        },
-        b(d.rejected),
-        optn(opcode),
-        opcode
-            .map(crate::dns::parser::opcode_name)
-            .unwrap_or_else(|| "-".into()),
-    ]);
-    r
+fn dns_row(t: &mut Tsv<'_>, d: &DnsEvent, opcode: Option<u8>) {
+    t.id(d.ts, &d.uid, &d.id);
+    t.raw(d.proto.as_bytes());
+    t.num(d.trans_id as u64);
+    t.interval(d.rtt);
+    t.opt(d.query.as_ref().map(|q| q.to_ascii_lowercase()).as_deref());
+    t.optn(d.qclass.map(u64::from));
+    t.opt(d.qclass_name.as_deref());
+    t.optn(d.qtype.map(u64::from));
+    t.opt(d.qtype_name.as_deref());
+    t.optn(d.rcode.map(u64::from));
+    t.opt(d.rcode_name.as_deref());
+    t.flag(d.aa);
+    t.flag(d.tc);
+    t.flag(d.rd);
+    t.flag(d.ra);
+    t.num(d.z as u64);
+    t.set(&d.answers);
+    if d.ttls.is_empty() {
+        t.unset();
+    } else {
+        for (i, v) in d.ttls.iter().enumerate() {
+            if i > 0 {
+                t.0.push(b',');
+            }
+            t.interval_value(*v);
+        }
+        t.0.push(b'\t');
+    }
+    t.flag(d.rejected);
+    t.optn(opcode.map(u64::from));
+    match opcode {
+        Some(o) => t.raw(crate::dns::parser::opcode_name(o).as_bytes()),
+        None => t.unset(),
+    }
+    t.end();
 }
 
 /// irc.log rows for one message (JOIN with several channels gives several).
-pub fn irc_rows(e: &IrcEvent) -> Vec<Vec<String>> {
-    let base = |command: &str, value: String, addl: String, dcc: [String; 4]| {
-        let mut r = id_cols(e.ts, &e.uid, &e.id);
-        r.extend([opt(&e.nick), opt(&e.user), command.to_string(), value, addl]);
-        r.extend(dcc);
-        r
+fn irc_rows(t: &mut Tsv<'_>, e: &IrcEvent) {
+    let row = |t: &mut Tsv<'_>, command: &str, value: Option<&str>, addl: Option<&str>| {
+        t.id(e.ts, &e.uid, &e.id);
+        t.opt(e.nick.as_deref());
+        t.opt(e.user.as_deref());
+        t.raw(command.as_bytes());
+        t.opt(value);
+        t.opt(addl);
+        match &e.dcc {
+            Some(d) => {
+                t.opt(d.file_name.as_deref());
+                t.optn(d.size);
+            }
+            None => {
+                t.unset();
+                t.unset();
+            }
+        }
+        t.unset();
+        t.unset();
+        t.end();
     };
-    let none = || ["-".to_string(), "-".into(), "-".into(), "-".into()];
-    if let Some(d) = &e.dcc {
-        let dcc = [opt(&d.file_name), optn(d.size), "-".into(), "-".into()];
-        return vec![base("DCC", opt(&e.value), opt(&e.addl), dcc)];
+    if e.dcc.is_some() {
+        return row(t, "DCC", e.value.as_deref(), e.addl.as_deref());
     }
     if e.command == "JOIN" {
-        let chans = e.value.clone().unwrap_or_default();
-        let keys: Vec<String> = e
-            .addl
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        return chans
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .enumerate()
-            .map(|(i, c)| {
-                base(
-                    "JOIN",
-                    esc(c),
-                    esc(keys.get(i).map(String::as_str).unwrap_or("")),
-                    none(),
-                )
-            })
-            .collect();
+        let chans = e.value.as_deref().unwrap_or_default();
+        let mut keys = e.addl.as_deref().unwrap_or("").split(',');
+        for c in chans.split(',') {
+            let key = keys.next().unwrap_or("");
+            if !c.is_empty() {
+                row(t, "JOIN", Some(c), Some(key));
+            }
+        }
+        return;
     }
-    vec![base(&e.command, opt(&e.value), opt(&e.addl), none())]
+    row(t, &e.command, e.value.as_deref(), e.addl.as_deref())
 }
 
 /// tftp.log row.
-pub fn tftp_row(t: &TftpEvent) -> Vec<String> {
-    let mut r = id_cols(t.ts, &t.uid, &t.id);
-    r.extend([
-        b(t.wrq),
-        esc(&t.fname),
-        esc(&t.mode),
-        opt(&t.uid_data),
-        t.size.to_string(),
-        t.block_sent.to_string(),
-        t.block_acked.to_string(),
-        optn(t.error_code),
-        opt(&t.error_msg),
-    ]);
-    r
+fn tftp_row(w: &mut Tsv<'_>, t: &TftpEvent) {
+    w.id(t.ts, &t.uid, &t.id);
+    w.flag(t.wrq);
+    w.text(&t.fname);
+    w.text(&t.mode);
+    w.opt(t.uid_data.as_deref());
+    w.num(t.size);
+    w.num(t.block_sent);
+    w.num(t.block_acked);
+    w.optn(t.error_code.map(u64::from));
+    w.opt(t.error_msg.as_deref());
+    w.end();
 }
 
 /// http.log row.
-pub fn http_row(h: &HttpEvent) -> Vec<String> {
-    let mut r = id_cols(h.ts, &h.uid, &h.id);
-    r.extend([
-        h.trans_depth.to_string(),
-        opt(&h.method),
-        opt(&h.host),
-        opt(&h.uri),
-        "-".into(),
-        opt(&h.version),
-        opt(&h.user_agent),
-        "-".into(),
-        h.request_body_len.to_string(),
-        h.response_body_len.to_string(),
-        optn(h.status_code),
-        opt(&h.status_msg),
-        "-".into(),
-        "-".into(),
-        "(empty)".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-    ]);
-    r
+fn http_row(t: &mut Tsv<'_>, h: &HttpEvent) {
+    t.id(h.ts, &h.uid, &h.id);
+    t.num(h.trans_depth as u64);
+    t.opt(h.method.as_deref());
+    t.opt(h.host.as_deref());
+    t.opt(h.uri.as_deref());
+    t.unset();
+    t.opt(h.version.as_deref());
+    t.opt(h.user_agent.as_deref());
+    t.unset();
+    t.num(h.request_body_len);
+    t.num(h.response_body_len);
+    t.optn(h.status_code.map(u64::from));
+    t.opt(h.status_msg.as_deref());
+    t.unset();
+    t.unset();
+    t.raw(b"(empty)");
+    for _ in 0..9 {
+        t.unset();
+    }
+    t.end();
 }
 
-/// The Zeek rows a record produces, with the schema each belongs to.
-pub fn zeek_rows(r: &Record) -> Vec<(&'static Schema, Vec<String>)> {
+/// Appends the Zeek TSV lines (newline-terminated) a record produces to
+/// `buf`, and returns the schema they belong to (`None`: no Zeek row, as
+/// for IRC messages that are not `irc.log` rows).
+pub fn write_zeek_rows(r: &Record, buf: &mut Vec<u8>) -> Option<&'static Schema> {
+    let t = &mut Tsv(buf);
     match &r.event {
-        Event::Conn(c) => vec![(&CONN, conn_row(c))],
-        Event::Dns(d) => vec![(&DNS, dns_row(d, r.dns_opcode))],
-        Event::Irc(e) if r.irc_log_row => irc_rows(e).into_iter().map(|row| (&IRC, row)).collect(),
-        Event::Irc(_) => Vec::new(),
-        Event::Tftp(t) => vec![(&TFTP, tftp_row(t))],
-        Event::Http(h) => vec![(&HTTP, http_row(h))],
+        Event::Conn(c) => {
+            conn_row(t, c);
+            Some(&CONN)
+        }
+        Event::Dns(d) => {
+            dns_row(t, d, r.dns_opcode);
+            Some(&DNS)
+        }
+        Event::Irc(e) if r.irc_log_row => {
+            irc_rows(t, e);
+            Some(&IRC)
+        }
+        Event::Irc(_) => None,
+        Event::Tftp(x) => {
+            tftp_row(t, x);
+            Some(&TFTP)
+        }
+        Event::Http(h) => {
+            http_row(t, h);
+            Some(&HTTP)
+        }
     }
+}
+
+/// The Zeek rows a record produces, with the schema each belongs to, as
+/// field strings (for comparisons; the writer uses [`write_zeek_rows`]).
+pub fn zeek_rows(r: &Record) -> Vec<(&'static Schema, Vec<String>)> {
+    let mut buf = Vec::new();
+    let Some(schema) = write_zeek_rows(r, &mut buf) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .map(|l| (schema, l.split('\t').map(str::to_string).collect()))
+        .collect()
 }
 
 /// The event's own time.
@@ -537,24 +531,36 @@ pub fn event_ts(e: &Event) -> Ts {
     }
 }
 
-/// One JSON Lines line (without the newline): the event with its `kind`,
-/// `ts` in RFC 3339 and `ts_epoch` in seconds.
-pub fn json_line(r: &Record) -> String {
-    let body = serde_json::to_string(&r.event).unwrap_or_else(|_| "{}".into());
-    let epoch = event_ts(&r.event).zeek();
-    let mut s = String::with_capacity(body.len() + 32);
-    s.push_str("{\"ts_epoch\":");
-    s.push_str(&epoch);
+/// Appends one JSON Lines line (with its newline) to `buf`: the event
+/// with its `kind`, `ts` in RFC 3339 and `ts_epoch` in seconds. `scratch`
+/// is reused between calls.
+pub fn write_json_line(r: &Record, buf: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+    scratch.clear();
+    if serde_json::to_writer(&mut *scratch, &r.event).is_err() {
+        scratch.clear();
+        scratch.extend_from_slice(b"{}");
+    }
+    buf.extend_from_slice(b"{\"ts_epoch\":");
+    Tsv(buf).ts(event_ts(&r.event));
+    buf.pop();
     if let Some(op) = r.dns_opcode {
-        s.push_str(&format!(",\"opcode\":{op}"));
+        let _ = write!(buf, ",\"opcode\":{op}");
     }
-    if body.len() > 2 {
-        s.push(',');
-        s.push_str(&body[1..]);
+    if scratch.len() > 2 {
+        buf.push(b',');
+        buf.extend_from_slice(&scratch[1..]);
     } else {
-        s.push('}');
+        buf.push(b'}');
     }
-    s
+    buf.push(b'\n');
+}
+
+/// One JSON Lines line (without the newline).
+pub fn json_line(r: &Record) -> String {
+    let mut buf = Vec::new();
+    write_json_line(r, &mut buf, &mut Vec::new());
+    buf.pop();
+    String::from_utf8(buf).unwrap_or_default()
 }
 
 fn zeek_time_now() -> String {
@@ -580,8 +586,17 @@ pub fn write_zeek_header(w: &mut impl Write, s: &Schema) -> io::Result<()> {
     writeln!(w, "#unset_field\t-")?;
     writeln!(w, "#path\t{}", s.path)?;
     writeln!(w, "#open\t{}", zeek_time_now())?;
-    writeln!(w, "#fields\t{}", s.fields.join("\t"))?;
-    writeln!(w, "#types\t{}", s.types.join("\t"))
+    writeln!(w, "#fields\t{}", s.fields().join("\t"))?;
+    writeln!(w, "#types\t{}", s.types().join("\t"))
+}
+
+/// Write buffer size per log file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// One open log file and its line count.
+struct LogFile {
+    w: BufWriter<File>,
+    lines: u64,
 }
 
 /// Writes records into a folder as JSON Lines or Zeek logs. Files are
@@ -589,10 +604,10 @@ pub fn write_zeek_header(w: &mut impl Write, s: &Schema) -> io::Result<()> {
 pub struct LogWriter {
     format: Format,
     dir: PathBuf,
-    json: Option<BufWriter<File>>,
-    zeek: BTreeMap<&'static str, BufWriter<File>>,
-    /// Lines written per file name.
-    pub written: BTreeMap<String, u64>,
+    /// Open files by log path (`events` for JSON Lines).
+    files: Vec<(&'static str, LogFile)>,
+    line: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl LogWriter {
@@ -602,61 +617,82 @@ impl LogWriter {
         Ok(LogWriter {
             format,
             dir: dir.to_path_buf(),
-            json: None,
-            zeek: BTreeMap::new(),
-            written: BTreeMap::new(),
+            files: Vec::new(),
+            line: Vec::with_capacity(4096),
+            scratch: Vec::with_capacity(4096),
         })
+    }
+
+    /// The open file of a log (created, with its Zeek header, on first use).
+    fn file(&mut self, path: &'static str, schema: Option<&Schema>) -> io::Result<&mut LogFile> {
+        let i = match self.files.iter().position(|f| f.0 == path) {
+            Some(i) => i,
+            None => {
+                let name = match schema {
+                    Some(_) => format!("{path}.log"),
+                    None => format!("{path}.jsonl"),
+                };
+                let mut w =
+                    BufWriter::with_capacity(WRITE_BUFFER, File::create(self.dir.join(name))?);
+                if let Some(s) = schema {
+                    write_zeek_header(&mut w, s)?;
+                }
+                self.files.push((path, LogFile { w, lines: 0 }));
+                self.files.len() - 1
+            }
+        };
+        Ok(&mut self.files[i].1)
     }
 
     /// Writes one record.
     pub fn write(&mut self, r: &Record) -> io::Result<()> {
-        match self.format {
+        self.line.clear();
+        let (path, schema) = match self.format {
             Format::Json => {
-                if self.json.is_none() {
-                    self.json = Some(BufWriter::with_capacity(
-                        1 << 16,
-                        File::create(self.dir.join("events.jsonl"))?,
-                    ));
-                }
-                let w = self.json.as_mut().expect("opened");
-                w.write_all(json_line(r).as_bytes())?;
-                w.write_all(b"\n")?;
-                *self.written.entry("events.jsonl".into()).or_default() += 1;
+                write_json_line(r, &mut self.line, &mut self.scratch);
+                ("events", None)
             }
-            Format::Zeek => {
-                for (schema, row) in zeek_rows(r) {
-                    if !self.zeek.contains_key(schema.path) {
-                        let mut w = BufWriter::with_capacity(
-                            1 << 16,
-                            File::create(self.dir.join(format!("{}.log", schema.path)))?,
-                        );
-                        write_zeek_header(&mut w, schema)?;
-                        self.zeek.insert(schema.path, w);
-                    }
-                    let w = self.zeek.get_mut(schema.path).expect("opened");
-                    w.write_all(row.join("\t").as_bytes())?;
-                    w.write_all(b"\n")?;
-                    *self
-                        .written
-                        .entry(format!("{}.log", schema.path))
-                        .or_default() += 1;
-                }
-            }
-        }
-        Ok(())
+            Format::Zeek => match write_zeek_rows(r, &mut self.line) {
+                Some(s) => (s.path, Some(s)),
+                None => return Ok(()),
+            },
+        };
+        let line = std::mem::take(&mut self.line);
+        let rows = line.iter().filter(|&&b| b == b'\n').count() as u64;
+        let res = self.file(path, schema).and_then(|f| {
+            f.lines += rows;
+            f.w.write_all(&line)
+        });
+        self.line = line;
+        res
+    }
+
+    /// Lines written per file name so far.
+    pub fn written(&self) -> BTreeMap<String, u64> {
+        self.files
+            .iter()
+            .map(|(p, f)| (file_name(p, self.format), f.lines))
+            .collect()
     }
 
     /// Writes `#close` lines and flushes.
     pub fn finish(mut self) -> io::Result<BTreeMap<String, u64>> {
-        if let Some(mut w) = self.json.take() {
-            w.flush()?;
-        }
+        let written = self.written();
         let close = zeek_time_now();
-        for (_, mut w) in std::mem::take(&mut self.zeek) {
-            writeln!(w, "#close\t{close}")?;
-            w.flush()?;
+        for (_, mut f) in std::mem::take(&mut self.files) {
+            if self.format == Format::Zeek {
+                writeln!(f.w, "#close\t{close}")?;
+            }
+            f.w.flush()?;
         }
-        Ok(self.written)
+        Ok(written)
+    }
+}
+
+fn file_name(path: &str, format: Format) -> String {
+    match format {
+        Format::Json => format!("{path}.jsonl"),
+        Format::Zeek => format!("{path}.log"),
     }
 }
 
@@ -669,12 +705,24 @@ mod tests {
         assert_eq!(esc(""), "(empty)");
         assert_eq!(esc("-"), "\\x2d");
         assert_eq!(esc("a\tb"), "a\\x09b");
-        assert_eq!(vec_field(&["a,b".into(), "c".into()]), "a\\x2cb,c");
-        assert_eq!(vec_field(&[]), "-");
-        assert_eq!(DNS.fields.len(), DNS.types.len());
-        assert_eq!(CONN.fields.len(), CONN.types.len());
-        assert_eq!(HTTP.fields.len(), HTTP.types.len());
-        assert_eq!(IRC.fields.len(), IRC.types.len());
-        assert_eq!(TFTP.fields.len(), TFTP.types.len());
+        let mut b = Vec::new();
+        let mut t = Tsv(&mut b);
+        t.set(&["a,b".into(), "c".into()]);
+        t.set(&[]);
+        t.ts(Ts(1_320_279_566_452_687));
+        t.num(0);
+        t.num(u64::MAX);
+        t.addr("10.0.255.7".parse().unwrap());
+        t.addr("::ffff:10.0.0.1".parse().unwrap());
+        t.end();
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            "a\\x2cb,c\t-\t1320279566.452687\t0\t18446744073709551615\t10.0.255.7\t::ffff:10.0.0.1\n"
+        );
+        assert_eq!(CONN.fields().len(), 22);
+        assert_eq!(DNS.fields().len(), 26);
+        assert_eq!(HTTP.fields().len(), 30);
+        assert_eq!(IRC.fields().len(), 15);
+        assert_eq!(TFTP.fields().len(), 15);
     }
 }

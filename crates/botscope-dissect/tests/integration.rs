@@ -42,5 +42,7 @@ mod corpus;
 mod irc_bot;
 #[path = "integration/live.rs"]
 mod live;
+#[path = "integration/midstream.rs"]
+mod midstream;
 #[path = "integration/suricata.rs"]
 mod suricata;

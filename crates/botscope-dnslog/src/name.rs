@@ -1,11 +1,9 @@
-//! Domain-name normalisation: lower case, no trailing dot, non-ASCII labels
-//! turned into their IDNA A-label (`xn--` punycode) form, checked against
-//! the DNS length rules.
-//!
-//! Deviation from full IDNA 2008 / UTS 46: Unicode labels are lower-cased
-//! with Rust's `char::to_lowercase` and punycode-encoded as given; no NFC
-//! normalisation or mapping table is applied. Names in resolver logs are
-//! already A-labels, so this only matters for hand-written watch lists.
+//! Domain-name normalisation: lower case, no trailing dot, non-ASCII names
+//! mapped by UTS 46 (case folding, NFC, width and compatibility mappings,
+//! ideographic full stops as dots; nontransitional, so `ß` stays `ß`) and
+//! turned into IDNA A-labels (`xn--` punycode) with the `idna` crate, then
+//! checked against the DNS length rules. Names in resolver logs are
+//! already A-labels; this is for hand-written watch and allow lists.
 
 /// Why a name was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +26,10 @@ pub enum NameError {
     /// A label starts or ends with a hyphen.
     #[error("label starts or ends with '-'")]
     Hyphen,
+    /// UTS 46 mapping failed (disallowed code point, bad bidi or joiner
+    /// use, invalid punycode).
+    #[error("not a valid internationalised name (UTS 46)")]
+    Idna,
 }
 
 /// Normalises a name given by a person (watch list, allow list): trims,
@@ -40,6 +42,15 @@ pub fn normalize_name(input: &str) -> Result<String, NameError> {
     if s.is_empty() {
         return Err(NameError::Empty);
     }
+    // UTS 46 works on the whole name: some mappings produce dots.
+    let mapped;
+    let s = if s.is_ascii() {
+        s
+    } else {
+        mapped = idna::domain_to_ascii_cow(s.as_bytes(), idna::AsciiDenyList::URL)
+            .map_err(|_| NameError::Idna)?;
+        mapped.strip_suffix('.').unwrap_or(&mapped)
+    };
     let mut out = String::with_capacity(s.len());
     for (i, label) in s.split('.').enumerate() {
         if i > 0 {
@@ -48,15 +59,7 @@ pub fn normalize_name(input: &str) -> Result<String, NameError> {
         if label.is_empty() {
             return Err(NameError::EmptyLabel);
         }
-        let ascii = if label.is_ascii() {
-            label.to_ascii_lowercase()
-        } else {
-            let lower: String = label.chars().flat_map(char::to_lowercase).collect();
-            format!(
-                "xn--{}",
-                punycode_encode(&lower).ok_or(NameError::LabelTooLong)?
-            )
-        };
+        let ascii = label.to_ascii_lowercase();
         if ascii.len() > 63 {
             return Err(NameError::LabelTooLong);
         }
@@ -93,80 +96,6 @@ pub fn normalize_qname_into(raw: &[u8], out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// RFC 3492 punycode encoding of one label (no `xn--` prefix). Returns
-/// `None` on arithmetic overflow (absurdly long input).
-pub fn punycode_encode(label: &str) -> Option<String> {
-    const BASE: u32 = 36;
-    const TMIN: u32 = 1;
-    const TMAX: u32 = 26;
-    const SKEW: u32 = 38;
-    const DAMP: u32 = 700;
-    fn adapt(mut delta: u32, numpoints: u32, first: bool) -> u32 {
-        delta = if first { delta / DAMP } else { delta / 2 };
-        delta += delta / numpoints;
-        let mut k = 0;
-        while delta > ((BASE - TMIN) * TMAX) / 2 {
-            delta /= BASE - TMIN;
-            k += BASE;
-        }
-        k + (BASE - TMIN + 1) * delta / (delta + SKEW)
-    }
-    fn digit(d: u32) -> char {
-        (if d < 26 {
-            b'a' + d as u8
-        } else {
-            b'0' + (d - 26) as u8
-        }) as char
-    }
-    let input: Vec<u32> = label.chars().map(|c| c as u32).collect();
-    if input.len() > 256 {
-        return None;
-    }
-    let mut out: String = label.chars().filter(char::is_ascii).collect();
-    let basic = out.len() as u32;
-    let mut handled = basic;
-    if basic > 0 {
-        out.push('-');
-    }
-    let (mut n, mut delta, mut bias) = (128u32, 0u32, 72u32);
-    while (handled as usize) < input.len() {
-        let m = *input.iter().filter(|&&c| c >= n).min()?;
-        delta = delta.checked_add((m - n).checked_mul(handled + 1)?)?;
-        n = m;
-        for &c in &input {
-            if c < n {
-                delta = delta.checked_add(1)?;
-            }
-            if c == n {
-                let mut q = delta;
-                let mut k = BASE;
-                loop {
-                    let t = if k <= bias {
-                        TMIN
-                    } else if k >= bias + TMAX {
-                        TMAX
-                    } else {
-                        k - bias
-                    };
-                    if q < t {
-                        break;
-                    }
-                    out.push(digit(t + (q - t) % (BASE - t)));
-                    q = (q - t) / (BASE - t);
-                    k += BASE;
-                }
-                out.push(digit(q));
-                bias = adapt(delta, handled + 1, handled == basic);
-                delta = 0;
-                handled += 1;
-            }
-        }
-        delta += 1;
-        n += 1;
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,12 +103,11 @@ mod tests {
     #[test]
     fn punycode_matches_rfc3492_and_idna_examples() {
         // RFC 3492 section 7.1 (L) and well-known IDNs.
-        assert_eq!(punycode_encode("bücher").unwrap(), "bcher-kva");
-        assert_eq!(punycode_encode("münchen").unwrap(), "mnchen-3ya");
         assert_eq!(
-            punycode_encode("3年b組金八先生").unwrap(),
-            "3b-ww4c5e180e575a65lsy2b"
+            normalize_name("3年B組金八先生.jp").unwrap(),
+            "xn--3b-ww4c5e180e575a65lsy2b.jp"
         );
+        assert_eq!(normalize_name("münchen.de").unwrap(), "xn--mnchen-3ya.de");
         assert_eq!(
             normalize_name("Bücher.Example.").unwrap(),
             "xn--bcher-kva.example"
@@ -188,6 +116,26 @@ mod tests {
             normalize_name("例え.テスト").unwrap(),
             "xn--r8jz45g.xn--zckzah"
         );
+    }
+
+    #[test]
+    fn applies_uts46_mapping() {
+        // Case folding of non-ASCII letters.
+        assert_eq!(normalize_name("MÜNCHEN.DE").unwrap(), "xn--mnchen-3ya.de");
+        // NFC: `u` + combining diaeresis is `ü`.
+        assert_eq!(
+            normalize_name("mu\u{308}nchen.de").unwrap(),
+            "xn--mnchen-3ya.de"
+        );
+        // Full-width letters and the ideographic full stop.
+        assert_eq!(
+            normalize_name("ＥＸＡＭＰＬＥ。ｃｏｍ").unwrap(),
+            "example.com"
+        );
+        // Nontransitional: `ß` is kept (IDNA 2008), not turned into `ss`.
+        assert_eq!(normalize_name("faß.de").unwrap(), "xn--fa-hia.de");
+        // Disallowed code points are rejected.
+        assert_eq!(normalize_name("a\u{2028}b.com"), Err(NameError::Idna));
     }
 
     #[test]

@@ -156,9 +156,28 @@ pub fn parse_window(s: &str) -> Result<i64, String> {
 enum ClientSet {
     Exact {
         v4: RoaringBitmap,
+        /// IPv4 keys not yet in `v4`. Inserting one random key at a time
+        /// into a roaring array container moves up to 8 KiB; a sorted batch
+        /// merged with `|=` costs a few nanoseconds a key instead.
+        pending: Vec<u32>,
         v6: HashSet<u128>,
     },
     Approx(Hll),
+}
+
+/// IPv4 keys buffered per set before a batch merge (16 KiB).
+const PENDING_V4: usize = 4096;
+
+/// Moves the buffered keys into the bitmap.
+fn flush_v4(v4: &mut RoaringBitmap, pending: &mut Vec<u32>) {
+    pending.sort_unstable();
+    pending.dedup();
+    match RoaringBitmap::from_sorted_iter(pending.iter().copied()) {
+        Ok(batch) => *v4 |= batch,
+        // Unreachable after sort + dedup; insert one by one all the same.
+        Err(_) => v4.extend(pending.iter().copied()),
+    }
+    pending.clear();
 }
 
 impl ClientSet {
@@ -166,6 +185,7 @@ impl ClientSet {
         match mode {
             Mode::Exact => ClientSet::Exact {
                 v4: RoaringBitmap::new(),
+                pending: Vec::new(),
                 v6: HashSet::new(),
             },
             Mode::Approx { precision, seed } => ClientSet::Approx(Hll::new(precision, seed)),
@@ -175,9 +195,12 @@ impl ClientSet {
     #[inline]
     fn insert(&mut self, key: u128) {
         match self {
-            ClientSet::Exact { v4, v6 } => {
+            ClientSet::Exact { v4, pending, v6 } => {
                 if key >> 32 == 0xffff {
-                    v4.insert(key as u32);
+                    pending.push(key as u32);
+                    if pending.len() >= PENDING_V4 {
+                        flush_v4(v4, pending);
+                    }
                 } else {
                     v6.insert(key);
                 }
@@ -188,15 +211,30 @@ impl ClientSet {
 
     fn count(&self) -> f64 {
         match self {
-            ClientSet::Exact { v4, v6 } => (v4.len() + v6.len() as u64) as f64,
+            ClientSet::Exact { v4, pending, v6 } => {
+                let mut p = pending.clone();
+                p.sort_unstable();
+                p.dedup();
+                let unseen = p.iter().filter(|k| !v4.contains(**k)).count();
+                (v4.len() + unseen as u64 + v6.len() as u64) as f64
+            }
             ClientSet::Approx(h) => h.estimate(),
         }
     }
 
     fn merge(&mut self, other: &ClientSet) {
         match (self, other) {
-            (ClientSet::Exact { v4, v6 }, ClientSet::Exact { v4: o4, v6: o6 }) => {
+            (
+                ClientSet::Exact { v4, pending, v6 },
+                ClientSet::Exact {
+                    v4: o4,
+                    pending: op,
+                    v6: o6,
+                },
+            ) => {
                 *v4 |= o4;
+                pending.extend_from_slice(op);
+                flush_v4(v4, pending);
                 v6.extend(o6.iter().copied());
             }
             (ClientSet::Approx(a), ClientSet::Approx(b)) => {

@@ -181,6 +181,9 @@ impl Report {
     }
 }
 
+/// Keys of the infection-rate series (`windows` is `dns rate --json`'s).
+const RATE_SERIES_KEYS: &[&str] = &["rate_series", "series", "infection_rate_series", "windows"];
+
 /// What to look for: section id, title, keys tried in each file.
 pub const CATALOGUE: [(&str, &str, &[&str]); 16] = [
     (
@@ -248,12 +251,12 @@ pub const CATALOGUE: [(&str, &str, &[&str]); 16] = [
     (
         "rate_series",
         "Deemed infection rate over time",
-        &["rate_series", "series", "infection_rate_series"],
+        RATE_SERIES_KEYS,
     ),
     (
         "diurnal",
         "Diurnal IRC joins (hour of day)",
-        &["diurnal", "joins_by_hour"],
+        &["diurnal", "joins_by_hour", "joins_per_local_hour"],
     ),
 ];
 
@@ -291,9 +294,29 @@ pub fn find<'a>(
 }
 
 /// Keys that name a row; the first one present becomes the first column.
-pub const LABEL_KEYS: [&str; 20] = [
-    "label", "name", "vector", "method", "port", "category", "kind", "command", "isp", "victim",
-    "fqdn", "server", "bot", "source", "requests", "hour", "date", "ts", "t", "index",
+pub const LABEL_KEYS: [&str; 22] = [
+    "label",
+    "name",
+    "vector",
+    "method",
+    "port",
+    "category",
+    "kind",
+    "command",
+    "isp",
+    "group",
+    "victim",
+    "fqdn",
+    "server",
+    "bot",
+    "source",
+    "requests",
+    "hour",
+    "date",
+    "window_start",
+    "ts",
+    "t",
+    "index",
 ];
 const EVIDENCE_KEYS: [&str; 3] = ["evidence", "evidence_ids", "evidence_refs"];
 const COUNT_KEYS: [&str; 10] = [
@@ -313,7 +336,8 @@ const COUNT_KEYS: [&str; 10] = [
 /// object with `rows`, a map label → number or label → object, or an array
 /// of numbers (indexed by `index_name`).
 fn fill_table(sec: &mut Section, v: &Val, index_name: &str) {
-    let nested = ["rows", "items", "bins"]
+    // `windows` is `dns rate --json`'s per-window table (Table 3).
+    let nested = ["rows", "items", "bins", "windows"]
         .into_iter()
         .find(|k| matches!(v.get(k), Some(Val::Arr(..))));
     let (rows_val, notes_from): (Option<&Val>, Option<&Val>) = match (v, nested) {
@@ -526,9 +550,18 @@ fn add_chart(sec: &mut Section) {
     }
     match sec.id.as_str() {
         "rate_series" => {
-            let x = ["t", "ts", "time", "start", "period", "date", "day"]
-                .iter()
-                .find_map(|k| sec.col(k));
+            let x = [
+                "t",
+                "ts",
+                "time",
+                "start",
+                "window_start",
+                "period",
+                "date",
+                "day",
+            ]
+            .iter()
+            .find_map(|k| sec.col(k));
             let y = ["rate", "rate_percent", "percent", "infected"]
                 .iter()
                 .find_map(|k| sec.col(k));
@@ -598,7 +631,11 @@ fn fill_sequences(sec: &mut Section, v: &Val) {
             .unwrap_or_default();
         let mut steps = Vec::new();
         let mut ev: (Vec<String>, u64) = (vec![], 0);
-        if let Some(Val::Arr(ss, _)) = it.get("steps").or_else(|| it.get("events")) {
+        if let Some(Val::Arr(ss, _)) = it
+            .get("steps")
+            .or_else(|| it.get("stages"))
+            .or_else(|| it.get("events"))
+        {
             for s in ss {
                 let name = ["step", "kind", "name", "stage"]
                     .iter()
@@ -691,16 +728,21 @@ fn model_section(data: &DataFolder) -> Section {
         "from".into(),
     ];
     let mut charts = String::new();
-    if let Some((file, pointer, v)) = find(
-        data,
-        "rate_series",
-        &["rate_series", "series", "infection_rate_series"],
-    ) {
+    if let Some((file, pointer, v)) = find(data, "rate_series", RATE_SERIES_KEYS) {
         let mut tmp = Section::empty("x", "x");
         fill_table(&mut tmp, v, "index");
-        let x = ["t", "ts", "time", "start", "period", "date", "day"]
-            .iter()
-            .find_map(|k| tmp.col(k));
+        let x = [
+            "t",
+            "ts",
+            "time",
+            "start",
+            "window_start",
+            "period",
+            "date",
+            "day",
+        ]
+        .iter()
+        .find_map(|k| tmp.col(k));
         let y = tmp.col("infected");
         if let (Some(x), Some(y)) = (x, y) {
             let xs = numeric(&tmp, x);

@@ -120,7 +120,7 @@ fn section_html(o: &mut String, s: &Section, link_prefix: &str) {
     }
     o.push_str("<div class=\"fig\"><div>");
     if !s.notes.is_empty() {
-        o.push_str("<table class=\"notes\">");
+        let _ = write!(o, "<table class=\"notes\" data-notes=\"{}\">", esc(&s.id));
         for (k, v) in &s.notes {
             let _ = write!(
                 o,

@@ -7,6 +7,7 @@
 //! a section whose data is missing or malformed is rendered as "no data".
 //! `docs/report.md` lists the shape each section expects.
 
+pub mod browser;
 pub mod build;
 pub mod html;
 pub mod serve;

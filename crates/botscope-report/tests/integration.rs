@@ -6,66 +6,20 @@
 //! tables with evidence lists, infection sequences, orders, and an
 //! infected-client series drawn from a known logistic curve.
 
+use botscope_report::browser::{self, strip_tags};
 use botscope_report::{render_report, Format};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+use std::time::Duration;
 
-/// Runs headless Chromium on `url` with extra flags; returns stdout.
 fn chromium(url: &str, extra: &[&str]) -> String {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: run scripts/setup.sh (the test needs a real browser)"
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(CHROMIUM);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(extra)
-    .arg(url)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("start chromium");
-    let mut out = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(90) {
-            let _ = child.kill();
-            panic!("chromium did not finish on {url}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    reader.join().unwrap()
+    browser::chromium(url, extra).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn dump_dom(url: &str) -> String {
-    let dom = chromium(url, &["--dump-dom", "--virtual-time-budget=3000"]);
-    assert!(
-        dom.contains("</html>"),
-        "no DOM from chromium for {url}: {dom:.200}"
-    );
-    dom
+    browser::dump_dom(url).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn screenshot(url: &str, name: &str, size: &str) -> PathBuf {
@@ -92,58 +46,14 @@ fn screenshot(url: &str, name: &str, size: &str) -> PathBuf {
     file
 }
 
-fn strip_tags(s: &str) -> String {
-    let mut o = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => o.push(c),
-            _ => {}
-        }
-    }
-    o.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-}
-
 /// Rows of a data table as column name → cell text.
 fn dom_named(dom: &str, id: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let start = dom
-        .find(&format!("data-section=\"{id}\""))
-        .unwrap_or_else(|| panic!("table {id} not in DOM"));
-    let head = &dom[start..];
-    let head = &head[head.find("<thead>").unwrap()..head.find("</thead>").unwrap()];
-    let names: Vec<String> = head
-        .split("<th>")
-        .skip(1)
-        .map(|h| strip_tags(h.split("</th>").next().unwrap()))
-        .collect();
-    dom_table(dom, id)
-        .into_iter()
-        .map(|r| names.iter().cloned().zip(r).collect())
-        .collect()
+    browser::data_table_named(dom, id).unwrap_or_else(|| panic!("table {id} not in DOM"))
 }
 
 /// Rows of the `<table class="data" data-section="ID">` in a DOM dump, as cell texts.
 fn dom_table(dom: &str, id: &str) -> Vec<Vec<String>> {
-    let start = dom
-        .find(&format!("data-section=\"{id}\""))
-        .unwrap_or_else(|| panic!("table {id} not in DOM"));
-    let body = &dom[start..];
-    let body = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
-    body.split("<tr>")
-        .skip(1)
-        .map(|tr| {
-            tr.split("<td")
-                .skip(1)
-                .map(|td| strip_tags(&format!("<td{}", td.split("</td>").next().unwrap())))
-                .collect()
-        })
-        .collect()
+    browser::data_table(dom, id).unwrap_or_else(|| panic!("table {id} not in DOM"))
 }
 
 fn vector_rows() -> Vec<(&'static str, u64, f64)> {

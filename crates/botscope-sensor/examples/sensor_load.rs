@@ -53,6 +53,23 @@ fn dce_bind() -> Vec<u8> {
     b
 }
 
+/// The first message a client of `port` sends and the sensor answers.
+fn hello_for(port: u16) -> Vec<u8> {
+    match port {
+        135 | 1025 => dce_bind(),
+        139 => {
+            // NetBIOS session request (called/calling names, encoded).
+            let mut r = vec![0x81, 0, 0, 68, 0x20];
+            r.extend_from_slice(&[b'C'; 32]);
+            r.extend_from_slice(&[0, 0x20]);
+            r.extend_from_slice(&[b'C'; 32]);
+            r.push(0);
+            r
+        }
+        _ => smb_negotiate(),
+    }
+}
+
 #[tokio::main]
 async fn main() {
     raise_fd_limit();
@@ -92,7 +109,8 @@ async fn main() {
             return;
         }
         "hold" => {
-            // N concurrent sessions, each sends an SMB negotiate, reads the
+            // N concurrent sessions, each sends what its port speaks (SMB
+            // negotiate to 445/139, DCE-RPC bind to 135/1025), reads the
             // reply, and stays open until all are open.
             let barrier = Arc::new(tokio::sync::Barrier::new(n as usize + 1));
             let mut tasks = Vec::new();
@@ -113,13 +131,15 @@ async fn main() {
                         }
                     };
                     if let Some(s) = s.as_mut() {
-                        if s.write_all(&smb_negotiate()).await.is_ok() {
+                        if s.write_all(&hello_for(t.port())).await.is_ok() {
                             let mut buf = [0u8; 512];
                             if let Ok(Ok(k)) =
                                 tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
                                     .await
                             {
-                                if k > 8 {
+                                // The shortest answer is a NetBIOS positive
+                                // response (4 bytes).
+                                if k >= 4 {
                                     replies.fetch_add(1, Ordering::Relaxed);
                                 }
                             }

@@ -26,6 +26,9 @@ pub struct SensorConfig {
     /// Interface to count background traffic on through libpcap (e.g.
     /// the GRE tunnel interface). Without it, only sessions are counted.
     pub capture_interface: Option<String>,
+    /// Write every packet captured on `capture_interface` to this pcap
+    /// file (created when the sensor starts, before privileges drop).
+    pub pcap: Option<PathBuf>,
     /// User to switch to after binding, when started as root.
     pub user: Option<String>,
     /// Caps.

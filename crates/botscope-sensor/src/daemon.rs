@@ -34,6 +34,9 @@ pub struct RunReport {
     pub table1: Option<Table1>,
     /// Per-address volume, when background accounting ran.
     pub per_address: Vec<(IpAddr, Volume)>,
+    /// Packets the kernel dropped before the capture read them (Table 1
+    /// and the pcap dump are short by these).
+    pub capture_dropped: u64,
 }
 
 /// Errors that stop a sensor from starting.
@@ -45,6 +48,13 @@ pub enum RunError {
     /// Binding, log file or privilege problem.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The capture interface could not be opened, or the pcap dump file
+    /// not created.
+    #[error("{0}")]
+    Capture(#[from] botscope_capture::CaptureError),
+    /// `pcap` was set without `capture_interface`.
+    #[error("`pcap` needs `capture_interface`: the dump is written from that interface's capture")]
+    PcapWithoutInterface,
 }
 
 /// Runs the sensor until `shutdown` resolves. Events are appended to the
@@ -60,39 +70,45 @@ pub async fn run(
     let bound = bind(&cfg).await?;
     let started = std::time::Instant::now();
 
-    // Background accounting opens its capture before privileges drop.
+    // Background accounting: libpcap opens the interface (and the pcap
+    // dump file) now, while the sensor may still be root; the capture only
+    // runs after privileges are dropped.
     let counter = Arc::new(Mutex::new(BackgroundCounter::new(&addrs)));
     let stop = Arc::new(AtomicBool::new(false));
-    let mut capture_thread = None;
-    if let Some(iface) = cfg.capture_interface.clone() {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (counter, stop) = (counter.clone(), stop.clone());
-        capture_thread = Some(std::thread::spawn(move || {
-            let mut sink = SharedCounter(counter);
+    let capture = match &cfg.capture_interface {
+        Some(iface) => {
+            let mut cap = botscope_capture::open_live(iface, None)?;
+            if let Some(path) = &cfg.pcap {
+                cap.dump_to(path)?;
+            }
+            Some(cap)
+        }
+        None if cfg.pcap.is_some() => return Err(RunError::PcapWithoutInterface),
+        None => None,
+    };
+    // The log is opened as whoever started the sensor, too.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&cfg.log)?;
+    if let Some(user) = &cfg.user {
+        drop_privileges(user)?;
+    }
+    let capture_thread = capture.map(|cap| {
+        let (mut sink, stop) = (counter.clone(), stop.clone());
+        std::thread::spawn(move || {
             // Packets between namespaces or from offloading NICs carry
             // partial checksums; every arriving packet counts regardless.
             let ecfg = botscope_capture::EngineConfig {
                 verify_checksums: false,
                 ..Default::default()
             };
-            let _ = ready_tx.send(());
             // Only packets addressed to a sensor address are counted, so
             // the sensor's own replies never inflate the table.
-            botscope_capture::read_live(&iface, None, &ecfg, &mut sink, &stop, None)
-        }));
-        let _ = ready_rx.recv();
-        // libpcap opens the device right after signalling; give it a beat
-        // before privileges go.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
-    if let Some(user) = &cfg.user {
-        drop_privileges(user)?;
-    }
+            cap.run(&ecfg, &mut sink, &stop, None)
+        })
+    });
 
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&cfg.log)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<SensorEvent>();
     let writer = tokio::spawn(async move {
         let mut log = std::io::LineWriter::new(log);
@@ -110,9 +126,16 @@ pub async fn run(
     writer.abort();
 
     stop.store(true, Ordering::Relaxed);
-    let capture_ran = capture_thread
-        .map(|t| t.join().map(|r| r.is_ok()).unwrap_or(false))
-        .unwrap_or(false);
+    let capture = capture_thread.and_then(|t| t.join().ok()?.ok());
+    let capture_ran = capture.is_some();
+    let capture_dropped = capture
+        .and_then(|s| {
+            s.skipped
+                .by_reason
+                .get(botscope_capture::DROPPED_REASON)
+                .map(|v| v.0)
+        })
+        .unwrap_or(0);
     let counter = counter.lock().unwrap_or_else(|e| e.into_inner());
     let table1 = capture_ran.then(|| {
         counter.table1(
@@ -139,19 +162,6 @@ pub async fn run(
             Vec::new()
         },
         table1,
+        capture_dropped,
     })
-}
-
-struct SharedCounter(Arc<Mutex<BackgroundCounter>>);
-
-impl botscope_capture::FlowSink for SharedCounter {
-    fn on_packet(
-        &mut self,
-        pkt: &botscope_capture::PacketInfo<'_>,
-        _flow: botscope_capture::FlowRef<'_>,
-    ) {
-        if let Ok(mut c) = self.0.lock() {
-            c.count(pkt.dst, pkt.ip_len as u64, pkt.ts.0);
-        }
-    }
 }

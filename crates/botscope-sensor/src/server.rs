@@ -124,6 +124,20 @@ pub enum SensorEvent {
         /// Why not.
         reason: Refusal,
     },
+    /// Load fell, and memory freed by finished sessions was handed back
+    /// to the operating system (glibc keeps freed heap pages otherwise).
+    MemoryReleased {
+        /// When.
+        ts: Ts,
+        /// Sessions open at the time.
+        open_sessions: usize,
+        /// Heap bytes still allocated (glibc `mallinfo2`).
+        heap_in_use: u64,
+        /// Resident set size before, in KiB.
+        rss_before_kib: u64,
+        /// Resident set size after, in KiB.
+        rss_after_kib: u64,
+    },
     /// A session was turned away because too many were open.
     Overloaded {
         /// When.
@@ -291,6 +305,7 @@ pub async fn serve(
     for u in bound.udp {
         tasks.spawn(udp_loop(u, ctx.clone()));
     }
+    tasks.spawn(release_memory_when_load_falls(ctx.clone()));
     shutdown.await;
     tasks.abort_all();
 }
@@ -319,6 +334,105 @@ async fn accept_loop(l: TcpListener, ctx: Arc<Ctx>) {
     }
 }
 
+/// Every two seconds, looks at how many sessions are open; once they fell
+/// to a quarter of their high-water mark (at least 256 at the peak), or to
+/// none after some traffic (at most every 10 s), asks glibc to return free
+/// heap pages to the system. Without this glibc keeps the pages of
+/// finished sessions in its per-thread arenas and the RSS stays at its
+/// peak after a flood, although nothing is allocated any more.
+async fn release_memory_when_load_falls(ctx: Arc<Ctx>) {
+    let max = ctx.cfg.limits.max_sessions;
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut peak_open = 0usize;
+    let mut accepted_at_release = 0u64;
+    let mut last_release = Instant::now();
+    loop {
+        tick.tick().await;
+        let open = max.saturating_sub(ctx.sessions.available_permits());
+        peak_open = peak_open.max(open);
+        let accepted = ctx.stats.accepted.load(Ordering::Relaxed);
+        let fell = peak_open >= 256 && open <= peak_open / 4;
+        let idle = open == 0
+            && accepted != accepted_at_release
+            && last_release.elapsed() >= Duration::from_secs(10);
+        if !(fell || idle) {
+            continue;
+        }
+        if let Some(m) = memory::release() {
+            let _ = ctx.events.send(SensorEvent::MemoryReleased {
+                ts: now(),
+                open_sessions: open,
+                heap_in_use: m.heap_in_use,
+                rss_before_kib: m.rss_before_kib,
+                rss_after_kib: m.rss_after_kib,
+            });
+        }
+        peak_open = open;
+        accepted_at_release = accepted;
+        last_release = Instant::now();
+    }
+}
+
+/// Returning freed heap memory to the system (glibc only).
+pub mod memory {
+    /// What one release did.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Released {
+        /// Heap bytes still allocated afterwards.
+        pub heap_in_use: u64,
+        /// RSS before, KiB.
+        pub rss_before_kib: u64,
+        /// RSS after, KiB.
+        pub rss_after_kib: u64,
+    }
+
+    /// The process's resident set size in KiB (Linux), 0 if unknown.
+    pub fn rss_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+            // SAFETY: sysconf only reads a system constant.
+            .map(|pages| pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64 / 1024)
+            .unwrap_or(0)
+    }
+
+    /// Heap bytes allocated through malloc right now (glibc `mallinfo2`:
+    /// arena chunks in use plus mmapped chunks).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn heap_in_use() -> Option<u64> {
+        // SAFETY: mallinfo2 only reads allocator statistics.
+        let m = unsafe { libc::mallinfo2() };
+        Some((m.uordblks + m.hblkhd) as u64)
+    }
+
+    /// Not available outside glibc.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn heap_in_use() -> Option<u64> {
+        None
+    }
+
+    /// Hands free pages of every malloc arena back to the system
+    /// (`malloc_trim(0)`); `None` where the allocator has no such call.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn release() -> Option<Released> {
+        let rss_before_kib = rss_kib();
+        // SAFETY: malloc_trim takes the arena locks itself.
+        unsafe { libc::malloc_trim(0) };
+        Some(Released {
+            heap_in_use: heap_in_use().unwrap_or(0),
+            rss_before_kib,
+            rss_after_kib: rss_kib(),
+        })
+    }
+
+    /// Not available outside glibc.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn release() -> Option<Released> {
+        None
+    }
+}
+
 async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Arc<Ctx>) {
     let start = Instant::now();
     let ts = now();
@@ -331,7 +445,9 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         bytes_out += greeting.len() as u64;
     }
     let deadline = start + Duration::from_secs(lim.session_max_secs);
-    let mut buf = vec![0u8; 16 * 1024];
+    // Small: 10,000 sessions each holding a read buffer is the sensor's
+    // peak memory. Longer client writes just take more reads.
+    let mut buf = vec![0u8; 4 * 1024];
     loop {
         let idle = Duration::from_secs(lim.session_idle_secs)
             .min(deadline.saturating_duration_since(Instant::now()));

@@ -268,10 +268,12 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
 
     // The sensor, in its namespace, storing into a real specimen store.
     let store_dir = tmp.path().join("store");
+    let pcap_path = tmp.path().join("sensor.pcap");
     let cfg = SensorConfig::parse(&format!(
         "addresses = [\"10.201.0.10-10.201.0.201\"]\nlog = \"{}\"\ncapture_interface = \"{vs}\"\n\
-         [limits]\nsession_idle_secs = 2\ndownload_timeout_secs = 15\n",
-        tmp.path().join("sensor.jsonl").display()
+         pcap = \"{}\"\n[limits]\nsession_idle_secs = 2\ndownload_timeout_secs = 15\n",
+        tmp.path().join("sensor.jsonl").display(),
+        pcap_path.display()
     ))
     .unwrap();
     let (ev_tx, ev_rx) = mpsc::channel::<SensorEvent>();
@@ -534,4 +536,56 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
         }
     }
     assert!(report.sessions >= 8, "{report:?}");
+    assert_eq!(report.capture_dropped, 0, "the capture lost packets");
+
+    // The pcap dump holds every session as the sensor saw it: for each
+    // logged session a TCP connection with the same endpoints and the
+    // same payload bytes each way, read back with botscope's own reader.
+    let mut conns = botscope_capture::ConnCollector::default();
+    let cap_cfg = botscope_capture::EngineConfig {
+        verify_checksums: false,
+        ..Default::default()
+    };
+    let summary =
+        botscope_capture::read_files(std::slice::from_ref(&pcap_path), &cap_cfg, &mut conns)
+            .expect("pcap");
+    assert!(summary.file_errors.is_empty(), "{:?}", summary.file_errors);
+    let mut sessions_checked = 0;
+    for e in &events {
+        let SensorEvent::Session {
+            src,
+            dst,
+            bytes_in,
+            bytes_out,
+            ..
+        } = e
+        else {
+            continue;
+        };
+        let c = conns
+            .conns
+            .iter()
+            .find(|c| {
+                c.id.orig_h == src.ip()
+                    && c.id.orig_p == src.port()
+                    && c.id.resp_h == dst.ip()
+                    && c.id.resp_p == dst.port()
+            })
+            .unwrap_or_else(|| panic!("session {src} -> {dst} not in the pcap"));
+        assert_eq!(
+            (c.orig_bytes, c.resp_bytes),
+            (Some(*bytes_in), Some(*bytes_out)),
+            "payload of {src} -> {dst} in the pcap"
+        );
+        sessions_checked += 1;
+    }
+    assert!(sessions_checked >= 8, "{sessions_checked} sessions");
+    // And the background probes: 120 datagrams of 100 bytes to port 7777.
+    let probes: u64 = conns
+        .conns
+        .iter()
+        .filter(|c| c.id.resp_p == 7777)
+        .map(|c| c.orig_pkts)
+        .sum();
+    assert_eq!(probes, 40 * 3);
 }

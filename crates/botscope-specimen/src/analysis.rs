@@ -4,7 +4,7 @@
 use crate::ioc::{self, Iocs};
 use crate::pe::{self, PeInfo, PeKind};
 use crate::strings::{self, FoundEncoding};
-use botscope_synth::specimen::BotConfig;
+use botscope_core::botconfig::BotConfig;
 use md5::Md5;
 use serde::Serialize;
 use sha1::Sha1;

@@ -20,7 +20,7 @@ pub mod strings;
 pub mod tables;
 
 pub use analysis::{analyze, Analysis};
-pub use botscope_synth::specimen::{BotConfig, BotServer};
+pub use botscope_core::botconfig::{BotConfig, BotServer};
 pub use store::{Source, Store};
 
 /// Parses a time given on the command line: epoch seconds, `YYYY-MM-DD`

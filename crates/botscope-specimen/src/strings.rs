@@ -7,7 +7,7 @@
 //! `host, port, [host, port ...], #channel, key-or-empty, nick-prefix`
 //! (the layout the synthetic builder writes; see `docs/specimen.md`).
 
-use botscope_synth::specimen::{BotConfig, BotServer};
+use botscope_core::botconfig::{BotConfig, BotServer};
 use serde::Serialize;
 
 /// Longest string kept (longer runs are cut).

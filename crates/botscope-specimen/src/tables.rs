@@ -5,7 +5,7 @@
 
 use crate::ioc;
 use crate::store::{Store, StoreError};
-use botscope_synth::specimen::BotConfig;
+use botscope_core::botconfig::BotConfig;
 use rusqlite::params;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

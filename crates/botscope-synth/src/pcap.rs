@@ -1,10 +1,13 @@
 //! Classic pcap output (Ethernet link type) with packet building for IPv4
 //! TCP/UDP/ICMP, IP fragments and optional GRE encapsulation.
 //!
-//! Packets are built into one reused buffer and appended, record header
-//! included, to an arena; the arena is sorted by timestamp and written in
-//! large chunks, so sessions generated out of order still come out in time
-//! order and no packet allocates.
+//! Packets are built in place at the end of the current *run*: the packets
+//! of one rendering job (a session, a flood, one minute of background),
+//! record header included. [`PcapFile::advance`] closes the run, sorts its
+//! (mostly sorted) index and k-way merges all open runs into the file up
+//! to the given time, writing contiguous stretches in one call. A packet
+//! is copied once (into its run) before the write; long sessions stay in
+//! their own run instead of being re-copied at every flush.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -27,12 +30,6 @@ pub mod flags {
     pub const URG: u8 = 0x20;
 }
 
-/// How often (arena bytes) pending packets are sorted and flushed.
-const FLUSH_ARENA_BYTES: usize = 32 << 20;
-/// Packets older than the newest session start by this much are flushed;
-/// sessions never reach further back than this.
-const FLUSH_SLACK_US: i64 = 0;
-
 /// A GRE tunnel the sensor addresses are carried in (outer IPs are the
 /// tunnel endpoints, as in the study's ISP-to-honeypot tunnels).
 #[derive(Clone, Copy, Debug)]
@@ -43,15 +40,30 @@ pub struct GreTunnel {
     pub honeypot_end: Ipv4Addr,
 }
 
+/// The packets of one job: bytes (records with their pcap headers) and
+/// an index sorted by time.
+struct Run {
+    data: Vec<u8>,
+    /// (timestamp µs, offset, record length), sorted by timestamp (stable).
+    idx: Vec<(i64, u32, u32)>,
+    /// Next record to write.
+    pos: usize,
+}
+
 /// One pcap file being written.
 pub struct PcapFile {
     out: BufWriter<File>,
-    arena: Vec<u8>,
-    spare: Vec<u8>,
-    /// (timestamp µs, insertion order, arena offset, record length)
-    pending: Vec<(i64, u64, u32, u32)>,
-    order: u64,
-    buf: Vec<u8>,
+    /// The run packets are being added to.
+    cur: Run,
+    /// Start of the packet being built in `cur.data`.
+    pkt: usize,
+    /// Closed runs not yet fully written, by run number.
+    open: std::collections::BTreeMap<u64, Run>,
+    /// (next timestamp, run number) of every open run: the merge frontier.
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(i64, u64)>>,
+    runs: u64,
+    /// Emptied run buffers kept for reuse (no fresh pages per job).
+    pool: Vec<Run>,
     ip_id: u16,
     /// Packets written so far.
     pub packets: u64,
@@ -61,6 +73,16 @@ pub struct PcapFile {
     gre: Option<Vec<GreTunnel>>,
     /// Sensor address → tunnel index, for GRE.
     gre_map: std::collections::BTreeMap<Ipv4Addr, usize>,
+}
+
+impl Run {
+    fn new() -> Run {
+        Run {
+            data: Vec::new(),
+            idx: Vec::new(),
+            pos: 0,
+        }
+    }
 }
 
 /// The fields of one packet to build.
@@ -77,7 +99,7 @@ pub struct Ip4 {
 impl PcapFile {
     /// Creates `path` and writes the pcap global header.
     pub fn create(path: &Path) -> io::Result<PcapFile> {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let mut out = BufWriter::with_capacity(1 << 18, File::create(path)?);
         let mut h = Vec::with_capacity(24);
         h.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
         h.extend_from_slice(&2u16.to_le_bytes());
@@ -89,11 +111,12 @@ impl PcapFile {
         out.write_all(&h)?;
         Ok(PcapFile {
             out,
-            arena: Vec::with_capacity(FLUSH_ARENA_BYTES + (1 << 16)),
-            spare: Vec::new(),
-            pending: Vec::new(),
-            order: 0,
-            buf: Vec::with_capacity(2048),
+            cur: Run::new(),
+            pkt: 0,
+            open: Default::default(),
+            heap: Default::default(),
+            runs: 0,
+            pool: Vec::new(),
             ip_id: 1,
             packets: 0,
             bytes: 24,
@@ -205,21 +228,19 @@ impl PcapFile {
         h[..hdr.len()].copy_from_slice(hdr);
         h[ck_at..ck_at + 2].copy_from_slice(&ck.to_be_bytes());
         self.begin(ip, proto, id, 0x4000, (hdr.len() + payload.len()) as u16);
-        self.buf.extend_from_slice(&h[..hdr.len()]);
-        self.buf.extend_from_slice(payload);
+        self.cur.data.extend_from_slice(&h[..hdr.len()]);
+        self.cur.data.extend_from_slice(payload);
         self.finish_packet(ts);
     }
 
     fn raw_ip(&mut self, ts: i64, ip: Ip4, proto: u8, id: u16, frag: u16, body: &[u8]) {
         self.begin(ip, proto, id, frag, body.len() as u16);
-        self.buf.extend_from_slice(body);
+        self.cur.data.extend_from_slice(body);
         self.finish_packet(ts);
     }
 
     /// Writes Ethernet (+ GRE outer headers) and the inner IPv4 header.
     fn begin(&mut self, ip: Ip4, proto: u8, id: u16, frag: u16, l4_len: u16) {
-        self.buf.clear();
-        self.buf.extend_from_slice(&[0u8; 16]); // pcap record header, filled later
         let tunnel = self.gre.as_ref().and_then(|t| {
             let idx = self
                 .gre_map
@@ -228,14 +249,15 @@ impl PcapFile {
                 .or_else(|| self.gre_map.get(&ip.src).map(|i| (*i, false)))?;
             Some((t[idx.0], idx.1))
         });
-        // Ethernet: router MAC ↔ sensor MAC, IPv4.
-        let (dst_mac, src_mac) = (
-            [0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01],
-            [0x00, 0x0c, 0x29, 0x5e, 0x11, 0x02],
-        );
-        self.buf.extend_from_slice(&dst_mac);
-        self.buf.extend_from_slice(&src_mac);
-        self.buf.extend_from_slice(&[0x08, 0x00]);
+        let oid = if tunnel.is_some() { self.next_id() } else { 0 };
+        self.pkt = self.cur.data.len();
+        let buf = &mut self.cur.data;
+        // pcap record header (filled in by finish_packet), then Ethernet:
+        // router MAC ↔ sensor MAC, IPv4.
+        buf.extend_from_slice(&[0u8; 16]);
+        buf.extend_from_slice(&[
+            0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01, 0x00, 0x0c, 0x29, 0x5e, 0x11, 0x02, 0x08, 0x00,
+        ]);
         let inner_len = 20 + l4_len;
         if let Some((t, inbound)) = tunnel {
             let (osrc, odst) = if inbound {
@@ -243,9 +265,8 @@ impl PcapFile {
             } else {
                 (t.honeypot_end, t.isp_end)
             };
-            let oid = self.next_id();
             push_ipv4(
-                &mut self.buf,
+                buf,
                 osrc,
                 odst,
                 64,
@@ -255,74 +276,102 @@ impl PcapFile {
                 // Outer IPv4 header + 4-byte GRE header + the inner packet.
                 20 + 4 + inner_len,
             );
-            self.buf.extend_from_slice(&[0x00, 0x00, 0x08, 0x00]);
+            buf.extend_from_slice(&[0x00, 0x00, 0x08, 0x00]);
         }
-        push_ipv4(
-            &mut self.buf,
-            ip.src,
-            ip.dst,
-            ip.ttl,
-            proto,
-            id,
-            frag,
-            inner_len,
-        );
+        push_ipv4(buf, ip.src, ip.dst, ip.ttl, proto, id, frag, inner_len);
     }
 
     fn finish_packet(&mut self, ts: i64) {
-        let len = (self.buf.len() - 16) as u32;
+        let rec = &mut self.cur.data[self.pkt..];
+        let len = (rec.len() - 16) as u32;
         let secs = ts.div_euclid(1_000_000) as u32;
         let us = ts.rem_euclid(1_000_000) as u32;
-        self.buf[0..4].copy_from_slice(&secs.to_le_bytes());
-        self.buf[4..8].copy_from_slice(&us.to_le_bytes());
-        self.buf[8..12].copy_from_slice(&len.to_le_bytes());
-        self.buf[12..16].copy_from_slice(&len.to_le_bytes());
-        let off = self.arena.len() as u32;
-        self.arena.extend_from_slice(&self.buf);
-        self.pending
-            .push((ts, self.order, off, self.buf.len() as u32));
-        self.order += 1;
+        rec[0..4].copy_from_slice(&secs.to_le_bytes());
+        rec[4..8].copy_from_slice(&us.to_le_bytes());
+        rec[8..12].copy_from_slice(&len.to_le_bytes());
+        rec[12..16].copy_from_slice(&len.to_le_bytes());
+        self.cur.idx.push((ts, self.pkt as u32, rec.len() as u32));
     }
 
-    /// Tells the writer no future packet will be older than `ts`; when the
-    /// arena is large, everything before `ts` is written out.
+    /// Closes the current run (the packets of one job) and writes every
+    /// packet older than `ts`: the caller promises no packet it adds from
+    /// now on is older than `ts`.
     pub fn advance(&mut self, ts: i64) -> io::Result<()> {
-        if self.arena.len() >= FLUSH_ARENA_BYTES {
-            self.flush_before(ts - FLUSH_SLACK_US)?;
-        }
-        Ok(())
+        self.close_run();
+        self.write_before(ts)
     }
 
-    fn flush_before(&mut self, limit: i64) -> io::Result<()> {
-        // Stable sort on the timestamp keeps insertion order for ties and
-        // runs fast on the long sorted runs sessions produce.
-        self.pending.sort_by_key(|p| p.0);
-        let cut = self.pending.partition_point(|p| p.0 < limit);
-        for p in &self.pending[..cut] {
-            let s = p.2 as usize;
-            self.out.write_all(&self.arena[s..s + p.3 as usize])?;
-            self.packets += 1;
-            self.bytes += p.3 as u64;
+    fn close_run(&mut self) {
+        if self.cur.idx.is_empty() {
+            self.cur.data.clear();
+            return;
         }
-        // Move what stays into the spare arena (reused, no fresh pages).
-        self.spare.clear();
-        let mut w = 0;
-        for i in cut..self.pending.len() {
-            let p = self.pending[i];
-            let s = p.2 as usize;
-            self.pending[w] = (p.0, p.1, self.spare.len() as u32, p.3);
-            self.spare
-                .extend_from_slice(&self.arena[s..s + p.3 as usize]);
-            w += 1;
+        let fresh = self.pool.pop().unwrap_or_else(Run::new);
+        let mut run = std::mem::replace(&mut self.cur, fresh);
+        // Stable: packets with equal times keep the order they were built.
+        if !run.idx.is_sorted_by_key(|r| r.0) {
+            run.idx.sort_by_key(|r| r.0);
         }
-        self.pending.truncate(w);
-        std::mem::swap(&mut self.arena, &mut self.spare);
+        let n = self.runs;
+        self.runs += 1;
+        self.heap.push(std::cmp::Reverse((run.idx[0].0, n)));
+        self.open.insert(n, run);
+    }
+
+    fn write_before(&mut self, limit: i64) -> io::Result<()> {
+        while let Some(&std::cmp::Reverse((ts, n))) = self.heap.peek() {
+            if ts >= limit {
+                break;
+            }
+            self.heap.pop();
+            // This run may go on until another run's next packet (ties go
+            // to the older run) or the limit.
+            let bound = self
+                .heap
+                .peek()
+                .map(|r| r.0)
+                .unwrap_or((i64::MAX, u64::MAX));
+            let run = self.open.get_mut(&n).expect("open run");
+            // Write contiguous stretches of the run's bytes in one call.
+            let (mut from, mut to) = (usize::MAX, usize::MAX);
+            while run.pos < run.idx.len() {
+                let (t, off, len) = run.idx[run.pos];
+                if t >= limit || (t, n) > bound {
+                    break;
+                }
+                let (off, len) = (off as usize, len as usize);
+                if off != to {
+                    if from != usize::MAX {
+                        self.out.write_all(&run.data[from..to])?;
+                    }
+                    from = off;
+                }
+                to = off + len;
+                self.packets += 1;
+                self.bytes += len as u64;
+                run.pos += 1;
+            }
+            if from != usize::MAX {
+                self.out.write_all(&run.data[from..to])?;
+            }
+            if run.pos < run.idx.len() {
+                self.heap.push(std::cmp::Reverse((run.idx[run.pos].0, n)));
+            } else if let Some(mut done) = self.open.remove(&n) {
+                done.data.clear();
+                done.idx.clear();
+                done.pos = 0;
+                if self.pool.len() < 64 {
+                    self.pool.push(done);
+                }
+            }
+        }
         Ok(())
     }
 
     /// Writes everything pending and flushes the file.
     pub fn finish(mut self) -> io::Result<(u64, u64)> {
-        self.flush_before(i64::MAX)?;
+        self.close_run();
+        self.write_before(i64::MAX)?;
         self.out.flush()?;
         Ok((self.packets, self.bytes))
     }

@@ -3,8 +3,9 @@
 //! turns the plan into packets (job by job, in start-time order) without
 //! further choices except per-job seeded details.
 
+use crate::exploits::{client_script, SmbIds};
 use crate::pcap::{flags, GreTunnel, Ip4, PcapFile};
-use crate::proto::{self, Smb};
+use crate::proto;
 use crate::specimen::{BotConfig, BotServer, ConfigEncoding, Packer, SpecimenSpec};
 use crate::tcp::Tcp;
 use crate::truth::*;
@@ -17,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
+
+/// The antivirus hash list of the field, relative to its folder.
+pub const AV_SIGNATURES: &str = "signatures/av-known.hsb";
 
 /// 2005-05-19T00:00:00Z, inside the study's Table 8 period.
 pub const DEFAULT_START: i64 = 1_116_460_800;
@@ -328,10 +332,40 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     g.write_specimens(out)?;
     g.plan_exploits();
     g.plan_bots();
-    g.render_background(out)?;
-    g.render_jobs(out)?;
-    if cfg.resolver_logs {
-        g.write_resolver(out)?;
+    // Inputs of the three writers are drawn here, in a fixed order, so the
+    // writers can run at once and still give the same bytes for a seed.
+    let bg = g.plan_background();
+    let jobs_seed: u64 = g.rng.random();
+    let resolver_spec = cfg.resolver_logs.then(|| g.resolver_spec());
+    let sensors = g.t.sensors.clone();
+    let (bg_done, rt) = std::thread::scope(|sc| -> io::Result<_> {
+        let bg_thread = sc.spawn(|| render_background(cfg, &sensors, &bg, out));
+        let rs_thread = resolver_spec.as_ref().map(|spec| {
+            sc.spawn(move || {
+                let dir = out.join("resolver");
+                std::fs::create_dir_all(&dir)?;
+                crate::resolver::write_resolver_logs(spec, &dir)
+            })
+        });
+        let jobs = g.render_jobs(out, jobs_seed);
+        let bg_done = bg_thread
+            .join()
+            .map_err(|_| io::Error::other("background writer panicked"))?;
+        let rt = match rs_thread {
+            Some(h) => Some(
+                h.join()
+                    .map_err(|_| io::Error::other("resolver writer panicked"))??,
+            ),
+            None => None,
+        };
+        jobs?;
+        Ok((bg_done?, rt))
+    })?;
+    let (bg_file, table1) = bg_done;
+    g.t.files.insert(0, bg_file);
+    g.t.tables.table1 = table1;
+    if let Some(rt) = rt {
+        g.finish_resolver(rt, out)?;
     }
     g.tables();
     let truth_path = out.join("truth.json");
@@ -502,6 +536,27 @@ impl Gen {
             }
             self.t.specimens.push(s.truth.clone());
         }
+        // The antivirus vendor's release current when the field began: the
+        // specimens "known to AV" of Table 2, as a ClamAV SHA-256 hash list
+        // (`sha256:size:name`), the form `specimen set add` reads.
+        let mut hsb = String::new();
+        for s in self.specs.iter().filter(|s| s.truth.known) {
+            hsb.push_str(&format!(
+                "{}:{}:Synthetic.IrcBot.F{}V{}\n",
+                s.truth.sha256, s.truth.size, s.truth.family, s.truth.variant
+            ));
+        }
+        let av = out.join(AV_SIGNATURES);
+        if let Some(dir) = av.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(av, &hsb)?;
+        self.t.files.push(FileTruth {
+            path: AV_SIGNATURES.into(),
+            kind: "antivirus signatures at the field's start (hash list)".into(),
+            packets: 0,
+            bytes: hsb.len() as u64,
+        });
         Ok(())
     }
 
@@ -677,6 +732,12 @@ impl Gen {
             };
             self.add_exploit(ts, attacker, victim, vector, Cap::Exploits, copy);
         }
+    }
+
+    /// Delay between flood packets the orders state, ms: what
+    /// `flood_pps` makes the rendered floods show.
+    fn flood_delay_ms(&self) -> u32 {
+        1000 / self.cfg.flood_pps.max(1)
     }
 
     fn local_hour(&self, t: i64) -> usize {
@@ -857,7 +918,8 @@ impl Gen {
                     };
                     ddos_given += 1;
                     let target = public_ip(&mut self.rng);
-                    let (port, secs) = match FLOOD_KINDS[kind_i] {
+                    let kind = FLOOD_KINDS[kind_i];
+                    let (port, secs) = match kind {
                         "ddos.phaticmp" => (0u16, self.rng.random_range(60..300)),
                         "ddos.httpflood" => (80, self.rng.random_range(60..180)),
                         _ => (
@@ -865,11 +927,8 @@ impl Gen {
                             self.rng.random_range(60..600),
                         ),
                     };
-                    order_list.push((
-                        ot,
-                        format!(".{} {target} {port} {secs}", FLOOD_KINDS[kind_i]),
-                        "privmsg",
-                    ));
+                    let delay = self.flood_delay_ms();
+                    order_list.push((ot, flood_order(kind, target, port, secs, delay), "privmsg"));
                     ot += secs as i64 * 1_000_000 + 30_000_000;
                     order_list.push((ot, ".ddos.stop".into(), "privmsg"));
                     ot += 20_000_000;
@@ -1048,9 +1107,16 @@ impl Gen {
                 ))
             }
             c if c.starts_with("ddos.") && c != "ddos.stop" => {
-                let target: Ipv4Addr = args.first().and_then(|a| a.parse().ok())?;
-                let port: u16 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(0);
-                let secs: i64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(60);
+                let a = parse_flood_args(c, args)?;
+                // Orders without a port (targa3) leave it to the bot.
+                let port = match a.port {
+                    Some(p) => p,
+                    None if c == "ddos.targa3" => {
+                        [6667u16, 6667, 7000, 5562][self.rng.random_range(0..4)]
+                    }
+                    None => 0,
+                };
+                let (target, secs) = (a.target, a.secs as i64);
                 let st = t + 2_000_000;
                 self.t.floods.push(FloodTruth {
                     order: oid,
@@ -1058,6 +1124,9 @@ impl Gen {
                     source: bot,
                     target,
                     port,
+                    order_port: a.port,
+                    duration_s: a.secs,
+                    delay_ms: a.delay_ms,
                     start: Ts(st),
                     end: Ts(st + secs * 1_000_000),
                     packets: 0,
@@ -1177,138 +1246,20 @@ impl Gen {
         }
     }
 
-    fn render_background(&mut self, out: &Path) -> io::Result<()> {
-        let rel = "pcap/honeynet-background.pcap";
-        let mut f = PcapFile::create(&out.join(rel))?;
-        self.maybe_gre(&mut f);
-        let minutes = match self.cfg.background_minutes {
-            Some(m) => m as i64,
-            None => (self.cfg.scale * 60.0).round() as i64,
-        }
-        .clamp(1, self.cfg.days as i64 * 1440);
-        let addrs = self.t.sensors.clone();
-        let n_addr = addrs.len() as f64;
-        let avg = self.cfg.background_avg_kbps;
-        let peak = self.cfg.background_peak_kbps;
-        // One burst minute per hour at the peak rate; the rest so the hour
-        // averages `avg`.
-        let low = ((avg * 60.0 - peak) / 59.0).max(0.0);
-        let mut total_ip = 0u64;
-        let mut peak_bytes = 0u64;
+    /// Draws what the background writer needs from the scenario stream.
+    fn plan_background(&mut self) -> BackgroundPlan {
         let sources: Vec<Ipv4Addr> = (0..2000).map(|_| public_ip(&mut self.rng)).collect();
-        let mut seeds = ChaCha8Rng::seed_from_u64(self.rng.random());
-        let mut payload = vec![b'A'; 600];
-        for m in 0..minutes {
-            let hour_burst = (m / 60) * 60 + (seeds.random_range(0..60) as i64);
-            let _ = hour_burst;
-            let burst_minute = (m % 60) == ((m / 60 * 37 + 11) % 60);
-            let kbps = if burst_minute { peak } else { low };
-            let target = (kbps * 1000.0 / 8.0 * 60.0 * n_addr) as u64;
-            let t0 = self.cfg.start_us + m * 60_000_000;
-            let mut r = ChaCha8Rng::seed_from_u64(seeds.random());
-            let mut bytes = 0u64;
-            while bytes < target {
-                let dst = addrs[r.random_range(0..addrs.len())];
-                let src = sources[r.random_range(0..sources.len())];
-                let t = t0 + r.random_range(0..60_000_000);
-                let ip = Ip4 {
-                    src,
-                    dst,
-                    ttl: r.random_range(100..128),
-                };
-                let sport = free_port(&mut r, 1025, 65000);
-                let kind = r.random_range(0..10);
-                let ip_len = match kind {
-                    0..=5 => {
-                        let port = [135u16, 445, 139, 1025, 80, 4899, 3127, 2745, 6129, 1433]
-                            [r.random_range(0..10)];
-                        f.tcp(t, ip, sport, port, r.random(), 0, flags::SYN, &[]);
-                        40
-                    }
-                    6 | 7 => {
-                        payload.iter_mut().for_each(|b| *b = 0xaa);
-                        f.icmp_echo(t, ip, r.random(), r.random(), &payload[..64]);
-                        92
-                    }
-                    8 => {
-                        let q = [
-                            0x80, 0x94, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x20, b'C', b'K', b'A', b'A',
-                            b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A',
-                            b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A',
-                            b'A', b'A', b'A', b'A', 0, 0, 0x21, 0, 1,
-                        ];
-                        f.udp(t, ip, 137, 137, &q);
-                        28 + q.len() as u64
-                    }
-                    _ => {
-                        payload.iter_mut().for_each(|b| *b = b'A');
-                        let n = r.random_range(100..600);
-                        f.udp(
-                            t,
-                            ip,
-                            sport,
-                            [1434u16, 1026, 1027][r.random_range(0..3)],
-                            &payload[..n],
-                        );
-                        28 + n as u64
-                    }
-                };
-                bytes += ip_len;
-            }
-            total_ip += bytes;
-            peak_bytes = peak_bytes.max(bytes);
-            f.advance(t0)?;
+        BackgroundPlan {
+            sources,
+            seed: self.rng.random(),
         }
-        let (packets, size) = f.finish()?;
-        self.t.files.push(FileTruth {
-            path: rel.into(),
-            kind: "pcap: honeypot-net background".into(),
-            packets,
-            bytes: size,
-        });
-        let window_s = minutes as u64 * 60;
-        let avg_kbps = total_ip as f64 * 8.0 / 1000.0 / window_s as f64 / n_addr;
-        let peak_kbps = peak_bytes as f64 * 8.0 / 1000.0 / 60.0 / n_addr;
-        let ext = 30_000_000u64;
-        self.t.tables.table1 = Table1 {
-            addresses: addrs.len() as u32,
-            window_s,
-            ip_bytes: total_ip,
-            avg_kbps_per_address: (avg_kbps * 10_000.0).round() / 10_000.0,
-            peak_kbps_per_address: (peak_kbps * 10_000.0).round() / 10_000.0,
-            peak_bin_s: 60,
-            extrapolation_addresses: ext,
-            extrapolated_avg_gbps: round2(avg_kbps * ext as f64 / 1e6),
-            extrapolated_peak_gbps: round2(peak_kbps * ext as f64 / 1e6),
-        };
-        Ok(())
     }
 
     fn maybe_gre(&self, f: &mut PcapFile) {
-        if self.cfg.gre {
-            let tunnels = vec![
-                GreTunnel {
-                    isp_end: Ipv4Addr::new(61, 193, 0, 1),
-                    honeypot_end: Ipv4Addr::new(133, 1, 200, 1),
-                },
-                GreTunnel {
-                    isp_end: Ipv4Addr::new(210, 150, 0, 1),
-                    honeypot_end: Ipv4Addr::new(133, 1, 200, 1),
-                },
-                GreTunnel {
-                    isp_end: Ipv4Addr::new(219, 110, 0, 1),
-                    honeypot_end: Ipv4Addr::new(133, 1, 200, 1),
-                },
-                GreTunnel {
-                    isp_end: Ipv4Addr::new(220, 108, 0, 1),
-                    honeypot_end: Ipv4Addr::new(133, 1, 200, 1),
-                },
-            ];
-            f.set_gre(tunnels, &self.t.sensors);
-        }
+        maybe_gre(self.cfg.gre, &self.t.sensors, f);
     }
 
-    fn render_jobs(&mut self, out: &Path) -> io::Result<()> {
+    fn render_jobs(&mut self, out: &Path, seed: u64) -> io::Result<()> {
         let rel_e = "pcap/honeynet-exploits.pcap";
         let rel_i = "pcap/infected.pcap";
         let mut fe = PcapFile::create(&out.join(rel_e))?;
@@ -1317,7 +1268,7 @@ impl Gen {
         self.maybe_gre(&mut fi);
         let mut jobs = std::mem::take(&mut self.jobs);
         jobs.sort_by_key(|j| j.0);
-        let mut r = ChaCha8Rng::seed_from_u64(self.rng.random());
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
         for (t, cap, job) in &jobs {
             let f = match cap {
                 Cap::Exploits => &mut fe,
@@ -1351,150 +1302,56 @@ impl Gen {
     }
 
     fn render_exploit(&mut self, f: &mut PcapFile, idx: u32, r: &mut ChaCha8Rng) {
-        let e = self.t.exploits[idx as usize].clone();
-        let IpAddr::V4(_) = e.flow.orig_h else { return };
-        let instr = e.instruction.clone().unwrap_or_default();
+        let e = &self.t.exploits[idx as usize];
+        let instr = e.instruction.as_deref().unwrap_or_default();
         let cid: [u8; 16] = r.random();
         let fill = r.random_range(900..1400);
-        if e.vector == Vector::Ms03_043 {
-            let stub =
-                proto::stub_ms03_043(&e.attacker.to_string(), &e.victim.to_string(), fill, &instr);
-            let pdu = proto::dce_cl_request(proto::MSGSVC, cid, 0, 0, &stub);
-            f.udp(
-                e.ts.0,
-                Ip4 {
-                    src: e.attacker,
-                    dst: e.victim,
-                    ttl: 110,
-                },
-                e.flow.orig_p,
-                135,
-                &pdu,
-            );
+        let isn: u32 = r.random();
+        // Ids a Windows host hands out: the share and IPC$ trees differ.
+        let ids = SmbIds {
+            pid: r.random_range(100..4000),
+            uid: 2048,
+            share_tid: 2049,
+            tid: 2050,
+            fid: 0x4000 + r.random_range(0..0x100),
+            challenge: r.random(),
+        };
+        let script = client_script(
+            e.vector,
+            &e.attacker.to_string(),
+            &e.victim.to_string(),
+            e.credentials
+                .as_ref()
+                .map(|(a, p)| (a.as_str(), p.as_str())),
+            e.share.as_deref(),
+            instr,
+            fill,
+            cid,
+            ids,
+        );
+        if script.udp {
+            let ip = Ip4 {
+                src: e.attacker,
+                dst: e.victim,
+                ttl: 110,
+            };
+            f.udp(e.ts.0, ip, e.flow.orig_p, script.port, &script.messages[0]);
             return;
         }
-        let mut c = Tcp::new(
-            e.attacker,
-            e.flow.orig_p,
-            e.victim,
-            e.ports[0],
-            e.ts.0,
-            r.random(),
-        );
+        let mut c = Tcp::new(e.attacker, e.flow.orig_p, e.victim, e.ports[0], e.ts.0, isn);
         c.handshake(f);
-        let victim = e.victim.to_string();
-        match e.vector {
-            Vector::Ms03_026 | Vector::Ms03_039 => {
-                let (iface, opnum, stub) = if e.vector == Vector::Ms03_026 {
-                    (
-                        proto::ISYSTEMACTIVATOR,
-                        4,
-                        proto::stub_ms03_026(cid, fill, &instr),
-                    )
-                } else {
-                    (
-                        proto::IREMOTEACTIVATION,
-                        0,
-                        proto::stub_ms03_039(cid, fill, &instr),
-                    )
-                };
-                c.c_send(f, &proto::dce_bind(1, iface, 0, 0));
-                c.s_send(f, &proto::dce_bind_ack(1, "135"));
-                c.c_send(f, &proto::dce_request(1, opnum, &stub));
-                c.server_reset(f);
+        for (msg, reply) in script.messages.iter().zip(&script.replies) {
+            c.c_send(f, msg);
+            if let Some(reply) = reply {
+                c.s_send(f, reply);
             }
-            Vector::Ms04_011 | Vector::ShareAccess | Vector::Ms02_045 => {
-                let mut s = Smb::new(r.random_range(100..4000));
-                c.c_send(f, &s.negotiate_req(false));
-                c.s_send(f, &s.negotiate_resp(false, r.random()));
-                s.mid += 1;
-                let (acct, pw) = e.credentials.clone().unwrap_or_default();
-                c.c_send(f, &s.session_setup_req(&acct, &pw));
-                s.uid = 2048;
-                c.s_send(f, &s.session_setup_resp());
-                s.mid += 1;
-                if let Some(share) = &e.share {
-                    c.c_send(f, &s.tree_connect_req(&format!("\\\\{victim}\\{share}")));
-                    s.tid = 2049;
-                    c.s_send(f, &s.tree_connect_resp(false));
-                    s.mid += 1;
-                }
-                c.c_send(f, &s.tree_connect_req(&format!("\\\\{victim}\\IPC$")));
-                s.tid = 2050;
-                c.s_send(f, &s.tree_connect_resp(true));
-                s.mid += 1;
-                if e.vector == Vector::Ms02_045 {
-                    let params = proto::rap_netserverenum2(fill);
-                    c.c_send(f, &s.trans_req("\\PIPE\\LANMAN", &[], &params, &[]));
-                    c.server_reset(f);
-                    return;
-                }
-                let (pipe, iface, ver, opnum, stub, sec) = if e.vector == Vector::Ms04_011 {
-                    (
-                        "\\lsarpc",
-                        proto::DSSETUP,
-                        0u16,
-                        9u16,
-                        proto::stub_ms04_011(fill, &instr),
-                        "\\PIPE\\lsass",
-                    )
-                } else {
-                    let cmd = if instr.is_empty() {
-                        "cmd /c start svchost32.exe".to_string()
-                    } else {
-                        instr.clone()
-                    };
-                    (
-                        "\\atsvc",
-                        proto::ATSVC,
-                        1u16,
-                        0u16,
-                        proto::stub_jobadd(&format!("\\\\{victim}"), &cmd),
-                        "\\PIPE\\atsvc",
-                    )
-                };
-                c.c_send(f, &s.nt_create_req(pipe));
-                s.fid = 0x4000 + r.random_range(0..0x100);
-                c.s_send(f, &s.nt_create_resp());
-                s.mid += 1;
-                c.c_send(
-                    f,
-                    &s.trans_req(
-                        "\\PIPE\\",
-                        &[0x26, s.fid],
-                        &[],
-                        &proto::dce_bind(1, iface, ver, 0),
-                    ),
-                );
-                c.s_send(f, &s.trans_resp(&[], &proto::dce_bind_ack(1, sec)));
-                s.mid += 1;
-                c.c_send(
-                    f,
-                    &s.trans_req(
-                        "\\PIPE\\",
-                        &[0x26, s.fid],
-                        &[],
-                        &proto::dce_request(2, opnum, &stub),
-                    ),
-                );
-                if e.vector == Vector::Ms04_011 {
-                    c.server_reset(f);
-                } else {
-                    c.close(f, true);
-                }
-            }
-            Vector::Ms04_007 => {
-                let mut s = Smb::new(r.random_range(100..4000));
-                c.c_send(f, &s.negotiate_req(true));
-                c.s_send(f, &s.negotiate_resp(true, [0; 8]));
-                s.mid += 1;
-                c.c_send(
-                    f,
-                    &s.session_setup_extsec_req(&proto::spnego_asn1_overflow(fill.min(800))),
-                );
-                c.server_reset(f);
-            }
-            Vector::Ms03_043 => {}
+        }
+        // The scheduled job is accepted and the session closed; every
+        // overflow kills the service, which resets the connection.
+        if e.vector == Vector::ShareAccess {
+            c.close(f, true);
+        } else {
+            c.server_reset(f);
         }
     }
 
@@ -1863,11 +1720,11 @@ impl Gen {
         c.close(f, true);
     }
 
-    fn write_resolver(&mut self, out: &Path) -> io::Result<()> {
-        use crate::resolver::{write_resolver_logs, Format, ResolverSpec};
+    fn resolver_spec(&self) -> crate::resolver::ResolverSpec {
+        use crate::resolver::{Format, ResolverSpec};
         let mut cc_names: Vec<String> = self.cc.keys().cloned().collect();
         cc_names.sort();
-        let spec = ResolverSpec {
+        ResolverSpec {
             seed: self.cfg.seed ^ 0x5e50_1fe5,
             clients: ((self.cfg.resolver_clients as f64) * self.cfg.scale)
                 .round()
@@ -1884,10 +1741,15 @@ impl Gen {
             start_ts: self.cfg.start_us / 1_000_000,
             resolver: IpAddr::V4(self.resolver_ip),
             ..ResolverSpec::default()
-        };
+        }
+    }
+
+    fn finish_resolver(
+        &mut self,
+        mut rt: crate::resolver::ResolverTruth,
+        out: &Path,
+    ) -> io::Result<()> {
         let dir = out.join("resolver");
-        std::fs::create_dir_all(&dir)?;
-        let mut rt = write_resolver_logs(&spec, &dir)?;
         // The module records the paths it wrote as given (absolute here);
         // make them relative to OUT so the same seed gives the same bytes
         // wherever OUT is, and rewrite its truth file accordingly.
@@ -1934,9 +1796,12 @@ impl Gen {
 
     fn tables(&mut self) {
         let t = &mut self.t;
-        let honeynet = |file: &str| file == "pcap/honeynet-exploits.pcap";
+        // Tables 7, 8 and 2 count every attempt on a sensor address, in
+        // whichever capture it lies: the exploits that infected the
+        // high-interaction honeypots (infected.pcap) are attempts on the
+        // honeypot net too.
         let mut t7: BTreeMap<String, u64> = BTreeMap::new();
-        for e in t.exploits.iter().filter(|e| honeynet(&e.file)) {
+        for e in &t.exploits {
             *t7.entry(e.vector.name().into()).or_default() += 1;
         }
         t.tables.table7 = shares(&t7);
@@ -1948,7 +1813,7 @@ impl Gen {
             days: self.cfg.days,
             ..Default::default()
         };
-        for c in t.copies.iter().filter(|c| honeynet(&c.file)) {
+        for c in &t.copies {
             let name = serde_json::to_value(c.method)
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
@@ -2036,6 +1901,56 @@ impl Gen {
     }
 }
 
+/// A flood order's parameters as the bot reads them.
+struct FloodArgs {
+    target: Ipv4Addr,
+    /// Port, when the command's layout has one.
+    port: Option<u16>,
+    /// Duration, seconds.
+    secs: u32,
+    /// Delay between packets, ms, when the layout has one.
+    delay_ms: Option<u32>,
+}
+
+/// Writes a `ddos.*` order in the Agobot/Phatbot argument layout of its
+/// command (the one bots and the behaviour analysis read):
+/// `synflood|phatsyn|phatwolk HOST SECS DELAY PORT`, `phaticmp HOST SECS
+/// DELAY`, `udpflood HOST PORT SECS DELAY`, `targa3 HOST SECS`,
+/// `httpflood URL SECS`.
+fn flood_order(kind: &str, target: Ipv4Addr, port: u16, secs: u32, delay_ms: u32) -> String {
+    match kind {
+        "ddos.phaticmp" => format!(".{kind} {target} {secs} {delay_ms}"),
+        "ddos.udpflood" => format!(".{kind} {target} {port} {secs} {delay_ms}"),
+        "ddos.targa3" => format!(".{kind} {target} {secs}"),
+        "ddos.httpflood" => format!(".{kind} http://{target}/ {secs}"),
+        _ => format!(".{kind} {target} {secs} {delay_ms} {port}"),
+    }
+}
+
+/// Reads back what [`flood_order`] wrote.
+fn parse_flood_args(kind: &str, args: &[String]) -> Option<FloodArgs> {
+    let num = |i: usize| args.get(i).and_then(|a| a.parse::<u32>().ok());
+    let host = args.first()?;
+    let host = host
+        .strip_prefix("http://")
+        .map(|h| h.split(['/', ':']).next().unwrap_or(h))
+        .unwrap_or(host);
+    let target: Ipv4Addr = host.parse().ok()?;
+    let (port, secs, delay_ms) = match kind {
+        "ddos.phaticmp" => (None, num(1), num(2)),
+        "ddos.udpflood" => (num(1).map(|p| p as u16), num(2), num(3)),
+        "ddos.targa3" => (None, num(1), None),
+        "ddos.httpflood" => (Some(80), num(1), None),
+        _ => (num(3).map(|p| p as u16), num(1), num(2)),
+    };
+    Some(FloodArgs {
+        target,
+        port,
+        secs: secs.unwrap_or(60),
+        delay_ms,
+    })
+}
+
 fn r_as(r: &mut ChaCha8Rng) -> &mut ChaCha8Rng {
     r
 }
@@ -2045,4 +1960,165 @@ pub fn parse_order(raw: &str) -> (String, Vec<String>) {
     let mut it = raw.split_whitespace();
     let cmd = it.next().unwrap_or("").trim_start_matches('.').to_string();
     (cmd, it.map(String::from).collect())
+}
+
+/// What the background writer draws from the scenario stream.
+struct BackgroundPlan {
+    /// Scanning/noise sources.
+    sources: Vec<Ipv4Addr>,
+    /// Seed of the per-minute streams.
+    seed: u64,
+}
+
+/// One background packet, drawn before the minute is sorted by time.
+#[derive(Clone, Copy)]
+struct BgPacket {
+    t: i64,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    sport: u16,
+    /// 0 SYN probe, 1 ICMP echo, 2 NetBIOS name query, 3 UDP worm noise.
+    kind: u8,
+    port: u16,
+    /// TCP sequence number / ICMP id+seq.
+    word: u32,
+    /// UDP payload length.
+    len: u16,
+}
+
+fn maybe_gre(gre: bool, sensors: &[Ipv4Addr], f: &mut PcapFile) {
+    if gre {
+        let tunnels = [(61, 193), (210, 150), (219, 110), (220, 108)]
+            .iter()
+            .map(|&(a, b)| GreTunnel {
+                isp_end: Ipv4Addr::new(a, b, 0, 1),
+                honeypot_end: Ipv4Addr::new(133, 1, 200, 1),
+            })
+            .collect();
+        f.set_gre(tunnels, sensors);
+    }
+}
+
+/// Writes the honeypot-net background capture: scanning and noise toward
+/// every sensor at Table 1's rates. Each minute's packets are drawn, sorted
+/// by time and built straight into the output run.
+fn render_background(
+    cfg: &SynthConfig,
+    addrs: &[Ipv4Addr],
+    plan: &BackgroundPlan,
+    out: &Path,
+) -> io::Result<(FileTruth, Table1)> {
+    let rel = "pcap/honeynet-background.pcap";
+    let mut f = PcapFile::create(&out.join(rel))?;
+    maybe_gre(cfg.gre, addrs, &mut f);
+    let minutes = match cfg.background_minutes {
+        Some(m) => m as i64,
+        None => (cfg.scale * 60.0).round() as i64,
+    }
+    .clamp(1, cfg.days as i64 * 1440);
+    let n_addr = addrs.len() as f64;
+    let (avg, peak) = (cfg.background_avg_kbps, cfg.background_peak_kbps);
+    // One burst minute per hour at the peak rate; the rest so the hour
+    // averages `avg`.
+    let low = ((avg * 60.0 - peak) / 59.0).max(0.0);
+    let mut total_ip = 0u64;
+    let mut peak_bytes = 0u64;
+    let sources = &plan.sources;
+    let mut seeds = ChaCha8Rng::seed_from_u64(plan.seed);
+    let payload_a = [b'A'; 600];
+    let payload_icmp = [0xaau8; 64];
+    const NBNS: [u8; 50] = [
+        0x80, 0x94, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x20, b'C', b'K', b'A', b'A', b'A', b'A', b'A',
+        b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A',
+        b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', b'A', 0, 0, 0x21, 0, 1,
+    ];
+    const SYN_PORTS: [u16; 10] = [135, 445, 139, 1025, 80, 4899, 3127, 2745, 6129, 1433];
+    let mut pkts: Vec<BgPacket> = Vec::new();
+    for m in 0..minutes {
+        let burst_minute = (m % 60) == ((m / 60 * 37 + 11) % 60);
+        let kbps = if burst_minute { peak } else { low };
+        let target = (kbps * 1000.0 / 8.0 * 60.0 * n_addr) as u64;
+        let t0 = cfg.start_us + m * 60_000_000;
+        let mut r = ChaCha8Rng::seed_from_u64(seeds.random());
+        let mut bytes = 0u64;
+        pkts.clear();
+        while bytes < target {
+            let mut p = BgPacket {
+                t: t0 + r.random_range(0..60_000_000),
+                src: sources[r.random_range(0..sources.len())],
+                dst: addrs[r.random_range(0..addrs.len())],
+                ttl: r.random_range(100..128),
+                sport: free_port(&mut r, 1025, 65000),
+                kind: 0,
+                port: 0,
+                word: r.random(),
+                len: 0,
+            };
+            let kind = r.random_range(0..10u8);
+            bytes += match kind {
+                0..=5 => {
+                    p.port = SYN_PORTS[r.random_range(0..SYN_PORTS.len())];
+                    40
+                }
+                6 | 7 => {
+                    p.kind = 1;
+                    92
+                }
+                8 => {
+                    p.kind = 2;
+                    28 + NBNS.len() as u64
+                }
+                _ => {
+                    p.kind = 3;
+                    p.len = r.random_range(100..600);
+                    p.port = [1434u16, 1026, 1027][r.random_range(0..3)];
+                    28 + p.len as u64
+                }
+            };
+            pkts.push(p);
+        }
+        // Stable: equal times keep the order drawn.
+        pkts.sort_by_key(|p| p.t);
+        for p in &pkts {
+            let ip = Ip4 {
+                src: p.src,
+                dst: p.dst,
+                ttl: p.ttl,
+            };
+            match p.kind {
+                0 => f.tcp(p.t, ip, p.sport, p.port, p.word, 0, flags::SYN, &[]),
+                1 => f.icmp_echo(p.t, ip, (p.word >> 16) as u16, p.word as u16, &payload_icmp),
+                2 => f.udp(p.t, ip, 137, 137, &NBNS),
+                _ => f.udp(p.t, ip, p.sport, p.port, &payload_a[..p.len as usize]),
+            }
+        }
+        total_ip += bytes;
+        peak_bytes = peak_bytes.max(bytes);
+        // Later minutes are all at or after the next minute's start.
+        f.advance(t0 + 60_000_000)?;
+    }
+    let (packets, size) = f.finish()?;
+    let file = FileTruth {
+        path: rel.into(),
+        kind: "pcap: honeypot-net background".into(),
+        packets,
+        bytes: size,
+    };
+    let window_s = minutes as u64 * 60;
+    let avg_kbps = total_ip as f64 * 8.0 / 1000.0 / window_s as f64 / n_addr;
+    let peak_kbps = peak_bytes as f64 * 8.0 / 1000.0 / 60.0 / n_addr;
+    let ext = 30_000_000u64;
+    let table1 = Table1 {
+        addresses: addrs.len() as u32,
+        window_s,
+        ip_bytes: total_ip,
+        avg_kbps_per_address: (avg_kbps * 10_000.0).round() / 10_000.0,
+        peak_kbps_per_address: (peak_kbps * 10_000.0).round() / 10_000.0,
+        peak_bin_s: 60,
+        extrapolation_addresses: ext,
+        extrapolated_avg_gbps: round2(avg_kbps * ext as f64 / 1e6),
+        extrapolated_peak_gbps: round2(peak_kbps * ext as f64 / 1e6),
+    };
+    Ok((file, table1))
 }

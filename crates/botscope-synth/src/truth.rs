@@ -18,7 +18,7 @@ pub enum Vector {
     #[serde(rename = "MS04-011")]
     Ms04_011,
     /// Share access with weak credentials (TCP 445).
-    #[serde(rename = "share-access")]
+    #[serde(rename = "Share Access")]
     ShareAccess,
     /// MS03-039 RPCSS buffer overflow (TCP 135).
     #[serde(rename = "MS03-039")]
@@ -51,7 +51,7 @@ impl Vector {
         match self {
             Vector::Ms03_026 => "MS03-026",
             Vector::Ms04_011 => "MS04-011",
-            Vector::ShareAccess => "share-access",
+            Vector::ShareAccess => "Share Access",
             Vector::Ms03_039 => "MS03-039",
             Vector::Ms04_007 => "MS04-007",
             Vector::Ms02_045 => "MS02-045",
@@ -193,8 +193,19 @@ pub struct FloodTruth {
     pub source: Ipv4Addr,
     /// Target.
     pub target: Ipv4Addr,
-    /// Target port (0 for ICMP).
+    /// Target port of the packets (0 for ICMP).
     pub port: u16,
+    /// Port as the order states it (`None` for `phaticmp` and `targa3`,
+    /// whose Phatbot layouts have no port; 80 for `httpflood`'s URL).
+    #[serde(default)]
+    pub order_port: Option<u16>,
+    /// Duration the order states, seconds.
+    #[serde(default)]
+    pub duration_s: u32,
+    /// Delay between packets the order states, ms (`None` for `targa3` and
+    /// `httpflood`, whose layouts have none).
+    #[serde(default)]
+    pub delay_ms: Option<u32>,
     /// First packet.
     pub start: Ts,
     /// Last packet.

@@ -425,6 +425,74 @@ mod tshark_reads {
     }
 }
 
+mod flood_orders {
+    use super::*;
+
+    /// Every flood order is written in its command's Agobot/Phatbot
+    /// argument layout, and the fields read back from that layout are the
+    /// truth's: target, port, duration, delay; the packets span the duration.
+    #[test]
+    fn ddos_orders_use_phatbot_layouts_that_match_the_truth() {
+        let mut kinds = std::collections::BTreeSet::new();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = SynthConfig {
+            scale: 3.0,
+            resolver_logs: false,
+            flood_pps: 4,
+            background_minutes: Some(1),
+            ..SynthConfig::default()
+        };
+        let truth = generate(&cfg, dir.path()).unwrap();
+        for f in &truth.floods {
+            let o = &truth.orders[f.order as usize];
+            assert_eq!(o.command, f.kind);
+            let a: Vec<&str> = o.args.iter().map(String::as_str).collect();
+            let target = f.target.to_string();
+            let (secs, delay) = (f.duration_s.to_string(), f.delay_ms.map(|d| d.to_string()));
+            let port = f.order_port.map(|p| p.to_string());
+            // --flood-pps 4 in this field: 250 ms between packets.
+            match f.kind.as_str() {
+                "ddos.synflood" | "ddos.phatsyn" | "ddos.phatwolk" => {
+                    assert_eq!(delay.as_deref(), Some("250"));
+                    assert_eq!(
+                        a,
+                        [&*target, &*secs, "250", port.as_deref().unwrap()],
+                        "{}",
+                        o.raw
+                    );
+                    assert_eq!(f.order_port, Some(f.port));
+                }
+                "ddos.udpflood" => {
+                    assert_eq!(a, [&*target, port.as_deref().unwrap(), &*secs, "250"]);
+                    assert_eq!(f.order_port, Some(f.port));
+                }
+                "ddos.phaticmp" => {
+                    assert_eq!(a, [&*target, &*secs, "250"]);
+                    assert_eq!((f.order_port, f.port), (None, 0));
+                }
+                "ddos.targa3" => {
+                    assert_eq!(a, [&*target, &*secs]);
+                    assert_eq!((f.order_port, f.delay_ms), (None, None));
+                }
+                "ddos.httpflood" => {
+                    assert_eq!(a, [&*format!("http://{target}/"), &*secs]);
+                    assert_eq!((f.order_port, f.port), (Some(80), 80));
+                }
+                k => panic!("unexpected flood kind {k}"),
+            }
+            assert!((60..600).contains(&f.duration_s), "{}", o.raw);
+            if f.kind != "ddos.httpflood" {
+                // duration × 4 packet slots, 250 ms apart.
+                let span = f.end.0 - f.start.0;
+                assert_eq!(span, (f.duration_s as i64 * 4 - 1) * 250_000, "{}", o.raw);
+            }
+            kinds.insert(f.kind.clone());
+        }
+        // The field holds every Table 10 kind.
+        assert_eq!(kinds.len(), 7, "{kinds:?}");
+    }
+}
+
 mod proportions {
     use super::*;
 
@@ -450,7 +518,7 @@ mod proportions {
         for (k, want) in [
             ("MS03-026", 31.5),
             ("MS04-011", 26.7),
-            ("share-access", 23.7),
+            ("Share Access", 23.7),
             ("MS03-039", 18.1),
         ] {
             let got = pct(&t.tables.table7, k);
@@ -467,18 +535,13 @@ mod proportions {
         assert!((p6667 - 48.0).abs() < 15.0, "6667 {p6667}");
         assert!((p5562 - 29.0).abs() < 15.0, "5562 {p5562}");
         // Tables are exact counts of the events.
-        let honeynet: Vec<_> = t
-            .exploits
-            .iter()
-            .filter(|e| e.file.ends_with("honeynet-exploits.pcap"))
-            .collect();
         assert_eq!(
             t.tables.table7.values().map(|s| s.count).sum::<u64>(),
-            honeynet.len() as u64
+            t.exploits.len() as u64
         );
         assert_eq!(
             t.tables.table7["MS03-026"].count,
-            honeynet
+            t.exploits
                 .iter()
                 .filter(|e| e.vector == botscope_synth::truth::Vector::Ms03_026)
                 .count() as u64

@@ -74,6 +74,43 @@ impl Default for HttpState {
     }
 }
 
+/// Adds `data` to a direction's head buffer (bounded by `MAX_HEAD`) and
+/// parses it. Gives the head and how many bytes of `data` it used once it
+/// is complete; `None` when more bytes are needed or the head is bad or
+/// too long (then `failed` is set and the anomaly named).
+#[allow(clippy::too_many_arguments)]
+fn next_head<T>(
+    buf: &mut Vec<u8>,
+    data: &[u8],
+    parse: fn(&[u8]) -> Head<T>,
+    failed: &mut bool,
+    bad: &str,
+    ctx: &FlowCtx<'_>,
+    out: &mut Output,
+) -> Option<(T, usize)> {
+    let old = buf.len();
+    let take = data.len().min(MAX_HEAD - old.min(MAX_HEAD));
+    buf.extend_from_slice(&data[..take]);
+    match parse(buf) {
+        Head::Partial => {
+            if take < data.len() {
+                out.anomaly(ctx, "http_head_too_long");
+                *failed = true;
+            }
+            None
+        }
+        Head::Invalid => {
+            out.anomaly(ctx, bad);
+            *failed = true;
+            None
+        }
+        Head::Complete(h, n) => {
+            buf.clear();
+            Some((h, n - old))
+        }
+    }
+}
+
 /// Feeds body bytes; returns how many were consumed and whether the body ended.
 fn feed_body(
     body: &mut Body,
@@ -101,6 +138,26 @@ fn feed_body(
 }
 
 impl Txn {
+    /// A transaction started by the current packet, nothing known yet.
+    fn new(ctx: &FlowCtx<'_>, depth: u32) -> Txn {
+        Txn {
+            ts: ctx.ts,
+            depth,
+            method: None,
+            host: None,
+            uri: None,
+            version: None,
+            user_agent: None,
+            request_body_len: 0,
+            response_body_len: 0,
+            status_code: None,
+            status_msg: None,
+            first_bytes: Vec::new(),
+            hasher: None,
+            packets: vec![ctx.pkt_no],
+        }
+    }
+
     fn body_bytes(&mut self, b: &[u8]) {
         self.response_body_len += b.len() as u64;
         if self.first_bytes.len() < 2 {
@@ -141,55 +198,37 @@ impl HttpState {
                 }
                 continue;
             }
-            let old = self.req_buf.len();
-            let take = data.len().min(MAX_HEAD - old.min(MAX_HEAD));
-            self.req_buf.extend_from_slice(&data[..take]);
-            match parse_request(&self.req_buf) {
-                Head::Partial => {
-                    if take < data.len() {
-                        out.anomaly(ctx, "http_head_too_long");
-                        self.req_failed = true;
-                    }
-                    return;
-                }
-                Head::Invalid => {
-                    out.anomaly(ctx, "http_bad_request");
-                    self.req_failed = true;
-                    return;
-                }
-                Head::Complete(h, n) => {
-                    let used = n - old;
-                    data = &data[used..];
-                    self.req_buf.clear();
-                    self.depth += 1;
-                    if self.pending.len() >= MAX_PENDING {
-                        if let Some(t) = self.pending.pop_front() {
-                            self.emit(ctx, t, out);
-                        }
-                    }
-                    self.req_body = match h.body {
-                        BodyKind::Length(l) => Body::Length(l),
-                        BodyKind::Chunked => Body::Chunked(Dechunker::default()),
-                        _ => Body::None,
-                    };
-                    self.pending.push_back(Txn {
-                        ts: ctx.ts,
-                        depth: self.depth,
-                        method: Some(h.method),
-                        host: h.host,
-                        uri: Some(h.uri),
-                        version: Some(format!("1.{}", h.version)),
-                        user_agent: h.user_agent,
-                        request_body_len: 0,
-                        response_body_len: 0,
-                        status_code: None,
-                        status_msg: None,
-                        first_bytes: Vec::new(),
-                        hasher: None,
-                        packets: vec![ctx.pkt_no],
-                    });
+            let Some((h, used)) = next_head(
+                &mut self.req_buf,
+                data,
+                parse_request,
+                &mut self.req_failed,
+                "http_bad_request",
+                ctx,
+                out,
+            ) else {
+                return;
+            };
+            data = &data[used..];
+            self.depth += 1;
+            if self.pending.len() >= MAX_PENDING {
+                if let Some(t) = self.pending.pop_front() {
+                    self.emit(ctx, t, out);
                 }
             }
+            self.req_body = match h.body {
+                BodyKind::Length(l) => Body::Length(l),
+                BodyKind::Chunked => Body::Chunked(Dechunker::default()),
+                _ => Body::None,
+            };
+            self.pending.push_back(Txn {
+                method: Some(h.method),
+                host: h.host,
+                uri: Some(h.uri),
+                version: Some(format!("1.{}", h.version)),
+                user_agent: h.user_agent,
+                ..Txn::new(ctx, self.depth)
+            });
         }
     }
 
@@ -216,80 +255,55 @@ impl HttpState {
                 }
                 continue;
             }
-            let old = self.resp_buf.len();
-            let take = data.len().min(MAX_HEAD - old.min(MAX_HEAD));
-            self.resp_buf.extend_from_slice(&data[..take]);
-            match parse_response(&self.resp_buf) {
-                Head::Partial => {
-                    if take < data.len() {
-                        out.anomaly(ctx, "http_head_too_long");
-                        self.resp_failed = true;
-                    }
-                    return;
+            let Some((h, used)) = next_head(
+                &mut self.resp_buf,
+                data,
+                parse_response,
+                &mut self.resp_failed,
+                "http_bad_response",
+                ctx,
+                out,
+            ) else {
+                return;
+            };
+            data = &data[used..];
+            // Interim responses (100 Continue...) have no body and
+            // do not answer the request.
+            if (100..200).contains(&h.code) && h.code != 101 {
+                continue;
+            }
+            let mut t = self.pending.pop_front().unwrap_or_else(|| {
+                self.depth += 1;
+                Txn::new(ctx, self.depth)
+            });
+            t.status_code = Some(h.code);
+            t.status_msg = Some(h.reason);
+            if t.version.is_none() {
+                t.version = Some(format!("1.{}", h.version));
+            }
+            let is_head = t.method.as_deref() == Some("HEAD");
+            let connect_ok = t.method.as_deref() == Some("CONNECT") && (200..300).contains(&h.code);
+            if connect_ok || h.code == 101 {
+                // The rest of the connection is a tunnel.
+                self.tunnel = true;
+                self.emit(ctx, t, out);
+                return;
+            }
+            self.resp_body = if is_head || h.code == 204 || h.code == 304 {
+                Body::None
+            } else if h.chunked {
+                Body::Chunked(Dechunker::default())
+            } else {
+                match h.content_length {
+                    Some(0) => Body::None,
+                    Some(l) => Body::Length(l),
+                    None => Body::UntilClose,
                 }
-                Head::Invalid => {
-                    out.anomaly(ctx, "http_bad_response");
-                    self.resp_failed = true;
-                    return;
-                }
-                Head::Complete(h, n) => {
-                    data = &data[n - old..];
-                    self.resp_buf.clear();
-                    // Interim responses (100 Continue...) have no body and
-                    // do not answer the request.
-                    if (100..200).contains(&h.code) && h.code != 101 {
-                        continue;
-                    }
-                    let mut t = self.pending.pop_front().unwrap_or_else(|| {
-                        self.depth += 1;
-                        Txn {
-                            ts: ctx.ts,
-                            depth: self.depth,
-                            method: None,
-                            host: None,
-                            uri: None,
-                            version: None,
-                            user_agent: None,
-                            request_body_len: 0,
-                            response_body_len: 0,
-                            status_code: None,
-                            status_msg: None,
-                            first_bytes: Vec::new(),
-                            hasher: None,
-                            packets: vec![ctx.pkt_no],
-                        }
-                    });
-                    t.status_code = Some(h.code);
-                    t.status_msg = Some(h.reason);
-                    if t.version.is_none() {
-                        t.version = Some(format!("1.{}", h.version));
-                    }
-                    let is_head = t.method.as_deref() == Some("HEAD");
-                    let connect_ok =
-                        t.method.as_deref() == Some("CONNECT") && (200..300).contains(&h.code);
-                    if connect_ok || h.code == 101 {
-                        // The rest of the connection is a tunnel.
-                        self.tunnel = true;
-                        self.emit(ctx, t, out);
-                        return;
-                    }
-                    self.resp_body = if is_head || h.code == 204 || h.code == 304 {
-                        Body::None
-                    } else if h.chunked {
-                        Body::Chunked(Dechunker::default())
-                    } else {
-                        match h.content_length {
-                            Some(0) => Body::None,
-                            Some(l) => Body::Length(l),
-                            None => Body::UntilClose,
-                        }
-                    };
-                    if matches!(self.resp_body, Body::None) {
-                        self.emit(ctx, t, out);
-                    } else {
-                        self.current = Some(t);
-                    }
-                }
+            };
+            if matches!(self.resp_body, Body::None) {
+                self.emit(ctx, t, out);
+            } else {
+                self.current = Some(t);
             }
         }
     }

@@ -24,11 +24,19 @@ pub struct IrcState {
     last_addl: Option<String>,
     /// Messages parsed so far.
     pub messages: u64,
+    /// Per direction (client, server): the next bytes may start inside a
+    /// line (after a gap, or on a connection picked up mid-stream), so a
+    /// leading fragment that does not look like IRC is dropped.
+    resync: [bool; 2],
 }
 
 impl IrcState {
     /// Feeds in-order stream bytes of one direction.
     pub fn on_data(&mut self, ctx: &FlowCtx<'_>, from_client: bool, data: &[u8], out: &mut Output) {
+        let data = self.skip_cut_line(ctx, from_client, data, out);
+        if data.is_empty() {
+            return;
+        }
         let mut lines = Vec::new();
         let splitter = if from_client {
             &mut self.from_client
@@ -41,9 +49,46 @@ impl IrcState {
         }
     }
 
-    /// Bytes were lost: a partial line before the gap is delivered as is.
+    /// Bytes were lost: a partial line before the gap is delivered as is,
+    /// and the data after it may start inside a line.
     pub fn on_gap(&mut self, ctx: &FlowCtx<'_>, from_client: bool, out: &mut Output) {
         self.finish_dir(ctx, from_client, out);
+        self.start_mid_stream(from_client);
+    }
+
+    /// This direction's data starts somewhere inside the stream (its SYN
+    /// was not captured): a leading partial line is dropped.
+    pub fn start_mid_stream(&mut self, from_client: bool) {
+        self.resync[usize::from(!from_client)] = true;
+    }
+
+    /// While resynchronising, drops bytes up to and including the first
+    /// line end unless they already look like the start of an IRC line.
+    fn skip_cut_line<'d>(
+        &mut self,
+        ctx: &FlowCtx<'_>,
+        from_client: bool,
+        data: &'d [u8],
+        out: &mut Output,
+    ) -> &'d [u8] {
+        let i = usize::from(!from_client);
+        if !self.resync[i] || data.is_empty() {
+            return data;
+        }
+        let nl = memchr::memchr(b'\n', data);
+        let head = &data[..nl.unwrap_or(data.len())];
+        if crate::detect::irc_line(head) {
+            self.resync[i] = false;
+            return data;
+        }
+        out.anomaly(ctx, "irc_partial_line_dropped");
+        match nl {
+            Some(n) => {
+                self.resync[i] = false;
+                &data[n + 1..]
+            }
+            None => &[],
+        }
     }
 
     /// The connection ended: partial lines are delivered and reported.

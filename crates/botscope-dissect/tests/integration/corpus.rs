@@ -360,8 +360,8 @@ fn our_rows(records: &[Record], log: &str) -> Vec<HashMap<String, String>> {
             if schema.path == log {
                 v.push(
                     schema
-                        .fields
-                        .iter()
+                        .fields()
+                        .into_iter()
                         .map(|f| f.to_string())
                         .zip(row)
                         .collect(),

@@ -10,6 +10,7 @@ pub mod bind;
 pub mod csv;
 pub mod dnstap;
 mod lines;
+pub mod pcap;
 pub mod unbound;
 pub mod zeek;
 
@@ -48,6 +49,8 @@ pub enum LogFormat {
     ZeekJson,
     /// CSV with a column map.
     Csv,
+    /// pcap or pcapng capture: DNS queries read through the capture engine.
+    Pcap,
 }
 
 /// Which CSV columns hold what (0-based).
@@ -171,6 +174,9 @@ pub fn detect(head: &[u8], opts: &ReadOptions) -> Option<LogFormat> {
     if let Some(f) = opts.format {
         return Some(f);
     }
+    if pcap::is_capture(head) {
+        return Some(LogFormat::Pcap);
+    }
     if head.len() >= 4 && head[..4] == [0, 0, 0, 0] {
         return Some(LogFormat::Dnstap);
     }
@@ -224,13 +230,28 @@ pub fn read_input(
             return stats;
         }
     };
-    if let Err(e) = read_from(&mut r, path, opts, sink, skips, &mut stats) {
+    // A capture goes to the capture engine, which wants an owned stream.
+    let is_capture = match r.fill_buf() {
+        Ok(head) => !head.is_empty() && detect(head, opts) == Some(LogFormat::Pcap),
+        Err(e) => {
+            stats.error = Some(format!("{path}: {e}"));
+            return stats;
+        }
+    };
+    let res = if is_capture {
+        stats.format = Some(LogFormat::Pcap);
+        pcap::read_capture(Box::new(r), path, sink, skips, &mut stats)
+    } else {
+        read_from(&mut r, path, opts, sink, skips, &mut stats)
+    };
+    if let Err(e) = res {
         stats.error = Some(e.to_string());
     }
     stats
 }
 
-/// Like [`read_input`] for an already opened reader.
+/// Like [`read_input`] for an already opened reader (text logs and dnstap;
+/// captures need [`read_input`] or [`pcap::read_capture`]).
 pub fn read_from(
     r: &mut dyn BufRead,
     name: &str,
@@ -274,6 +295,11 @@ pub fn read_from(
         });
     };
     let result = match format {
+        LogFormat::Pcap => Err(fatal(
+            Some(0),
+            None,
+            "a capture must be opened by path (read_input), not as a borrowed stream".into(),
+        )),
         LogFormat::Dnstap => dnstap::read_frames(r, name, opts, sink, skips, stats),
         LogFormat::Bind => {
             let p = bind::BindParser::new(opts.syslog_year);

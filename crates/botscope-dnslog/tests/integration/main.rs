@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod corpus;
+mod pcap;
 mod servers;
 mod spark;
 mod synth;

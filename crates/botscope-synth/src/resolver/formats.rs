@@ -60,14 +60,22 @@ const MONTHS: [&str; 12] = [
 pub(crate) struct Writer {
     format: Format,
     out: BufWriter<File>,
+    /// The resolver address as text (written on every line of some formats).
+    resolver_txt: Vec<u8>,
     resolver: IpAddr,
-    day_cache: (i64, String),
+    /// (UTC day number, `DD-Mon-YYYY`) of the last BIND line.
+    day_cache: (i64, Vec<u8>),
     n: u64,
+    /// The line or frame being built (reused: no allocation per query).
+    line: Vec<u8>,
+    /// dnstap scratch buffers.
+    wire: Vec<u8>,
+    msg: Vec<u8>,
 }
 
 impl Writer {
     pub fn create(format: Format, path: &Path, spec: &ResolverSpec) -> io::Result<Writer> {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let mut out = BufWriter::with_capacity(1 << 18, File::create(path)?);
         match format {
             Format::ZeekTsv => {
                 let open = botscope_core::Ts::from_secs_micros(spec.start_ts, 0).rfc3339();
@@ -92,12 +100,18 @@ impl Writer {
             }
             _ => {}
         }
+        let mut resolver_txt = Vec::new();
+        push_ip(&mut resolver_txt, spec.resolver);
         Ok(Writer {
             format,
             out,
+            resolver_txt,
             resolver: spec.resolver,
-            day_cache: (i64::MIN, String::new()),
+            day_cache: (i64::MIN, Vec::new()),
             n: 0,
+            line: Vec::with_capacity(512),
+            wire: Vec::with_capacity(128),
+            msg: Vec::with_capacity(256),
         })
     }
 
@@ -105,67 +119,131 @@ impl Writer {
         self.n += 1;
         let secs = q.ts_us.div_euclid(1_000_000);
         let micros = q.ts_us.rem_euclid(1_000_000);
+        let l = &mut self.line;
+        l.clear();
+        let qname = q.qname.as_bytes();
+        let qtype = q.qtype.as_bytes();
         match self.format {
             Format::Bind => {
                 let day = secs.div_euclid(86_400);
                 if self.day_cache.0 != day {
                     let (y, m, d) = botscope_core::time::civil_from_days(day);
-                    self.day_cache = (day, format!("{d:02}-{}-{y:04}", MONTHS[(m - 1) as usize]));
+                    self.day_cache = (
+                        day,
+                        format!("{d:02}-{}-{y:04}", MONTHS[(m - 1) as usize]).into_bytes(),
+                    );
                 }
-                let sod = secs.rem_euclid(86_400);
-                writeln!(
-                    self.out,
-                    "{} {:02}:{:02}:{:02}.{:03} queries: info: client @0x7f3a{:08x} {}#{} ({}): query: {} IN {} +E(0)K ({})",
-                    self.day_cache.1,
-                    sod / 3600,
-                    (sod / 60) % 60,
-                    sod % 60,
-                    micros / 1000,
-                    (self.n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0,
-                    q.client,
-                    q.port,
-                    q.qname,
-                    q.qname,
-                    q.qtype,
-                    self.resolver
-                )
+                let sod = secs.rem_euclid(86_400) as u64;
+                l.extend_from_slice(&self.day_cache.1);
+                l.push(b' ');
+                push_pad(l, sod / 3600, 2);
+                l.push(b':');
+                push_pad(l, (sod / 60) % 60, 2);
+                l.push(b':');
+                push_pad(l, sod % 60, 2);
+                l.push(b'.');
+                push_pad(l, micros as u64 / 1000, 3);
+                l.extend_from_slice(b" queries: info: client @0x7f3a");
+                push_hex(
+                    l,
+                    ((self.n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0) as u64,
+                    8,
+                );
+                l.push(b' ');
+                push_ip(l, q.client);
+                l.push(b'#');
+                push_u64(l, q.port as u64);
+                l.extend_from_slice(b" (");
+                l.extend_from_slice(qname);
+                l.extend_from_slice(b"): query: ");
+                l.extend_from_slice(qname);
+                l.extend_from_slice(b" IN ");
+                l.extend_from_slice(qtype);
+                l.extend_from_slice(b" +E(0)K (");
+                l.extend_from_slice(&self.resolver_txt);
+                l.extend_from_slice(b")\n");
             }
-            Format::Unbound => writeln!(
-                self.out,
-                "[{secs}] unbound[4242:0] info: {} {}. {} IN",
-                q.client, q.qname, q.qtype
-            ),
-            Format::ZeekTsv => writeln!(
-                self.out,
-                "{secs}.{micros:06}\tC{:016x}\t{}\t{}\t{}\t53\tudp\t{}\t-\t{}\t1\tC_INTERNET\t{}\t{}\t-\t-\tF\tF\tT\tF\t0\t-\t-\tF",
-                self.n,
-                q.client,
-                q.port,
-                self.resolver,
-                q.id,
-                q.qname,
-                qtype_num(q.qtype),
-                q.qtype
-            ),
-            Format::ZeekJson => writeln!(
-                self.out,
-                "{{\"ts\":{secs}.{micros:06},\"uid\":\"C{:016x}\",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":{},\"query\":\"{}\",\"qclass\":1,\"qclass_name\":\"C_INTERNET\",\"qtype\":{},\"qtype_name\":\"{}\",\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":false,\"Z\":0,\"rejected\":false}}",
-                self.n,
-                q.client,
-                q.port,
-                self.resolver,
-                q.id,
-                q.qname,
-                qtype_num(q.qtype),
-                q.qtype
-            ),
-            Format::Csv => writeln!(self.out, "{secs}.{micros:06},{},{},{}", q.client, q.qname, q.qtype),
+            Format::Unbound => {
+                l.push(b'[');
+                push_i64(l, secs);
+                l.extend_from_slice(b"] unbound[4242:0] info: ");
+                push_ip(l, q.client);
+                l.push(b' ');
+                l.extend_from_slice(qname);
+                l.extend_from_slice(b". ");
+                l.extend_from_slice(qtype);
+                l.extend_from_slice(b" IN\n");
+            }
+            Format::ZeekTsv => {
+                push_i64(l, secs);
+                l.push(b'.');
+                push_pad(l, micros as u64, 6);
+                l.extend_from_slice(b"\tC");
+                push_hex(l, self.n, 16);
+                l.push(b'\t');
+                push_ip(l, q.client);
+                l.push(b'\t');
+                push_u64(l, q.port as u64);
+                l.push(b'\t');
+                l.extend_from_slice(&self.resolver_txt);
+                l.extend_from_slice(b"\t53\tudp\t");
+                push_u64(l, q.id as u64);
+                l.extend_from_slice(b"\t-\t");
+                l.extend_from_slice(qname);
+                l.extend_from_slice(b"\t1\tC_INTERNET\t");
+                push_u64(l, qtype_num(q.qtype) as u64);
+                l.push(b'\t');
+                l.extend_from_slice(qtype);
+                l.extend_from_slice(b"\t-\t-\tF\tF\tT\tF\t0\t-\t-\tF\n");
+            }
+            Format::ZeekJson => {
+                l.extend_from_slice(b"{\"ts\":");
+                push_i64(l, secs);
+                l.push(b'.');
+                push_pad(l, micros as u64, 6);
+                l.extend_from_slice(b",\"uid\":\"C");
+                push_hex(l, self.n, 16);
+                l.extend_from_slice(b"\",\"id.orig_h\":\"");
+                push_ip(l, q.client);
+                l.extend_from_slice(b"\",\"id.orig_p\":");
+                push_u64(l, q.port as u64);
+                l.extend_from_slice(b",\"id.resp_h\":\"");
+                l.extend_from_slice(&self.resolver_txt);
+                l.extend_from_slice(b"\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":");
+                push_u64(l, q.id as u64);
+                l.extend_from_slice(b",\"query\":\"");
+                l.extend_from_slice(qname);
+                l.extend_from_slice(b"\",\"qclass\":1,\"qclass_name\":\"C_INTERNET\",\"qtype\":");
+                push_u64(l, qtype_num(q.qtype) as u64);
+                l.extend_from_slice(b",\"qtype_name\":\"");
+                l.extend_from_slice(qtype);
+                l.extend_from_slice(b"\",\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":false,\"Z\":0,\"rejected\":false}\n");
+            }
+            Format::Csv => {
+                push_i64(l, secs);
+                l.push(b'.');
+                push_pad(l, micros as u64, 6);
+                l.push(b',');
+                push_ip(l, q.client);
+                l.push(b',');
+                l.extend_from_slice(qname);
+                l.push(b',');
+                l.extend_from_slice(qtype);
+                l.push(b'\n');
+            }
             Format::Dnstap => {
-                let frame = dnstap_client_query(q, self.resolver, secs, (micros * 1000) as u32);
-                self.out.write_all(&(frame.len() as u32).to_be_bytes())?;
-                self.out.write_all(&frame)
+                dnstap_client_query(
+                    l,
+                    &mut self.wire,
+                    &mut self.msg,
+                    q,
+                    self.resolver,
+                    secs,
+                    (micros * 1000) as u32,
+                );
             }
         }
+        self.out.write_all(l)
     }
 
     pub fn finish(mut self) -> io::Result<()> {
@@ -180,6 +258,67 @@ impl Writer {
             _ => {}
         }
         self.out.flush()
+    }
+}
+
+/// Appends `v` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Appends `v` in decimal, zero-padded to `width` digits.
+fn push_pad(out: &mut Vec<u8>, mut v: u64, width: usize) {
+    let mut tmp = [b'0'; 20];
+    let mut i = tmp.len();
+    while v > 0 || tmp.len() - i < width {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// Appends `v` in lower-case hex, zero-padded to `width` digits.
+fn push_hex(out: &mut Vec<u8>, v: u64, width: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for k in (0..width).rev() {
+        out.push(HEX[((v >> (4 * k)) & 0xf) as usize]);
+    }
+}
+
+/// Appends an address the way `Display` writes it.
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(a) => {
+            for (i, o) in a.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_u64(out, *o as u64);
+            }
+        }
+        // Rare (IPv6 clients are opt-in): the standard formatter handles
+        // zero compression.
+        IpAddr::V6(a) => {
+            let _ = write!(out, "{a}");
+        }
     }
 }
 
@@ -211,17 +350,26 @@ fn field_varint(out: &mut Vec<u8>, tag: u32, v: u64) {
     varint(out, v);
 }
 
-fn ip_bytes(ip: IpAddr) -> Vec<u8> {
+fn push_ip_bytes(out: &mut Vec<u8>, tag: u32, ip: IpAddr) {
     match ip {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
+        IpAddr::V4(a) => field_bytes(out, tag, &a.octets()),
+        IpAddr::V6(a) => field_bytes(out, tag, &a.octets()),
     }
 }
 
 /// A dnstap `Dnstap{type=MESSAGE, message=Message{type=CLIENT_QUERY, …}}`
-/// protobuf with the DNS query in wire format.
-fn dnstap_client_query(q: &Query<'_>, resolver: IpAddr, secs: i64, nanos: u32) -> Vec<u8> {
-    let mut wire = Vec::with_capacity(32 + q.qname.len());
+/// protobuf with the DNS query in wire format, written into `frame` with
+/// its Frame Streams length prefix (`wire` and `msg` are scratch).
+fn dnstap_client_query(
+    frame: &mut Vec<u8>,
+    wire: &mut Vec<u8>,
+    msg: &mut Vec<u8>,
+    q: &Query<'_>,
+    resolver: IpAddr,
+    secs: i64,
+    nanos: u32,
+) {
+    wire.clear();
     wire.extend_from_slice(&q.id.to_be_bytes());
     wire.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
     for label in q.qname.trim_end_matches('.').split('.') {
@@ -232,22 +380,24 @@ fn dnstap_client_query(q: &Query<'_>, resolver: IpAddr, secs: i64, nanos: u32) -
     wire.extend_from_slice(&qtype_num(q.qtype).to_be_bytes());
     wire.extend_from_slice(&1u16.to_be_bytes());
 
-    let mut msg = Vec::with_capacity(64 + wire.len());
-    field_varint(&mut msg, 1, 5); // CLIENT_QUERY
-    field_varint(&mut msg, 2, if q.client.is_ipv4() { 1 } else { 2 });
-    field_varint(&mut msg, 3, 1); // UDP
-    field_bytes(&mut msg, 4, &ip_bytes(q.client));
-    field_bytes(&mut msg, 5, &ip_bytes(resolver));
-    field_varint(&mut msg, 6, q.port as u64);
-    field_varint(&mut msg, 7, 53);
-    field_varint(&mut msg, 8, secs as u64);
-    varint(&mut msg, (9 << 3) | 5); // fixed32
+    msg.clear();
+    field_varint(msg, 1, 5); // CLIENT_QUERY
+    field_varint(msg, 2, if q.client.is_ipv4() { 1 } else { 2 });
+    field_varint(msg, 3, 1); // UDP
+    push_ip_bytes(msg, 4, q.client);
+    push_ip_bytes(msg, 5, resolver);
+    field_varint(msg, 6, q.port as u64);
+    field_varint(msg, 7, 53);
+    field_varint(msg, 8, secs as u64);
+    varint(msg, (9 << 3) | 5); // fixed32
     msg.extend_from_slice(&nanos.to_le_bytes());
-    field_bytes(&mut msg, 10, &wire);
+    field_bytes(msg, 10, wire);
 
-    let mut top = Vec::with_capacity(msg.len() + 16);
-    field_bytes(&mut top, 1, b"synth");
-    field_bytes(&mut top, 14, &msg);
-    field_varint(&mut top, 15, 1); // MESSAGE
-    top
+    // Length prefix first, filled in once the frame is built.
+    frame.extend_from_slice(&[0; 4]);
+    field_bytes(frame, 1, b"synth");
+    field_bytes(frame, 14, msg);
+    field_varint(frame, 15, 1); // MESSAGE
+    let len = (frame.len() - 4) as u32;
+    frame[..4].copy_from_slice(&len.to_be_bytes());
 }

@@ -31,14 +31,9 @@ pub fn append_overlay(pe: &mut Vec<u8>, len: usize, seed: u64) {
     }
 }
 
-/// One C&C server a specimen names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BotServer {
-    /// FQDN or dotted IPv4 address.
-    pub host: String,
-    /// IRC port.
-    pub port: u16,
-}
+/// The embedded configuration types live in `botscope-core` (the
+/// specimen analysis reads them without depending on the generator).
+pub use botscope_core::botconfig::{BotConfig, BotServer};
 
 /// How the configuration strings are stored in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,20 +59,6 @@ pub enum Packer {
     Nrv2d,
     /// UPX NRV2E.
     Nrv2e,
-}
-
-/// The IRC bot configuration embedded in a specimen: the record static
-/// extraction must recover exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BotConfig {
-    /// C&C servers, in the order the bot tries them.
-    pub servers: Vec<BotServer>,
-    /// Channel joined, with its `#`.
-    pub channel: String,
-    /// Channel key, if any.
-    pub key: Option<String>,
-    /// Prefix of generated nicks.
-    pub nick_prefix: String,
 }
 
 /// Everything needed to build one specimen deterministically.

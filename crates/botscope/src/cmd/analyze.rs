@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use botscope_behavior::analysis::{parse_cidr, Options};
-use botscope_behavior::{pipeline, render, tz, Limits};
+use botscope_behavior::{accounting, pipeline, render, tz, Limits};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +17,14 @@ pub struct Args {
     /// Honeypot network(s): Tables 7 and 8 count attempts on these only.
     #[arg(long = "honeypot-net", value_name = "CIDR")]
     pub honeypot_net: Vec<String>,
+    /// Captures of the sensor interface for Table 1 (background traffic per
+    /// address of the --honeypot-net networks, whole minutes from the first
+    /// to the last packet). Also give them as captures to analyse them.
+    #[arg(long = "background", value_name = "PCAP", requires = "honeypot_net")]
+    pub background: Vec<PathBuf>,
+    /// Table 1 extrapolates the per-address rate to this many addresses.
+    #[arg(long, default_value_t = 30_000_000)]
+    pub extrapolate_to: u64,
     /// Time zone for the diurnal table: `+09:00`, `-0500`, `UTC`, `JST`, `Asia/Tokyo`...
     #[arg(long, default_value = "UTC")]
     pub tz: String,
@@ -60,7 +68,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_scans: args.max_tracked,
         ..Default::default()
     };
-    let (report, summary) = pipeline::run(&args.captures, &engine, limits, &opt)?;
+    let sensor_addresses = if args.background.is_empty() {
+        Vec::new()
+    } else {
+        accounting::addresses_of(&opt.honeypot_nets).map_err(anyhow::Error::msg)?
+    };
+    let (mut report, summary) = pipeline::run(&args.captures, &engine, limits, &opt)?;
+    if !args.background.is_empty() {
+        let (table1, bg) = accounting::table1_from_captures(
+            &args.background,
+            &engine,
+            &sensor_addresses,
+            args.extrapolate_to,
+        )?;
+        for e in &bg.file_errors {
+            eprintln!("botscope analyze: background: {e}");
+        }
+        report.table1 = Some(table1);
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -3,9 +3,8 @@
 
 use anyhow::Context;
 use botscope_capture::{
-    read_files, read_live, CaptureSummary, Direction, EngineConfig, FlowRef, FlowSink, PacketInfo,
+    read_files, read_live, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
 };
-use botscope_core::events::Conn;
 use botscope_dissect::logs::{Format, LogWriter};
 use botscope_dissect::{Analyzer, Record, Stats};
 use std::io::IsTerminal;
@@ -137,10 +136,19 @@ fn config(c: &Common) -> EngineConfig {
     }
 }
 
-/// The writer side of the analyzer: each record goes straight to disk.
+/// Records handed to the writer thread at a time.
+const WRITE_BATCH: usize = 512;
+
+/// Lines written per log file.
+type Written = std::collections::BTreeMap<String, u64>;
+
+/// The writer side of the analyzer: records go in batches to a thread
+/// that formats and writes them, so log serialisation overlaps packet
+/// decoding and dissection.
 struct Writer {
-    logs: LogWriter,
-    error: Option<std::io::Error>,
+    batch: Vec<Record>,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<Record>>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<Written>>>,
 }
 
 impl Writer {
@@ -149,58 +157,61 @@ impl Writer {
             FormatArg::Json => Format::Json,
             FormatArg::Zeek => Format::Zeek,
         };
-        let logs = LogWriter::new(&c.out, format)
+        let mut logs = LogWriter::new(&c.out, format)
             .with_context(|| format!("cannot write to {}", c.out.display()))?;
-        Ok(Writer { logs, error: None })
+        // A few batches in flight: decoding never waits on one slow write,
+        // and memory stays bounded when the disk is slower than decoding.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(8);
+        let thread = std::thread::Builder::new()
+            .name("log-writer".into())
+            .spawn(move || {
+                for batch in rx {
+                    for r in &batch {
+                        logs.write(r)?;
+                    }
+                }
+                logs.finish()
+            })
+            .context("starting the log writer thread")?;
+        Ok(Writer {
+            batch: Vec::with_capacity(WRITE_BATCH),
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn send_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let b = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+        // A send fails only when the thread stopped on a write error,
+        // which `close` reports.
+        if self.tx.as_ref().is_some_and(|tx| tx.send(b).is_err()) {
+            self.tx = None;
+        }
+    }
+
+    /// Writes what is left, closes the logs and gives the line counts.
+    fn close(mut self) -> std::io::Result<Written> {
+        self.send_batch();
+        drop(self.tx.take());
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(res)) => res,
+            Some(Err(_)) => Err(std::io::Error::other("log writer thread panicked")),
+            None => Ok(Written::new()),
+        }
     }
 }
 
 impl botscope_dissect::RecordSink for Writer {
     fn record(&mut self, r: Record) {
-        if self.error.is_none() {
-            if let Err(e) = self.logs.write(&r) {
-                self.error = Some(e);
+        if self.tx.is_some() {
+            self.batch.push(r);
+            if self.batch.len() >= WRITE_BATCH {
+                self.send_batch();
             }
         }
-    }
-}
-
-/// Adds a progress bar (stderr, only on a terminal) around the analyzer.
-struct WithProgress<'a, S: FlowSink> {
-    inner: &'a mut S,
-    bar: Option<indicatif::ProgressBar>,
-    pending: u64,
-}
-
-impl<S: FlowSink> FlowSink for WithProgress<'_, S> {
-    fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
-        if let Some(b) = &self.bar {
-            // Record header plus link header, roughly: progress is an estimate.
-            self.pending += pkt.ip_len as u64 + 30;
-            if self.pending > 1 << 22 {
-                b.inc(self.pending);
-                self.pending = 0;
-            }
-        }
-        self.inner.on_packet(pkt, flow)
-    }
-    fn on_datagram(&mut self, flow: FlowRef<'_>, dir: Direction, pkt: &PacketInfo<'_>) {
-        self.inner.on_datagram(flow, dir, pkt)
-    }
-    fn on_stream_data(
-        &mut self,
-        flow: FlowRef<'_>,
-        dir: Direction,
-        pkt: &PacketInfo<'_>,
-        data: &[u8],
-    ) {
-        self.inner.on_stream_data(flow, dir, pkt, data)
-    }
-    fn on_stream_gap(&mut self, flow: FlowRef<'_>, dir: Direction, len: u64) {
-        self.inner.on_stream_gap(flow, dir, len)
-    }
-    fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
-        self.inner.on_flow_end(flow, conn)
     }
 }
 
@@ -224,11 +235,17 @@ fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
     });
     let started = std::time::Instant::now();
     let summary = {
-        let mut sink = WithProgress {
-            inner: &mut an,
-            bar: bar.clone(),
-            pending: 0,
-        };
+        let mut pending = 0u64;
+        let mut sink = ProgressSink::new(&mut an, |pkt: &PacketInfo<'_>| {
+            if let Some(b) = &bar {
+                // Record header plus link header, roughly: progress is an estimate.
+                pending += pkt.ip_len as u64 + 30;
+                if pending > 1 << 22 {
+                    b.inc(pending);
+                    pending = 0;
+                }
+            }
+        });
         read_files(files, &config(c), &mut sink)?
     };
     if let Some(b) = bar {
@@ -276,14 +293,10 @@ fn finish(
 ) -> anyhow::Result<ExitCode> {
     an.finish();
     let stats = an.stats.clone();
-    let writer = an.into_sink();
-    if let Some(e) = writer.error {
-        return Err(e).context(format!("writing logs to {}", c.out.display()));
-    }
-    let logs = writer
-        .logs
-        .finish()
-        .with_context(|| format!("closing logs in {}", c.out.display()))?;
+    let logs = an
+        .into_sink()
+        .close()
+        .with_context(|| format!("writing logs to {}", c.out.display()))?;
     let secs = started.elapsed().as_secs_f64();
     let s = Summary {
         capture: &summary,

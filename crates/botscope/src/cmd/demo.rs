@@ -129,13 +129,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let truth: serde_json::Value = serde_json::from_slice(
         &std::fs::read(field.join("truth.json")).context("reading truth.json")?,
     )?;
-    let day = |key: &str| -> anyhow::Result<String> {
+    // The field runs from `start` to `end` (exclusive): its last day is
+    // the day of the last microsecond before `end`.
+    let time = |key: &str, back_us: i64| -> anyhow::Result<String> {
         let t = truth[key]
             .as_str()
-            .with_context(|| format!("truth.json has no {key}"))?;
-        Ok(t.get(..10).unwrap_or(t).to_string())
+            .and_then(botscope_core::Ts::parse_rfc3339)
+            .with_context(|| format!("truth.json has no {key} time"))?;
+        Ok(botscope_core::Ts(t.0 - back_us).to_string())
     };
-    let (first_day, last_day) = (day("start")?, day("end")?);
+    let day = |key: &str, back_us: i64| -> anyhow::Result<String> {
+        let t = time(key, back_us)?;
+        Ok(t.get(..10).unwrap_or(&t).to_string())
+    };
+    let (first_day, last_day) = (day("start", 0)?, day("end", 1)?);
+    let day_before = day("start", 1)?;
     let mut analyze = vec![
         s("analyze"),
         s("--tz"),
@@ -150,13 +158,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             analyze.extend([s("--honeypot-net"), format!("{ip}/32")]);
         }
     }
+    // Table 1 comes from the capture of the sensor interface.
+    for bg in pcaps.iter().filter(|f| f.ends_with("-background.pcap")) {
+        analyze.extend([s("--background"), bg.clone()]);
+    }
     analyze.extend(pcaps.iter().cloned());
     run_step(
         3,
         Step {
-            title: "analyze: Tables 7-11, Fig. 3, 5, 6-7",
+            title: "analyze: Tables 1, 7-11, Fig. 3, 5, 6-7",
             args: analyze,
-            stdout_to: None,
+            stdout_to: Some(out.join("analysis.txt")),
         },
     )?;
     std::fs::copy(out.join("analysis/report.json"), data.join("analysis.json"))
@@ -164,25 +176,78 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let st = p(&store);
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/specimen/irc-bots.yar");
-    run_step(
-        4,
-        Step {
-            title: "specimen: store, signature scan, static extraction",
-            args: vec![
-                s("specimen"),
-                s("--store"),
-                st.clone(),
-                s("add"),
-                s("--source"),
-                s("sensor"),
-                s("--seen"),
-                first_day.clone(),
-                p(&field.join("specimens")),
-            ],
-            stdout_to: None,
-        },
-    )?;
+    let specimen = |args: &[String]| -> anyhow::Result<Vec<u8>> {
+        let mut a = vec![s("specimen"), s("--store"), st.clone()];
+        a.extend(args.iter().cloned());
+        let o = Command::new(&exe).args(&a).stdin(Stdio::null()).output()?;
+        if !o.status.success() {
+            bail!(
+                "botscope {} failed: {}",
+                a.join(" "),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        Ok(o.stdout)
+    };
+    // The sensor's catches: every complete copy the capture analysis saw
+    // is a sighting, on the copy's day, of the specimen it carried (the
+    // field's specimen files stand in for the sensor's downloads).
+    let sightings = copy_sightings(&out.join("analysis/report.json"), &field.join("specimens"))?;
+    eprintln!("[4/8] specimen: store, signature scan, static extraction");
+    for (seen, files) in &sightings {
+        let mut a = vec![
+            s("add"),
+            s("--source"),
+            s("sensor"),
+            s("--seen"),
+            seen.clone(),
+        ];
+        a.extend(files.iter().cloned());
+        specimen(&a)?;
+    }
+    // The rest of the field's specimens (updates fetched by the bots,
+    // variants no sensor caught) were in the collection before the field
+    // began: they count in Table 4, not in Table 2's days.
+    let caught: std::collections::BTreeSet<&String> = sightings.values().flatten().collect();
+    let earlier = files_in(&field.join("specimens"), |n| n.ends_with(".bin"))?
+        .into_iter()
+        .filter(|f| !caught.contains(f))
+        .collect::<Vec<_>>();
+    if !earlier.is_empty() {
+        let mut a = vec![
+            s("add"),
+            s("--source"),
+            s("manual"),
+            s("--seen"),
+            day_before,
+        ];
+        a.extend(earlier);
+        specimen(&a)?;
+    }
+    // Table 2's "known" is known to antivirus while the field ran: the
+    // vendor's hash list current at its start, scanned then. Our own YARA
+    // rules come after the field (`specimen ttk` shows how much later each
+    // unknown specimen became known).
+    let end = time("end", 1)?;
+    let day_after = day("end", 0)?;
     for (args, to) in [
+        (
+            vec![
+                s("set"),
+                s("add"),
+                s("--name"),
+                s("antivirus"),
+                s("--version"),
+                s("1"),
+                s("--kind"),
+                s("hashes"),
+                s("--released"),
+                first_day.clone(),
+                p(&field.join(botscope_synth::scenario::AV_SIGNATURES)),
+            ],
+            None,
+        ),
+        (vec![s("scan"), s("--at"), first_day.clone()], None),
         (
             vec![
                 s("set"),
@@ -192,12 +257,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 s("--version"),
                 s("1"),
                 s("--released"),
-                first_day.clone(),
+                day_after.clone(),
                 p(&rules),
             ],
             None,
         ),
-        (vec![s("scan"), s("--at"), last_day.clone()], None),
+        (vec![s("scan"), s("--at"), day_after], None),
         (
             vec![
                 s("--json"),
@@ -206,6 +271,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 first_day.clone(),
                 s("--to"),
                 last_day.clone(),
+                s("--as-of"),
+                end,
             ],
             Some(data.join("table2.json")),
         ),
@@ -218,20 +285,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None,
         ),
     ] {
-        let mut a = vec![s("specimen"), s("--store"), st.clone()];
-        a.extend(args);
-        let mut cmd = Command::new(&exe);
-        cmd.args(&a).stdin(Stdio::null());
-        let o = cmd.output()?;
-        if !o.status.success() {
-            bail!(
-                "botscope {} failed: {}",
-                a.join(" "),
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
+        let stdout = specimen(&args)?;
         if let Some(to) = to {
-            std::fs::write(to, &o.stdout)?;
+            std::fs::write(to, stdout)?;
         }
     }
 
@@ -286,4 +342,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("report: {}", p(&out.join("report.html")));
     println!("ground truth: {}", p(&field.join("truth.json")));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Specimen files to add per day: one entry per successful copy in the
+/// analysis report whose SHA-256 names a file of `specimens`.
+fn copy_sightings(
+    report: &Path,
+    specimens: &Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(report).with_context(|| format!("reading {}", report.display()))?,
+    )?;
+    let mut by_day: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in report["copies"].as_array().into_iter().flatten() {
+        let (Some(true), Some(sha), Some(ts)) = (
+            c["success"].as_bool(),
+            c["sha256"].as_str(),
+            c["ts"].as_str(),
+        ) else {
+            continue;
+        };
+        let file = specimens.join(format!("{sha}.bin"));
+        if file.is_file() {
+            by_day
+                .entry(ts.get(..10).unwrap_or(ts).to_string())
+                .or_default()
+                .push(p(&file));
+        }
+    }
+    Ok(by_day)
 }

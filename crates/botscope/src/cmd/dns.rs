@@ -60,7 +60,7 @@ struct RateArgs {
     /// Count IPv6 clients per prefix of this length (128 = per address).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
     v6_prefix: u8,
-    /// Force the input format (bind, unbound, dnstap, zeek-tsv, zeek-json, csv).
+    /// Force the input format (bind, unbound, dnstap, zeek-tsv, zeek-json, csv, pcap).
     #[arg(long)]
     format: Option<String>,
     /// CSV column map, e.g. `ts=0,client=1,qname=2[,server=3]`.
@@ -81,7 +81,8 @@ struct RateArgs {
     /// Print the whole report as JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Log files (`-` for standard input); gzip and zstd are undone.
+    /// Log files or pcap/pcapng captures (`-` for standard input); gzip and
+    /// zstd are undone.
     #[arg(required = true)]
     logs: Vec<String>,
 }
@@ -94,7 +95,7 @@ struct IngestArgs {
     /// `client_key` of IPv6 clients: prefix of this length (128 = address).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
     v6_prefix: u8,
-    /// Force the input format (bind, unbound, dnstap, zeek-tsv, zeek-json, csv).
+    /// Force the input format (bind, unbound, dnstap, zeek-tsv, zeek-json, csv, pcap).
     #[arg(long)]
     format: Option<String>,
     /// CSV column map, e.g. `ts=0,client=1,qname=2[,server=3]`.
@@ -106,7 +107,7 @@ struct IngestArgs {
     /// Also take dnstap resolver/forwarder/stub query messages.
     #[arg(long)]
     dnstap_all: bool,
-    /// Log files (`-` for standard input).
+    /// Log files or pcap/pcapng captures (`-` for standard input).
     #[arg(required = true)]
     logs: Vec<String>,
 }
@@ -156,6 +157,7 @@ fn parse_format(s: &str) -> anyhow::Result<LogFormat> {
         "zeek-tsv" | "zeek" => LogFormat::ZeekTsv,
         "zeek-json" => LogFormat::ZeekJson,
         "csv" => LogFormat::Csv,
+        "pcap" | "pcapng" => LogFormat::Pcap,
         _ => bail!("unknown format {s:?}"),
     })
 }

@@ -34,14 +34,21 @@ pub struct Args {
     /// Print the run summary (and Table 1) as JSON.
     #[arg(long)]
     json: bool,
+    /// Write what the sensor sees on `capture_interface` to this pcap file
+    /// (overrides the config's `pcap`).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
 }
 
 /// Runs `botscope sensor`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading {}", args.config.display()))?;
-    let cfg =
+    let mut cfg =
         SensorConfig::parse(&text).with_context(|| format!("in {}", args.config.display()))?;
+    if let Some(p) = args.pcap {
+        cfg.pcap = Some(p);
+    }
     let store_dir = botscope_core::store::store_dir(args.store.or_else(|| cfg.store.clone()));
     let store = botscope_specimen::Store::open(&store_dir)
         .with_context(|| format!("opening specimen store {}", store_dir.display()))?;
@@ -85,6 +92,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.downloads_failed,
             report.refused
         );
+        if report.capture_dropped > 0 {
+            println!(
+                "warning: the kernel dropped {} captured packets; Table 1 and the pcap are short by them",
+                report.capture_dropped
+            );
+        }
         if let Some(t) = &report.table1 {
             print!("{}", t.render());
         }

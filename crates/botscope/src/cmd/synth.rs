@@ -81,6 +81,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             f.bytes, f.packets, f.path
         );
     }
+    if let Some(queries) = truth
+        .resolver
+        .as_ref()
+        .and_then(|r| r.get("queries"))
+        .and_then(|q| q.as_u64())
+    {
+        let logs = truth
+            .files
+            .iter()
+            .filter(|f| f.kind == "resolver log")
+            .count() as u64;
+        println!(
+            "resolver logs: {queries} queries x {logs} formats = {} records (lines or dnstap frames)",
+            queries * logs
+        );
+    }
     println!(
         "{} exploits, {} copies, {} bots, {} IRC sessions, {} orders, {} floods, {} spam relays, {} specimens; {:.1} MB; truth: {}",
         truth.exploits.len(),

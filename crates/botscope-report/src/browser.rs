@@ -1,0 +1,162 @@
+//! Reading a rendered report back as a person sees it: headless Chromium
+//! loads the page (scripts run), and the tables are taken from the DOM it
+//! dumps. Used by the tests that check the report and the demo against
+//! ground truth, and usable as a smoke check after `botscope report`.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Debian's Chromium, installed by `scripts/setup.sh`.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// How long one Chromium run may take before it is killed.
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Runs headless Chromium on `url` with `extra` flags and returns its
+/// standard output. Background networking is off: this machine has no
+/// internet, and Chromium's own lookups would only be refused.
+pub fn chromium(url: &str, extra: &[&str]) -> Result<String, String> {
+    if !Path::new(CHROMIUM).exists() {
+        return Err(format!(
+            "{CHROMIUM} is missing: run scripts/setup.sh (a real browser is needed)"
+        ));
+    }
+    let profile = tempfile::tempdir().map_err(|e| format!("profile folder: {e}"))?;
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting chromium: {e}"))?;
+    let mut out = child.stdout.take().ok_or("no chromium stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > CHROMIUM_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("chromium did not finish on {url}"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(format!("waiting for chromium: {e}")),
+        }
+    }
+    reader.join().map_err(|_| "chromium reader panicked".into())
+}
+
+/// The DOM of `url` after its scripts ran (3 s of virtual time).
+pub fn dump_dom(url: &str) -> Result<String, String> {
+    let dom = chromium(url, &["--dump-dom", "--virtual-time-budget=3000"])?;
+    if dom.contains("</html>") {
+        Ok(dom)
+    } else {
+        Err(format!("no DOM from chromium for {url}: {dom:.200}"))
+    }
+}
+
+/// A `file://` URL for a local path.
+pub fn file_url(p: &Path) -> String {
+    let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    format!("file://{}", abs.display())
+}
+
+/// Text of an HTML fragment: tags dropped, the report's escapes undone.
+pub fn strip_tags(s: &str) -> String {
+    let mut o = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => o.push(c),
+            _ => {}
+        }
+    }
+    o.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The element that starts at attribute `attr` and ends at `close`.
+fn element<'a>(dom: &'a str, attr: &str, close: &str) -> Option<&'a str> {
+    let start = dom.find(attr)?;
+    let rest = &dom[start..];
+    Some(&rest[..rest.find(close)?])
+}
+
+/// Cell texts of each `<tr>` in an HTML fragment.
+fn rows_of(fragment: &str) -> Vec<Vec<String>> {
+    fragment
+        .split("<tr>")
+        .skip(1)
+        .map(|tr| {
+            tr.split("<td")
+                .skip(1)
+                .map(|td| strip_tags(&format!("<td{}", td.split("</td>").next().unwrap_or(""))))
+                .collect()
+        })
+        .collect()
+}
+
+/// Rows of the data table of section `id` (`<table data-section="ID">`),
+/// as cell texts; `None` when the section has no data table.
+pub fn data_table(dom: &str, id: &str) -> Option<Vec<Vec<String>>> {
+    let table = element(dom, &format!("data-section=\"{id}\""), "</table>")?;
+    let body = &table[table.find("<tbody>")?..];
+    Some(rows_of(body))
+}
+
+/// Rows of the data table of section `id` as column name → cell text.
+pub fn data_table_named(dom: &str, id: &str) -> Option<Vec<HashMap<String, String>>> {
+    let table = element(dom, &format!("data-section=\"{id}\""), "</table>")?;
+    let head = &table[table.find("<thead>")?..table.find("</thead>")?];
+    let names: Vec<String> = head
+        .split("<th>")
+        .skip(1)
+        .map(|h| strip_tags(h.split("</th>").next().unwrap_or("")))
+        .collect();
+    Some(
+        data_table(dom, id)?
+            .into_iter()
+            .map(|r| names.iter().cloned().zip(r).collect())
+            .collect(),
+    )
+}
+
+/// The facts beside section `id`'s table (`<table data-notes="ID">`), as
+/// name → text; `None` when the section has none.
+pub fn notes(dom: &str, id: &str) -> Option<HashMap<String, String>> {
+    let table = element(dom, &format!("data-notes=\"{id}\""), "</table>")?;
+    Some(
+        rows_of(table)
+            .into_iter()
+            .filter_map(|r| match r.as_slice() {
+                [k, v] => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect(),
+    )
+}

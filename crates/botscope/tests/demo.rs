@@ -1,0 +1,229 @@
+//! `botscope demo` as a newcomer runs it: the whole study on a synthetic
+//! field, the report opened in real headless Chromium, and every table the
+//! scenario's `truth.json` states compared with what the page shows.
+//!
+//! Nothing here is a stored result: the field, its truth and the report are
+//! made by the run under test.
+
+use botscope_report::browser;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::process::Command;
+
+fn num(s: &str) -> f64 {
+    s.trim()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+fn table(dom: &str, id: &str) -> Vec<HashMap<String, String>> {
+    browser::data_table_named(dom, id).unwrap_or_else(|| panic!("{id}: no table in the report"))
+}
+
+fn notes(dom: &str, id: &str) -> HashMap<String, String> {
+    browser::notes(dom, id).unwrap_or_else(|| panic!("{id}: no facts in the report"))
+}
+
+/// Label → (count, percent) of a table with key/count/percent columns.
+fn shares(dom: &str, id: &str) -> BTreeMap<String, (u64, Option<f64>)> {
+    table(dom, id)
+        .iter()
+        .map(|r| {
+            let label = r.get("key").or_else(|| r.get("label")).unwrap().clone();
+            let pct = r.get("percent").map(|p| num(p));
+            (label, (num(&r["count"]) as u64, pct))
+        })
+        .collect()
+}
+
+/// The same from the truth: `{k: {count, percent}}` or `{k: count}`.
+fn truth_shares(v: &Value) -> BTreeMap<String, (u64, Option<f64>)> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("truth table is not a map: {v}"))
+        .iter()
+        .map(|(k, x)| match x {
+            Value::Object(_) => (
+                k.clone(),
+                (x["count"].as_u64().unwrap(), x["percent"].as_f64()),
+            ),
+            n => (k.clone(), (n.as_u64().unwrap(), None)),
+        })
+        .collect()
+}
+
+/// Counts equal; percents equal to the truth's two decimals where it has them.
+fn assert_shares(dom: &str, id: &str, truth: &Value) {
+    let got = shares(dom, id);
+    let want = truth_shares(truth);
+    let counts = |m: &BTreeMap<String, (u64, Option<f64>)>| -> BTreeMap<String, u64> {
+        m.iter().map(|(k, v)| (k.clone(), v.0)).collect()
+    };
+    assert_eq!(counts(&got), counts(&want), "{id}: counts");
+    for (k, (_, want_pct)) in &want {
+        if let (Some(w), Some(g)) = (want_pct, got[k].1) {
+            assert!((w - g).abs() < 0.006, "{id} {k}: {g}% shown, {w}% true");
+        }
+    }
+}
+
+fn close(got: &str, want: f64, tol: f64, what: &str) {
+    let g = num(got);
+    assert!((g - want).abs() <= tol, "{what}: {g} shown, {want} true");
+}
+
+#[test]
+fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let run = Command::new(env!("CARGO_BIN_EXE_botscope"))
+        .args(["demo", "--seed", "3", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run botscope demo");
+    assert!(
+        run.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let report = out.join("report.html");
+    assert!(
+        stdout.contains(&format!("report: {}", report.display())),
+        "demo does not say where the report is: {stdout}"
+    );
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(out.join("field/truth.json")).unwrap()).unwrap();
+    let t = &truth["tables"];
+    let dom = browser::dump_dom(&browser::file_url(&report)).unwrap();
+
+    // Table 1: background traffic per sensor address.
+    let t1 = notes(&dom, "table1");
+    assert_eq!(
+        num(&t1["addresses"]),
+        t["table1"]["addresses"].as_f64().unwrap()
+    );
+    assert_eq!(
+        num(&t1["window_secs"]),
+        t["table1"]["window_s"].as_f64().unwrap()
+    );
+    for k in ["avg_kbps_per_address", "peak_kbps_per_address"] {
+        close(&t1[k], t["table1"][k].as_f64().unwrap(), 1e-4, k);
+    }
+    let total = table(&dom, "table1");
+    let total = total.iter().find(|r| r["label"] == "total").unwrap();
+    assert_eq!(
+        num(&total["bytes"]),
+        t["table1"]["ip_bytes"].as_f64().unwrap(),
+        "Table 1 bytes"
+    );
+
+    // Table 2: the sensor's catches over the field's days.
+    let t2 = table(&dom, "table2");
+    let row = |label: &str| t2.iter().find(|r| r["label"] == label).unwrap();
+    let want2 = &t["table2"];
+    assert_eq!(
+        num(&notes(&dom, "table2")["days"]),
+        want2["days"].as_f64().unwrap()
+    );
+    for (label, det, kinds) in [
+        ("total", "detections", "kinds"),
+        ("known", "known_detections", "known_kinds"),
+        ("unknown", "unknown_detections", "unknown_kinds"),
+    ] {
+        assert_eq!(
+            num(&row(label)["detections"]),
+            want2[det].as_f64().unwrap(),
+            "Table 2 {label} detections"
+        );
+        assert_eq!(
+            num(&row(label)["kinds"]),
+            want2[kinds].as_f64().unwrap(),
+            "Table 2 {label} kinds"
+        );
+    }
+
+    // Table 3: the deemed infection rate of the resolver's clients.
+    let t3 = table(&dom, "table3");
+    assert_eq!(t3.len(), 1, "one day, one window");
+    let r = &truth["resolver"];
+    assert_eq!(
+        num(&t3[0]["clients"]),
+        r["distinct_clients"].as_f64().unwrap()
+    );
+    assert_eq!(
+        num(&t3[0]["infected"]),
+        r["infected_clients"].as_f64().unwrap()
+    );
+    close(
+        &t3[0]["rate"],
+        r["rate"].as_f64().unwrap(),
+        1e-4,
+        "Table 3 rate",
+    );
+
+    // Table 4: bots carrying more than one server.
+    let t4 = notes(&dom, "table4");
+    assert_eq!(num(&t4["bots"]), t["table4"]["bots"].as_f64().unwrap());
+    assert_eq!(
+        num(&t4["several_fqdns"]),
+        t["table4"]["multi_server"].as_f64().unwrap()
+    );
+
+    // Tables 7-11: exploit vectors, copy methods, IRC ports, DDoS orders,
+    // spam relay ports.
+    for id in ["table7", "table8", "table9", "table10", "table11"] {
+        assert_shares(&dom, id, &t[id]);
+    }
+
+    // Fig. 3: every bot and the stages it went through.
+    let fig3: BTreeMap<String, BTreeSet<String>> = table(&dom, "fig3")
+        .into_iter()
+        .map(|r| {
+            let stages = r
+                .iter()
+                .filter(|(k, v)| !matches!(k.as_str(), "victim" | "steps") && !v.is_empty())
+                .map(|(k, _)| k.clone())
+                .collect();
+            (r["victim"].clone(), stages)
+        })
+        .collect();
+    let want3: BTreeMap<String, BTreeSet<String>> = t["fig3"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(bot, st)| {
+            let st = st.as_array().unwrap().iter();
+            (
+                bot.clone(),
+                st.map(|s| s.as_str().unwrap().into()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(fig3, want3, "Fig. 3");
+
+    // Fig. 5 and the diurnal joins.
+    close(
+        &notes(&dom, "fig5")["percent_le_100"],
+        t["fig5"]["percent_le_100"].as_f64().unwrap(),
+        0.006,
+        "Fig. 5",
+    );
+    let joins: Vec<u64> = table(&dom, "diurnal")
+        .iter()
+        .map(|r| num(&r["count"]) as u64)
+        .collect();
+    let want_joins: Vec<u64> = t["joins_per_local_hour"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(joins, want_joins, "diurnal joins");
+
+    // Every step's own output is there for inspection.
+    for f in ["data/analysis.json", "data/table3.json", "watchlist.txt"] {
+        assert!(Path::new(&out.join(f)).is_file(), "{f} missing");
+    }
+}
