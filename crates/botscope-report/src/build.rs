@@ -181,6 +181,18 @@ impl Report {
     }
 }
 
+/// Columns that can hold a series' time, in order of preference.
+const SERIES_TIME_KEYS: [&str; 8] = [
+    "t",
+    "ts",
+    "time",
+    "start",
+    "window_start",
+    "period",
+    "date",
+    "day",
+];
+
 /// Keys of the infection-rate series (`windows` is `dns rate --json`'s).
 const RATE_SERIES_KEYS: &[&str] = &["rate_series", "series", "infection_rate_series", "windows"];
 
@@ -550,18 +562,7 @@ fn add_chart(sec: &mut Section) {
     }
     match sec.id.as_str() {
         "rate_series" => {
-            let x = [
-                "t",
-                "ts",
-                "time",
-                "start",
-                "window_start",
-                "period",
-                "date",
-                "day",
-            ]
-            .iter()
-            .find_map(|k| sec.col(k));
+            let x = SERIES_TIME_KEYS.iter().find_map(|k| sec.col(k));
             let y = ["rate", "rate_percent", "percent", "infected"]
                 .iter()
                 .find_map(|k| sec.col(k));
@@ -731,18 +732,7 @@ fn model_section(data: &DataFolder) -> Section {
     if let Some((file, pointer, v)) = find(data, "rate_series", RATE_SERIES_KEYS) {
         let mut tmp = Section::empty("x", "x");
         fill_table(&mut tmp, v, "index");
-        let x = [
-            "t",
-            "ts",
-            "time",
-            "start",
-            "window_start",
-            "period",
-            "date",
-            "day",
-        ]
-        .iter()
-        .find_map(|k| tmp.col(k));
+        let x = SERIES_TIME_KEYS.iter().find_map(|k| tmp.col(k));
         let y = tmp.col("infected");
         if let (Some(x), Some(y)) = (x, y) {
             let xs = numeric(&tmp, x);

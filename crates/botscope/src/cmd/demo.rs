@@ -176,10 +176,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let st = p(&store);
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/specimen/irc-bots.yar");
-    let specimen = |args: &[String]| -> anyhow::Result<Vec<u8>> {
-        let mut a = vec![s("specimen"), s("--store"), st.clone()];
-        a.extend(args.iter().cloned());
-        let o = Command::new(&exe).args(&a).stdin(Stdio::null()).output()?;
+    // A step within a step: its standard output is returned, not shown.
+    let quiet = |a: &[String]| -> anyhow::Result<Vec<u8>> {
+        let o = Command::new(&exe).args(a).stdin(Stdio::null()).output()?;
         if !o.status.success() {
             bail!(
                 "botscope {} failed: {}",
@@ -188,6 +187,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
         Ok(o.stdout)
+    };
+    let specimen = |args: &[String]| -> anyhow::Result<Vec<u8>> {
+        let mut a = vec![s("specimen"), s("--store"), st.clone()];
+        a.extend(args.iter().cloned());
+        quiet(&a)
     };
     // The sensor's catches: every complete copy the capture analysis saw
     // is a sighting, on the copy's day, of the specimen it carried (the
@@ -302,7 +306,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         p(&out.join("dns")),
         s("--json"),
     ];
-    dns.extend(bind_logs);
+    dns.extend(bind_logs.iter().cloned());
+    // The same logs by the hour: the infection-rate series the report
+    // charts and fits equation 1 to.
+    let mut hourly = vec![
+        s("dns"),
+        s("rate"),
+        s("--watchlist"),
+        p(&out.join("watchlist.txt")),
+        s("--window"),
+        s("1h"),
+        s("--json"),
+    ];
+    hourly.extend(bind_logs);
+    std::fs::write(data.join("rate_series.json"), quiet(&hourly)?)?;
     run_step(
         5,
         Step {
