@@ -50,7 +50,7 @@ echo "load after:  $(uptime)"
 BS_CPU=$(paste -sd+ "$W/cpu-bs.txt" | bc -l)
 YR_CPU=$(bc -l < "$W/cpu-yr.txt")
 
-python3 - "$BYTES" "$t0" "$t1" "$t2" "$W/yr.out" "$N" "$BS_CPU" "$YR_CPU" <<'PY'
+python3 - "$BYTES" "$t0" "$t1" "$t2" "$W/yr.out" "$N" "$BS_CPU" "$YR_CPU" "$W/cpu-bs.txt" <<'PY'
 import sys
 b, t0, t1, t2 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 bc, yc = float(sys.argv[7]), float(sys.argv[8])
@@ -60,4 +60,10 @@ print(f"input: {sys.argv[6]} specimens, {b/1e6:.0f} MB; yr matches: {matches}")
 print(f"botscope ingest+extract+scan: wall {t1-t0:.1f} s ({bs:.1f} MB/s), cpu {bc:.1f} s ({b/bc/1e6:.1f} MB/s)")
 print(f"yr scan (1 thread):           wall {t2-t1:.1f} s ({ys:.1f} MB/s), cpu {yc:.1f} s ({b/yc/1e6:.1f} MB/s)")
 print(f"ratio botscope/yr: wall {bs/ys*100:.0f} %, cpu {yc/bc*100:.0f} % (bar 70 %)")
+# Per stage (CPU seconds): the YARA-X scan alone is what `yr scan` does.
+stages = [sum(float(x) for x in l.strip().split("+")) for l in open(sys.argv[9]) if l.strip()]
+for name, c in zip(["add (hash, store, PE, unpack, strings, config, IOC, CTPH)", "set add", "scan (YARA-X)"], stages):
+    print(f"  {name}: cpu {c:.1f} s ({b/c/1e6 if c else 0:.1f} MB/s)")
+if len(stages) == 3 and stages[2] > 0:
+    print(f"ratio botscope scan alone/yr: cpu {yc/stages[2]*100:.0f} %")
 PY

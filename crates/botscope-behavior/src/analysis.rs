@@ -445,6 +445,24 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     let mut used_tftp = BTreeSet::new();
     let mut used_bin = BTreeSet::new();
     let window = 600_000_000i64;
+    // Transfers by (originator, responder), so each exploit looks only at
+    // its own pair's (a field has thousands of exploits and transfers).
+    let mut tftp_by_pair: HashMap<(IpAddr, IpAddr), Vec<usize>> = HashMap::new();
+    for (i, x) in inp.tftp.iter().enumerate() {
+        if !x.wrq {
+            tftp_by_pair
+                .entry((x.id.orig_h, x.id.resp_h))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut bin_by_pair: HashMap<(IpAddr, IpAddr), Vec<usize>> = HashMap::new();
+    for (i, b) in inp.binaries.iter().enumerate() {
+        bin_by_pair
+            .entry((b.id.orig_h, b.id.resp_h))
+            .or_default()
+            .push(i);
+    }
     for e in &r.exploits {
         let (a, v, t) = (e.id.orig_h, e.id.resp_h, e.ts.0);
         let mut best: Option<CopyRow> = None;
@@ -453,8 +471,9 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                 *best = Some(c);
             }
         };
-        for (i, x) in inp.tftp.iter().enumerate() {
-            if used_tftp.contains(&i) || x.wrq || x.id.orig_h != v || x.id.resp_h != a {
+        for &i in tftp_by_pair.get(&(v, a)).into_iter().flatten() {
+            let x = &inp.tftp[i];
+            if used_tftp.contains(&i) {
                 continue;
             }
             // A TFTP request can start a moment before the deciding PDU's packet.
@@ -478,7 +497,18 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                 &mut best,
             );
         }
-        for (i, b) in inp.binaries.iter().enumerate() {
+        // Pushes (attacker to victim) and reverse connections (victim to
+        // attacker), in capture order as before.
+        let mut bins: Vec<usize> = [(a, v), (v, a)]
+            .iter()
+            .filter_map(|k| bin_by_pair.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        bins.sort_unstable();
+        bins.dedup();
+        for i in bins {
+            let b = &inp.binaries[i];
             if used_bin.contains(&i) || b.ts.0 + 5_000_000 < t || b.ts.0 > t + window {
                 continue;
             }

@@ -129,15 +129,18 @@ fn wait_ready(server: SocketAddr, child: &mut Child, what: &str) {
 }
 
 /// Sends every client's plan; returns the truth: client → (names, count).
-fn send_all(server: SocketAddr) -> BTreeMap<Ipv4Addr, (Vec<String>, u64)> {
+/// Per client: the C&C names it asked for and how many C&C queries.
+type Truth = BTreeMap<Ipv4Addr, (Vec<String>, u64)>;
+
+fn send_all(server: SocketAddr) -> Truth {
     let mut truth = BTreeMap::new();
     let mut id = 100u16;
     for i in 0..CLIENTS {
         // dnstap is lossy by design: a server drops frames when its queue
         // (BIND: at most 1,024) is full. Short pauses let the writer
         // thread keep up on a loaded machine, so every frame is kept.
-        if i % 50 == 49 {
-            std::thread::sleep(Duration::from_millis(25));
+        if i % 10 == 9 {
+            std::thread::sleep(Duration::from_millis(10));
         }
         for (name, cc) in plan(i) {
             id = id.wrapping_add(1);
@@ -183,13 +186,7 @@ fn rate(path: &Path) -> RateReport {
     e.report()
 }
 
-fn assert_truth(
-    r: &RateReport,
-    truth: &BTreeMap<Ipv4Addr, (Vec<String>, u64)>,
-    t0: i64,
-    t1: i64,
-    what: &str,
-) {
+fn assert_truth(r: &RateReport, truth: &Truth, t0: i64, t1: i64, what: &str) {
     assert!(r.files[0].error.is_none(), "{what}: {:?}", r.files[0]);
     let total = &r.totals[0];
     assert_eq!(
@@ -231,8 +228,9 @@ const ZONE: &str = "$TTL 60\n@ IN SOA ns.test. root.test. ( 1 3600 600 86400 60 
 www.ordinary IN A 10.0.0.1\nready.ordinary IN A 10.0.0.2\ncc.bot-herder IN A 10.6.6.6\nirc.evil-c2 IN A 10.6.6.7\n";
 const LIBERA: &str = "$TTL 60\n@ IN SOA ns.libera.chat. root.libera.chat. ( 1 3600 600 86400 60 )\n@ IN NS ns.libera.chat.\nns IN A 127.0.0.1\nirc IN A 10.9.0.4\n";
 
-#[test]
-fn bind9_query_log_and_dnstap_equal_truth() {
+/// One run of a real `named`: its query log and dnstap file, read by
+/// botscope, and what was sent.
+fn bind9_run() -> (RateReport, RateReport, Truth, i64, i64) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let port = free_port();
@@ -276,10 +274,33 @@ fn bind9_query_log_and_dnstap_equal_truth() {
     let log = dir.path().join("query.log");
     let r = rate(&log);
     assert_eq!(r.files[0].format, Some(botscope_dnslog::LogFormat::Bind));
-    assert_truth(&r, &truth, t0, t1, "BIND query log");
-    let r = rate(&dir.path().join("named.dnstap"));
-    assert_eq!(r.files[0].format, Some(botscope_dnslog::LogFormat::Dnstap));
-    assert_truth(&r, &truth, t0, t1, "BIND dnstap");
+    let tap = rate(&dir.path().join("named.dnstap"));
+    assert_eq!(
+        tap.files[0].format,
+        Some(botscope_dnslog::LogFormat::Dnstap)
+    );
+    (r, tap, truth, t0, t1)
+}
+
+#[test]
+fn bind9_query_log_and_dnstap_equal_truth() {
+    // dnstap is lossy by design: BIND drops frames when its writer falls
+    // behind, which a CI machine running every test at once can cause even
+    // with the pacing in `send_all`. A run whose dnstap lost frames is
+    // repeated (at most three runs); the query log must be exact every time.
+    for attempt in 1..=3 {
+        let (log, tap, truth, t0, t1) = bind9_run();
+        assert_truth(&log, &truth, t0, t1, "BIND query log");
+        if tap.totals[0].clients == CLIENTS as u64 + 1 || attempt == 3 {
+            assert_truth(&tap, &truth, t0, t1, "BIND dnstap");
+            return;
+        }
+        eprintln!(
+            "BIND dnstap run {attempt}: {} of {} clients (frames dropped by named); again",
+            tap.totals[0].clients,
+            CLIENTS + 1
+        );
+    }
 }
 
 #[test]
