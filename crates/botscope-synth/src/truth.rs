@@ -8,57 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-/// Exploit vectors of Table 7.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Vector {
-    /// MS03-026 RPC DCOM buffer overflow (TCP 135).
-    #[serde(rename = "MS03-026")]
-    Ms03_026,
-    /// MS04-011 LSASS buffer overflow (TCP 445, `\lsarpc`).
-    #[serde(rename = "MS04-011")]
-    Ms04_011,
-    /// Share access with weak credentials (TCP 445).
-    #[serde(rename = "Share Access")]
-    ShareAccess,
-    /// MS03-039 RPCSS buffer overflow (TCP 135).
-    #[serde(rename = "MS03-039")]
-    Ms03_039,
-    /// MS04-007 ASN.1 (TCP 445, SPNEGO in session setup).
-    #[serde(rename = "MS04-007")]
-    Ms04_007,
-    /// MS02-045 SMB (TCP 139, RAP over `\PIPE\LANMAN`).
-    #[serde(rename = "MS02-045")]
-    Ms02_045,
-    /// MS03-043 Messenger (UDP 135).
-    #[serde(rename = "MS03-043")]
-    Ms03_043,
-}
-
-impl Vector {
-    /// All vectors, in Table 7 order.
-    pub const ALL: [Vector; 7] = [
-        Vector::Ms03_026,
-        Vector::Ms04_011,
-        Vector::ShareAccess,
-        Vector::Ms03_039,
-        Vector::Ms04_007,
-        Vector::Ms02_045,
-        Vector::Ms03_043,
-    ];
-
-    /// Name as written in truth and tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Vector::Ms03_026 => "MS03-026",
-            Vector::Ms04_011 => "MS04-011",
-            Vector::ShareAccess => "Share Access",
-            Vector::Ms03_039 => "MS03-039",
-            Vector::Ms04_007 => "MS04-007",
-            Vector::Ms02_045 => "MS02-045",
-            Vector::Ms03_043 => "MS03-043",
-        }
-    }
-}
+/// Exploit vectors of Table 7: the same type the exploit classifier emits,
+/// so truth and analysis name them alike.
+pub use botscope_core::exploit::ExploitVector as Vector;
 
 /// Copy methods of Table 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
