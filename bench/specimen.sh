@@ -2,13 +2,14 @@
 # Specimen throughput: botscope ingest (hashes, quarantine, SQLite, PE walk,
 # UPX unpack, strings, config, IOCs, CTPH) + YARA-X scan of N synthetic
 # specimens, against `yr scan` (the YARA-X CLI) with the same rules on the
-# same files, both single-threaded. Prints MB/s of each and the ratio
-# (bar: botscope >= 70 % of yr).
+# same files, at equal thread counts: both with one thread, then both with
+# one a core. Prints MB/s of each and the ratio (bar: botscope >= 70 % of
+# yr), and botscope's CPU time per stage.
 #
 # usage: bench/specimen.sh [N=10000] [OVERLAY_KIB=100]   (10,000 × ~110 KiB ≈ 1.1 GB)
 # yr is installed with `cargo install yara-x-cli --version 1.22.1 --locked`
 # into $YR_ROOT (default: $ROOT/target/yr) when missing — a long build
-# (or set YR=/path/to/yr). The load average is printed before and after, and
+# (or set YR=/path/to/yr). The load average is printed around each run, and
 # CPU time (user + sys) beside wall time: on a shared machine wall time is noise.
 set -euo pipefail
 N=${1:-10000}
@@ -36,34 +37,49 @@ trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
 BYTES=$(du -sb "$W/in" | cut -f1)
 cat "$W/in"/* > /dev/null   # both runs start from the page cache
 
-echo "load before: $(uptime)"
-T="/usr/bin/time -f %U+%S -a -o $W/cpu-bs.txt"
-t0=$(date +%s.%N)
-$T "$BIN" specimen --store "$W/st" add --source sensor --seen 2005-04-21 "$W/in" >&2
-$T "$BIN" specimen --store "$W/st" set add --name rules --version 1 --released 2005-04-21 "$RULES" >&2
-$T "$BIN" specimen --store "$W/st" scan --at 2005-04-22 >&2
-t1=$(date +%s.%N)
-/usr/bin/time -f %U+%S -o "$W/cpu-yr.txt" \
-  "$YR" scan --threads 1 --recursive --disable-console-logs "$RULES" "$W/in" > "$W/yr.out"
-t2=$(date +%s.%N)
-echo "load after:  $(uptime)"
-BS_CPU=$(paste -sd+ "$W/cpu-bs.txt" | bc -l)
-YR_CPU=$(bc -l < "$W/cpu-yr.txt")
+# run THREADS: botscope add + set add + scan into a fresh store, then yr,
+# each with THREADS threads; CPU (user+sys) and wall seconds into $W/t<THREADS>.
+run() {
+  local th=$1 out=$W/t$1
+  mkdir -p "$out"
+  rm -rf "$W/st"
+  echo "load before ($th thread(s)): $(uptime)" >&2
+  local T="/usr/bin/time -f %e:%U+%S -a -o $out/bs.txt"
+  $T "$BIN" specimen --store "$W/st" add --threads "$th" --source sensor --seen 2005-04-21 "$W/in" >&2
+  $T "$BIN" specimen --store "$W/st" set add --name rules --version 1 --released 2005-04-21 "$RULES" >&2
+  $T "$BIN" specimen --store "$W/st" scan --threads "$th" --at 2005-04-22 >&2
+  /usr/bin/time -f %e:%U+%S -o "$out/yr.txt" \
+    "$YR" scan --threads "$th" --recursive --disable-console-logs "$RULES" "$W/in" > "$out/yr.out"
+  echo "load after:  $(uptime)" >&2
+}
+CORES=$(nproc)
+run 1
+run "$CORES"
 
-python3 - "$BYTES" "$t0" "$t1" "$t2" "$W/yr.out" "$N" "$BS_CPU" "$YR_CPU" "$W/cpu-bs.txt" <<'PY'
-import sys
-b, t0, t1, t2 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-bc, yc = float(sys.argv[7]), float(sys.argv[8])
-matches = sum(1 for l in open(sys.argv[5]) if l.strip())
-bs, ys = b / (t1 - t0) / 1e6, b / (t2 - t1) / 1e6
-print(f"input: {sys.argv[6]} specimens, {b/1e6:.0f} MB; yr matches: {matches}")
-print(f"botscope ingest+extract+scan: wall {t1-t0:.1f} s ({bs:.1f} MB/s), cpu {bc:.1f} s ({b/bc/1e6:.1f} MB/s)")
-print(f"yr scan (1 thread):           wall {t2-t1:.1f} s ({ys:.1f} MB/s), cpu {yc:.1f} s ({b/yc/1e6:.1f} MB/s)")
-print(f"ratio botscope/yr: wall {bs/ys*100:.0f} %, cpu {yc/bc*100:.0f} % (bar 70 %)")
-# Per stage (CPU seconds): the YARA-X scan alone is what `yr scan` does.
-stages = [sum(float(x) for x in l.strip().split("+")) for l in open(sys.argv[9]) if l.strip()]
-for name, c in zip(["add (hash, store, PE, unpack, strings, config, IOC, CTPH)", "set add", "scan (YARA-X)"], stages):
-    print(f"  {name}: cpu {c:.1f} s ({b/c/1e6 if c else 0:.1f} MB/s)")
-if len(stages) == 3 and stages[2] > 0:
-    print(f"ratio botscope scan alone/yr: cpu {yc/stages[2]*100:.0f} %")
-PY
+python3 - "$BYTES" "$W" "$N" 1 "$CORES" <<'PY2'
+import sys, os
+b, w, n = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def parse(path):
+    rows = []
+    for l in open(path):
+        l = l.strip()
+        if not l or ":" not in l:
+            continue
+        wall, cpu = l.split(":")
+        rows.append((float(wall), sum(float(x) for x in cpu.split("+"))))
+    return rows
+print(f"input: {n} specimens, {b/1e6:.0f} MB")
+for th in sys.argv[4:]:
+    d = os.path.join(w, "t" + th)
+    bs, (yw, yc) = parse(os.path.join(d, "bs.txt")), parse(os.path.join(d, "yr.txt"))[0]
+    matches = sum(1 for l in open(os.path.join(d, "yr.out")) if l.strip())
+    bw, bc = sum(r[0] for r in bs), sum(r[1] for r in bs)
+    print(f"-- {th} thread(s); yr matches: {matches}")
+    print(f"botscope ingest+extract+scan: wall {bw:.1f} s ({b/bw/1e6:.1f} MB/s), cpu {bc:.1f} s ({b/bc/1e6:.1f} MB/s)")
+    print(f"yr scan:                      wall {yw:.1f} s ({b/yw/1e6:.1f} MB/s), cpu {yc:.1f} s ({b/yc/1e6:.1f} MB/s)")
+    print(f"ratio botscope/yr: wall {yw/bw*100:.0f} %, cpu {yc/bc*100:.0f} % (bar 70 %)")
+    for name, (sw, sc) in zip(["add (hash, store, PE, unpack, strings, config, IOC, fuzzy)", "set add", "scan (YARA-X)"], bs):
+        print(f"  {name}: wall {sw:.1f} s, cpu {sc:.1f} s ({b/sc/1e6 if sc else 0:.1f} MB/s)")
+    if len(bs) == 3 and bs[2][1] > 0:
+        print(f"  ratio botscope scan alone/yr: cpu {yc/bs[2][1]*100:.0f} %")
+PY2

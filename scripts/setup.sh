@@ -18,6 +18,7 @@ PKGS=(
   iproute2           # ip netns for the sensor test
   chromium           # report/dashboard browser test
   zip python3-pefile # specimen store tests: encrypted archives, PE cross-check
+  ssdeep             # fuzzy-hash peer for specimen tests and bench/fuzzy.sh
 )
 
 missing=()

@@ -67,6 +67,16 @@ impl SkipCounter {
         }
     }
 
+    /// Adds another counter's records (first places kept up to [`Self::KEEP`]).
+    pub fn merge(&mut self, other: SkipCounter) {
+        for (reason, (n, places)) in other.by_reason {
+            let slot = self.by_reason.entry(reason).or_default();
+            slot.0 += n;
+            let room = Self::KEEP.saturating_sub(slot.1.len());
+            slot.1.extend(places.into_iter().take(room));
+        }
+    }
+
     /// Total skipped records.
     pub fn total(&self) -> u64 {
         self.by_reason.values().map(|v| v.0).sum()

@@ -53,12 +53,19 @@ pub struct Hashes {
     pub sha256: String,
 }
 
-/// Computes all three hashes in one pass.
+/// Computes all three hashes in one pass: each 64 KiB piece is hashed
+/// three ways while it is still in cache.
 pub fn hashes(data: &[u8]) -> Hashes {
+    let (mut md5, mut sha1, mut sha256) = (Md5::new(), Sha1::new(), Sha256::new());
+    for piece in data.chunks(64 << 10) {
+        md5.update(piece);
+        sha1.update(piece);
+        sha256.update(piece);
+    }
     Hashes {
-        md5: hex::encode(Md5::digest(data)),
-        sha1: hex::encode(Sha1::digest(data)),
-        sha256: hex::encode(Sha256::digest(data)),
+        md5: hex::encode(md5.finalize()),
+        sha1: hex::encode(sha1.finalize()),
+        sha256: hex::encode(sha256.finalize()),
     }
 }
 
@@ -86,8 +93,19 @@ pub struct Analysis {
     pub iocs: Iocs,
     /// Number of ASCII and UTF-16LE strings (length >= 5) seen.
     pub strings: usize,
-    /// CTPH digest of the content (unpacked image when unpacking worked).
+    /// ssdeep digest of the whole file, as the `ssdeep` tool prints it.
     pub fuzzy: String,
+    /// ssdeep digest of the unpacked image, when unpacking worked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuzzy_unpacked: Option<String>,
+}
+
+impl Analysis {
+    /// The digest families are grouped by: the unpacked image's when there
+    /// is one (packing scrambles every byte), else the file's.
+    pub fn family_digest(&self) -> &str {
+        self.fuzzy_unpacked.as_deref().unwrap_or(&self.fuzzy)
+    }
 }
 
 /// Detects the file type from magic bytes and headers.
@@ -111,7 +129,7 @@ pub fn analyze(data: &[u8]) -> Analysis {
     let mut pe_info = None;
     let mut pe_reject = None;
     let mut ftype;
-    let mut fuzzy_source: Option<Vec<u8>> = None;
+    let mut fuzzy_unpacked = None;
     if data.starts_with(b"MZ") {
         ftype = FileType::Pe32;
         match pe::analyze(data) {
@@ -139,7 +157,7 @@ pub fn analyze(data: &[u8]) -> Analysis {
                             if let Some(p) = info.packer.as_mut() {
                                 p.unpacked_size = Some(img.len() as u64);
                             }
-                            fuzzy_source = Some(img.clone());
+                            fuzzy_unpacked = Some(crate::fuzzy::digest(&img));
                             regions.insert(0, ("unpacked".into(), img.into()));
                         }
                         Err(e) => {
@@ -182,13 +200,10 @@ pub fn analyze(data: &[u8]) -> Analysis {
                 config = Some((c, enc, name.clone()));
             }
         }
-        for s in strings::ascii_strings(bytes, 5)
-            .into_iter()
-            .chain(strings::utf16_strings(bytes, 5))
-        {
+        strings::for_each_string(bytes, 5, |_, _, text| {
             nstrings += 1;
-            ioc::scan_text(&s.text, &mut iocs);
-        }
+            ioc::scan_text(text, &mut iocs);
+        });
     }
     // Config servers are indicators whatever their encoding.
     if let Some((c, _, _)) = &config {
@@ -196,11 +211,7 @@ pub fn analyze(data: &[u8]) -> Analysis {
             ioc::scan_text(&s.host, &mut iocs);
         }
     }
-    let fuzzy = crate::fuzzy::digest(
-        fuzzy_source
-            .as_deref()
-            .unwrap_or(&data[..data.len().min(MAX_SCAN_REGION)]),
-    );
+    let fuzzy = crate::fuzzy::digest(data);
     let (config, config_encoding, config_region) = match config {
         Some((c, e, r)) => (Some(c), Some(e), Some(r)),
         None => (None, None, None),
@@ -215,5 +226,6 @@ pub fn analyze(data: &[u8]) -> Analysis {
         iocs,
         strings: nstrings,
         fuzzy,
+        fuzzy_unpacked,
     }
 }

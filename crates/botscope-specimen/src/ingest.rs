@@ -3,12 +3,14 @@
 //! entry and per archive, so zip bombs are rejected with a reason instead
 //! of filling the disk. Nested archives are stored as specimens, not opened.
 
-use crate::store::{AddOptions, Source, Store, StoreError};
+use crate::analysis;
+use crate::store::{self, AddOptions, Prepared, Sighting, Source, Store, StoreError};
 use botscope_core::error::SkipCounter;
 use botscope_core::{Located, Location};
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
+use std::sync::{mpsc, Mutex};
 
 /// Limits on what an add may read.
 #[derive(Clone, Debug)]
@@ -53,7 +55,27 @@ pub struct AddReport {
     pub rejected: SkipCounter,
 }
 
-/// Adds a path (file, folder or zip archive).
+/// How an add runs.
+pub struct AddConfig<'a> {
+    /// Where and when the files were seen.
+    pub seen: i64,
+    /// Where they came from.
+    pub source: Source,
+    /// Caps on what is read.
+    pub limits: &'a Limits,
+    /// Test hooks.
+    pub opts: &'a AddOptions,
+    /// Worker threads hashing, quarantining and analysing (0 = one a core).
+    pub threads: usize,
+    /// Called on the committing thread after each specimen with the totals
+    /// so far (specimens, bytes).
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+}
+
+/// Sightings committed per database transaction (one file-system flush each).
+const BATCH: usize = 256;
+
+/// Adds a path (file, folder or zip archive) with one worker a core.
 pub fn add_path(
     store: &mut Store,
     path: &Path,
@@ -63,118 +85,247 @@ pub fn add_path(
     opts: &AddOptions,
     report: &mut AddReport,
 ) -> Result<(), StoreError> {
-    add_path_depth(store, path, seen, source, limits, opts, report, 0)
+    let cfg = AddConfig {
+        seen,
+        source,
+        limits,
+        opts,
+        threads: 0,
+        progress: None,
+    };
+    add_paths(store, &[path.to_path_buf()], &cfg, report)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn add_path_depth(
+/// One file or archive entry read by the walker.
+struct Job {
+    seq: usize,
+    data: Vec<u8>,
+}
+
+/// Adds paths (files, folders, zip archives) in a pipeline: one thread
+/// walks and reads, `threads` workers hash, quarantine and analyse, and
+/// the calling thread commits batches of [`BATCH`] sightings. Memory is
+/// bounded by the channel depths times the entry cap. `report.added` keeps
+/// the walk order. On an error, batches already committed stay committed.
+pub fn add_paths(
     store: &mut Store,
-    path: &Path,
-    seen: i64,
-    source: Source,
-    limits: &Limits,
-    opts: &AddOptions,
+    paths: &[std::path::PathBuf],
+    cfg: &AddConfig<'_>,
     report: &mut AddReport,
-    depth: usize,
 ) -> Result<(), StoreError> {
-    let reject = |report: &mut AddReport, reason: String| {
-        report.rejected.add(&Located {
+    let threads = match cfg.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let quarantine = store.quarantine();
+    // Known before this run, and claimed by a worker during it: a specimen
+    // seen twice in one add is analysed and written once.
+    let known = Mutex::new(store.known_sha256s()?);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::sync_channel::<(usize, Result<Prepared, StoreError>)>(BATCH);
+    std::thread::scope(|scope| -> Result<(), StoreError> {
+        let walker = scope.spawn(move || {
+            let mut walk = Walk {
+                limits: cfg.limits,
+                rejected: SkipCounter::default(),
+                next: 0,
+                out: job_tx,
+            };
+            for p in paths {
+                if !walk.path(p, 0) {
+                    break;
+                }
+            }
+            walk.rejected
+        });
+        for _ in 0..threads {
+            let (job_rx, done_tx, known, quarantine) =
+                (&job_rx, done_tx.clone(), &known, &quarantine);
+            scope.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = job else { return };
+                let h = analysis::hashes(&job.data);
+                // `insert` is false when the SHA-256 was stored before or
+                // another worker has it: then this is only a sighting.
+                let first = known.lock().is_ok_and(|mut k| k.insert(h.sha256.clone()));
+                let r = store::prepare(quarantine, &job.data, h, !first, cfg.opts);
+                if done_tx.send((job.seq, r)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut batch: Vec<(usize, Sighting)> = Vec::with_capacity(BATCH);
+        let mut added: Vec<(usize, String)> = Vec::new();
+        let (mut count, mut bytes) = (0u64, 0u64);
+        let mut failure = None;
+        for (seq, r) in done_rx.iter() {
+            match r {
+                Ok(p) => {
+                    count += 1;
+                    bytes += p.size;
+                    batch.push((
+                        seq,
+                        Sighting {
+                            specimen: p,
+                            seen: cfg.seen,
+                            source: cfg.source,
+                        },
+                    ));
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if batch.len() >= BATCH {
+                if let Err(e) = commit(store, &mut batch, &mut added, report) {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if let Some(f) = cfg.progress {
+                f(count, bytes);
+            }
+        }
+        // Dropping the receiver stops the workers, and through them the walker.
+        drop(done_rx);
+        let committed = if failure.is_none() {
+            commit(store, &mut batch, &mut added, report)
+        } else {
+            Ok(())
+        };
+        if let Ok(rejected) = walker.join() {
+            report.rejected.merge(rejected);
+        }
+        added.sort_unstable_by_key(|(seq, _)| *seq);
+        report.added.extend(added.into_iter().map(|(_, sha)| sha));
+        match failure {
+            Some(e) => Err(e),
+            None => committed,
+        }
+    })
+}
+
+fn commit(
+    store: &mut Store,
+    batch: &mut Vec<(usize, Sighting)>,
+    added: &mut Vec<(usize, String)>,
+    report: &mut AddReport,
+) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let sightings: Vec<Sighting> = batch.iter().map(|(_, s)| s.clone()).collect();
+    let inserted = store.commit(&sightings)?;
+    for ((seq, s), new) in batch.drain(..).zip(inserted) {
+        if new {
+            report.new += 1;
+        } else {
+            report.seen_again += 1;
+        }
+        added.push((seq, s.specimen.hashes.sha256));
+    }
+    Ok(())
+}
+
+/// The walking and reading side of an add.
+struct Walk<'a> {
+    limits: &'a Limits,
+    rejected: SkipCounter,
+    next: usize,
+    out: mpsc::SyncSender<Job>,
+}
+
+impl Walk<'_> {
+    /// Queues one entry; false once the workers have stopped.
+    fn emit(&mut self, data: Vec<u8>) -> bool {
+        let seq = self.next;
+        self.next += 1;
+        self.out.send(Job { seq, data }).is_ok()
+    }
+
+    fn reject(&mut self, path: &Path, reason: String) {
+        self.rejected.add(&Located {
             location: Location {
                 file: path.display().to_string(),
                 ..Default::default()
             },
             reason,
         });
-    };
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            reject(report, format!("unreadable: {}", e.kind()));
-            return Ok(());
-        }
-    };
-    if meta.is_dir() {
-        if depth >= limits.max_depth {
-            reject(report, "folder nesting too deep".into());
-            return Ok(());
-        }
-        let mut entries: Vec<_> = match std::fs::read_dir(path) {
-            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+    }
+
+    /// Walks one path; false once the workers have stopped.
+    fn path(&mut self, path: &Path, depth: usize) -> bool {
+        let limits = self.limits;
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
             Err(e) => {
-                reject(report, format!("unreadable: {}", e.kind()));
-                return Ok(());
+                self.reject(path, format!("unreadable: {}", e.kind()));
+                return true;
             }
         };
-        entries.sort();
-        for p in entries {
-            add_path_depth(store, &p, seen, source, limits, opts, report, depth + 1)?;
+        if meta.is_dir() {
+            if depth >= limits.max_depth {
+                self.reject(path, "folder nesting too deep".into());
+                return true;
+            }
+            let mut entries: Vec<_> = match std::fs::read_dir(path) {
+                Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+                Err(e) => {
+                    self.reject(path, format!("unreadable: {}", e.kind()));
+                    return true;
+                }
+            };
+            entries.sort();
+            return entries.iter().all(|p| self.path(p, depth + 1));
         }
-        return Ok(());
-    }
-    if !meta.is_file() {
-        reject(report, "not a regular file".into());
-        return Ok(());
-    }
-    if meta.len() > limits.max_entry.max(limits.max_archive_total) {
-        reject(report, "file larger than the size cap".into());
-        return Ok(());
-    }
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(e) => {
-            reject(report, format!("unreadable: {}", e.kind()));
-            return Ok(());
+        if !meta.is_file() {
+            self.reject(path, "not a regular file".into());
+            return true;
         }
-    };
-    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        return add_zip(
-            store,
-            &path.display().to_string(),
-            &data,
-            seen,
-            source,
-            limits,
-            opts,
-            report,
-        );
+        if meta.len() > limits.max_entry.max(limits.max_archive_total) {
+            self.reject(path, "file larger than the size cap".into());
+            return true;
+        }
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) => {
+                self.reject(path, format!("unreadable: {}", e.kind()));
+                return true;
+            }
+        };
+        if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+            let mut go_on = true;
+            let rejected = zip_entries(&path.display().to_string(), &data, limits, &mut |e| {
+                go_on = go_on && self.emit(e);
+                go_on
+            });
+            self.rejected.merge(rejected);
+            return go_on;
+        }
+        if data.len() as u64 > limits.max_entry {
+            self.reject(path, "file larger than the size cap".into());
+            return true;
+        }
+        self.emit(data)
     }
-    if data.len() as u64 > limits.max_entry {
-        reject(report, "file larger than the size cap".into());
-        return Ok(());
-    }
-    record(store, &data, seen, source, opts, report)
 }
 
-fn record(
-    store: &mut Store,
-    data: &[u8],
-    seen: i64,
-    source: Source,
-    opts: &AddOptions,
-    report: &mut AddReport,
-) -> Result<(), StoreError> {
-    let (sha, new) = store.add(data, seen, source, opts)?;
-    if new {
-        report.new += 1;
-    } else {
-        report.seen_again += 1;
-    }
-    report.added.push(sha);
-    Ok(())
-}
-
-/// Adds every file entry of a zip archive held in memory.
-#[allow(clippy::too_many_arguments)]
-pub fn add_zip(
-    store: &mut Store,
+/// Expands every file entry of a zip archive held in memory, within the
+/// caps, handing each to `emit` (which returns false to stop). Returns the
+/// entries rejected, by reason.
+pub fn zip_entries(
     name: &str,
     data: &[u8],
-    seen: i64,
-    source: Source,
     limits: &Limits,
-    opts: &AddOptions,
-    report: &mut AddReport,
-) -> Result<(), StoreError> {
+    emit: &mut dyn FnMut(Vec<u8>) -> bool,
+) -> SkipCounter {
+    let mut rejected = SkipCounter::default();
     let place = |entry: Option<&str>, offset: Option<u64>| Location {
         file: match entry {
             Some(e) => format!("{name}!{e}"),
@@ -186,26 +337,26 @@ pub fn add_zip(
     let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(data)) {
         Ok(a) => a,
         Err(e) => {
-            report.rejected.add(&Located {
+            rejected.add(&Located {
                 location: place(None, None),
                 reason: format!("unreadable zip: {e}"),
             });
-            return Ok(());
+            return rejected;
         }
     };
     if archive.len() > limits.max_entries {
-        report.rejected.add(&Located {
+        rejected.add(&Located {
             location: place(None, None),
             reason: "too many zip entries".into(),
         });
-        return Ok(());
+        return rejected;
     }
     let mut total: u64 = 0;
     for i in 0..archive.len() {
         let encrypted = match archive.by_index_raw(i) {
             Ok(f) => f.encrypted(),
             Err(e) => {
-                report.rejected.add(&Located {
+                rejected.add(&Located {
                     location: place(None, None),
                     reason: format!("bad zip entry: {e}"),
                 });
@@ -225,7 +376,7 @@ pub fn add_zip(
                 } else {
                     format!("bad zip entry: {e}")
                 };
-                report.rejected.add(&Located {
+                rejected.add(&Located {
                     location: place(None, None),
                     reason,
                 });
@@ -240,21 +391,21 @@ pub fn add_zip(
         let declared = entry.size();
         let compressed = entry.compressed_size().max(1);
         if declared > limits.max_entry {
-            report.rejected.add(&Located {
+            rejected.add(&Located {
                 location: place(Some(&ename), offset),
                 reason: "zip entry exceeds the per-entry size cap".into(),
             });
             continue;
         }
         if declared / compressed > limits.max_ratio {
-            report.rejected.add(&Located {
+            rejected.add(&Located {
                 location: place(Some(&ename), offset),
                 reason: "zip entry compression ratio too high (zip bomb)".into(),
             });
             continue;
         }
         if total + declared > limits.max_archive_total {
-            report.rejected.add(&Located {
+            rejected.add(&Located {
                 location: place(Some(&ename), offset),
                 reason: "zip archive exceeds the total expansion cap (zip bomb)".into(),
             });
@@ -266,14 +417,14 @@ pub fn add_zip(
         let read = (&mut entry).take(cap + 1).read_to_end(&mut buf);
         match read {
             Err(e) => {
-                report.rejected.add(&Located {
+                rejected.add(&Located {
                     location: place(Some(&ename), offset),
                     reason: format!("zip entry unreadable: {}", e.kind()),
                 });
                 continue;
             }
             Ok(_) if buf.len() as u64 > cap => {
-                report.rejected.add(&Located {
+                rejected.add(&Located {
                     location: place(Some(&ename), offset),
                     reason: "zip entry expands past its declared size and the cap (zip bomb)"
                         .into(),
@@ -284,7 +435,9 @@ pub fn add_zip(
         }
         total += buf.len() as u64;
         drop(entry);
-        record(store, &buf, seen, source, opts, report)?;
+        if !emit(buf) {
+            break;
+        }
     }
-    Ok(())
+    rejected
 }

@@ -74,23 +74,31 @@ fn host_char(c: char) -> bool {
 
 /// Collects indicators from one string.
 pub fn scan_text(text: &str, into: &mut Iocs) {
-    for scheme in ["http://", "https://", "ftp://"] {
+    if text.contains("://") {
         let lower = text.to_ascii_lowercase();
-        let mut from = 0;
-        while let Some(p) = lower[from..].find(scheme) {
-            let start = from + p;
-            let end = text[start..]
-                .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>')
-                .map_or(text.len(), |e| start + e);
-            if end > start + scheme.len() && into.urls.len() < 10_000 {
-                into.urls.insert(text[start..end].to_string());
+        for scheme in ["http://", "https://", "ftp://"] {
+            let mut from = 0;
+            while let Some(p) = lower[from..].find(scheme) {
+                let start = from + p;
+                let end = text[start..]
+                    .find(|c: char| {
+                        c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>'
+                    })
+                    .map_or(text.len(), |e| start + e);
+                if end > start + scheme.len() && into.urls.len() < 10_000 {
+                    into.urls.insert(text[start..end].to_string());
+                }
+                from = end.max(start + 1);
             }
-            from = end.max(start + 1);
         }
+    }
+    // Host names and addresses all have a dot; most strings have none.
+    if !text.contains('.') {
+        return;
     }
     for word in text.split(|c: char| !host_char(c)) {
         let word = word.trim_matches(|c| c == '.' || c == '-');
-        if word.len() < 4 {
+        if word.len() < 4 || !word.contains('.') {
             continue;
         }
         if parse_ipv4(word).is_some() {

@@ -18,6 +18,7 @@ pub mod sigs;
 pub mod store;
 pub mod strings;
 pub mod tables;
+pub mod unfilter;
 
 pub use analysis::{analyze, Analysis};
 pub use botscope_core::botconfig::{BotConfig, BotServer};

@@ -3,6 +3,7 @@
 //! section entropy, overlay, UPX detection and unpacking.
 
 use crate::nrv::{self, Method};
+use crate::unfilter;
 use md5::{Digest, Md5};
 use serde::Serialize;
 
@@ -61,8 +62,25 @@ pub struct PackerInfo {
     pub evidence: Vec<String>,
     /// Unpacked image size, when unpacking succeeded.
     pub unpacked_size: Option<u64>,
-    /// Why unpacking failed, if it did.
+    /// Why unpacking failed, if it did; also set (with `unpacked_size`)
+    /// when the image was unpacked but its code is left filtered because
+    /// the filter is one we cannot undo.
     pub unpack_error: Option<String>,
+    /// The branch filter the `UPX!` header names, when it names one.
+    pub filter: Option<FilterInfo>,
+}
+
+/// A UPX branch filter named by the pack header.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FilterInfo {
+    /// Filter id (header byte 28).
+    pub id: u8,
+    /// Call-trick offset byte (header byte 29).
+    pub cto: u8,
+    /// UPX's name for the filter, when we know the id.
+    pub name: Option<&'static str>,
+    /// Whether [`upx_unpack`] undoes it.
+    pub supported: bool,
 }
 
 /// What static analysis learned from a PE.
@@ -311,6 +329,8 @@ struct PackHeader {
     c_adler: u32,
     u_len: u32,
     c_len: u32,
+    filter: u8,
+    cto: u8,
 }
 
 fn find_upx_header(b: &[u8]) -> Option<(usize, PackHeader)> {
@@ -325,6 +345,16 @@ fn find_upx_header(b: &[u8]) -> Option<(usize, PackHeader)> {
             c_adler: rd32(h, 12)?,
             u_len: rd32(h, 16)?,
             c_len: rd32(h, 20)?,
+            // Header versions before 10 (UPX < 1.0) had no filter byte:
+            // level bit 7 meant the one calltrick filter of the time.
+            filter: if h[4] >= 10 {
+                h[28]
+            } else if h[7] & 0x80 != 0 {
+                0x26
+            } else {
+                0
+            },
+            cto: h[29],
         },
     ))
 }
@@ -352,6 +382,23 @@ fn detect_packer(b: &[u8], info: &PeInfo) -> Option<PackerInfo> {
     let method = header
         .as_ref()
         .and_then(|(_, h)| Method::from_upx(h.method));
+    let filter = header
+        .as_ref()
+        .filter(|(_, h)| h.filter != 0)
+        .map(|(_, h)| FilterInfo {
+            id: h.filter,
+            cto: h.cto,
+            name: unfilter::filter_name(h.filter),
+            supported: unfilter::is_supported(h.filter),
+        });
+    // An unknown filter does not stop unpacking; the image's code stays
+    // filtered, which the record must say.
+    let unpack_error = filter.as_ref().filter(|f| !f.supported).map(|f| {
+        format!(
+            "unsupported UPX filter {:#04x}: unpacked code left filtered",
+            f.id
+        )
+    });
     Some(PackerInfo {
         name: if upx {
             "UPX".into()
@@ -361,14 +408,37 @@ fn detect_packer(b: &[u8], info: &PeInfo) -> Option<PackerInfo> {
         method,
         evidence,
         unpacked_size: None,
-        unpack_error: None,
+        unpack_error,
+        filter,
     })
 }
 
 /// Unpacks a UPX-packed PE: the NRV stream at the start of the section
 /// after `UPX0`, bounded by the pack header's sizes, the section sizes and
-/// [`MAX_IMAGE`]; both Adler-32 sums must match.
+/// [`MAX_IMAGE`]; both Adler-32 sums must match (`u_adler` covers the data
+/// still filtered, as in UPX), then the branch filter is undone over the
+/// original code range UPX recorded in its extra info. An unknown filter
+/// leaves the code filtered (see [`PackerInfo::unpack_error`]).
 pub fn upx_unpack(b: &[u8], info: &PeInfo) -> Result<Vec<u8>, String> {
+    upx_unpack_detailed(b, info).map(|u| u.image)
+}
+
+/// What [`upx_unpack_detailed`] produced.
+#[derive(Clone, Debug)]
+pub struct UpxUnpacked {
+    /// The unpacked data (image from the first section's RVA, then UPX's
+    /// extra info), unfiltered when the filter is supported.
+    pub image: Vec<u8>,
+    /// Filter id from the pack header (0: none).
+    pub filter: u8,
+    /// Branch operands restored by the unfilter.
+    pub restored: u32,
+    /// Set when the code was left filtered, and why.
+    pub left_filtered: Option<String>,
+}
+
+/// [`upx_unpack`] with the filter outcome.
+pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, String> {
     let (_, h) = find_upx_header(b).ok_or("no UPX! header")?;
     let method =
         Method::from_upx(h.method).ok_or_else(|| format!("unsupported UPX method {}", h.method))?;
@@ -403,5 +473,24 @@ pub fn upx_unpack(b: &[u8], info: &PeInfo) -> Result<Vec<u8>, String> {
     if nrv::adler32(&out) != h.u_adler {
         return Err("unpacked data checksum mismatch".into());
     }
-    Ok(out)
+    let mut out = out;
+    let mut done = UpxUnpacked {
+        image: Vec::new(),
+        filter: h.filter,
+        restored: 0,
+        left_filtered: None,
+    };
+    if h.filter != 0 {
+        if unfilter::is_supported(h.filter) {
+            let (start, len) = unfilter::upx_code_range(&out)?;
+            let stats =
+                unfilter::unfilter(&mut out[start..start + len], h.filter, h.cto, start as u32)
+                    .map_err(|e| e.to_string())?;
+            done.restored = stats.calls;
+        } else {
+            done.left_filtered = Some(format!("unsupported UPX filter {:#04x}", h.filter));
+        }
+    }
+    done.image = out;
+    Ok(done)
 }

@@ -6,6 +6,7 @@ use crate::store::{Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Kind of a signature set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -95,24 +96,45 @@ impl Compiled {
         }
     }
 
-    /// Detection names for one specimen (empty = not detected).
-    pub fn scan(&self, data: &[u8], md5: &str, sha1: &str, sha256: &str) -> Vec<String> {
-        #[cfg(not(feature = "yara"))]
-        let _ = data;
+    /// A scanner for this set; one per thread, reused across specimens
+    /// (building a YARA-X scanner costs far more than most scans).
+    pub fn scanner(&self) -> SetScanner<'_> {
         match self {
             #[cfg(feature = "yara")]
             Compiled::Yara(rules) => {
                 let mut scanner = yara_x::Scanner::new(rules);
                 scanner.set_timeout(std::time::Duration::from_secs(30));
-                match scanner.scan(data) {
-                    Ok(res) => res
-                        .matching_rules()
-                        .map(|r| r.identifier().to_string())
-                        .collect(),
-                    Err(_) => Vec::new(),
-                }
+                SetScanner::Yara(Box::new(scanner))
             }
-            Compiled::Hashes(h) => [md5, sha1, sha256]
+            Compiled::Hashes(h) => SetScanner::Hashes(h),
+        }
+    }
+}
+
+/// A set ready to scan specimens one after another.
+pub enum SetScanner<'r> {
+    /// YARA-X scanner.
+    #[cfg(feature = "yara")]
+    Yara(Box<yara_x::Scanner<'r>>),
+    /// Hash-list lookup.
+    Hashes(&'r HashList),
+}
+
+impl SetScanner<'_> {
+    /// Detection names for one specimen (empty = not detected).
+    pub fn scan(&mut self, data: &[u8], md5: &str, sha1: &str, sha256: &str) -> Vec<String> {
+        #[cfg(not(feature = "yara"))]
+        let _ = data;
+        match self {
+            #[cfg(feature = "yara")]
+            SetScanner::Yara(scanner) => match scanner.scan(data) {
+                Ok(res) => res
+                    .matching_rules()
+                    .map(|r| r.identifier().to_string())
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+            SetScanner::Hashes(h) => [md5, sha1, sha256]
                 .iter()
                 .filter_map(|d| h.names.get(*d).cloned())
                 .collect(),
@@ -202,8 +224,18 @@ pub struct ScanSummary {
 }
 
 /// Scans every stored specimen with the newest version of each set (or of
-/// `only`) and records the results at time `at`.
+/// `only`) and records the results at time `at`, one worker a core.
 pub fn scan_all(store: &mut Store, only: Option<&str>, at: i64) -> Result<ScanSummary, StoreError> {
+    scan_all_threads(store, only, at, 0)
+}
+
+/// [`scan_all`] with `threads` workers (0 = one a core).
+pub fn scan_all_threads(
+    store: &mut Store,
+    only: Option<&str>,
+    at: i64,
+    threads: usize,
+) -> Result<ScanSummary, StoreError> {
     let sets = latest_sets(store, only)?;
     if sets.is_empty() {
         return Err(StoreError::Other(
@@ -234,23 +266,57 @@ pub fn scan_all(store: &mut Store, only: Option<&str>, at: i64) -> Result<ScanSu
             .collect(),
         ..Default::default()
     };
-    let mut results = Vec::with_capacity(rows.len() * compiled.len());
-    for (sha256, md5, sha1) in rows {
-        let data = match store.read(&sha256) {
-            Ok(d) => d,
-            Err(_) => {
-                summary.unreadable += 1;
-                continue;
+    // Workers take specimens by index; each has its own scanners.
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(rows.len().max(1));
+    let next = AtomicUsize::new(0);
+    let quarantine = store.quarantine();
+    let per_row: Vec<Option<Vec<Vec<String>>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (rows, compiled, next, quarantine) = (&rows, &compiled, &next, &quarantine);
+                scope.spawn(move || {
+                    let mut scanners: Vec<SetScanner<'_>> =
+                        compiled.iter().map(|(_, c)| c.scanner()).collect();
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((sha256, md5, sha1)) = rows.get(i) else {
+                            return out;
+                        };
+                        let names = quarantine.read(sha256).ok().map(|data| {
+                            scanners
+                                .iter_mut()
+                                .map(|s| s.scan(&data, md5, sha1, sha256))
+                                .collect()
+                        });
+                        out.push((i, names));
+                    }
+                })
+            })
+            .collect();
+        let mut all: Vec<Option<Vec<Vec<String>>>> = vec![None; rows.len()];
+        for w in workers {
+            for (i, names) in w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                all[i] = names;
             }
+        }
+        all
+    });
+    let mut results = Vec::with_capacity(rows.len() * compiled.len());
+    for ((sha256, _, _), names) in rows.iter().zip(per_row) {
+        let Some(names) = names else {
+            summary.unreadable += 1;
+            continue;
         };
         summary.scanned += 1;
-        let mut any = false;
-        for (v, c) in &compiled {
-            let names = c.scan(&data, &md5, &sha1, &sha256);
-            any |= !names.is_empty();
-            results.push((v.name.clone(), v.version.clone(), sha256.clone(), names));
+        summary.detected += u64::from(names.iter().any(|n| !n.is_empty()));
+        for ((v, _), n) in compiled.iter().zip(names) {
+            results.push((v.name.clone(), v.version.clone(), sha256.clone(), n));
         }
-        summary.detected += u64::from(any);
     }
     let tx = store.db().unchecked_transaction()?;
     {

@@ -4,15 +4,17 @@
 //! and each specimen's analysis.
 //!
 //! Crash and concurrency safety: a file is written to a temp file in its
-//! final folder, fsynced and renamed into place *before* the database
-//! transaction that names it, so a killed add leaves at most a stray temp
-//! file and never a row without its file; two processes adding the same
+//! final folder and renamed into place, and the file system is flushed
+//! (`syncfs`, once per batch) *before* the database transaction that names
+//! it, so a killed add leaves at most a stray temp file and never a row
+//! without its file; two processes adding the same
 //! specimen both rename identical bytes and both upserts succeed (SQLite's
 //! busy timeout serialises the writers).
 
 use crate::analysis::{self, Analysis, Hashes};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -94,7 +96,8 @@ pub struct SpecimenRow {
     pub sightings: u64,
     /// Import hash.
     pub imphash: Option<String>,
-    /// CTPH digest.
+    /// ssdeep digest families are grouped by (see
+    /// [`Analysis::family_digest`]).
     pub fuzzy: String,
 }
 
@@ -161,13 +164,28 @@ impl Store {
 
     /// Path of a specimen's quarantined file.
     pub fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root.join("quarantine").join(&sha256[..2]).join(sha256)
+        self.quarantine().path_of(sha256)
     }
 
     /// Reads a quarantined specimen.
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
-        let p = self.path_of(sha256);
-        std::fs::read(&p).map_err(io(p.display().to_string()))
+        self.quarantine().read(sha256)
+    }
+
+    /// The quarantine folder, shareable with worker threads.
+    pub fn quarantine(&self) -> Quarantine {
+        Quarantine {
+            root: self.root.join("quarantine"),
+        }
+    }
+
+    /// Every stored SHA-256 (lets workers skip analysing known specimens).
+    pub fn known_sha256s(&self) -> Result<HashSet<String>> {
+        let mut st = self.db.prepare("SELECT sha256 FROM specimens")?;
+        let known = st
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(known)
     }
 
     /// Adds one specimen's bytes, seen at `seen` (epoch seconds) from
@@ -188,75 +206,65 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        let final_path = self.path_of(&h.sha256);
-        if known.is_none() || !final_path.exists() {
-            self.write_file(&h.sha256, data, opts)?;
+        let prepared = prepare(&self.quarantine(), data, h, known.is_some(), opts)?;
+        let sha = prepared.hashes.sha256.clone();
+        let new = self.commit(&[Sighting {
+            specimen: prepared,
+            seen,
+            source,
+        }])?;
+        Ok((sha, new[0]))
+    }
+
+    /// Records a batch of sightings in one transaction, inserting the
+    /// specimens that are new. Files written for the batch are flushed to
+    /// disk first, so no committed row ever names a file a crash could
+    /// lose. Returns, per sighting, whether it inserted the specimen.
+    pub fn commit(&mut self, batch: &[Sighting]) -> Result<Vec<bool>> {
+        if batch.iter().any(|s| s.specimen.wrote_file) {
+            self.quarantine().sync()?;
         }
-        // Analysis only for new specimens; a sighting of a known one is cheap.
-        let analysis: Option<Analysis> = if known.is_none() {
-            Some(analysis::analyze(data))
-        } else {
-            None
-        };
-        let day = utc_day(seen);
         let tx = self
             .db
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut new = false;
-        if let Some(a) = &analysis {
-            let imphash = a.pe.as_ref().and_then(|p| p.imphash.clone());
-            let n = tx.execute(
+        let mut inserted = Vec::with_capacity(batch.len());
+        {
+            let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO specimens (sha256, md5, sha1, size, file_type, first_seen, last_seen, source, imphash, fuzzy, analysis)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    h.sha256,
-                    h.md5,
-                    h.sha1,
-                    data.len() as i64,
-                    a.file_type.as_str(),
-                    seen,
-                    source.as_str(),
-                    imphash,
-                    a.fuzzy,
-                    serde_json::to_string(a)?
-                ],
             )?;
-            new = n == 1;
+            let mut span = tx.prepare_cached(
+                "UPDATE specimens SET first_seen = MIN(first_seen, ?2), last_seen = MAX(last_seen, ?2) WHERE sha256 = ?1",
+            )?;
+            let mut sighting = tx.prepare_cached(
+                "INSERT INTO sightings (sha256, day, source, count) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (sha256, day, source) DO UPDATE SET count = count + 1",
+            )?;
+            for s in batch {
+                let h = &s.specimen.hashes;
+                let mut new = false;
+                if let Some(r) = &s.specimen.record {
+                    let n = insert.execute(params![
+                        h.sha256,
+                        h.md5,
+                        h.sha1,
+                        s.specimen.size as i64,
+                        r.file_type,
+                        s.seen,
+                        s.source.as_str(),
+                        r.imphash,
+                        r.fuzzy,
+                        r.analysis_json
+                    ])?;
+                    new = n == 1;
+                }
+                span.execute(params![h.sha256, s.seen])?;
+                sighting.execute(params![h.sha256, utc_day(s.seen), s.source.as_str()])?;
+                inserted.push(new);
+            }
         }
-        tx.execute(
-            "UPDATE specimens SET first_seen = MIN(first_seen, ?2), last_seen = MAX(last_seen, ?2) WHERE sha256 = ?1",
-            params![h.sha256, seen],
-        )?;
-        tx.execute(
-            "INSERT INTO sightings (sha256, day, source, count) VALUES (?1, ?2, ?3, 1)
-             ON CONFLICT (sha256, day, source) DO UPDATE SET count = count + 1",
-            params![h.sha256, day, source.as_str()],
-        )?;
         tx.commit()?;
-        Ok((h.sha256, new))
-    }
-
-    fn write_file(&self, sha256: &str, data: &[u8], opts: &AddOptions) -> Result<()> {
-        let dir = self.root.join("quarantine").join(&sha256[..2]);
-        std::fs::create_dir_all(&dir).map_err(io(dir.display().to_string()))?;
-        let mut tmp = tempfile_in(&dir)?;
-        tmp.1
-            .write_all(data)
-            .map_err(io(tmp.0.display().to_string()))?;
-        tmp.1.sync_all().map_err(io(tmp.0.display().to_string()))?;
-        std::fs::set_permissions(&tmp.0, std::fs::Permissions::from_mode(0o444))
-            .map_err(io(tmp.0.display().to_string()))?;
-        drop(tmp.1);
-        if let Some(d) = opts.pause_before_rename {
-            std::thread::sleep(d);
-        }
-        let dest = dir.join(sha256);
-        std::fs::rename(&tmp.0, &dest).map_err(io(dest.display().to_string()))?;
-        // The rename itself must survive a crash before the database row does.
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        Ok(inserted)
     }
 
     /// One specimen's row.
@@ -336,6 +344,146 @@ impl Store {
             ))),
         }
     }
+}
+
+/// A specimen's row values worked out off the database thread.
+#[derive(Clone, Debug)]
+pub struct NewRecord {
+    /// `PE32`, `PE32+`, `zip` or `other`.
+    pub file_type: &'static str,
+    /// Import hash.
+    pub imphash: Option<String>,
+    /// ssdeep digest families are grouped by.
+    pub fuzzy: String,
+    /// The analysis as JSON.
+    pub analysis_json: String,
+}
+
+/// A specimen hashed, quarantined and (when not yet stored) analysed,
+/// ready for [`Store::commit`].
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// Its hashes.
+    pub hashes: Hashes,
+    /// Size in bytes.
+    pub size: u64,
+    /// Row values when the specimen may be new; `None` for a sighting of a
+    /// specimen already stored (or already prepared in this run).
+    pub record: Option<NewRecord>,
+    /// Whether its quarantine file was written (and needs flushing).
+    pub wrote_file: bool,
+}
+
+/// One sighting to commit.
+#[derive(Clone, Debug)]
+pub struct Sighting {
+    /// The specimen.
+    pub specimen: Prepared,
+    /// When it was seen, epoch seconds.
+    pub seen: i64,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// Quarantines `data` (unless `known` and its file is present) and
+/// analyses it (unless `known`); `hashes` are the caller's. Safe to call
+/// from many threads at once.
+pub fn prepare(
+    q: &Quarantine,
+    data: &[u8],
+    hashes: Hashes,
+    known: bool,
+    opts: &AddOptions,
+) -> Result<Prepared> {
+    let mut wrote_file = false;
+    if !known || !q.path_of(&hashes.sha256).exists() {
+        q.write(&hashes.sha256, data, opts)?;
+        wrote_file = true;
+    }
+    // Analysis only for new specimens; a sighting of a known one is cheap.
+    let record = if known {
+        None
+    } else {
+        let a: Analysis = analysis::analyze(data);
+        Some(NewRecord {
+            file_type: a.file_type.as_str(),
+            imphash: a.pe.as_ref().and_then(|p| p.imphash.clone()),
+            fuzzy: a.family_digest().to_string(),
+            analysis_json: serde_json::to_string(&a)?,
+        })
+    };
+    Ok(Prepared {
+        hashes,
+        size: data.len() as u64,
+        record,
+        wrote_file,
+    })
+}
+
+/// The quarantine folder: `ab/<sha256>` files, read-only, never executable.
+#[derive(Clone, Debug)]
+pub struct Quarantine {
+    root: PathBuf,
+}
+
+impl Quarantine {
+    /// Path of a specimen's file.
+    pub fn path_of(&self, sha256: &str) -> PathBuf {
+        self.root.join(&sha256[..2]).join(sha256)
+    }
+
+    /// Reads a specimen's file.
+    pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
+        let p = self.path_of(sha256);
+        std::fs::read(&p).map_err(io(p.display().to_string()))
+    }
+
+    /// Writes a specimen's file: a temp file in the final folder, mode
+    /// 0444, renamed into place. Not flushed here: [`Store::commit`] flushes
+    /// the file system once per batch, before the rows naming the files.
+    fn write(&self, sha256: &str, data: &[u8], opts: &AddOptions) -> Result<()> {
+        let dir = self.root.join(&sha256[..2]);
+        std::fs::create_dir_all(&dir).map_err(io(dir.display().to_string()))?;
+        let mut tmp = tempfile_in(&dir)?;
+        tmp.1
+            .write_all(data)
+            .map_err(io(tmp.0.display().to_string()))?;
+        std::fs::set_permissions(&tmp.0, std::fs::Permissions::from_mode(0o444))
+            .map_err(io(tmp.0.display().to_string()))?;
+        drop(tmp.1);
+        if let Some(d) = opts.pause_before_rename {
+            // The test hook kills us here; the temp file must be on disk.
+            self.sync()?;
+            std::thread::sleep(d);
+        }
+        let dest = dir.join(sha256);
+        std::fs::rename(&tmp.0, &dest).map_err(io(dest.display().to_string()))
+    }
+
+    /// Flushes the file system holding the quarantine, data and renames:
+    /// one `syncfs` per batch instead of an fsync per file and folder.
+    pub fn sync(&self) -> Result<()> {
+        let dir = std::fs::File::open(&self.root).map_err(io(self.root.display().to_string()))?;
+        sync_file_system(&dir).map_err(io(self.root.display().to_string()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn sync_file_system(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `f` stays open for the whole call; syncfs only reads the fd.
+    if unsafe { libc::syncfs(f.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_system(_: &std::fs::File) -> std::io::Result<()> {
+    // SAFETY: sync(2) takes no arguments.
+    unsafe { libc::sync() };
+    Ok(())
 }
 
 /// A uniquely named temp file in `dir` (same file system as the final name,

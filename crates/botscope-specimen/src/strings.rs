@@ -30,69 +30,296 @@ fn printable(b: u8) -> bool {
     (0x20..0x7f).contains(&b) || b == b'\t'
 }
 
-/// ASCII strings of at least `min` printable bytes.
-pub fn ascii_strings(data: &[u8], min: usize) -> Vec<FoundString> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, &b) in data.iter().chain(std::iter::once(&0)).enumerate() {
-        if i < data.len() && printable(b) {
-            start.get_or_insert(i);
-            continue;
+#[cfg(any(not(target_arch = "x86_64"), test))]
+const HIGH: u64 = 0x8080_8080_8080_8080;
+#[cfg(any(not(target_arch = "x86_64"), test))]
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+#[cfg(any(not(target_arch = "x86_64"), test))]
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Gathers the high bit of each of a word's 8 bytes into 8 bits (byte `i`
+/// → bit `i`); only the partial products of equal indices reach the top
+/// byte, so no carry spoils it (checked over all 256 patterns in a test).
+#[cfg(any(not(target_arch = "x86_64"), test))]
+fn gather_high_bits(v: u64) -> u64 {
+    ((v & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Per byte of `x`: high bit set when the byte is printable (tab or
+/// 0x20..=0x7e). Each addition stays inside its byte (7-bit operands).
+#[cfg(any(not(target_arch = "x86_64"), test))]
+fn printable_bytes(x: u64) -> u64 {
+    let y = x & LOW7;
+    let ge_space = (y + 0x60 * ONES) & HIGH;
+    let ge_del = (y + ONES) & HIGH;
+    let t = y ^ (0x09 * ONES);
+    let is_tab = !(((t + LOW7) | t) & HIGH) & HIGH;
+    ((ge_space & !ge_del) | is_tab) & !(x & HIGH)
+}
+
+/// Per byte of `x`: high bit set when the byte is zero.
+#[cfg(any(not(target_arch = "x86_64"), test))]
+fn zero_bytes(x: u64) -> u64 {
+    !((((x & LOW7) + LOW7) | x) & HIGH) & HIGH
+}
+
+/// Bit masks of 64 bytes from `at`: (printable, zero); bytes past the end
+/// count as neither.
+fn block_masks(data: &[u8], at: usize) -> (u64, u64) {
+    let block: [u8; 64] = match data.get(at..at + 64) {
+        Some(b) => b.try_into().unwrap_or([0xff; 64]),
+        None => {
+            let mut b = [0xffu8; 64];
+            if let Some(rest) = data.get(at..) {
+                b[..rest.len()].copy_from_slice(rest);
+            }
+            b
         }
-        if let Some(s) = start.take() {
-            if i - s >= min && out.len() < MAX_STRINGS {
-                let end = i.min(s + MAX_STRING);
-                out.push(FoundString {
-                    offset: s,
-                    encoding: "ascii",
-                    text: String::from_utf8_lossy(&data[s..end]).into_owned(),
-                });
+    };
+    classify(&block)
+}
+
+/// (printable, zero) bit masks of a 64-byte block, 16 bytes at a time.
+#[cfg(target_arch = "x86_64")]
+fn classify(block: &[u8; 64]) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    let (mut p, mut z) = (0u64, 0u64);
+    for (i, lane) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of the x86_64 baseline, and the unaligned
+        // load reads exactly the 16 bytes of `lane`.
+        let (pm, zm) = unsafe {
+            let v = _mm_loadu_si128(lane.as_ptr().cast());
+            // Signed compares: bytes >= 0x80 are negative, so not > 0x1f.
+            let graphic = _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)),
+            );
+            let printable = _mm_or_si128(graphic, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x09)));
+            let zero = _mm_cmpeq_epi8(v, _mm_setzero_si128());
+            (_mm_movemask_epi8(printable), _mm_movemask_epi8(zero))
+        };
+        p |= u64::from(pm as u16) << (16 * i);
+        z |= u64::from(zm as u16) << (16 * i);
+    }
+    (p, z)
+}
+
+/// (printable, zero) bit masks of a 64-byte block, 8 bytes at a time.
+#[cfg(any(not(target_arch = "x86_64"), test))]
+fn classify_words(block: &[u8; 64]) -> (u64, u64) {
+    let (mut p, mut z) = (0u64, 0u64);
+    for (w, bytes) in block.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(bytes.try_into().unwrap_or([0xff; 8]));
+        p |= gather_high_bits(printable_bytes(word)) << (w * 8);
+        z |= gather_high_bits(zero_bytes(word)) << (w * 8);
+    }
+    (p, z)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn classify(block: &[u8; 64]) -> (u64, u64) {
+    classify_words(block)
+}
+
+/// The even bits of `x` packed into the low 32 bits.
+fn even_bits(x: u64) -> u64 {
+    let mut x = x & 0x5555_5555_5555_5555;
+    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
+    x = (x | (x >> 2)) & 0x0f0f_0f0f_0f0f_0f0f;
+    x = (x | (x >> 4)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x >> 8)) & 0x0000_ffff_0000_ffff;
+    (x | (x >> 16)) & 0xffff_ffff
+}
+
+fn low_bits(n: u32) -> u64 {
+    if n >= 64 {
+        !0
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// Finds runs of set bits at least `min` long in a bit stream fed a word
+/// at a time (a run may span words).
+struct RunFinder {
+    min: u32,
+    open: Option<usize>,
+    pos: usize,
+}
+
+impl RunFinder {
+    fn new(min: usize) -> Self {
+        RunFinder {
+            // Minimums above one word are not needed (callers use 4 or 5).
+            min: min.clamp(1, 64) as u32,
+            open: None,
+            pos: 0,
+        }
+    }
+
+    /// Feeds the next `nbits` (1..=64) of the stream; `emit(start, len)`.
+    fn feed(&mut self, m: u64, nbits: u32, emit: &mut impl FnMut(usize, usize)) {
+        let base = self.pos;
+        self.pos += nbits as usize;
+        let mut m = m & low_bits(nbits);
+        if let Some(s) = self.open {
+            let t = m.trailing_ones();
+            if t >= nbits {
+                return;
+            }
+            self.open = None;
+            let end = base + t as usize;
+            if end - s >= self.min as usize {
+                emit(s, end - s);
+            }
+            m &= !low_bits(t);
+        }
+        // Words without a long enough run inside only matter for a run
+        // reaching their top, which may go on in the next word.
+        let mut long = m;
+        for k in 1..self.min {
+            long &= m >> k;
+        }
+        if long == 0 {
+            let top = (m << (64 - nbits)).leading_ones();
+            if top > 0 {
+                self.open = Some(base + (nbits - top) as usize);
+            }
+            return;
+        }
+        while m != 0 {
+            let s = m.trailing_zeros();
+            let len = (m >> s).trailing_ones();
+            if s + len >= nbits {
+                self.open = Some(base + s as usize);
+                return;
+            }
+            if len >= self.min {
+                emit(base + s as usize, len as usize);
+            }
+            m &= !(low_bits(len) << s);
+        }
+    }
+
+    fn finish(&mut self, emit: &mut impl FnMut(usize, usize)) {
+        if let Some(s) = self.open.take() {
+            if self.pos - s >= self.min as usize {
+                emit(s, self.pos - s);
             }
         }
     }
-    out
+}
+
+/// Which kind of string a visitor is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StringKind {
+    /// Printable ASCII bytes.
+    Ascii,
+    /// UTF-16LE printable ASCII code units at even byte offsets.
+    Utf16Even,
+    /// The same at odd byte offsets.
+    Utf16Odd,
+}
+
+impl StringKind {
+    /// The name `FoundString::encoding` uses.
+    pub fn encoding(self) -> &'static str {
+        match self {
+            StringKind::Ascii => "ascii",
+            _ => "utf16le",
+        }
+    }
+}
+
+/// Calls `f(offset, kind, text)` for every ASCII string of at least `min`
+/// printable bytes and every UTF-16LE string of at least `min` printable
+/// units (at both alignments), texts cut at [`MAX_STRING`]. One pass: each
+/// 64-byte block is classified once with word arithmetic and its bit masks
+/// feed three run finders, so nothing is allocated per byte or per string
+/// (UTF-16 texts reuse one buffer). Offsets ascend within each kind.
+pub fn for_each_string(data: &[u8], min: usize, mut f: impl FnMut(usize, StringKind, &str)) {
+    let mut ascii = RunFinder::new(min);
+    let mut wide = [RunFinder::new(min), RunFinder::new(min)];
+    let mut buf = String::new();
+    let mut emit_ascii = |s: usize, len: usize| {
+        // Printable bytes are ASCII, hence UTF-8.
+        if let Ok(t) = std::str::from_utf8(&data[s..s + len.min(MAX_STRING)]) {
+            f(s, StringKind::Ascii, t);
+        }
+    };
+    let mut wide_runs: [Vec<(usize, usize)>; 2] = [Vec::new(), Vec::new()];
+    // Unit k of alignment a starts at byte 2k + a; it is text when its low
+    // byte is printable and its high byte zero.
+    let units = [data.len() / 2, data.len().saturating_sub(1) / 2];
+    let mut next = block_masks(data, 0);
+    let mut at = 0;
+    while at < data.len() {
+        let (p, z) = next;
+        next = block_masks(data, at + 64);
+        ascii.feed(p, (data.len() - at).min(64) as u32, &mut emit_ascii);
+        if p & (z >> 1 | next.1 << 63) != 0 || wide.iter().any(|w| w.open.is_some()) {
+            let text_units = p & ((z >> 1) | (next.1 << 63));
+            for align in 0..2 {
+                let first = at / 2;
+                if first < units[align] {
+                    let n = (units[align] - first).min(32) as u32;
+                    let runs = &mut wide_runs[align];
+                    wide[align].feed(even_bits(text_units >> align), n, &mut |u, l| {
+                        runs.push((u, l))
+                    });
+                }
+            }
+        } else {
+            for w in &mut wide {
+                w.pos += 32;
+            }
+        }
+        at += 64;
+    }
+    ascii.finish(&mut emit_ascii);
+    for (align, w) in wide.iter_mut().enumerate() {
+        let runs = &mut wide_runs[align];
+        w.finish(&mut |u, l| runs.push((u, l)));
+    }
+    for (align, runs) in wide_runs.iter().enumerate() {
+        let kind = [StringKind::Utf16Even, StringKind::Utf16Odd][align];
+        for &(unit, len) in runs {
+            let s = unit * 2 + align;
+            buf.clear();
+            buf.extend(
+                data[s..]
+                    .iter()
+                    .step_by(2)
+                    .take(len.min(MAX_STRING))
+                    .map(|&b| b as char),
+            );
+            f(s, kind, &buf);
+        }
+    }
+}
+
+/// ASCII strings of at least `min` printable bytes.
+pub fn ascii_strings(data: &[u8], min: usize) -> Vec<FoundString> {
+    collect(data, min, |k| k == StringKind::Ascii)
 }
 
 /// UTF-16LE strings (printable ASCII code units) of at least `min` units, at
-/// both byte alignments.
+/// both byte alignments, in offset order.
 pub fn utf16_strings(data: &[u8], min: usize) -> Vec<FoundString> {
+    collect(data, min, |k| k != StringKind::Ascii)
+}
+
+fn collect(data: &[u8], min: usize, want: impl Fn(StringKind) -> bool) -> Vec<FoundString> {
     let mut out = Vec::new();
-    for align in 0..2 {
-        let mut start: Option<usize> = None;
-        let mut text = String::new();
-        let mut i = align;
-        loop {
-            let unit = if i + 1 < data.len() {
-                Some((data[i], data[i + 1]))
-            } else {
-                None
-            };
-            match unit {
-                Some((lo, 0)) if printable(lo) => {
-                    start.get_or_insert(i);
-                    if text.len() < MAX_STRING {
-                        text.push(lo as char);
-                    }
-                }
-                _ => {
-                    if let Some(s) = start.take() {
-                        if text.len() >= min && out.len() < MAX_STRINGS {
-                            out.push(FoundString {
-                                offset: s,
-                                encoding: "utf16le",
-                                text: std::mem::take(&mut text),
-                            });
-                        }
-                    }
-                    text.clear();
-                    if unit.is_none() {
-                        break;
-                    }
-                }
-            }
-            i += 2;
+    for_each_string(data, min, |offset, kind, t| {
+        if want(kind) && out.len() < MAX_STRINGS {
+            out.push(FoundString {
+                offset,
+                encoding: kind.encoding(),
+                text: t.to_string(),
+            });
         }
-    }
+    });
     out.sort_by_key(|s| s.offset);
     out
 }
@@ -225,14 +452,15 @@ fn config_in_tokens(t: &[Option<String>]) -> Option<BotConfig> {
     None
 }
 
-/// Keys worth trying for single-byte XOR: a `#` channel is preceded by the
-/// port's NUL terminator, so `(k, '#' ^ k)` pairs name candidate keys; the
-/// most frequent first, at most 16.
+/// Keys worth trying for single-byte XOR. A config's channel follows its
+/// port: `digit NUL # printable`, which XOR-ed with `k` reads
+/// `digit^k, k, '#'^k, printable^k`; each such window names candidate `k`
+/// (random bytes almost never do). The most frequent first, at most 16.
 pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
     let mut count = [0u32; 256];
-    for w in data.windows(2) {
-        let k = w[0];
-        if k != 0 && w[1] == b'#' ^ k {
+    for w in data.windows(4) {
+        let k = w[1];
+        if k != 0 && w[2] == b'#' ^ k && (w[0] ^ k).is_ascii_digit() && printable(w[3] ^ k) {
             count[k as usize] += 1;
         }
     }
@@ -242,14 +470,21 @@ pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
     keys
 }
 
-/// Finds the bot config in a region: plain, then UTF-16LE, then XOR.
+/// Finds the bot config in a region: plain, then UTF-16LE, then XOR. Each
+/// encoding is tokenised only when the region holds its `NUL #` marker
+/// (the port's terminator before the channel).
 pub fn find_config(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {
-    if let Some(c) = config_in_tokens(&tokens_bytes(data, 0)) {
-        return Some((c, FoundEncoding::Plain));
+    use memchr::memmem::find;
+    if find(data, b"\0#").is_some() {
+        if let Some(c) = config_in_tokens(&tokens_bytes(data, 0)) {
+            return Some((c, FoundEncoding::Plain));
+        }
     }
-    for align in 0..2 {
-        if let Some(c) = config_in_tokens(&tokens_utf16(data, align)) {
-            return Some((c, FoundEncoding::Utf16));
+    if find(data, b"\0\0#\0").is_some() {
+        for align in 0..2 {
+            if let Some(c) = config_in_tokens(&tokens_utf16(data, align)) {
+                return Some((c, FoundEncoding::Utf16));
+            }
         }
     }
     for k in xor_key_candidates(data) {
@@ -263,4 +498,146 @@ pub fn find_config(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {
 /// Decodes a region with a XOR key (for string and IOC listing).
 pub fn xor_decode(data: &[u8], key: u8) -> Vec<u8> {
     data.iter().map(|b| b ^ key).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-at-a-time definition the word-parallel finders must match.
+    fn reference(data: &[u8], min: usize) -> Vec<(usize, &'static str, String)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for i in 0..=data.len() {
+            if i < data.len() && printable(data[i]) {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                if i - s >= min {
+                    let t = &data[s..i.min(s + MAX_STRING)];
+                    out.push((s, "ascii", String::from_utf8(t.to_vec()).unwrap()));
+                }
+            }
+        }
+        let mut wide = Vec::new();
+        for align in 0..2 {
+            let (mut start, mut text) = (None, String::new());
+            let mut i = align;
+            loop {
+                let unit = (i + 1 < data.len()).then(|| (data[i], data[i + 1]));
+                match unit {
+                    Some((lo, 0)) if printable(lo) => {
+                        start.get_or_insert(i);
+                        if text.len() < MAX_STRING {
+                            text.push(lo as char);
+                        }
+                    }
+                    _ => {
+                        if let Some(s) = start.take() {
+                            if (i - s) / 2 >= min {
+                                wide.push((s, "utf16le", text.clone()));
+                            }
+                        }
+                        text.clear();
+                        if unit.is_none() {
+                            break;
+                        }
+                    }
+                }
+                i += 2;
+            }
+        }
+        wide.sort_by_key(|w| w.0);
+        out.extend(wide);
+        out
+    }
+
+    fn found(data: &[u8], min: usize) -> Vec<(usize, &'static str, String)> {
+        ascii_strings(data, min)
+            .into_iter()
+            .chain(utf16_strings(data, min))
+            .map(|s| (s.offset, s.encoding, s.text))
+            .collect()
+    }
+
+    #[test]
+    fn gather_is_exact_for_all_patterns() {
+        for pattern in 0..=255u64 {
+            let mut v = 0u64;
+            for i in 0..8 {
+                if pattern >> i & 1 == 1 {
+                    v |= 0x80 << (8 * i);
+                }
+            }
+            // Noise in the low 7 bits of every byte must not matter.
+            assert_eq!(gather_high_bits(v | 0x7f7f_7f7f_7f7f_7f7f), pattern);
+        }
+    }
+
+    #[test]
+    fn byte_classes_match_the_definition() {
+        for b in 0..=255u8 {
+            let w = u64::from_le_bytes([b, 0, b, b'a', b, 0xff, b, 0x09]);
+            let p = gather_high_bits(printable_bytes(w));
+            assert_eq!(p & 1 == 1, printable(b), "byte {b:#x}");
+            assert_eq!(p >> 3 & 1, 1);
+            assert_eq!(p >> 5 & 1, 0);
+            assert_eq!(p >> 7 & 1, 1);
+            let z = gather_high_bits(zero_bytes(w));
+            assert_eq!(z & 1 == 1, b == 0, "byte {b:#x}");
+            assert_eq!(z >> 1 & 1, 1);
+        }
+    }
+
+    #[test]
+    fn both_classifiers_agree() {
+        for seed in 0..64u8 {
+            let mut block = [0u8; 64];
+            for (i, b) in block.iter_mut().enumerate() {
+                *b = (i as u8)
+                    .wrapping_mul(37)
+                    .wrapping_add(seed.wrapping_mul(101))
+                    ^ seed;
+            }
+            block[seed as usize] = 0;
+            assert_eq!(classify(&block), classify_words(&block), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn word_parallel_finders_equal_the_bytewise_definition() {
+        // Pseudo-random buffers rich in printable runs, NULs and
+        // UTF-16 text, of every length across several 64-byte blocks.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for len in (0..300).chain([1000, 4096, 9000]) {
+            for min in [1, 4, 5, 13] {
+                let data: Vec<u8> = (0..len)
+                    .map(|i| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        match x % 7 {
+                            0 | 1 => b'a' + (x >> 8) as u8 % 26,
+                            2 if i % 2 == 1 => 0,
+                            2 => b'A',
+                            3 => 0,
+                            4 => b' ',
+                            _ => (x >> 16) as u8,
+                        }
+                    })
+                    .collect();
+                assert_eq!(
+                    found(&data, min),
+                    reference(&data, min),
+                    "len {len} min {min}"
+                );
+            }
+        }
+        let long = vec![b'x'; 3 * MAX_STRING];
+        assert_eq!(found(&long, 5), reference(&long, 5));
+        let wide: Vec<u8> = b"http://c2.example.net/x"
+            .iter()
+            .flat_map(|&b| [b, 0])
+            .collect();
+        assert_eq!(utf16_strings(&wide, 5)[0].text, "http://c2.example.net/x");
+    }
 }

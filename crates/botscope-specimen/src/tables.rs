@@ -252,10 +252,10 @@ pub struct Family {
     pub members: Vec<String>,
 }
 
-/// Minimum CTPH score for two specimens with the same imphash to be one family.
+/// Minimum ssdeep score for two specimens with the same imphash to be one family.
 pub const FAMILY_SCORE: u32 = 40;
 
-/// Groups specimens: same imphash and CTPH score >= [`FAMILY_SCORE`]
+/// Groups specimens: same imphash and ssdeep score >= [`FAMILY_SCORE`]
 /// (single linkage); specimens without an imphash need a score >= 80.
 pub fn families(store: &Store) -> Result<Vec<Family>, StoreError> {
     let mut rows = store.all()?;

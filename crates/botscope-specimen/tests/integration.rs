@@ -1036,7 +1036,9 @@ rule wide_irc { strings: $a = "PRIVMSG %s :%s" wide condition: $a }
             )))
             .fuzzy
         };
-        assert!(botscope_specimen::fuzzy::compare(&fz(1, 0), &fz(1, 3)) >= tables::FAMILY_SCORE);
+        // (ssdeep itself scores variants 0 and 3 at 0: no common 7-character
+        // run; they join through variants 1 and 2, single linkage.)
+        assert!(botscope_specimen::fuzzy::compare(&fz(1, 0), &fz(1, 1)) >= tables::FAMILY_SCORE);
         assert!(botscope_specimen::fuzzy::compare(&fz(1, 0), &fz(2, 0)) < 20);
         let fams = tables::families(&store).unwrap();
         let got: BTreeSet<BTreeSet<String>> = fams
@@ -1142,5 +1144,596 @@ mod sets_and_iocs {
             )
         );
         assert_eq!(known_since(&store, &sha, 1999).unwrap(), None);
+    }
+}
+
+mod upx_filters {
+    //! UPX branch filters: the generator filters the code of packed
+    //! specimens as UPX does; unpacking must give back the unfiltered bytes.
+    use super::common::*;
+    use botscope_specimen::{analyze, pe, unfilter};
+    use botscope_synth::specimen::filter as synth_filter;
+    use botscope_synth::specimen::{
+        build_specimen, requested_filter, upx_payload, ConfigEncoding, Packer,
+    };
+
+    /// splitmix64, for reproducible random buffers.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Code-like bytes: branches into the buffer, before it and far past
+    /// it, stray E8/E9/0F bytes, random immediates.
+    fn code_like(r: &mut Rng, len: usize) -> Vec<u8> {
+        let mut b = Vec::with_capacity(len + 8);
+        while b.len() < len {
+            let here = b.len() as i64;
+            let rel = |r: &mut Rng| -> i32 {
+                match r.below(4) {
+                    0 => (-(r.below(0x4000) as i64) - here - 5) as i32, // before the buffer
+                    1 => (0x10_0000 + r.below(0x1000_0000)) as i32,     // far past it
+                    _ => (r.below(len as u64) as i64 - here - 5) as i32, // inside
+                }
+            };
+            match r.below(8) {
+                0 | 1 => {
+                    b.push(0xE8);
+                    b.extend_from_slice(&rel(r).to_le_bytes());
+                }
+                2 => {
+                    b.push(0xE9);
+                    b.extend_from_slice(&rel(r).to_le_bytes());
+                }
+                3 => {
+                    b.push(0x0F);
+                    b.push(0x80 | r.below(16) as u8);
+                    b.extend_from_slice(&rel(r).to_le_bytes());
+                }
+                4 => {
+                    b.extend_from_slice(&[0xE8, 0xE8, 0x0F, 0x0F, 0x85][..1 + r.below(5) as usize])
+                }
+                _ => {
+                    for _ in 0..1 + r.below(6) {
+                        b.push(r.next() as u8);
+                    }
+                }
+            }
+        }
+        b.truncate(len);
+        b
+    }
+
+    const IDS: [u8; 15] = [
+        0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x24, 0x25, 0x26, 0x36, 0x46, 0x49,
+    ];
+
+    #[test]
+    fn round_trip_on_code_like_buffers_and_prefixes() {
+        let mut r = Rng(0x5EED);
+        let mut applied = std::collections::BTreeMap::<u8, u32>::new();
+        for round in 0..400 {
+            let len = [0usize, 1, 4, 5, 6, 7, 11, 64, 300, 4096][round % 10];
+            let orig = code_like(&mut r, len);
+            let addvalue = r.below(0x8000) as u32;
+            for id in IDS {
+                let mut buf = orig.clone();
+                let Some(done) = synth_filter::filter(&mut buf, id, addvalue) else {
+                    assert_eq!(buf, orig, "a refused filter leaves the buffer");
+                    continue;
+                };
+                *applied.entry(id).or_default() += 1;
+                assert_ne!(buf, orig, "filter {id:#x} changed nothing");
+                let filtered = buf.clone();
+                let stats = unfilter::unfilter(&mut buf, id, done.cto, addvalue).unwrap();
+                assert_eq!(buf, orig, "filter {id:#x} round {round} len {len}");
+                assert_eq!(stats.calls, done.calls, "filter {id:#x} round {round}");
+                // Truncated: every operand that ends 5 bytes before the cut
+                // is restored as in the whole buffer, and nothing panics.
+                for cut in [0, 3, 5, 6, len / 2, len.saturating_sub(1)] {
+                    let cut = cut.min(len);
+                    let mut p = filtered[..cut].to_vec();
+                    unfilter::unfilter(&mut p, id, done.cto, addvalue).unwrap();
+                    assert_eq!(p.len(), cut);
+                    if cut >= 6 {
+                        assert_eq!(p[..cut - 5], orig[..cut - 5], "{id:#x} cut {cut}");
+                    }
+                }
+            }
+        }
+        // Every id was applied on many buffers (long ones always have calls).
+        for id in IDS {
+            assert!(
+                applied.get(&id).copied().unwrap_or(0) >= 100,
+                "{id:#x}: {applied:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_packer_and_filter_unpacks_to_the_original_bytes() {
+        let mut ctos = Vec::new();
+        for packer in [Packer::Nrv2b, Packer::Nrv2d, Packer::Nrv2e] {
+            for variant in 0..4 {
+                for enc in [ConfigEncoding::Plain, ConfigEncoding::Xor(0x4d)] {
+                    let s = spec(
+                        vec![server("irc.filtered.example.net", 6667)],
+                        enc,
+                        packer,
+                        7,
+                        variant,
+                    );
+                    let want = [0x00, 0x26, 0x49, 0x16][variant as usize];
+                    assert_eq!(requested_filter(&s), want);
+                    let payload = upx_payload(&s).unwrap();
+                    assert_eq!(payload.filter, want, "the generator applied {want:#x}");
+                    assert_eq!(payload.code, (0, 0x800));
+                    let (c0, cl) = payload.code;
+                    let code = &payload.original[c0..c0 + cl];
+                    let fcode = &payload.filtered[c0..c0 + cl];
+                    if want == 0 {
+                        assert_eq!(payload.filtered, payload.original);
+                    } else {
+                        assert_ne!(fcode, code);
+                        // Outside the code, filtering changes nothing.
+                        assert_eq!(payload.filtered[cl..], payload.original[cl..]);
+                    }
+                    if want == 0x49 {
+                        // Some jcc operand was rewritten.
+                        assert!((1..cl - 5).any(|i| code[i - 1] == 0x0F
+                            && (0x80..=0x8F).contains(&code[i])
+                            && code[i + 1..i + 5] != fcode[i + 1..i + 5]));
+                    }
+                    if want == 0x26 {
+                        ctos.push(payload.cto);
+                    }
+
+                    let bytes = build_specimen(&s);
+                    let info = pe::analyze(&bytes).unwrap();
+                    let p = info.packer.as_ref().unwrap();
+                    assert_eq!(
+                        p.filter.as_ref().map(|f| (f.id, f.cto, f.supported)),
+                        (want != 0).then_some((want, payload.cto, true))
+                    );
+                    let un = pe::upx_unpack_detailed(&bytes, &info).unwrap();
+                    assert_eq!(un.image, payload.original, "{packer:?} variant {variant}");
+                    assert_eq!(un.filter, want);
+                    assert_eq!(un.left_filtered, None);
+                    assert_eq!(un.restored > 0, want != 0);
+
+                    let a = analyze(&bytes);
+                    assert_eq!(a.config.as_ref(), Some(&s.config));
+                    assert_eq!(a.config_region.as_deref(), Some("unpacked"));
+                    let p = a.pe.unwrap().packer.unwrap();
+                    assert_eq!(p.unpack_error, None);
+                    assert_eq!(p.unpacked_size, Some(payload.original.len() as u64));
+                }
+            }
+        }
+        assert_eq!(ctos.len(), 6);
+    }
+
+    #[test]
+    fn synthetic_collection_mixes_filters() {
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..400 {
+            let s = botscope_specimen::synthetic_spec(i);
+            if let Some(p) = upx_payload(&s) {
+                seen.insert(p.filter);
+            }
+        }
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            [0x00, 0x16, 0x26, 0x49]
+        );
+    }
+
+    #[test]
+    fn variants_filtered_differently_stay_one_family() {
+        // Variants 0..4 of a packed family carry four different filters;
+        // unfiltered, their images are alike, so CTPH still joins them.
+        let fz = |f: u32, v: u32| {
+            let a = analyze(&build_specimen(&spec(
+                vec![server("irc.q.example.com", 6667)],
+                ConfigEncoding::Plain,
+                Packer::Nrv2d,
+                f,
+                v,
+            )));
+            assert_eq!(a.config_region.as_deref(), Some("unpacked"));
+            a.family_digest().to_string()
+        };
+        let base = fz(6, 0);
+        for v in 1..4 {
+            let score = botscope_specimen::fuzzy::compare(&base, &fz(6, v));
+            assert!(
+                score >= botscope_specimen::tables::FAMILY_SCORE,
+                "variant {v}: {score}"
+            );
+        }
+        assert!(botscope_specimen::fuzzy::compare(&base, &fz(9, 0)) < 20);
+    }
+
+    fn header_at(b: &[u8]) -> usize {
+        memchr::memmem::find(b, b"UPX!").unwrap()
+    }
+
+    #[test]
+    fn hostile_filter_fields() {
+        let s = spec(
+            vec![server("irc.h.example.com", 6667)],
+            ConfigEncoding::Plain,
+            Packer::Nrv2e,
+            2,
+            1,
+        );
+        let b = build_specimen(&s);
+        let payload = upx_payload(&s).unwrap();
+        let at = header_at(&b);
+        assert_eq!((b[at + 28], b[at + 29]), (0x26, payload.cto));
+
+        // An id we do not know: the image is returned, still filtered, and
+        // the record says why.
+        let mut u = b.clone();
+        u[at + 28] = 0x52;
+        let a = analyze(&u);
+        let p = a.pe.unwrap().packer.unwrap();
+        assert_eq!(
+            p.unpack_error.as_deref(),
+            Some("unsupported UPX filter 0x52: unpacked code left filtered")
+        );
+        assert_eq!(p.unpacked_size, Some(payload.filtered.len() as u64));
+        assert_eq!(p.filter.as_ref().map(|f| f.supported), Some(false));
+        assert_eq!(a.config.as_ref(), Some(&s.config));
+        let info = pe::analyze(&u).unwrap();
+        let un = pe::upx_unpack_detailed(&u, &info).unwrap();
+        assert_eq!(un.image, payload.filtered);
+        assert_eq!(
+            un.left_filtered.as_deref(),
+            Some("unsupported UPX filter 0x52")
+        );
+
+        // A wrong cto (0xFF): the real marks are not recognised, so the
+        // code stays wrong, but nothing outside the code range changes.
+        let mut c = b.clone();
+        c[at + 29] = 0xFF;
+        let info = pe::analyze(&c).unwrap();
+        let un = pe::upx_unpack_detailed(&c, &info).unwrap();
+        assert_eq!(un.image.len(), payload.original.len());
+        assert_ne!(un.image[..0x800], payload.original[..0x800]);
+        assert_eq!(un.image[0x800..], payload.original[0x800..]);
+
+        // Header version 9 (UPX < 1.0): no filter byte; level bit 7 means
+        // filter 0x26, as UPX reads such headers.
+        let mut old = b.clone();
+        old[at + 4] = 9;
+        old[at + 28] = 0x52; // ignored at this version
+        let info = pe::analyze(&old).unwrap();
+        let un = pe::upx_unpack_detailed(&old, &info).unwrap();
+        assert_eq!((un.filter, un.image.len()), (0, payload.filtered.len()));
+        assert_eq!(un.image, payload.filtered);
+        old[at + 7] |= 0x80;
+        let info = pe::analyze(&old).unwrap();
+        let un = pe::upx_unpack_detailed(&old, &info).unwrap();
+        assert_eq!(un.filter, 0x26);
+        assert_eq!(un.image, payload.original);
+
+        // A filter claimed on an unfiltered specimen (variant 0): the
+        // unfilter runs over plain code; bounded, same length.
+        let s0 = spec(
+            vec![server("irc.h.example.com", 6667)],
+            ConfigEncoding::Plain,
+            Packer::Nrv2b,
+            2,
+            0,
+        );
+        let mut z = build_specimen(&s0);
+        let at0 = header_at(&z);
+        z[at0 + 28] = 0x49;
+        z[at0 + 29] = 0x00;
+        let info = pe::analyze(&z).unwrap();
+        let un = pe::upx_unpack_detailed(&z, &info).unwrap();
+        assert_eq!(un.image.len(), upx_payload(&s0).unwrap().original.len());
+
+        // Zero-length and tiny buffers, every id, any cto.
+        for id in 0..=255u8 {
+            for cto in [0u8, 0xE8, 0xFF] {
+                let _ = unfilter::unfilter(&mut [], id, cto, u32::MAX);
+                let mut t = [0xE8, cto, 0xE8, 0x0F, 0x85, cto];
+                let r = unfilter::unfilter(&mut t, id, cto, u32::MAX);
+                assert_eq!(r.is_ok(), unfilter::is_supported(id));
+            }
+        }
+    }
+
+    #[test]
+    fn extra_info_code_range_is_checked() {
+        let s = spec(
+            vec![server("irc.h.example.com", 6667)],
+            ConfigEncoding::Plain,
+            Packer::Nrv2d,
+            4,
+            2,
+        );
+        let p = upx_payload(&s).unwrap();
+        let img = p.original.clone();
+        assert_eq!(unfilter::upx_code_range(&img), Ok((0, 0x800)));
+        let n = img.len();
+        let extra = u32::from_le_bytes(img[n - 4..].try_into().unwrap()) as usize;
+        assert_eq!(&img[extra..extra + 4], b"PE\0\0");
+        // Offset past the end / not at a PE header.
+        let mut bad = img.clone();
+        bad[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(unfilter::upx_code_range(&bad)
+            .unwrap_err()
+            .contains("does not point at a PE header"));
+        // SizeOfCode claims 4 GiB.
+        let mut big = img.clone();
+        big[extra + 28..extra + 32].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        assert!(unfilter::upx_code_range(&big)
+            .unwrap_err()
+            .contains("outside the unpacked data"));
+        // BaseOfCode before the first section.
+        let mut low = img.clone();
+        low[extra + 44..extra + 48].copy_from_slice(&0x10u32.to_le_bytes());
+        assert!(unfilter::upx_code_range(&low)
+            .unwrap_err()
+            .contains("before first section"));
+        // Too short for anything.
+        assert!(unfilter::upx_code_range(&img[..3]).is_err());
+        assert!(unfilter::upx_code_range(&[]).is_err());
+        // Every truncation of the extra info: an error or a range, no panic.
+        for cut in (n - 400)..n {
+            if let Ok((start, len)) = unfilter::upx_code_range(&img[..cut]) {
+                assert!(start + len <= cut);
+            }
+        }
+    }
+}
+
+/// `fuzzy` against the real `ssdeep` 2.14.1 binary (Debian package `ssdeep`,
+/// installed by scripts/setup.sh): every digest and every pair score must
+/// equal what ssdeep prints.
+mod fuzzy_peer {
+    use botscope_specimen::fuzzy::{compare, digest};
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// xorshift64*: deterministic pseudo-random bytes.
+    fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x >> 12;
+                x ^= x << 25;
+                x ^= x >> 27;
+                (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+            })
+            .collect()
+    }
+
+    /// Copies `base` with `edits` small in-place changes, one insertion
+    /// and one deletion, spread evenly.
+    fn mutate(base: &[u8], edits: usize, seed: u64) -> Vec<u8> {
+        let mut v = base.to_vec();
+        let r = noise(seed, edits * 2 + 8);
+        for e in 0..edits {
+            let at = (e * 2 + 1) * v.len() / (edits * 2 + 1);
+            let end = (at + 1 + usize::from(r[e] % 64)).min(v.len());
+            v[at..end].fill(r[edits + e]);
+        }
+        let ins = v.len() / 3;
+        v.splice(ins..ins, noise(seed ^ 5, 300));
+        let del = v.len() * 2 / 3;
+        v.drain(del..(del + 200).min(v.len()));
+        v
+    }
+
+    /// The test inputs: edge sizes, random sizes, low entropy, patterns
+    /// that hit the 63-character cap, synthetic specimens and related
+    /// variants (edits, prefixes, appends) for the comparisons.
+    fn inputs() -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = vec![
+            ("empty".into(), Vec::new()),
+            ("one".into(), b"x".to_vec()),
+            ("zeros4m".into(), vec![0; 4 << 20]),
+            ("ff100k".into(), vec![0xff; 100_000]),
+            ("abcdefg".into(), b"abcdefg".repeat(600_000)),
+        ];
+        for n in [
+            2usize, 3, 6, 7, 8, 50, 63, 64, 65, 191, 192, 193, 1000, 3000, 4095, 4096, 4097,
+        ] {
+            v.push((format!("small{n}"), noise(n as u64, n)));
+        }
+        let sizes = noise(77, 32);
+        for (i, s) in sizes.chunks(2).enumerate() {
+            let n = (usize::from(s[0]) << 8 | usize::from(s[1])) * 48 + i;
+            v.push((format!("rand{i}"), noise(1000 + i as u64, n)));
+        }
+        // Low entropy: two-bit bytes, text-like, half zeros.
+        let mut two_bit = noise(5, 700_000);
+        two_bit.iter_mut().for_each(|b| *b &= 3);
+        v.push(("twobit".into(), two_bit));
+        let text: Vec<u8> = noise(6, 400_000)
+            .iter()
+            .map(|&b| b" etaoinshrdlu\n"[usize::from(b) % 14])
+            .collect();
+        v.push(("text".into(), text));
+        let mut half = noise(7, 500_000);
+        half.extend(vec![0u8; 500_000]);
+        v.push(("halfzero".into(), half));
+        // Repeated blocks: the same pieces over and over, far more cut
+        // points than 63 at the chosen block size; with a zero tail (final
+        // rolling value 0) and without.
+        let block = noise(8, 997);
+        let rep = block.repeat(3000);
+        v.push(("repeat".into(), rep.clone()));
+        let mut rep0 = rep.clone();
+        rep0.extend(vec![0u8; 50]);
+        v.push(("repeat_zero_tail".into(), rep0));
+        let mut mixed = noise(9, 2_000_000);
+        mixed.extend(b"abcdefg".repeat(100_000));
+        v.push(("random_then_pattern".into(), mixed));
+        let mut big = noise(10, 3_000_000);
+        big.extend(vec![0u8; 7]);
+        v.push(("big_zero_tail".into(), big));
+        // Synthetic specimens, two variants of each family among the first.
+        for i in 0..40u32 {
+            let spec = botscope_specimen::synthetic_spec(i);
+            v.push((
+                format!("spec{i}"),
+                botscope_specimen::synthetic::build_specimen(&spec),
+            ));
+        }
+        for i in 0..10u32 {
+            let spec = botscope_specimen::synthetic_spec(i + 50);
+            let mut bytes = botscope_specimen::synthetic::build_specimen(&spec);
+            botscope_specimen::synthetic::append_overlay(&mut bytes, 64 << 10, u64::from(i));
+            v.push((format!("spec{}ovl", i + 50), bytes));
+        }
+        // Related pairs for the scores: light and heavy edits, a prefix
+        // (block size halves), appends (block size doubles), small files.
+        for (i, n) in [30_000usize, 250_000, 1_500_000].into_iter().enumerate() {
+            let base = noise(200 + i as u64, n);
+            v.push((format!("rel{i}_edit1"), mutate(&base, 1, 1)));
+            v.push((format!("rel{i}_edit8"), mutate(&base, 8, 2)));
+            v.push((format!("rel{i}_edit40"), mutate(&base, 40, 3)));
+            v.push((format!("rel{i}_half"), base[..n / 2 + 1000].to_vec()));
+            let mut longer = base.clone();
+            longer.extend(noise(300 + i as u64, n));
+            v.push((format!("rel{i}_double"), longer));
+            v.push((format!("rel{i}_base"), base));
+        }
+        for n in [300usize, 900, 2500] {
+            let base = noise(400 + n as u64, n);
+            v.push((format!("tiny{n}_edit"), mutate(&base, 1, 4)));
+            v.push((format!("tiny{n}_base"), base));
+        }
+        v
+    }
+
+    /// Runs ssdeep in `dir` and returns its output lines after the header.
+    fn ssdeep(dir: &Path, args: &[&str]) -> Vec<String> {
+        let out = Command::new("ssdeep")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("ssdeep must be installed (scripts/setup.sh)");
+        assert!(out.status.success(), "ssdeep {args:?}: {:?}", out.status);
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("ssdeep,"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// ssdeep's digests of the inputs, by name (`-s -b`: bare names).
+    fn peer_digests(dir: &Path, inputs: &[(String, Vec<u8>)]) -> BTreeMap<String, String> {
+        for (name, bytes) in inputs {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        let mut args = vec!["-s", "-b"];
+        args.extend(inputs.iter().map(|(n, _)| n.as_str()));
+        ssdeep(dir, &args)
+            .iter()
+            .map(|l| {
+                let (d, name) = l.rsplit_once(",\"").unwrap();
+                (name.trim_end_matches('"').to_string(), d.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn digests_equal_ssdeep() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = inputs();
+        let peer = peer_digests(dir.path(), &inputs);
+        assert_eq!(peer.len(), inputs.len());
+        let mut cap_hits = 0;
+        for (name, bytes) in &inputs {
+            let ours = digest(bytes);
+            assert_eq!(&ours, &peer[name], "{name} ({} bytes)", bytes.len());
+            if ours.split(':').nth(1).is_some_and(|s| s.len() == 64) {
+                cap_hits += 1;
+            }
+        }
+        // The inputs do reach the 63-character cap plus tail character.
+        assert!(cap_hits >= 3, "{cap_hits}");
+        assert_eq!(peer["empty"], "3::");
+    }
+
+    #[test]
+    fn scores_equal_ssdeep() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = inputs();
+        let peer = peer_digests(dir.path(), &inputs);
+        // Hand-made digests for the short-signature and block-size rules.
+        let crafted = [
+            "3:abcdefghi:",
+            "3:abcdefghX:",
+            "3:abcdefgh:",
+            "3:abcdefgX:",
+            "6:abcdefghijk:abcdefg",
+            "6:abcdefghijX:abcdefX",
+            "12:abcdefgXYZ:",
+            "48:abcdefghi:",
+            "48:abcdefghX:",
+            "48:zzzzzzz:abcdefghi",
+            "96:abcdefghi:zzzzzzz",
+            "3:aaaaaaaaaaaaaaab:b",
+            "3:aaab:b",
+            "3::",
+        ];
+        let mut digests: Vec<(String, String)> = peer.into_iter().collect();
+        for (i, c) in crafted.iter().enumerate() {
+            digests.push((format!("crafted{i}"), c.to_string()));
+        }
+        let mut sigs = String::from("ssdeep,1.1--blocksize:hash:hash,filename\n");
+        for (name, d) in &digests {
+            sigs.push_str(&format!("{d},\"{name}\"\n"));
+        }
+        std::fs::write(dir.path().join("sigs.txt"), sigs).unwrap();
+        let by_name: BTreeMap<&str, &str> = digests
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_str()))
+            .collect();
+        let (mut checked, mut positive, mut zero, mut cross_size) = (0, 0, 0, 0);
+        for line in ssdeep(dir.path(), &["-s", "-a", "-x", "sigs.txt"]) {
+            // sigs.txt:A matches sigs.txt:B (N)
+            let (pair, score) = line.rsplit_once(" (").unwrap();
+            let score: u32 = score.trim_end_matches(')').parse().unwrap();
+            let (a, b) = pair.split_once(" matches ").unwrap();
+            let a = by_name[a.trim_start_matches("sigs.txt:")];
+            let b = by_name[b.trim_start_matches("sigs.txt:")];
+            assert_eq!(compare(a, b), score, "{a} vs {b}");
+            checked += 1;
+            if score > 0 {
+                positive += 1;
+                if a.split(':').next() != b.split(':').next() {
+                    cross_size += 1;
+                }
+            } else {
+                zero += 1;
+            }
+        }
+        let n = digests.len();
+        assert!(checked >= n * (n - 1), "{checked} pairs for {n} digests");
+        assert!(
+            positive >= 40 && zero >= 1000 && cross_size >= 4,
+            "{positive} {zero} {cross_size}"
+        );
+        // Related files do score: one edit in 250 kB keeps most of the digest.
+        assert!(compare(by_name["rel1_base"], by_name["rel1_edit1"]) >= 80);
+        assert_eq!(compare(by_name["rel1_base"], by_name["rand3"]), 0);
     }
 }

@@ -14,12 +14,15 @@
 //! `host`, `port` (decimal) for every server, then the channel, the channel
 //! key (empty string when none) and the nick prefix.
 //!
-//! A packed specimen has `UPX0` (no raw data; room for the unpacked image),
-//! `UPX1` (the NRV stream of the original sections' image, then the stub:
+//! A packed specimen's `.text` is code-like (calls, jumps, jccs) instead of
+//! `int3` filler. It has `UPX0` (no raw data; room for the unpacked image),
+//! `UPX1` (the NRV stream of [`UpxPayload::filtered`]: the original
+//! sections' image with the code filtered, plus UPX's extra info; then the stub:
 //! one `ret` and `int3` filler) and `.rsrc` (the stub's small import table),
 //! with UPX's version string and `UPX!` pack header in the last bytes of the
 //! headers.
 
+use super::filter;
 use super::nrv::{adler32, compress, NrvMethod};
 use super::{ConfigEncoding, Packer, SpecimenSpec};
 
@@ -254,6 +257,62 @@ fn filler(m: &mut Mix, n: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Size of the code section of a packed specimen.
+const CODE_LEN: usize = 0x800;
+
+/// Code-like bytes for the `.text` of a packed specimen, so UPX's branch
+/// filters have something to rewrite: an entry `ret`, then never-executed
+/// "functions" made of prologues, immediates, `call`/`jmp`/`jcc rel32` to
+/// places inside the section and `call`s far outside it (to the import
+/// thunks' neighbourhood), epilogues. Immediates are random, so stray E8/E9
+/// bytes that are no branch occur too, as in real code. The same for every
+/// variant of a family.
+fn code_text(spec: &SpecimenSpec) -> Vec<u8> {
+    // Shared by a family's variants, as real variants share their code.
+    let mut m = Mix::new(u64::from(spec.family).wrapping_mul(0xC0DE_0001) ^ 0x7E47);
+    let mut t = vec![0xC3u8];
+    let rel_to =
+        |from: usize, target: i64| -> [u8; 4] { ((target - from as i64 - 5) as i32).to_le_bytes() };
+    while t.len() + 16 < CODE_LEN {
+        let here = t.len();
+        match m.below(12) {
+            0..=2 => {
+                let target = m.below(CODE_LEN as u64) as i64;
+                t.push(0xE8);
+                t.extend_from_slice(&rel_to(here, target));
+            }
+            3 => {
+                // Far call: 1..16 pages past the section start.
+                let target = (0x1000 * (1 + m.below(16)) + m.below(0x100)) as i64;
+                t.push(0xE8);
+                t.extend_from_slice(&rel_to(here, target));
+            }
+            4 => {
+                let target = m.below(CODE_LEN as u64) as i64;
+                t.push(0xE9);
+                t.extend_from_slice(&rel_to(here, target));
+            }
+            5 | 6 => {
+                let target = m.below(CODE_LEN as u64) as i64;
+                t.push(0x0F);
+                t.push(0x80 | (m.next() & 0x0F) as u8);
+                // jcc rel32 is 6 bytes long.
+                t.extend_from_slice(&rel_to(here + 1, target));
+            }
+            7 => t.extend_from_slice(&[0x55, 0x8B, 0xEC]),
+            8 => t.extend_from_slice(&[0x83, 0xEC, m.next() as u8]),
+            9 => {
+                t.push(0xB8 | (m.next() & 7) as u8);
+                t.extend_from_slice(&(m.next() as u32).to_le_bytes());
+            }
+            10 => t.extend_from_slice(&[0x6A, m.next() as u8]),
+            _ => t.extend_from_slice(&[0x8B, 0xE5, 0x5D, 0xC3]),
+        }
+    }
+    t.resize(CODE_LEN, 0xCC);
+    t
+}
+
 struct Section {
     name: [u8; 8],
     vsize: u32,
@@ -275,8 +334,13 @@ type Original = (Vec<Section>, u32, (u32, u32), (u32, u32));
 
 fn original_sections(spec: &SpecimenSpec) -> Original {
     let text_rva = SECT_ALIGN;
-    let mut text = vec![0xCCu8; 0x200];
-    text[0] = 0xC3;
+    let text = if spec.packer == Packer::None {
+        let mut text = vec![0xCCu8; 0x200];
+        text[0] = 0xC3;
+        text
+    } else {
+        code_text(spec)
+    };
 
     let rdata_rva = text_rva + SECT_ALIGN;
     let imports = family_imports(spec.family);
@@ -448,6 +512,95 @@ fn write_pe(
     out
 }
 
+/// The filter a packed specimen asks for, by variant: none, 0x26 (cto32
+/// E8/E9), 0x49 (cto32 E8/E9 + jcc), 0x16 (ct32 E8/E9, byte-swapped).
+pub fn requested_filter(spec: &SpecimenSpec) -> u8 {
+    match spec.variant % 4 {
+        0 => filter::NONE,
+        1 => filter::CTO32_E8E9,
+        2 => filter::CTO32_E8E9_JCC,
+        _ => filter::CT32_E8E9_BSWAP,
+    }
+}
+
+/// What a packed specimen's NRV stream holds, before and after filtering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpxPayload {
+    /// The unfiltered bytes: the sections' memory image from the first
+    /// section's RVA, padded to the section alignment, then UPX's
+    /// "extra info" (the original `PE\0\0` + COFF + optional header, the
+    /// section table) and a little-endian u32 giving the extra info's
+    /// offset. This is what an unpacker that undoes the filter returns.
+    pub original: Vec<u8>,
+    /// The bytes that were compressed (`original` with the code filtered);
+    /// the pack header's `u_adler` covers these, as UPX's does.
+    pub filtered: Vec<u8>,
+    /// Filter id written in the pack header (0: none).
+    pub filter: u8,
+    /// Filter cto byte written in the pack header.
+    pub cto: u8,
+    /// The filtered range of `original`: (offset, length), i.e. the
+    /// original header's BaseOfCode minus the first RVA, and SizeOfCode.
+    pub code: (usize, usize),
+}
+
+/// Size of UPX's `pe_header_t` for PE32: signature, COFF header, optional
+/// header with 16 data directories.
+const PE32_HEADER_LEN: usize = 4 + 20 + 0xE0;
+
+/// The payload of a packed specimen; `None` when `spec` is not packed.
+pub fn upx_payload(spec: &SpecimenSpec) -> Option<UpxPayload> {
+    if spec.packer == Packer::None {
+        return None;
+    }
+    let (mut secs, entry, import_dir, iat) = original_sections(spec);
+    let plain = write_pe(spec, &mut secs, entry, import_dir, iat, &[]);
+    let (secs, ..) = original_sections(spec);
+    let base = secs[0].rva;
+    let last = secs.last().expect("sections");
+    let image_end = align(last.rva + last.vsize, SECT_ALIGN);
+    let mut original = vec![0u8; (image_end - base) as usize];
+    for s in &secs {
+        let at = (s.rva - base) as usize;
+        original[at..at + s.raw.len()].copy_from_slice(&s.raw);
+    }
+    // UPX appends the original headers so it can rebuild the file; the
+    // unfilter takes the code range from there.
+    let extra_at = original.len() as u32;
+    let hdr = E_LFANEW as usize;
+    let st_len = secs.len() * 40;
+    original.extend_from_slice(&plain[hdr..hdr + PE32_HEADER_LEN + st_len]);
+    original.extend_from_slice(&extra_at.to_le_bytes());
+
+    let opt = hdr + 24;
+    let rd =
+        |at: usize| u32::from_le_bytes([plain[at], plain[at + 1], plain[at + 2], plain[at + 3]]);
+    let code_off = (rd(opt + 20) - base) as usize;
+    let code_len = rd(opt + 4) as usize;
+    let mut filtered = original.clone();
+    let want = requested_filter(spec);
+    let (filter_id, cto) = if want == filter::NONE {
+        (filter::NONE, 0)
+    } else {
+        match filter::filter(
+            &mut filtered[code_off..code_off + code_len],
+            want,
+            code_off as u32,
+        ) {
+            Some(done) => (want, done.cto),
+            // As UPX does when a filter cannot be used: pack unfiltered.
+            None => (filter::NONE, 0),
+        }
+    };
+    Some(UpxPayload {
+        original,
+        filtered,
+        filter: filter_id,
+        cto,
+        code: (code_off, code_len),
+    })
+}
+
 /// Builds one specimen: see the module documentation for its layout.
 pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
     let (mut secs, entry, import_dir, (iat_rva, iat_size)) = original_sections(spec);
@@ -470,16 +623,10 @@ pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
         );
         plain.len() as u32
     };
-    // The memory image of the original sections, from the first section's RVA.
+    let payload = upx_payload(spec).expect("packed");
     let base = secs[0].rva;
-    let last = secs.last().expect("sections");
-    let image_len = (last.rva + last.vsize - base) as usize;
-    let mut image = vec![0u8; image_len];
-    for s in &secs {
-        let at = (s.rva - base) as usize;
-        image[at..at + s.raw.len()].copy_from_slice(&s.raw);
-    }
-    let packed = compress(&image, method);
+    let image_len = payload.filtered.len();
+    let packed = compress(&payload.filtered, method);
 
     let upx0_vsize = align(image_len as u32, SECT_ALIGN);
     let upx1_rva = base + upx0_vsize;
@@ -503,14 +650,15 @@ pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
     ph.push(9); // UPX_F_WIN32_PE
     ph.push(method.upx_method());
     ph.push(8); // level
-    ph.extend_from_slice(&adler32(&image).to_le_bytes());
+    ph.extend_from_slice(&adler32(&payload.filtered).to_le_bytes());
     ph.extend_from_slice(&adler32(&packed).to_le_bytes());
     ph.extend_from_slice(&(image_len as u32).to_le_bytes());
     ph.extend_from_slice(&(packed.len() as u32).to_le_bytes());
     ph.extend_from_slice(&plain_size.to_le_bytes());
-    ph.extend_from_slice(&[0, 0, 0]); // filter, filter_cto, n_mru
-    let sum = ph[5..].iter().fold(0u8, |a, b| a.wrapping_add(*b));
-    ph.push(sum);
+    ph.extend_from_slice(&[payload.filter, payload.cto, 0]); // filter, filter_cto, n_mru
+                                                             // UPX's header checksum: the bytes after the magic, modulo 251.
+    let sum = ph[9..].iter().map(|&b| u32::from(b)).sum::<u32>() % 251;
+    ph.push(sum as u8);
 
     let mut sections = vec![
         Section {

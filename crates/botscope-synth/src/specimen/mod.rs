@@ -6,14 +6,19 @@
 use serde::{Deserialize, Serialize};
 
 mod build;
+pub mod filter;
 pub mod nrv;
 
-pub use build::{config_strings, encode_config, family_imports, packed_imports};
+pub use build::{
+    config_strings, encode_config, family_imports, packed_imports, requested_filter, upx_payload,
+    UpxPayload,
+};
 
 /// Builds the specimen `spec` describes: a valid PE32 whose entry point is a
 /// single `ret`, carrying the config block (layout in `build.rs` and
-/// `docs/specimen.md`), UPX-style packed when `spec.packer` says so.
-/// Deterministic: the same spec gives the same bytes.
+/// `docs/specimen.md`), UPX-style packed when `spec.packer` says so (then
+/// the code section is filtered as [`requested_filter`] says, see
+/// [`upx_payload`]). Deterministic: the same spec gives the same bytes.
 pub fn build_specimen(spec: &SpecimenSpec) -> Vec<u8> {
     build::build(spec)
 }

@@ -198,6 +198,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // field's specimen files stand in for the sensor's downloads).
     let sightings = copy_sightings(&out.join("analysis/report.json"), &field.join("specimens"))?;
     eprintln!("[4/8] specimen: store, signature scan, static extraction");
+    let specimen_started = std::time::Instant::now();
     for (seen, files) in &sightings {
         let mut a = vec![
             s("add"),
@@ -294,6 +295,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::fs::write(to, stdout)?;
         }
     }
+    eprintln!(
+        "      done in {:.1} s",
+        specimen_started.elapsed().as_secs_f64()
+    );
 
     // The same queries are written in four formats; one is enough.
     let bind_logs = files_in(&field.join("resolver"), |n| n == "query.log")?;

@@ -44,6 +44,9 @@ enum Cmd {
         /// Largest total expansion of one archive, MiB.
         #[arg(long, default_value_t = 512)]
         max_archive_mib: u64,
+        /// Worker threads (default: one a core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Signature sets.
     Set {
@@ -58,6 +61,9 @@ enum Cmd {
         /// Record the scan at this time (default now).
         #[arg(long)]
         at: Option<String>,
+        /// Worker threads (default: one a core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Show one specimen's record and analysis (or list all).
     Show {
@@ -97,7 +103,7 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// Families: variants grouped by imphash and CTPH similarity.
+    /// Families: variants grouped by imphash and ssdeep similarity.
     Families,
     /// Write synthetic specimens (benign PE32 files with a bot config) for
     /// tests and benchmarks, with a ground-truth JSON Lines file.
@@ -114,6 +120,16 @@ enum Cmd {
         /// Ground-truth JSON Lines file (default: OUT.truth.jsonl beside the folder).
         #[arg(long)]
         truth: Option<PathBuf>,
+    },
+    /// ssdeep digests of files (folders recursively), printed like `ssdeep`;
+    /// no store needed.
+    Fuzzy {
+        /// Also print every pair of files that matches (score > 0), like `ssdeep -d`.
+        #[arg(long)]
+        compare: bool,
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -166,8 +182,25 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     }
 }
 
+/// A byte-counting spinner on standard error (hidden when it is not a
+/// terminal, so scripts and logs stay clean).
+fn progress_spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg}, {bytes} ({binary_bytes_per_sec}) {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 /// Runs `botscope specimen`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Cmd::Fuzzy { compare, paths } = &args.cmd {
+        return fuzzy_files(paths, *compare, args.json);
+    }
     if let Cmd::Gen {
         out,
         count,
@@ -216,6 +249,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             password,
             max_entry_mib,
             max_archive_mib,
+            threads,
         } => {
             let Some(source) = Source::parse(&source) else {
                 bail!("--source must be sensor, capture or manual")
@@ -228,17 +262,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ..Limits::default()
             };
             let mut report = AddReport::default();
-            for p in &paths {
-                ingest::add_path(
-                    &mut store,
-                    p,
-                    seen,
-                    source,
-                    &limits,
-                    &AddOptions::default(),
-                    &mut report,
-                )?;
-            }
+            let bar = progress_spinner();
+            let progress = |n: u64, bytes: u64| {
+                bar.set_position(bytes);
+                bar.set_message(format!("{n} specimens"));
+            };
+            let cfg = ingest::AddConfig {
+                seen,
+                source,
+                limits: &limits,
+                opts: &AddOptions::default(),
+                threads,
+                progress: Some(&progress),
+            };
+            let added = ingest::add_paths(&mut store, &paths, &cfg, &mut report);
+            bar.finish_and_clear();
+            added?;
             if args.json {
                 print_json(&report)?;
             } else {
@@ -312,8 +351,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Scan { set, at } => {
-            let s = sigs::scan_all(&mut store, set.as_deref(), time_arg(&at, now())?)?;
+        Cmd::Scan { set, at, threads } => {
+            let s =
+                sigs::scan_all_threads(&mut store, set.as_deref(), time_arg(&at, now())?, threads)?;
             if args.json {
                 print_json(&s)?;
             } else {
@@ -418,7 +458,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Gen { .. } => {} // handled before the store is opened
+        Cmd::Gen { .. } | Cmd::Fuzzy { .. } => {} // handled before the store is opened
         Cmd::Families => {
             let f = tables::families(&store)?;
             if args.json {
@@ -439,4 +479,82 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `botscope specimen fuzzy`: ssdeep digests (and with `compare`, matching
+/// pairs) of files; folders are walked recursively in name order. Unreadable
+/// files are reported on standard error and make the exit status 1.
+fn fuzzy_files(paths: &[PathBuf], compare: bool, json: bool) -> anyhow::Result<ExitCode> {
+    use botscope_specimen::fuzzy;
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.iter().rev().cloned().collect();
+    let mut failed = false;
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            match std::fs::read_dir(&p) {
+                Ok(rd) => {
+                    let mut kids: Vec<PathBuf> =
+                        rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    kids.sort();
+                    stack.extend(kids.into_iter().rev());
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", p.display());
+                    failed = true;
+                }
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    let mut digests: Vec<(String, String)> = Vec::with_capacity(files.len());
+    if !json {
+        println!("ssdeep,1.1--blocksize:hash:hash,filename");
+    }
+    for f in &files {
+        match std::fs::read(f) {
+            Ok(bytes) => {
+                let d = fuzzy::digest(&bytes);
+                let name = f.display().to_string();
+                if !json {
+                    println!("{d},\"{name}\"");
+                }
+                digests.push((name, d));
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", f.display());
+                failed = true;
+            }
+        }
+    }
+    let mut matches = Vec::new();
+    if compare {
+        for (i, (a, da)) in digests.iter().enumerate() {
+            for (b, db) in &digests[i + 1..] {
+                let score = fuzzy::compare(da, db);
+                if score > 0 {
+                    if !json {
+                        println!("{a} matches {b} ({score})");
+                    }
+                    matches.push(serde_json::json!({"a": a, "b": b, "score": score}));
+                }
+            }
+        }
+    }
+    if json {
+        let files: Vec<_> = digests
+            .iter()
+            .map(|(p, d)| serde_json::json!({"path": p, "digest": d}))
+            .collect();
+        let mut out = serde_json::json!({ "files": files });
+        if compare {
+            out["matches"] = serde_json::Value::Array(matches);
+        }
+        print_json(&out)?;
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
