@@ -336,28 +336,22 @@ pub enum FoundEncoding {
     Utf16,
 }
 
-/// Tokens: `None` = not text.
-fn tokens_bytes(data: &[u8], key: u8) -> Vec<Option<String>> {
+/// Tokens: the NUL-terminated pieces of `data`, `None` when a piece is
+/// not printable text under 256 bytes. Borrowed, not copied: the pieces are
+/// found with `memchr` and printable ASCII is UTF-8.
+fn tokens_bytes(data: &[u8]) -> Vec<Option<&str>> {
     let mut out = Vec::new();
-    let mut cur = Vec::new();
-    let mut ok = true;
-    for &raw in data {
-        let b = raw ^ key;
-        if b == 0 {
-            out.push(if ok {
-                Some(String::from_utf8_lossy(&cur).into_owned())
+    let mut start = 0;
+    for nul in memchr::memchr_iter(0, data) {
+        let piece = &data[start..nul];
+        start = nul + 1;
+        out.push(
+            if piece.len() < 256 && piece.iter().all(|&b| printable(b)) {
+                std::str::from_utf8(piece).ok()
             } else {
                 None
-            });
-            cur.clear();
-            ok = true;
-        } else if ok {
-            if printable(b) && cur.len() < 256 {
-                cur.push(b);
-            } else {
-                ok = false;
-            }
-        }
+            },
+        );
     }
     out
 }
@@ -408,9 +402,9 @@ pub fn is_host(s: &str) -> bool {
     crate::ioc::parse_ipv4(s).is_some() || crate::ioc::is_fqdn(s)
 }
 
-fn config_in_tokens(t: &[Option<String>]) -> Option<BotConfig> {
+fn config_in_tokens(t: &[Option<&str>]) -> Option<BotConfig> {
     for i in 0..t.len() {
-        let Some(chan) = t[i].as_deref() else {
+        let Some(chan) = t[i] else {
             continue;
         };
         if !is_channel(chan) {
@@ -419,7 +413,7 @@ fn config_in_tokens(t: &[Option<String>]) -> Option<BotConfig> {
         let mut servers = Vec::new();
         let mut j = i;
         while j >= 2 {
-            let (Some(h), Some(p)) = (t[j - 2].as_deref(), t[j - 1].as_deref()) else {
+            let (Some(h), Some(p)) = (t[j - 2], t[j - 1]) else {
                 break;
             };
             let Some(port) = is_port(p) else { break };
@@ -445,8 +439,8 @@ fn config_in_tokens(t: &[Option<String>]) -> Option<BotConfig> {
         return Some(BotConfig {
             servers,
             channel: chan.to_string(),
-            key: (!key.is_empty()).then(|| key.clone()),
-            nick_prefix: nick.clone(),
+            key: (!key.is_empty()).then(|| key.to_string()),
+            nick_prefix: nick.to_string(),
         });
     }
     None
@@ -476,19 +470,22 @@ pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
 pub fn find_config(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {
     use memchr::memmem::find;
     if find(data, b"\0#").is_some() {
-        if let Some(c) = config_in_tokens(&tokens_bytes(data, 0)) {
+        if let Some(c) = config_in_tokens(&tokens_bytes(data)) {
             return Some((c, FoundEncoding::Plain));
         }
     }
     if find(data, b"\0\0#\0").is_some() {
         for align in 0..2 {
-            if let Some(c) = config_in_tokens(&tokens_utf16(data, align)) {
+            let wide = tokens_utf16(data, align);
+            let tokens: Vec<Option<&str>> = wide.iter().map(|t| t.as_deref()).collect();
+            if let Some(c) = config_in_tokens(&tokens) {
                 return Some((c, FoundEncoding::Utf16));
             }
         }
     }
     for k in xor_key_candidates(data) {
-        if let Some(c) = config_in_tokens(&tokens_bytes(data, k)) {
+        let decoded = xor_decode(data, k);
+        if let Some(c) = config_in_tokens(&tokens_bytes(&decoded)) {
             return Some((c, FoundEncoding::Xor(k)));
         }
     }
