@@ -55,6 +55,11 @@ run() {
 CORES=$(nproc)
 run 1
 run "$CORES"
+# The floor: the three digests the store must record, by coreutils, over
+# the same bytes (one process each, like one botscope worker).
+for h in md5sum sha1sum sha256sum; do
+  /usr/bin/time -f %e:%U+%S -a -o "$W/digests.txt" sh -c "cat '$W'/in/* | $h > /dev/null"
+done
 
 python3 - "$BYTES" "$W" "$N" 1 "$CORES" <<'PY2'
 import sys, os
@@ -82,4 +87,8 @@ for th in sys.argv[4:]:
         print(f"  {name}: wall {sw:.1f} s, cpu {sc:.1f} s ({b/sc/1e6 if sc else 0:.1f} MB/s)")
     if len(bs) == 3 and bs[2][1] > 0:
         print(f"  ratio botscope scan alone/yr: cpu {yc/bs[2][1]*100:.0f} %")
+dg = parse(os.path.join(w, "digests.txt"))
+dc = sum(r[1] for r in dg)
+yc1 = parse(os.path.join(w, "t1", "yr.txt"))[0][1]
+print(f"floor: md5sum + sha1sum + sha256sum (incl. cat) over the same bytes: cpu {dc:.1f} s ({b/dc/1e6:.1f} MB/s) = {dc/yc1*100:.0f} % of yr's 1-thread scan")
 PY2
