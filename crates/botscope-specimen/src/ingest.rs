@@ -10,7 +10,7 @@ use botscope_core::{Located, Location};
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 /// Limits on what an add may read.
 #[derive(Clone, Debug)]
@@ -122,7 +122,9 @@ pub fn add_paths(
     // seen twice in one add is analysed and written once.
     let known = Mutex::new(store.known_sha256s()?);
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
-    let job_rx = Mutex::new(job_rx);
+    // Shared by the workers only: when the last one stops (done, or the
+    // committer gave up), the receiver goes and the walker's send fails.
+    let job_rx = Arc::new(Mutex::new(job_rx));
     let (done_tx, done_rx) = mpsc::sync_channel::<(usize, Result<Prepared, StoreError>)>(BATCH);
     std::thread::scope(|scope| -> Result<(), StoreError> {
         let walker = scope.spawn(move || {
@@ -141,7 +143,7 @@ pub fn add_paths(
         });
         for _ in 0..threads {
             let (job_rx, done_tx, known, quarantine) =
-                (&job_rx, done_tx.clone(), &known, &quarantine);
+                (Arc::clone(&job_rx), done_tx.clone(), &known, &quarantine);
             scope.spawn(move || loop {
                 let job = match job_rx.lock() {
                     Ok(rx) => rx.recv(),
@@ -158,7 +160,7 @@ pub fn add_paths(
                 }
             });
         }
-        drop(done_tx);
+        drop((done_tx, job_rx));
         let mut batch: Vec<(usize, Sighting)> = Vec::with_capacity(BATCH);
         let mut added: Vec<(usize, String)> = Vec::new();
         let (mut count, mut bytes) = (0u64, 0u64);

@@ -143,9 +143,29 @@ impl Store {
         std::fs::create_dir_all(root.join("quarantine")).map_err(io(root.display().to_string()))?;
         let db = Connection::open(root.join("specimens.db"))?;
         db.busy_timeout(Duration::from_secs(60))?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "NORMAL")?;
-        db.execute_batch(SCHEMA)?;
+        // Switching a new database to WAL takes an exclusive lock without
+        // consulting the busy handler, so two processes opening a new store
+        // at once may see "database is locked": wait and try again.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let setup = db
+                .pragma_update(None, "journal_mode", "WAL")
+                .and_then(|_| db.pragma_update(None, "synchronous", "NORMAL"))
+                .and_then(|_| db.execute_batch(SCHEMA));
+            match setup {
+                Err(e)
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        )
+                    ) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                r => break r?,
+            }
+        }
         Ok(Store {
             root: root.to_path_buf(),
             db,

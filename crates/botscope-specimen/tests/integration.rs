@@ -538,6 +538,37 @@ mod store {
     }
 
     #[test]
+    fn failing_quarantine_stops_the_pipeline_with_the_error() {
+        // Every quarantine folder name taken by a file: each write fails,
+        // even for root. More files than the channels hold, so a walker
+        // left blocked would hang the add.
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in");
+        std::fs::create_dir(&src).unwrap();
+        for v in 0..64 {
+            std::fs::write(src.join(format!("{v:03}.exe")), sample(100 + v)).unwrap();
+        }
+        let mut store = Store::open(&dir.path().join("st")).unwrap();
+        for b in 0..=255u8 {
+            std::fs::write(dir.path().join(format!("st/quarantine/{b:02x}")), b"x").unwrap();
+        }
+        let mut rep = AddReport::default();
+        let err = add_path(
+            &mut store,
+            &src,
+            1_114_000_000,
+            Source::Manual,
+            &Limits::default(),
+            &AddOptions::default(),
+            &mut rep,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("/st/quarantine/"), "{err}");
+        assert_eq!((rep.new, rep.seen_again), (0, 0));
+        assert!(store.all().unwrap().is_empty());
+    }
+
+    #[test]
     fn zip_infected_password_and_bombs() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
