@@ -8,6 +8,7 @@ use crate::store::{self, AddOptions, Prepared, Sighting, Source, Store, StoreErr
 use botscope_core::error::SkipCounter;
 use botscope_core::{Located, Location};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
@@ -118,14 +119,15 @@ pub fn add_paths(
         n => n,
     };
     let quarantine = store.quarantine();
-    // Known before this run, and claimed by a worker during it: a specimen
-    // seen twice in one add is analysed and written once.
-    let known = Mutex::new(store.known_sha256s()?);
+    // Stored before this run, and claimed by a worker during it: a
+    // specimen seen twice in one add is analysed and written once.
+    let stored_before = store.known_sha256s()?;
+    let claimed = Mutex::new(HashSet::new());
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
     // Shared by the workers only: when the last one stops (done, or the
     // committer gave up), the receiver goes and the walker's send fails.
     let job_rx = Arc::new(Mutex::new(job_rx));
-    let (done_tx, done_rx) = mpsc::sync_channel::<(usize, Result<Prepared, StoreError>)>(BATCH);
+    let (done_tx, done_rx) = mpsc::sync_channel::<Done>(BATCH);
     std::thread::scope(|scope| -> Result<(), StoreError> {
         let walker = scope.spawn(move || {
             let mut walk = Walk {
@@ -142,8 +144,8 @@ pub fn add_paths(
             walk.rejected
         });
         for _ in 0..threads {
-            let (job_rx, done_tx, known, quarantine) =
-                (Arc::clone(&job_rx), done_tx.clone(), &known, &quarantine);
+            let (job_rx, done_tx) = (Arc::clone(&job_rx), done_tx.clone());
+            let (stored_before, claimed, quarantine) = (&stored_before, &claimed, &quarantine);
             scope.spawn(move || loop {
                 let job = match job_rx.lock() {
                     Ok(rx) => rx.recv(),
@@ -151,41 +153,43 @@ pub fn add_paths(
                 };
                 let Ok(job) = job else { return };
                 let h = analysis::hashes(&job.data);
-                // `insert` is false when the SHA-256 was stored before or
-                // another worker has it: then this is only a sighting.
-                let first = known.lock().is_ok_and(|mut k| k.insert(h.sha256.clone()));
-                let r = store::prepare(quarantine, &job.data, h, !first, cfg.opts);
-                if done_tx.send((job.seq, r)).is_err() {
+                let stored = stored_before.contains(&h.sha256);
+                let first = !stored && claimed.lock().is_ok_and(|mut c| c.insert(h.sha256.clone()));
+                let done = Done {
+                    seq: job.seq,
+                    awaits_record: !stored && !first,
+                    prepared: store::prepare(quarantine, &job.data, h, !first, cfg.opts),
+                };
+                if done_tx.send(done).is_err() {
                     return;
                 }
             });
         }
         drop((done_tx, job_rx));
-        let mut batch: Vec<(usize, Sighting)> = Vec::with_capacity(BATCH);
-        let mut added: Vec<(usize, String)> = Vec::new();
+        let mut batch = Batch::default();
         let (mut count, mut bytes) = (0u64, 0u64);
         let mut failure = None;
-        for (seq, r) in done_rx.iter() {
-            match r {
-                Ok(p) => {
-                    count += 1;
-                    bytes += p.size;
-                    batch.push((
-                        seq,
-                        Sighting {
-                            specimen: p,
-                            seen: cfg.seen,
-                            source: cfg.source,
-                        },
-                    ));
-                }
+        for done in done_rx.iter() {
+            let p = match done.prepared {
+                Ok(p) => p,
                 Err(e) => {
                     failure = Some(e);
                     break;
                 }
-            }
-            if batch.len() >= BATCH {
-                if let Err(e) = commit(store, &mut batch, &mut added, report) {
+            };
+            count += 1;
+            bytes += p.size;
+            batch.push(
+                done.seq,
+                Sighting {
+                    specimen: p,
+                    seen: cfg.seen,
+                    source: cfg.source,
+                },
+                done.awaits_record,
+            );
+            if batch.sightings.len() >= BATCH {
+                if let Err(e) = batch.commit(store, report) {
                     failure = Some(e);
                     break;
                 }
@@ -197,15 +201,17 @@ pub fn add_paths(
         // Dropping the receiver stops the workers, and through them the walker.
         drop(done_rx);
         let committed = if failure.is_none() {
-            commit(store, &mut batch, &mut added, report)
+            batch.commit(store, report)
         } else {
             Ok(())
         };
         if let Ok(rejected) = walker.join() {
             report.rejected.merge(rejected);
         }
-        added.sort_unstable_by_key(|(seq, _)| *seq);
-        report.added.extend(added.into_iter().map(|(_, sha)| sha));
+        batch.added.sort_unstable_by_key(|(seq, _)| *seq);
+        report
+            .added
+            .extend(batch.added.into_iter().map(|(_, sha)| sha));
         match failure {
             Some(e) => Err(e),
             None => committed,
@@ -213,26 +219,69 @@ pub fn add_paths(
     })
 }
 
-fn commit(
-    store: &mut Store,
-    batch: &mut Vec<(usize, Sighting)>,
-    added: &mut Vec<(usize, String)>,
-    report: &mut AddReport,
-) -> Result<(), StoreError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let sightings: Vec<Sighting> = batch.iter().map(|(_, s)| s.clone()).collect();
-    let inserted = store.commit(&sightings)?;
-    for ((seq, s), new) in batch.drain(..).zip(inserted) {
-        if new {
-            report.new += 1;
-        } else {
-            report.seen_again += 1;
+/// A worker's result for one job.
+struct Done {
+    seq: usize,
+    /// Another worker has this new specimen: its sighting must not commit
+    /// before the specimen's row does.
+    awaits_record: bool,
+    prepared: Result<Prepared, StoreError>,
+}
+
+/// Sightings waiting for the next transaction, in an order where no
+/// sighting of a new specimen comes before the row that inserts it (so a
+/// kill between transactions never leaves a sighting without a specimen).
+#[derive(Default)]
+struct Batch {
+    seqs: Vec<usize>,
+    sightings: Vec<Sighting>,
+    /// New specimens whose row is in this or an earlier batch.
+    recorded: HashSet<String>,
+    /// Sightings held back until their specimen's row is queued.
+    waiting: HashMap<String, Vec<(usize, Sighting)>>,
+    /// (walk order, SHA-256) of everything committed.
+    added: Vec<(usize, String)>,
+}
+
+impl Batch {
+    fn push(&mut self, seq: usize, s: Sighting, awaits_record: bool) {
+        let sha = s.specimen.hashes.sha256.clone();
+        if awaits_record && !self.recorded.contains(&sha) {
+            self.waiting.entry(sha).or_default().push((seq, s));
+            return;
         }
-        added.push((seq, s.specimen.hashes.sha256));
+        let has_record = s.specimen.record.is_some();
+        self.seqs.push(seq);
+        self.sightings.push(s);
+        if has_record {
+            for (seq, s) in self.waiting.remove(&sha).unwrap_or_default() {
+                self.seqs.push(seq);
+                self.sightings.push(s);
+            }
+            self.recorded.insert(sha);
+        }
     }
-    Ok(())
+
+    fn commit(&mut self, store: &mut Store, report: &mut AddReport) -> Result<(), StoreError> {
+        if self.sightings.is_empty() {
+            return Ok(());
+        }
+        let inserted = store.commit(&self.sightings)?;
+        for ((seq, s), new) in self
+            .seqs
+            .drain(..)
+            .zip(self.sightings.drain(..))
+            .zip(inserted)
+        {
+            if new {
+                report.new += 1;
+            } else {
+                report.seen_again += 1;
+            }
+            self.added.push((seq, s.specimen.hashes.sha256));
+        }
+        Ok(())
+    }
 }
 
 /// The walking and reading side of an add.

@@ -538,6 +538,53 @@ mod store {
     }
 
     #[test]
+    fn duplicates_in_one_add_are_stored_once_and_all_sighted() {
+        // One specimen 20 times among 10 others, two workers: it is
+        // inserted once and sighted 20 times, and `added` keeps walk order.
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in");
+        std::fs::create_dir(&src).unwrap();
+        let mut want = Vec::new();
+        for i in 0..30u32 {
+            let bytes = if i % 3 == 0 || i > 20 {
+                sample(7)
+            } else {
+                sample(200 + i)
+            };
+            want.push(botscope_specimen::analysis::hashes(&bytes).sha256);
+            std::fs::write(src.join(format!("{i:03}.exe")), bytes).unwrap();
+        }
+        let dup = botscope_specimen::analysis::hashes(&sample(7)).sha256;
+        let n_dup = want.iter().filter(|s| **s == dup).count() as u64;
+        let mut store = Store::open(&dir.path().join("st")).unwrap();
+        let mut rep = AddReport::default();
+        let cfg = botscope_specimen::ingest::AddConfig {
+            seen: 1_114_000_000,
+            source: Source::Sensor,
+            limits: &Limits::default(),
+            opts: &AddOptions::default(),
+            threads: 2,
+            progress: None,
+        };
+        botscope_specimen::ingest::add_paths(&mut store, &[src], &cfg, &mut rep).unwrap();
+        assert_eq!(rep.added, want);
+        assert_eq!((rep.new, rep.seen_again), (30 - n_dup + 1, n_dup - 1));
+        let rows = store.all().unwrap();
+        assert_eq!(rows.len() as u64, 30 - n_dup + 1);
+        assert_eq!(rows[0].hashes.sha256, dup);
+        assert_eq!(rows[0].sightings, n_dup);
+        let orphans: i64 = store
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM sightings g WHERE NOT EXISTS (SELECT 1 FROM specimens s WHERE s.sha256 = g.sha256)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(orphans, 0);
+    }
+
+    #[test]
     fn failing_quarantine_stops_the_pipeline_with_the_error() {
         // Every quarantine folder name taken by a file: each write fails,
         // even for root. More files than the channels hold, so a walker
