@@ -119,10 +119,13 @@ pub fn add_paths(
         n => n,
     };
     let quarantine = store.quarantine();
-    // Stored before this run, and claimed by a worker during it: a
-    // specimen seen twice in one add is analysed and written once.
-    let stored_before = store.known_sha256s()?;
+    // Claimed by a worker during this run: a specimen seen twice in one add
+    // is analysed and written once. Each worker asks the database, through
+    // its own reader, whether a specimen was stored before.
     let claimed = Mutex::new(HashSet::new());
+    let readers = (0..threads)
+        .map(|_| store.reader())
+        .collect::<Result<Vec<_>, _>>()?;
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
     // Shared by the workers only: when the last one stops (done, or the
     // committer gave up), the receiver goes and the walker's send fails.
@@ -143,9 +146,9 @@ pub fn add_paths(
             }
             walk.rejected
         });
-        for _ in 0..threads {
+        for reader in readers {
             let (job_rx, done_tx) = (Arc::clone(&job_rx), done_tx.clone());
-            let (stored_before, claimed, quarantine) = (&stored_before, &claimed, &quarantine);
+            let (claimed, quarantine) = (&claimed, &quarantine);
             scope.spawn(move || loop {
                 let job = match job_rx.lock() {
                     Ok(rx) => rx.recv(),
@@ -153,12 +156,21 @@ pub fn add_paths(
                 };
                 let Ok(job) = job else { return };
                 let h = analysis::hashes(&job.data);
-                let stored = stored_before.contains(&h.sha256);
-                let first = !stored && claimed.lock().is_ok_and(|mut c| c.insert(h.sha256.clone()));
-                let done = Done {
-                    seq: job.seq,
-                    awaits_record: !stored && !first,
-                    prepared: store::prepare(quarantine, &job.data, h, !first, cfg.opts),
+                let done = match reader.is_stored(&h.sha256) {
+                    Ok(stored) => {
+                        let first =
+                            !stored && claimed.lock().is_ok_and(|mut c| c.insert(h.sha256.clone()));
+                        Done {
+                            seq: job.seq,
+                            awaits_record: !stored && !first,
+                            prepared: store::prepare(quarantine, &job.data, h, !first, cfg.opts),
+                        }
+                    }
+                    Err(e) => Done {
+                        seq: job.seq,
+                        awaits_record: false,
+                        prepared: Err(e),
+                    },
                 };
                 if done_tx.send(done).is_err() {
                     return;

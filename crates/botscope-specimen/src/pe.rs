@@ -462,7 +462,7 @@ pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, Strin
     if nrv::adler32(src) != h.c_adler {
         return Err("packed data checksum mismatch".into());
     }
-    let (out, _) = nrv::decompress(src, method, h.u_len as usize).map_err(|e| e.to_string())?;
+    let (mut out, _) = nrv::decompress(src, method, h.u_len as usize).map_err(|e| e.to_string())?;
     if out.len() != h.u_len as usize {
         return Err(format!(
             "unpacked {} bytes, header says {}",
@@ -473,24 +473,22 @@ pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, Strin
     if nrv::adler32(&out) != h.u_adler {
         return Err("unpacked data checksum mismatch".into());
     }
-    let mut out = out;
-    let mut done = UpxUnpacked {
-        image: Vec::new(),
-        filter: h.filter,
-        restored: 0,
-        left_filtered: None,
-    };
+    let (mut restored, mut left_filtered) = (0, None);
     if h.filter != 0 {
         if unfilter::is_supported(h.filter) {
             let (start, len) = unfilter::upx_code_range(&out)?;
             let stats =
                 unfilter::unfilter(&mut out[start..start + len], h.filter, h.cto, start as u32)
                     .map_err(|e| e.to_string())?;
-            done.restored = stats.calls;
+            restored = stats.calls;
         } else {
-            done.left_filtered = Some(format!("unsupported UPX filter {:#04x}", h.filter));
+            left_filtered = Some(format!("unsupported UPX filter {:#04x}", h.filter));
         }
     }
-    done.image = out;
-    Ok(done)
+    Ok(UpxUnpacked {
+        image: out,
+        filter: h.filter,
+        restored,
+        left_filtered,
+    })
 }

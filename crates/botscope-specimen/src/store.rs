@@ -12,9 +12,8 @@
 //! busy timeout serialises the writers).
 
 use crate::analysis::{self, Analysis, Hashes};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -199,13 +198,15 @@ impl Store {
         }
     }
 
-    /// Every stored SHA-256 (lets workers skip analysing known specimens).
-    pub fn known_sha256s(&self) -> Result<HashSet<String>> {
-        let mut st = self.db.prepare("SELECT sha256 FROM specimens")?;
-        let known = st
-            .query_map([], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?;
-        Ok(known)
+    /// A read-only connection for a worker thread (WAL lets it read while
+    /// this connection writes).
+    pub fn reader(&self) -> Result<StoreReader> {
+        let db = Connection::open_with_flags(
+            self.root.join("specimens.db"),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        db.busy_timeout(Duration::from_secs(60))?;
+        Ok(StoreReader(db))
     }
 
     /// Adds one specimen's bytes, seen at `seen` (epoch seconds) from
@@ -218,15 +219,8 @@ impl Store {
         opts: &AddOptions,
     ) -> Result<(String, bool)> {
         let h = analysis::hashes(data);
-        let known: Option<i64> = self
-            .db
-            .query_row(
-                "SELECT size FROM specimens WHERE sha256 = ?1",
-                [&h.sha256],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let prepared = prepare(&self.quarantine(), data, h, known.is_some(), opts)?;
+        let known = is_stored(&self.db, &h.sha256)?;
+        let prepared = prepare(&self.quarantine(), data, h, known, opts)?;
         let sha = prepared.hashes.sha256.clone();
         let new = self.commit(&[Sighting {
             specimen: prepared,
@@ -278,7 +272,10 @@ impl Store {
                     ])?;
                     new = n == 1;
                 }
-                span.execute(params![h.sha256, s.seen])?;
+                if !new {
+                    // A row just inserted already spans `seen` alone.
+                    span.execute(params![h.sha256, s.seen])?;
+                }
                 sighting.execute(params![h.sha256, utc_day(s.seen), s.source.as_str()])?;
                 inserted.push(new);
             }
@@ -364,6 +361,22 @@ impl Store {
             ))),
         }
     }
+}
+
+/// A read-only view of a store's database, one per worker thread.
+pub struct StoreReader(Connection);
+
+impl StoreReader {
+    /// Whether a specimen with this SHA-256 is stored.
+    pub fn is_stored(&self, sha256: &str) -> Result<bool> {
+        is_stored(&self.0, sha256)
+    }
+}
+
+fn is_stored(db: &Connection, sha256: &str) -> Result<bool> {
+    Ok(db
+        .prepare_cached("SELECT 1 FROM specimens WHERE sha256 = ?1")?
+        .exists([sha256])?)
 }
 
 /// A specimen's row values worked out off the database thread.
