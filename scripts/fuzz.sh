@@ -1,20 +1,53 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target for a few seconds each (default 10).
+# Runs every cargo-fuzz target for a few seconds each (default 10), seeded
+# from the repository's own captures, logs and data. A crash, a slow input
+# (over FUZZ_TIMEOUT seconds, default 10) or a target list that cannot be
+# built fails the run: fuzzing that cannot fail proves nothing.
 # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the one stable
 # toolchain on this machine accept them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
+timeout="${FUZZ_TIMEOUT:-10}"
 export RUSTC_BOOTSTRAP=1
 if ! command -v cargo-fuzz >/dev/null; then
   cargo install --quiet --locked cargo-fuzz
 fi
-targets=$(cargo fuzz list 2>/dev/null || true)
-if [ -z "$targets" ]; then
-  echo "fuzz: no targets"
-  exit 0
+if ! targets=$(cargo fuzz list); then
+  echo "fuzz: cargo fuzz list failed" >&2
+  exit 1
 fi
+if [ -z "$targets" ]; then
+  echo "fuzz: no targets found in fuzz/Cargo.toml" >&2
+  exit 1
+fi
+
+# Seed folders per target (libFuzzer reads them recursively; inputs longer
+# than -max_len are cut). New findings go to fuzz/corpus/<target> only.
+seeds() {
+  local dirs=()
+  case "$1" in
+    capture_* | dissect_* | dnslog_* | sensor_* | behavior_*) dirs=(tests/corpus) ;;
+    specimen_*) dirs=(data/specimen) ;;
+    intel_*) dirs=(data/providers) ;;
+  esac
+  for d in "${dirs[@]}"; do
+    [ -d "$d" ] && echo "$d"
+  done
+  return 0
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for t in $targets; do
-  echo "fuzz: $t for ${secs}s"
-  cargo fuzz run --sanitizer none "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 2>&1 | tail -n 2
+  mkdir -p "fuzz/corpus/$t"
+  # shellcheck disable=SC2046 # one word per seed folder
+  echo "fuzz: $t for ${secs}s (seeds: $(seeds "$t" | tr '\n' ' '))"
+  if ! cargo fuzz run --sanitizer none "$t" "fuzz/corpus/$t" $(seeds "$t") -- \
+    -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 >"$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "fuzz: $t FAILED (reproducer in fuzz/artifacts/$t)" >&2
+    exit 1
+  fi
+  tail -n 2 "$log"
 done
