@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(
-  libpcap-dev        # live capture (--interface) through libpcap
+  libpcap0.8         # live capture (--interface): libpcap, loaded at run time
   tshark             # peer for capture tests and bench/capture.sh
   libndpi-bin        # ndpiReader, peer for bench/capture.sh
   bind9 bind9-dnsutils   # named + dig: resolver-log, dnstap and RPZ tests
@@ -19,6 +19,7 @@ PKGS=(
   chromium           # report/dashboard browser test
   zip python3-pefile # specimen store tests: encrypted archives, PE cross-check
   ssdeep             # fuzzy-hash peer for specimen tests and bench/fuzzy.sh
+  gcc-mingw-w64-i686 # i686-w64-mingw32-gcc: benign PE32 config-layout specimens in specimen tests
 )
 
 missing=()
