@@ -8,4 +8,5 @@ mod servers;
 mod classify_truth;
 mod export_checks;
 mod probe_named;
+mod realworld_dyndns;
 mod rpz_servers;
