@@ -4,7 +4,10 @@
 
 use crate::frag::{FragOutcome, FragTable};
 use crate::tcp::{Endpoint, EpState, Piece};
-use crate::{CaptureSummary, Direction, EngineConfig, FlowRef, FlowSink, PacketInfo};
+use crate::{
+    CaptureSummary, ChecksumMode, Direction, EngineConfig, FlowRef, FlowSink, PacketInfo,
+    CHECKSUM_BAD_RATIO, CHECKSUM_SAMPLE,
+};
 use botscope_core::error::{Located, Location};
 use botscope_core::events::{Conn, Evidence};
 use botscope_core::{FlowKey, Proto, Ts};
@@ -20,6 +23,12 @@ const MAX_VLAN_TAGS: usize = 4;
 const MAX_V6_EXT: usize = 8;
 /// Most tunnels remembered for `tunnel_parents`.
 const MAX_TUNNELS: usize = 65_536;
+/// Most bytes of packets `auto` checksum mode holds back before deciding.
+const CHECKSUM_HOLD_BYTES: usize = 16 << 20;
+/// Bad-checksum bits carried in [`Ctx::bad`].
+const BAD_IP: u8 = 1;
+const BAD_TCP: u8 = 2;
+const BAD_UDP: u8 = 4;
 /// Zeek's tcp_close_delay / tcp_reset_delay.
 const CLOSE_DELAY_US: i64 = 5 * 1_000_000;
 
@@ -381,6 +390,33 @@ struct Ctx {
     tunnel_depth: u8,
     tunnel_parent: Option<Uid>,
     fragmented: bool,
+    /// Bad checksums found so far (`BAD_*` bits).
+    bad: u8,
+}
+
+/// Checksum validation state.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    /// Validate and drop bad packets.
+    Verify,
+    /// Do not compute checksums at all.
+    Skip,
+    /// `auto`: validate, hold packets back until decided.
+    Sampling,
+}
+
+/// A packet `auto` mode holds back until it has decided.
+struct Held {
+    ctx: Ctx,
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    ip_len: u32,
+    l4: L4,
+    data: Vec<u8>,
+    file: u32,
+    file_name: String,
+    pkt_no: u64,
 }
 
 /// One IP fragment's identity and place.
@@ -396,6 +432,7 @@ struct Fragment {
 }
 
 /// Decoded transport header.
+#[derive(Clone, Copy)]
 enum L4 {
     Tcp {
         sport: u16,
@@ -434,11 +471,18 @@ pub struct Engine<'c> {
     file_idx: u32,
     file_name: String,
     pkt_no: u64,
+    checks: Checks,
+    held: Vec<Held>,
+    held_bytes: usize,
 }
 
 impl<'c> Engine<'c> {
     /// A fresh engine.
     pub fn new(cfg: &'c EngineConfig) -> Engine<'c> {
+        let mode = cfg.checksum_mode();
+        let mut summary = CaptureSummary::default();
+        summary.checksums.requested = mode;
+        summary.checksums.mode = mode;
         Engine {
             cfg,
             flows: FlowTable::new(),
@@ -448,10 +492,17 @@ impl<'c> Engine<'c> {
             next_tunnel: 0,
             now: Ts(i64::MIN),
             mem: 0,
-            summary: CaptureSummary::default(),
+            summary,
             file_idx: 0,
             file_name: String::new(),
             pkt_no: 0,
+            checks: match mode {
+                ChecksumMode::On => Checks::Verify,
+                ChecksumMode::Off => Checks::Skip,
+                ChecksumMode::Auto => Checks::Sampling,
+            },
+            held: Vec::new(),
+            held_bytes: 0,
         }
     }
 
@@ -503,7 +554,11 @@ impl<'c> Engine<'c> {
         self.summary.bytes += data.len() as u64;
         if ts > self.now {
             self.now = ts;
-            self.expire(sink);
+            // Held packets have not reached their flows yet: expiry waits
+            // for them (it runs as they are replayed).
+            if self.checks != Checks::Sampling {
+                self.expire(sink);
+            }
         }
         let ctx = Ctx {
             ts,
@@ -511,6 +566,7 @@ impl<'c> Engine<'c> {
             tunnel_depth: 0,
             tunnel_parent: None,
             fragmented: false,
+            bad: 0,
         };
         match link {
             1 => self.ethernet(ctx, data, sink),
@@ -660,7 +716,18 @@ impl<'c> Engine<'c> {
         let frag = u16::from_be_bytes([data[6], data[7]]);
         let more = frag & 0x2000 != 0;
         let offset = (frag & 0x1fff) as u32 * 8;
+        if self.checks != Checks::Skip && !fold_ok(ones_sum(&data[..ihl])) {
+            self.summary.checksums.bad_ip += 1;
+            ctx.bad |= BAD_IP;
+        }
         if more || offset > 0 {
+            if ctx.bad & BAD_IP != 0 && self.checks == Checks::Verify {
+                // A fragment with a bad header never joins a datagram.
+                self.summary.checksums.checked += 1;
+                self.summary.checksums.dropped += 1;
+                self.summary.bad_checksums += 1;
+                return;
+            }
             self.summary.ip_fragments += 1;
             if total > data.len() {
                 return self.cut(ctx, "truncated ip fragment");
@@ -881,19 +948,133 @@ impl<'c> Engine<'c> {
             }
             _ => L4::Other,
         };
-        let bad_sum = self.cfg.verify_checksums
-            && !ctx.caplen_cut
-            && match l4 {
-                L4::Tcp { .. } => !checksum_ok(src, dst, 6, data),
+        if self.checks == Checks::Skip {
+            return self.flow_packet(ctx, src, dst, proto, ip_len, l4, data, false, sink);
+        }
+        // Whether any checksum of this packet was verified (an IPv4
+        // header always is).
+        let mut checked = src.is_ipv4();
+        if !ctx.caplen_cut {
+            match l4 {
+                L4::Tcp { .. } => {
+                    checked = true;
+                    if !checksum_ok(src, dst, 6, data) {
+                        self.summary.checksums.bad_tcp += 1;
+                        ctx.bad |= BAD_TCP;
+                    }
+                }
                 L4::Udp { ulen, .. } => {
                     let zero = data[6] == 0 && data[7] == 0;
-                    !(zero && src.is_ipv4())
-                        && ulen <= data.len()
-                        && !checksum_ok(src, dst, 17, &data[..ulen.max(8)])
+                    if !(zero && src.is_ipv4()) && ulen <= data.len() {
+                        checked = true;
+                        if !checksum_ok(src, dst, 17, &data[..ulen.max(8)]) {
+                            self.summary.checksums.bad_udp += 1;
+                            ctx.bad |= BAD_UDP;
+                        }
+                    }
                 }
-                _ => false,
-            };
-        self.flow_packet(ctx, src, dst, proto, ip_len, l4, data, bad_sum, sink);
+                _ => {}
+            }
+        }
+        let checked = checked || ctx.bad != 0;
+        if checked {
+            self.summary.checksums.checked += 1;
+        }
+        if self.checks == Checks::Verify {
+            return self.deliver(ctx, src, dst, proto, ip_len, l4, data, ctx.bad, sink);
+        }
+        if checked {
+            self.summary.checksums.sampled += 1;
+            if ctx.bad != 0 {
+                self.summary.checksums.sample_bad += 1;
+            }
+        }
+        self.held_bytes += data.len() + std::mem::size_of::<Held>();
+        self.held.push(Held {
+            ctx,
+            src,
+            dst,
+            proto,
+            ip_len,
+            l4,
+            data: data.to_vec(),
+            file: self.file_idx,
+            file_name: self.file_name.clone(),
+            pkt_no: self.pkt_no,
+        });
+        if self.summary.checksums.sampled >= CHECKSUM_SAMPLE
+            || self.held_bytes > CHECKSUM_HOLD_BYTES
+        {
+            self.decide_checksums(sink);
+        }
+    }
+
+    /// Hands a checked packet on, or drops it for a bad checksum.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        ctx: Ctx,
+        src: IpAddr,
+        dst: IpAddr,
+        proto: u8,
+        ip_len: u32,
+        l4: L4,
+        data: &[u8],
+        bad: u8,
+        sink: &mut dyn FlowSink,
+    ) {
+        if bad != 0 {
+            self.summary.checksums.dropped += 1;
+        }
+        if bad & BAD_IP != 0 {
+            // Like Zeek: a bad IP header checksum drops the packet before
+            // it reaches any flow.
+            self.summary.bad_checksums += 1;
+            return;
+        }
+        self.flow_packet(ctx, src, dst, proto, ip_len, l4, data, bad != 0, sink);
+    }
+
+    /// `auto` mode: decides from the sample whether to keep validating,
+    /// then replays the held packets under that decision.
+    fn decide_checksums(&mut self, sink: &mut dyn FlowSink) {
+        let st = &mut self.summary.checksums;
+        let offload = st.sample_bad * CHECKSUM_BAD_RATIO > st.sampled;
+        let verify = !offload;
+        (self.checks, st.mode) = if verify {
+            (Checks::Verify, ChecksumMode::On)
+        } else {
+            (Checks::Skip, ChecksumMode::Off)
+        };
+        let held = std::mem::take(&mut self.held);
+        self.held_bytes = 0;
+        let now = self.now;
+        let (file, file_name, pkt_no) = (
+            self.file_idx,
+            std::mem::take(&mut self.file_name),
+            self.pkt_no,
+        );
+        // Replay in capture order, expiring idle flows as time advances.
+        self.now = Ts(i64::MIN);
+        for h in held {
+            if h.ctx.ts > self.now {
+                self.now = h.ctx.ts;
+                self.expire(sink);
+            }
+            self.file_idx = h.file;
+            self.file_name = h.file_name;
+            self.pkt_no = h.pkt_no;
+            let bad = if verify { h.ctx.bad } else { 0 };
+            self.deliver(
+                h.ctx, h.src, h.dst, h.proto, h.ip_len, h.l4, &h.data, bad, sink,
+            );
+        }
+        (self.file_idx, self.file_name, self.pkt_no) = (file, file_name, pkt_no);
+        if now > self.now {
+            self.now = now;
+            self.expire(sink);
+        }
+        self.now = self.now.max(now);
     }
 
     fn gre(
@@ -1350,6 +1531,9 @@ impl<'c> Engine<'c> {
 
     /// Ends every remaining flow (end of input), oldest first.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) {
+        if self.checks == Checks::Sampling {
+            self.decide_checksums(sink);
+        }
         let mut live: Vec<(u64, u32)> = self
             .flows
             .slots
@@ -1735,6 +1919,11 @@ fn checksum_ok(src: IpAddr, dst: IpAddr, proto: u8, seg: &[u8]) -> bool {
     }
     sum += proto as u64 + seg.len() as u64;
     sum += ones_sum(seg);
+    fold_ok(sum)
+}
+
+/// Whether a ones'-complement sum folds to all ones (a valid checksum).
+fn fold_ok(mut sum: u64) -> bool {
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }

@@ -43,8 +43,122 @@ pub struct EngineConfig {
     /// Seed for flow uids (same seed and input give the same uids).
     pub uid_seed: u64,
     /// Verify TCP/UDP checksums; a bad one is noted in the history (`C`)
-    /// and the packet ignored, as Zeek does without `-C`.
+    /// and the packet ignored, as Zeek does without `-C`. `false` forces
+    /// [`ChecksumMode::Off`] whatever `checksums` says (kept for callers
+    /// that predate `checksums`).
     pub verify_checksums: bool,
+    /// IPv4 header, TCP and UDP checksum validation: `On` (default, Zeek's
+    /// behaviour: bad packets dropped), `Off`, or `Auto` (decide from the
+    /// first packets whether the capture has offloaded checksums).
+    pub checksums: ChecksumMode,
+}
+
+impl EngineConfig {
+    /// The checksum mode asked for, `verify_checksums: false` included.
+    pub fn checksum_mode(&self) -> ChecksumMode {
+        if self.verify_checksums {
+            self.checksums
+        } else {
+            ChecksumMode::Off
+        }
+    }
+}
+
+/// Checksum validation (IPv4 header, TCP, UDP).
+///
+/// `Auto` works like Suricata's `checksum-checks: auto`, without losing
+/// the packets it looks at: the first [`CHECKSUM_SAMPLE`] packets that
+/// carry a checksum are held back and checked; if more than one in
+/// [`CHECKSUM_BAD_RATIO`] of them fail (the capture was taken on a host
+/// that leaves checksums to the network card), validation is switched
+/// off for the whole run, the held packets included; otherwise it stays
+/// on. A capture with fewer packets is decided at its end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumMode {
+    /// Decide from the first packets.
+    Auto,
+    /// Validate; packets with a bad checksum are counted and dropped.
+    #[default]
+    On,
+    /// Do not validate: every packet is processed, none is checked.
+    Off,
+}
+
+/// Packets (with a checksum) that `auto` checks before deciding.
+pub const CHECKSUM_SAMPLE: u64 = 1000;
+/// `auto` turns validation off when more than 1 in this many sampled
+/// packets have a bad checksum.
+pub const CHECKSUM_BAD_RATIO: u64 = 10;
+
+impl std::str::FromStr for ChecksumMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(ChecksumMode::Auto),
+            "on" | "yes" | "true" => Ok(ChecksumMode::On),
+            "off" | "no" | "false" | "none" => Ok(ChecksumMode::Off),
+            _ => Err(format!("unknown checksum mode {s:?} (auto, on, off)")),
+        }
+    }
+}
+
+impl std::fmt::Display for ChecksumMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChecksumMode::Auto => "auto",
+            ChecksumMode::On => "on",
+            ChecksumMode::Off => "off",
+        })
+    }
+}
+
+/// What checksum validation did in a run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ChecksumStats {
+    /// The mode asked for.
+    pub requested: ChecksumMode,
+    /// The mode in effect at the end (`auto` resolves to `on` or `off`).
+    pub mode: ChecksumMode,
+    /// Packets whose checksums were verified.
+    pub checked: u64,
+    /// IPv4 headers with a bad checksum.
+    pub bad_ip: u64,
+    /// TCP segments with a bad checksum.
+    pub bad_tcp: u64,
+    /// UDP datagrams with a bad checksum.
+    pub bad_udp: u64,
+    /// Packets dropped for a bad checksum (only when validating).
+    pub dropped: u64,
+    /// `auto`: packets with a checksum in the sample it decided on.
+    pub sampled: u64,
+    /// `auto`: how many of them had a bad checksum.
+    pub sample_bad: u64,
+}
+
+impl std::fmt::Display for ChecksumStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.requested == ChecksumMode::Auto {
+            write!(
+                f,
+                "checksums auto -> {}: {} of the first {} packets had a bad checksum",
+                self.mode, self.sample_bad, self.sampled
+            )?;
+            if self.mode == ChecksumMode::Off {
+                write!(f, " (checksum offload assumed, validation stopped)")?;
+            }
+        } else {
+            write!(f, "checksums {}", self.mode)?;
+            if self.mode == ChecksumMode::Off {
+                return write!(f, ": not checked");
+            }
+        }
+        write!(
+            f,
+            "; bad ip {}, tcp {}, udp {} in {} checked; dropped {}",
+            self.bad_ip, self.bad_tcp, self.bad_udp, self.checked, self.dropped
+        )
+    }
 }
 
 impl Default for EngineConfig {
@@ -58,6 +172,7 @@ impl Default for EngineConfig {
             max_fragments: 1024,
             uid_seed: 0x626f_7473_636f_7065,
             verify_checksums: true,
+            checksums: ChecksumMode::On,
         }
     }
 }
@@ -105,8 +220,11 @@ pub struct CaptureSummary {
     pub decapsulated: u64,
     /// Distinct tunnels seen.
     pub tunnels: u64,
-    /// TCP/UDP packets ignored for a bad checksum.
+    /// Packets ignored for a bad IPv4, TCP or UDP checksum.
     pub bad_checksums: u64,
+    /// Checksum validation: mode asked for and in effect, bad checksums
+    /// per layer, what `auto` decided on.
+    pub checksums: ChecksumStats,
     /// TCP segments that carried only already-seen data.
     pub tcp_retransmissions: u64,
     /// TCP overlaps whose bytes differed from what arrived first.

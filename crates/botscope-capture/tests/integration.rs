@@ -1,6 +1,8 @@
 //! Integration tests of botscope-capture: peer baselines (Zeek, tshark),
 //! the shared corpus, crafted hostile inputs and live capture on `lo`.
 
+#[path = "integration/checksums.rs"]
+mod checksums;
 #[path = "integration/common.rs"]
 mod common;
 #[path = "integration/corpus.rs"]
