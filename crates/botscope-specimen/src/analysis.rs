@@ -1,6 +1,7 @@
 //! One specimen's static analysis: type, hashes, PE facts, unpacking,
 //! strings, IOCs, bot config and fuzzy hash.
 
+use crate::config::{self, Layout, Segment};
 use crate::ioc::{self, Iocs};
 use crate::pe::{self, PeInfo, PeKind};
 use crate::strings::{self, FoundEncoding};
@@ -89,6 +90,15 @@ pub struct Analysis {
     /// Where it was found (section name or `unpacked`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_region: Option<String>,
+    /// How its strings were laid out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_layout: Option<Layout>,
+    /// Its evidence score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_score: Option<u32>,
+    /// The evidence, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config_evidence: Vec<String>,
     /// Indicators.
     pub iocs: Iocs,
     /// Number of ASCII and UTF-16LE strings (length >= 5) seen.
@@ -125,7 +135,9 @@ pub fn file_type(data: &[u8]) -> FileType {
 /// Analyses one file's bytes. Never fails: problems land in `pe_reject`,
 /// `pe.warnings` or `pe.packer.unpack_error`.
 pub fn analyze(data: &[u8]) -> Analysis {
-    let mut regions: Vec<(String, std::borrow::Cow<'_, [u8]>)> = Vec::new();
+    // (name, bytes, virtual address when mapped)
+    let mut regions: Vec<(String, std::borrow::Cow<'_, [u8]>, Option<u64>)> = Vec::new();
+    let base = config::pe_image_base(data);
     let mut pe_info = None;
     let mut pe_reject = None;
     let mut ftype;
@@ -143,14 +155,16 @@ pub fn analyze(data: &[u8]) -> Analysis {
                         regions.push((
                             s.name.clone(),
                             data[start..start + s.raw_size as usize].into(),
+                            base.map(|b| b + u64::from(s.virtual_address)),
                         ));
                     }
                 }
                 if let Some((off, len)) = info.overlay {
                     let end = (off + len.min(MAX_SCAN_REGION as u64)) as usize;
-                    regions.push(("overlay".into(), data[off as usize..end].into()));
+                    regions.push(("overlay".into(), data[off as usize..end].into(), None));
                 }
                 let is_upx = info.packer.as_ref().is_some_and(|p| p.name == "UPX");
+                let first_rva = info.sections.first().map(|s| s.virtual_address);
                 if is_upx {
                     match pe::upx_unpack(data, &info) {
                         Ok(img) => {
@@ -158,7 +172,8 @@ pub fn analyze(data: &[u8]) -> Analysis {
                                 p.unpacked_size = Some(img.len() as u64);
                             }
                             fuzzy_unpacked = Some(crate::fuzzy::digest(&img));
-                            regions.insert(0, ("unpacked".into(), img.into()));
+                            let va = base.zip(first_rva).map(|(b, r)| b + u64::from(r));
+                            regions.insert(0, ("unpacked".into(), img.into(), va));
                         }
                         Err(e) => {
                             if let Some(p) = info.packer.as_mut() {
@@ -174,6 +189,7 @@ pub fn analyze(data: &[u8]) -> Analysis {
                 regions.push((
                     "file".into(),
                     data[..data.len().min(MAX_SCAN_REGION)].into(),
+                    None,
                 ));
             }
         }
@@ -182,47 +198,56 @@ pub fn analyze(data: &[u8]) -> Analysis {
         regions.push((
             "file".into(),
             data[..data.len().min(MAX_SCAN_REGION)].into(),
+            None,
         ));
     }
 
-    let mut config = None;
+    let segments: Vec<Segment> = regions
+        .iter()
+        .map(|(name, bytes, va)| Segment {
+            name,
+            va: *va,
+            bytes,
+        })
+        .collect();
+    let found = config::extract(&segments);
     let mut iocs = Iocs::default();
     let mut nstrings = 0;
-    for (name, bytes) in &regions {
-        if config.is_none() {
-            if let Some((c, enc)) = strings::find_config(bytes) {
-                // Decoded XOR strings are indicators too.
-                if let FoundEncoding::Xor(k) = enc {
-                    for s in strings::ascii_strings(&strings::xor_decode(bytes, k), 5) {
-                        ioc::scan_text(&s.text, &mut iocs);
-                    }
-                }
-                config = Some((c, enc, name.clone()));
-            }
-        }
+    for (_, bytes, _) in &regions {
         strings::for_each_string(bytes, 5, |_, _, text| {
             nstrings += 1;
             ioc::scan_text(text, &mut iocs);
         });
     }
-    // Config servers are indicators whatever their encoding.
-    if let Some((c, _, _)) = &config {
-        for s in &c.servers {
+    if let Some(f) = &found {
+        // Decoded strings are indicators too (byte-wise encodings decode
+        // the whole region; per-string ones give the config's servers).
+        let decode: Option<Box<dyn Fn(u8) -> u8>> = match f.encoding {
+            FoundEncoding::Xor(k) => Some(Box::new(move |b| b ^ k)),
+            FoundEncoding::Add(k) => Some(Box::new(move |b: u8| b.wrapping_sub(k))),
+            FoundEncoding::Rol(r) => Some(Box::new(move |b: u8| b.rotate_right(u32::from(r)))),
+            _ => None,
+        };
+        if let (Some(d), Some((_, bytes, _))) = (decode, regions.iter().find(|r| r.0 == f.region)) {
+            let decoded: Vec<u8> = bytes.iter().map(|&b| d(b)).collect();
+            strings::for_each_string(&decoded, 5, |_, _, text| ioc::scan_text(text, &mut iocs));
+        }
+        // Config servers are indicators whatever their encoding.
+        for s in &f.config.servers {
             ioc::scan_text(&s.host, &mut iocs);
         }
     }
     let fuzzy = crate::fuzzy::digest(data);
-    let (config, config_encoding, config_region) = match config {
-        Some((c, e, r)) => (Some(c), Some(e), Some(r)),
-        None => (None, None, None),
-    };
     Analysis {
         file_type: ftype,
         pe: pe_info,
         pe_reject,
-        config,
-        config_encoding,
-        config_region,
+        config: found.as_ref().map(|f| f.config.clone()),
+        config_encoding: found.as_ref().map(|f| f.encoding.clone()),
+        config_region: found.as_ref().map(|f| f.region.clone()),
+        config_layout: found.as_ref().map(|f| f.layout),
+        config_score: found.as_ref().map(|f| f.score),
+        config_evidence: found.map(|f| f.evidence).unwrap_or_default(),
         iocs,
         strings: nstrings,
         fuzzy,

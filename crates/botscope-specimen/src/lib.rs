@@ -4,11 +4,12 @@
 //! - [`store`]: content-addressed quarantine plus SQLite metadata;
 //! - [`ingest`]: files, folders and zip archives (with bomb caps);
 //! - [`analysis`]: one specimen's static analysis ([`pe`], [`nrv`],
-//!   [`strings`], [`ioc`], [`fuzzy`]);
+//!   [`strings`], [`config`], [`ioc`], [`fuzzy`]);
 //! - [`sigs`]: versioned YARA-X and hash-list sets, recorded scans;
 //! - [`tables`]: Table 2, Table 4, the bot FQDN watch list, families.
 
 pub mod analysis;
+pub mod config;
 pub mod fuzzy;
 pub mod ingest;
 pub mod ioc;

@@ -325,7 +325,7 @@ fn collect(data: &[u8], min: usize, want: impl Fn(StringKind) -> bool) -> Vec<Fo
 }
 
 /// How a config was stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FoundEncoding {
     /// Plain ASCII.
@@ -334,6 +334,31 @@ pub enum FoundEncoding {
     Xor(u8),
     /// UTF-16LE.
     Utf16,
+    /// XOR with a key of 2–16 bytes (lowercase hex), restarting at each
+    /// string's first byte.
+    XorKey(String),
+    /// The byte added to every plain byte (SUB k is ADD 256 − k).
+    Add(u8),
+    /// Every byte rotated left by this many bits.
+    Rol(u8),
+    /// Byte `i` of each string XOR-ed with `key + i` (mod 256).
+    RollingXor(u8),
+}
+
+impl FoundEncoding {
+    /// Short label: `plain`, `utf16`, `xor:5c`, `xor:5ac3178e`, `add:17`,
+    /// `rol:3`, `rolling_xor:41`.
+    pub fn label(&self) -> String {
+        match self {
+            FoundEncoding::Plain => "plain".into(),
+            FoundEncoding::Utf16 => "utf16".into(),
+            FoundEncoding::Xor(k) => format!("xor:{k:02x}"),
+            FoundEncoding::XorKey(k) => format!("xor:{k}"),
+            FoundEncoding::Add(k) => format!("add:{k:02x}"),
+            FoundEncoding::Rol(r) => format!("rol:{r}"),
+            FoundEncoding::RollingXor(k) => format!("rolling_xor:{k:02x}"),
+        }
+    }
 }
 
 /// Tokens: the NUL-terminated pieces of `data`, `None` when a piece is
@@ -464,7 +489,9 @@ pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
     keys
 }
 
-/// Finds the bot config in a region: plain, then UTF-16LE, then XOR. Each
+/// Finds the generator's config block in a region (see
+/// [`crate::config`] for every other layout): plain, then UTF-16LE, then
+/// single-byte XOR. Each
 /// encoding is tokenised only when the region holds its `NUL #` marker
 /// (the port's terminator before the channel).
 pub fn find_config(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {

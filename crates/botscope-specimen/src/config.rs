@@ -1,0 +1,1253 @@
+//! IRC bot config extraction on evidence over the whole image.
+//!
+//! Bots of 2003–2006 kept their IRC configuration in a handful of ways;
+//! this module recognises each and scores what it finds:
+//!
+//! - **block**: the synthetic generator's run of NUL-terminated strings
+//!   (`host, port, …, #channel, key, nick`), found by
+//!   [`strings::find_config`];
+//! - **globals** (sdbot): separate global strings — server, channel, key —
+//!   with the port as text or as a little-endian 16/32-bit integer near
+//!   them, in either order (`-O2` reverses the globals);
+//! - **pointer table** (rbot): rows of pointers to the strings with an
+//!   integer port between them;
+//! - **name/value** (agobot/phatbot): `si_server`, `si_port`,
+//!   `si_mainchan`, `si_chanpass`, `si_nickprefix` … each followed (by
+//!   pointer or by position) by its value.
+//!
+//! Strings are read plain, as UTF-16LE, or decoded: single-byte XOR, ADD
+//! (SUB is ADD of the negated key) and ROL, found by known plaintext
+//! (`irc.`, `.com`, `.net`, `.org`, `.biz`, `info`) whose XOR, difference
+//! or rotation between neighbouring bytes is key-independent, so one table
+//! look-up a byte finds every key at once; XOR with a 2–4 byte key and the
+//! rolling XOR (`key + i`), both restarting at each string, found from a
+//! host starting `irc.`; XOR keys of 5–16 bytes found from the same anchor
+//! when the key itself is stored in the image (as decoders keep it). Every
+//! key is confirmed by decoding a whole host name that ends in a known
+//! public suffix.
+//!
+//! Cost: one pass over the scanned bytes for tokens, one for anchors, one
+//! over aligned dwords for pointers, plus work bounded by constants per
+//! host, per anchor and per pointer hit; nothing is quadratic in the image.
+
+use crate::ioc;
+use crate::strings::{self, FoundEncoding};
+use botscope_core::botconfig::{BotConfig, BotServer};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// Bytes of an image scanned for configs (all segments together).
+pub const MAX_CONFIG_SCAN: usize = 16 << 20;
+/// Tokens kept per view.
+const MAX_TOKENS: usize = 200_000;
+/// Host tokens examined per view.
+const MAX_HOSTS: usize = 256;
+/// Distinct decoding keys tried per image.
+const MAX_TRANSFORMS: usize = 8;
+/// Anchor confirmations (full host decodes) per segment.
+const MAX_CONFIRMS: usize = 4096;
+/// Bytes decoded each side of an anchor for per-string encodings.
+const WINDOW: usize = 1024;
+/// Pointer hits kept per image.
+const MAX_PTR_HITS: usize = 4096;
+/// Longest config string.
+const MAX_TOKEN_LEN: usize = 255;
+
+/// One mapped piece of the file: a section, the unpacked image, the
+/// overlay or the whole file.
+#[derive(Clone, Copy, Debug)]
+pub struct Segment<'a> {
+    /// Name used in evidence (`.data`, `unpacked`, `overlay`, `file`).
+    pub name: &'a str,
+    /// Virtual address of the first byte, when the segment is mapped.
+    pub va: Option<u64>,
+    /// The bytes.
+    pub bytes: &'a [u8],
+}
+
+/// How the config's strings were laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// The generator's run of strings (host, port, …, channel, key, nick).
+    Block,
+    /// Separate strings and an integer or text port near them (sdbot).
+    Globals,
+    /// Rows of pointers to the strings, integer ports in the rows (rbot).
+    PointerTable,
+    /// Named settings (`si_server`, `si_port` …; agobot).
+    NameValue,
+}
+
+impl Layout {
+    /// The name used in tables and exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Block => "block",
+            Layout::Globals => "globals",
+            Layout::PointerTable => "pointer_table",
+            Layout::NameValue => "name_value",
+        }
+    }
+}
+
+/// A config and how it was found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Extracted {
+    /// The config.
+    pub config: BotConfig,
+    /// How its strings were encoded.
+    pub encoding: FoundEncoding,
+    /// How they were laid out.
+    pub layout: Layout,
+    /// Segment holding the server string.
+    pub region: String,
+    /// Evidence score (higher is stronger; see `docs/specimen.md`).
+    pub score: u32,
+    /// What was seen, one line each.
+    pub evidence: Vec<String>,
+}
+
+/// Image base of a PE file (PE32 or PE32+), read from its optional header.
+pub fn pe_image_base(data: &[u8]) -> Option<u64> {
+    let rd32 = |at: usize| {
+        data.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let lfanew = rd32(0x3c)? as usize;
+    if data.get(lfanew..lfanew + 4)? != b"PE\0\0" {
+        return None;
+    }
+    let opt = lfanew + 24;
+    let magic = u16::from_le_bytes([*data.get(opt)?, *data.get(opt + 1)?]);
+    match magic {
+        0x10b => rd32(opt + 28).map(u64::from),
+        0x20b => {
+            let b = data.get(opt + 24..opt + 32)?;
+            Some(u64::from_le_bytes(b.try_into().ok()?))
+        }
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------
+// String classes.
+
+fn printable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || b == b'\t'
+}
+
+fn host_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'
+}
+
+/// A channel as bots name it: `#` or `&`, then 1–49 characters without
+/// space, comma, BEL or a format directive.
+pub fn is_channel(s: &str) -> bool {
+    (2..=50).contains(&s.len())
+        && (s.starts_with('#') || s.starts_with('&'))
+        && !s.contains([' ', ',', '\x07', '%', '\t'])
+}
+
+/// A decimal port 1–65535.
+pub fn text_port(s: &str) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u16>().ok().filter(|&p| p > 0)
+}
+
+/// Could be a channel key: 1–32 characters, no blanks, no dot, slash,
+/// colon, percent or equals sign (file names, paths, hosts, formats).
+pub fn is_keyish(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && !s.starts_with('#')
+        && !s.contains([' ', '\t', '.', '/', '\\', ':', '%', '=', '"', '<', '>'])
+}
+
+/// How likely a value is an IRC port: 3 for the usual IRC ports, 2 for
+/// other unprivileged ports, 1 for well-known service ports bots used,
+/// 0 otherwise.
+fn port_prior(p: u16) -> u32 {
+    match p {
+        6660..=6670 | 6697 | 7000..=7002 | 7777 | 8000 | 8080 | 4444 | 5555 => 3,
+        1024..=65535 => 2,
+        21 | 23 | 80 | 443 | 445 | 993 | 994 | 995 => 1,
+        _ => 0,
+    }
+}
+
+// ---------------------------------------------------------------------
+// Views: a segment's bytes as tokens.
+
+/// One string in a view: byte span (terminator excluded) and text.
+#[derive(Clone, Debug)]
+struct Tok {
+    off: usize,
+    end: usize,
+    text: String,
+}
+
+/// A segment read one way: tokens sorted by offset, offsets into the
+/// segment's raw bytes.
+struct View<'s> {
+    seg: usize,
+    raw: &'s [u8],
+    unit: usize,
+    encoding: FoundEncoding,
+    tokens: Vec<Tok>,
+}
+
+/// NUL-terminated printable pieces (one NUL byte), empty ones skipped.
+fn ascii_tokens(data: &[u8]) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for nul in memchr::memchr_iter(0, data) {
+        let piece = &data[start..nul];
+        if !piece.is_empty()
+            && piece.len() <= MAX_TOKEN_LEN
+            && piece.iter().all(|&b| printable(b))
+            && out.len() < MAX_TOKENS
+        {
+            out.push(Tok {
+                off: start,
+                end: nul,
+                text: String::from_utf8_lossy(piece).into_owned(),
+            });
+        }
+        start = nul + 1;
+    }
+    out
+}
+
+/// UTF-16LE pieces ending in a NUL code unit, at one alignment.
+fn utf16_tokens(data: &[u8], align: usize) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut start = align;
+    let mut ok = true;
+    let mut text = String::new();
+    let mut i = align;
+    while i + 1 < data.len() {
+        let (lo, hi) = (data[i], data[i + 1]);
+        if lo == 0 && hi == 0 {
+            if ok && !text.is_empty() && out.len() < MAX_TOKENS {
+                out.push(Tok {
+                    off: start,
+                    end: i,
+                    text: std::mem::take(&mut text),
+                });
+            }
+            text.clear();
+            ok = true;
+            start = i + 2;
+        } else if ok {
+            if hi == 0 && printable(lo) && text.len() < MAX_TOKEN_LEN {
+                text.push(lo as char);
+            } else {
+                ok = false;
+            }
+        }
+        i += 2;
+    }
+    out
+}
+
+// ---------------------------------------------------------------------
+// Encodings.
+
+/// A decoding found from known plaintext.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Transform {
+    /// Byte-wise, position-independent: stored = f(plain).
+    Xor1(u8),
+    Add(u8),
+    Rol(u8),
+    /// Per string, restarting at each string's first byte.
+    XorKey(Vec<u8>),
+    Rolling(u8),
+}
+
+impl Transform {
+    fn encoding(&self) -> FoundEncoding {
+        match self {
+            Transform::Xor1(k) => FoundEncoding::Xor(*k),
+            Transform::Add(k) => FoundEncoding::Add(*k),
+            Transform::Rol(r) => FoundEncoding::Rol(*r),
+            Transform::XorKey(k) => FoundEncoding::XorKey(hex::encode(k)),
+            Transform::Rolling(k) => FoundEncoding::RollingXor(*k),
+        }
+    }
+
+    /// Decodes byte `b` at position `j` of its string.
+    fn decode(&self, b: u8, j: usize) -> u8 {
+        match self {
+            Transform::Xor1(k) => b ^ k,
+            Transform::Add(k) => b.wrapping_sub(*k),
+            Transform::Rol(r) => b.rotate_right(u32::from(*r)),
+            Transform::XorKey(k) => b ^ k[j % k.len()],
+            Transform::Rolling(k) => b ^ k.wrapping_add(j as u8),
+        }
+    }
+}
+
+/// Plaintext anchors for the byte-wise transforms.
+const ANCHORS: [&[u8; 4]; 6] = [b"irc.", b".com", b".net", b".org", b".biz", b"info"];
+
+/// Decodes the string starting at `s` with `t` (phase 0 at `s`) until a
+/// decoded NUL; `None` unless all of it is printable, holds no zero byte
+/// and is terminated within [`MAX_TOKEN_LEN`] bytes.
+fn decode_string(raw: &[u8], s: usize, t: &Transform) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for (j, &b) in raw.get(s..)?.iter().enumerate().take(MAX_TOKEN_LEN + 1) {
+        let d = t.decode(b, j);
+        if d == 0 {
+            return (!out.is_empty()).then_some(out);
+        }
+        // A zero byte is padding or plain text, never an encoded character.
+        if b == 0 || !printable(d) {
+            return None;
+        }
+        out.push(d);
+    }
+    None
+}
+
+/// For a byte-wise transform anchored mid-host at `i`: the host around it
+/// (decoded backwards over host characters, forwards to the NUL).
+fn confirm_pi(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
+    let mut s = i;
+    while s > 0 && i - s < 64 && host_char(t.decode(raw[s - 1], 0)) {
+        s -= 1;
+    }
+    let d = decode_string(raw, s, t)?;
+    if raw[s..s + d.len()].contains(&0) {
+        return None;
+    }
+    let h = std::str::from_utf8(&d).ok()?;
+    (h.len() >= 4 && ioc::is_fqdn(h)).then(|| h.to_string())
+}
+
+/// For a per-string transform anchored at a host's first byte `i`. An
+/// encoded host holds no zero byte (zeros are padding or plain text).
+fn confirm_restart(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
+    let d = decode_string(raw, i, t)?;
+    if raw[i..i + d.len()].contains(&0) {
+        return None;
+    }
+    let h = std::str::from_utf8(&d).ok()?;
+    (h.bytes().all(host_char) && ioc::is_fqdn(h)).then(|| h.to_string())
+}
+
+/// Finds decodings in one segment by known plaintext. Returns
+/// (transform, anchor offset) pairs, each transform once.
+fn find_transforms(
+    raw: &[u8],
+    key_store: &KeyStore,
+    found: &mut Vec<(Transform, usize, usize)>,
+    seg: usize,
+) {
+    if raw.len() < 8 {
+        return;
+    }
+    // Key-independent relations between an anchor's first two bytes:
+    // XOR and ROL keep `a ^ b` up to rotation, ADD keeps `b - a`; each
+    // difference names the (anchor, rotation) pairs worth checking.
+    let mut tx: Vec<Vec<(usize, u8)>> = vec![Vec::new(); 256];
+    let mut ta: Vec<Vec<usize>> = vec![Vec::new(); 256];
+    for (n, a) in ANCHORS.iter().enumerate() {
+        let d = a[0] ^ a[1];
+        for r in 0..8u8 {
+            tx[d.rotate_left(u32::from(r)) as usize].push((n, r));
+        }
+        ta[a[1].wrapping_sub(a[0]) as usize].push(n);
+    }
+    let mut confirms = 0usize;
+    let have = |t: &Transform, found: &Vec<(Transform, usize, usize)>| {
+        found.iter().any(|(f, _, _)| f == t)
+    };
+    let hostc = {
+        let mut h = [false; 256];
+        for b in 0..=255u8 {
+            h[b as usize] = host_char(b);
+        }
+        h
+    };
+    for i in 0..raw.len() - 4 {
+        if found.len() >= MAX_TRANSFORMS || confirms >= MAX_CONFIRMS {
+            break;
+        }
+        let (a, b, c, d) = (raw[i], raw[i + 1], raw[i + 2], raw[i + 3]);
+        let w = [a, b, c, d];
+        for &(n, r) in &tx[(a ^ b) as usize] {
+            let anchor = ANCHORS[n];
+            let t = if r == 0 {
+                let k = a ^ anchor[0];
+                if k == 0 || !(0..4).all(|j| w[j] ^ k == anchor[j]) {
+                    continue;
+                }
+                Transform::Xor1(k)
+            } else {
+                if !(0..4).all(|j| w[j].rotate_right(u32::from(r)) == anchor[j]) {
+                    continue;
+                }
+                Transform::Rol(r)
+            };
+            if !have(&t, found) {
+                confirms += 1;
+                if confirm_pi(raw, i, &t).is_some() {
+                    found.push((t, seg, i));
+                }
+            }
+        }
+        for &n in &ta[b.wrapping_sub(a) as usize] {
+            let anchor = ANCHORS[n];
+            let k = a.wrapping_sub(anchor[0]);
+            if k != 0 && (0..4).all(|j| w[j].wrapping_sub(k) == anchor[j]) {
+                let t = Transform::Add(k);
+                if !have(&t, found) {
+                    confirms += 1;
+                    if confirm_pi(raw, i, &t).is_some() {
+                        found.push((t, seg, i));
+                    }
+                }
+            }
+        }
+        // Per-string encodings, anchored on a host starting "irc.".
+        let kk = [a ^ b'i', b ^ b'r', c ^ b'c', d ^ b'.'];
+        // Rolling XOR: key, key+1, key+2, key+3.
+        if kk[1] == kk[0].wrapping_add(1)
+            && kk[2] == kk[0].wrapping_add(2)
+            && kk[3] == kk[0].wrapping_add(3)
+        {
+            let t = Transform::Rolling(kk[0]);
+            if !have(&t, found) {
+                confirms += 1;
+                if confirm_restart(raw, i, &t).is_some() {
+                    found.push((t, seg, i));
+                }
+            }
+        }
+        if kk == [0; 4] || (kk[0] == kk[1] && kk[1] == kk[2] && kk[2] == kk[3]) {
+            continue; // plain text or one-byte XOR (found above)
+        }
+        let key = if kk[0] == kk[2] && kk[1] == kk[3] {
+            Some(vec![kk[0], kk[1]])
+        } else if kk[0] == kk[3] {
+            Some(vec![kk[0], kk[1], kk[2]])
+        } else if raw.len() > i + 6
+            && hostc[(raw[i + 4] ^ kk[0]) as usize]
+            && hostc[(raw[i + 5] ^ kk[1]) as usize]
+        {
+            Some(kk.to_vec())
+        } else {
+            None
+        };
+        if let Some(key) = key {
+            let t = Transform::XorKey(key);
+            if !have(&t, found) {
+                confirms += 1;
+                if confirm_restart(raw, i, &t).is_some() {
+                    found.push((t, seg, i));
+                    continue;
+                }
+            }
+        }
+        // Longer keys: the image stores the key the decoder uses; its
+        // first four bytes are `kk`.
+        if let Some(starts) = key_store.lookup(kk) {
+            for &(ks, ko) in starts {
+                for len in 5..=16 {
+                    let Some(key) = key_store.key(ks, ko, len) else {
+                        break;
+                    };
+                    let t = Transform::XorKey(key);
+                    if have(&t, found) {
+                        break;
+                    }
+                    confirms += 1;
+                    if confirm_restart(raw, i, &t).is_some() {
+                        found.push((t, seg, i));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every 4-byte window of the image's bytes (capped) that could begin a
+/// stored XOR key: not all zero, not all printable (keys are rarely text
+/// the anchors would match in plain), indexed by value.
+struct KeyStore<'a> {
+    segs: Vec<&'a [u8]>,
+    index: HashMap<[u8; 4], Vec<(usize, usize)>>,
+    /// One bit per hash of an indexed window: most look-ups stop here.
+    bits: Vec<u64>,
+}
+
+/// Bytes indexed for stored keys (mapped segments up to this size).
+const KEY_INDEX_BYTES: usize = 64 << 10;
+/// Bits in the key filter.
+const KEY_BITS: usize = 1 << 20;
+
+fn key_hash(w: [u8; 4]) -> usize {
+    (u32::from_le_bytes(w).wrapping_mul(0x9E37_79B1) >> 12) as usize
+}
+
+impl<'a> KeyStore<'a> {
+    fn new(segs: &[Segment<'a>]) -> KeyStore<'a> {
+        let mut index: HashMap<[u8; 4], Vec<(usize, usize)>> = HashMap::new();
+        let mut bits = Vec::new();
+        let mut budget = KEY_INDEX_BYTES;
+        let mut kept = Vec::new();
+        for (si, s) in segs.iter().enumerate() {
+            kept.push(s.bytes);
+            // Keys sit in initialised data next to the strings; skip big
+            // segments (code, overlay) to keep the index small.
+            if s.bytes.len() > budget || s.va.is_none() {
+                continue;
+            }
+            budget -= s.bytes.len();
+            for (o, w) in s.bytes.windows(4).enumerate() {
+                let w = [w[0], w[1], w[2], w[3]];
+                if w.iter().filter(|&&b| b == 0).count() > 1 || w.iter().all(|&b| printable(b)) {
+                    continue;
+                }
+                if bits.is_empty() {
+                    bits = vec![0u64; KEY_BITS / 64];
+                }
+                let h = key_hash(w);
+                bits[h / 64] |= 1 << (h % 64);
+                let e = index.entry(w).or_default();
+                if e.len() < 4 {
+                    e.push((si, o));
+                }
+            }
+        }
+        KeyStore {
+            segs: kept,
+            index,
+            bits,
+        }
+    }
+
+    fn lookup(&self, w: [u8; 4]) -> Option<&Vec<(usize, usize)>> {
+        if self.bits.is_empty() {
+            return None;
+        }
+        let h = key_hash(w);
+        if self.bits[h / 64] >> (h % 64) & 1 == 0 {
+            return None;
+        }
+        self.index.get(&w)
+    }
+
+    fn key(&self, seg: usize, off: usize, len: usize) -> Option<Vec<u8>> {
+        self.segs[seg].get(off..off + len).map(<[u8]>::to_vec)
+    }
+}
+
+/// Tokens of a window decoded with a transform, when string starts are
+/// unknown (integers and padding between strings decode to junk): every
+/// start whose decoding is printable up to a decoded NUL; of those ending
+/// at the same NUL, the longest that reads as a host or channel, else the
+/// one after a boundary (zero byte or another string's end), else the
+/// longest.
+fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok> {
+    let lo = anchor.saturating_sub(WINDOW);
+    let hi = (anchor + WINDOW).min(raw.len());
+    let mut by_end: HashMap<usize, Vec<usize>> = HashMap::new();
+    for s in lo..hi {
+        if let Some(d) = decode_string(raw, s, t) {
+            by_end.entry(s + d.len()).or_default().push(s);
+        }
+    }
+    let ends: HashSet<usize> = by_end.keys().copied().collect();
+    let mut out = Vec::new();
+    for (&end, starts) in &by_end {
+        let boundary = |s: usize| s == 0 || raw[s - 1] == 0 || ends.contains(&(s - 1));
+        let text_at = |s: usize| -> String {
+            raw[s..end]
+                .iter()
+                .enumerate()
+                .map(|(j, &b)| t.decode(b, j) as char)
+                .collect()
+        };
+        // Rank: meaningful, after a boundary, a host starting `irc.`,
+        // 4-aligned (compilers align data), longest.
+        let Some(s) = starts.iter().copied().max_by_key(|&s| {
+            let x = text_at(s);
+            (
+                is_channel(&x) || strings::is_host(&x),
+                boundary(s),
+                x.starts_with("irc."),
+                s % 4 == 0,
+                std::cmp::Reverse(s),
+            )
+        }) else {
+            continue;
+        };
+        let text = text_at(s);
+        out.push(Tok { off: s, end, text });
+    }
+    out.sort_by_key(|t| t.off);
+    // Drop tokens nested in a longer one (suffixes at a key-period shift).
+    let mut kept: Vec<Tok> = Vec::new();
+    for t in out {
+        if kept.last().is_some_and(|k| t.off < k.end + 1) {
+            continue;
+        }
+        kept.push(t);
+    }
+    kept
+}
+
+// ---------------------------------------------------------------------
+// Candidates.
+
+struct Cand {
+    ex: Extracted,
+    /// Order found (earlier wins ties).
+    order: usize,
+}
+
+fn loc(seg: &Segment, off: usize) -> String {
+    format!("{}+{:#x}", seg.name, off)
+}
+
+/// Integer ports in `raw[lo..hi]`: little-endian 32-bit values 1–65535 at
+/// 4-aligned offsets and 16-bit values >= 1024 at 2-aligned ones.
+fn int_ports(raw: &[u8], lo: usize, hi: usize, out: &mut Vec<(usize, u16, &'static str)>) {
+    let hi = hi.min(raw.len());
+    let mut p = lo.next_multiple_of(2);
+    while p + 2 <= hi {
+        let v16 = u16::from_le_bytes([raw[p], raw[p + 1]]);
+        if p % 4 == 0 && p + 4 <= hi && raw[p + 2] == 0 && raw[p + 3] == 0 && v16 > 0 {
+            out.push((p, v16, "le32"));
+        } else if v16 >= 1024 {
+            out.push((p, v16, "le16"));
+        }
+        p += 2;
+    }
+}
+
+/// Globals: each host token with the nearest channel, a port between them
+/// or beside the host, and the key on the channel's far side.
+fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
+    let toks = &view.tokens;
+    let u = view.unit;
+    let mut hosts = 0;
+    for h in 0..toks.len() {
+        if !strings::is_host(&toks[h].text) {
+            continue;
+        }
+        hosts += 1;
+        if hosts > MAX_HOSTS {
+            break;
+        }
+        let host = &toks[h];
+        // Nearest channel within 512 units either side, at most 32 tokens away.
+        let mut best: Option<(usize, usize)> = None;
+        for j in (h + 1..toks.len()).take(32) {
+            if toks[j].off > host.end + 512 * u {
+                break;
+            }
+            if is_channel(&toks[j].text) {
+                best = Some((j, toks[j].off - host.end));
+                break;
+            }
+        }
+        for j in (h.saturating_sub(32)..h).rev() {
+            if toks[j].end + 512 * u < host.off {
+                break;
+            }
+            if is_channel(&toks[j].text) {
+                let d = host.off - toks[j].end;
+                if best.is_none_or(|(_, bd)| d < bd) {
+                    best = Some((j, d));
+                }
+                break;
+            }
+        }
+        let Some((c, gap)) = best else { continue };
+        let chan = &toks[c];
+        let (a, b) = if c > h { (h, c) } else { (c, h) };
+        // Ports: text tokens between, or next to the host.
+        let mut ports: Vec<(u32, u16, String)> = Vec::new();
+        let neighbours = [h.wrapping_sub(1), h + 1];
+        for j in (a + 1..b).chain(neighbours) {
+            let Some(t) = toks.get(j) else { continue };
+            if let Some(p) = text_port(&t.text) {
+                let inside = j > a && j < b;
+                let s = port_prior(p) + if inside { 4 } else { 2 };
+                ports.push((s, p, format!("port {p} as text at {}", loc(seg, t.off))));
+            }
+        }
+        // Integers in the gaps between the host and the channel, and
+        // within 32 bytes beside the host.
+        let mut ints = Vec::new();
+        for j in a..b {
+            int_ports(view.raw, toks[j].end + u, toks[j + 1].off, &mut ints);
+        }
+        let n_inside = ints.len();
+        let side_lo = if c > h {
+            host.off.saturating_sub(32)
+        } else {
+            host.end + u
+        };
+        let side_hi = if c > h {
+            host.off
+        } else {
+            (host.end + u + 32).min(view.raw.len())
+        };
+        let (side_lo, side_hi) = clip_gap(toks, side_lo, side_hi, h, u);
+        int_ports(view.raw, side_lo, side_hi, &mut ints);
+        for (k, (p, v, how)) in ints.into_iter().enumerate() {
+            let inside = k < n_inside;
+            let dist = if p >= host.end {
+                p - host.end
+            } else {
+                host.off - p
+            };
+            let s = port_prior(v) + if inside { 3 } else { 1 };
+            let s = s.saturating_sub((dist / 64) as u32);
+            ports.push((s, v, format!("port {v} as {how} at {}", loc(seg, p))));
+        }
+        ports.sort_by(|x, y| y.0.cmp(&x.0));
+        let port = ports.first().filter(|p| p.0 >= 3);
+        // Key: the string right past the channel, away from the host.
+        let kj = if c > h { c + 1 } else { c.wrapping_sub(1) };
+        let key = toks.get(kj).filter(|k| {
+            let g = if c > h {
+                k.off.saturating_sub(chan.end)
+            } else {
+                chan.off.saturating_sub(k.end)
+            };
+            g <= 64 * u && is_keyish(&k.text) && !strings::is_host(&k.text)
+        });
+        let mut score = 8 + closeness(gap / u);
+        if host.text.starts_with("irc") {
+            score += 1;
+        }
+        let mut evidence = vec![
+            format!(
+                "server {} at {} ({})",
+                host.text,
+                loc(seg, host.off),
+                view.encoding.label()
+            ),
+            format!(
+                "channel {} at {}, {} bytes from the server",
+                chan.text,
+                loc(seg, chan.off),
+                gap
+            ),
+        ];
+        if let Some(p) = port {
+            score += 2 + p.0.min(6) / 2;
+            evidence.push(p.2.clone());
+        }
+        if let Some(k) = key {
+            score += 1;
+            evidence.push(format!(
+                "key {} next to the channel at {}",
+                k.text,
+                loc(seg, k.off)
+            ));
+        }
+        let order = cands.len();
+        cands.push(Cand {
+            ex: Extracted {
+                config: BotConfig {
+                    servers: vec![BotServer {
+                        host: host.text.to_ascii_lowercase(),
+                        port: port.map_or(0, |p| p.1),
+                    }],
+                    channel: chan.text.clone(),
+                    key: key.map(|k| k.text.clone()),
+                    nick_prefix: String::new(),
+                },
+                encoding: view.encoding.clone(),
+                layout: Layout::Globals,
+                region: seg.name.to_string(),
+                score,
+                evidence,
+            },
+            order,
+        });
+    }
+}
+
+/// Narrows `[lo, hi)` beside token `h` so it overlaps no other token.
+fn clip_gap(toks: &[Tok], lo: usize, hi: usize, h: usize, u: usize) -> (usize, usize) {
+    let mut lo = lo;
+    let mut hi = hi;
+    if lo < toks[h].off {
+        if let Some(p) = h.checked_sub(1).and_then(|p| toks.get(p)) {
+            lo = lo.max(p.end + u);
+        }
+    } else if let Some(n) = toks.get(h + 1) {
+        hi = hi.min(n.off);
+    }
+    (lo, hi.max(lo))
+}
+
+fn closeness(gap_units: usize) -> u32 {
+    match gap_units {
+        0..=64 => 3,
+        65..=256 => 2,
+        _ => 1,
+    }
+}
+
+/// Roles of named settings.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Server,
+    Port,
+    Channel,
+    Key,
+    Nick,
+}
+
+fn role_of(name: &str) -> Option<Role> {
+    let n = name.to_ascii_lowercase();
+    Some(match n.as_str() {
+        "si_server" | "server" | "ircserver" | "irc_server" | "servername" | "host" => Role::Server,
+        "si_port" | "port" | "ircport" | "irc_port" | "serverport" => Role::Port,
+        "si_mainchan" | "si_channel" | "mainchan" | "channel" | "chan" | "ircchannel"
+        | "irc_channel" => Role::Channel,
+        "si_chanpass" | "chanpass" | "chankey" | "channelkey" | "channel_key" | "channelpass"
+        | "si_chankey" => Role::Key,
+        "si_nickprefix" | "nickprefix" | "nick_prefix" | "nickconst" => Role::Nick,
+        _ => return None,
+    })
+}
+
+/// Builds a name/value config from (role, value, where) triples.
+fn name_value_config(
+    pairs: &[(Role, String, String)],
+    enc: &FoundEncoding,
+    region: &str,
+    how: &str,
+    bonus: u32,
+) -> Option<Extracted> {
+    let get = |r: Role| pairs.iter().find(|p| p.0 == r);
+    let server = pairs
+        .iter()
+        .find(|p| p.0 == Role::Server && strings::is_host(&p.1))?;
+    let port = get(Role::Port).and_then(|p| text_port(&p.1));
+    let chan = get(Role::Channel).filter(|c| is_channel(&c.1));
+    if port.is_none() && chan.is_none() {
+        return None;
+    }
+    let key = get(Role::Key).filter(|k| is_keyish(&k.1));
+    let nick = get(Role::Nick).filter(|n| !n.1.is_empty() && n.1.len() <= 32 && !n.1.contains(' '));
+    let mut score = 8 + bonus;
+    let mut evidence = vec![format!("server {} named {}", server.1, server.2)];
+    if let Some(p) = port {
+        score += 3;
+        evidence.push(format!(
+            "port {p} named {}",
+            get(Role::Port).map_or("", |p| &p.2)
+        ));
+    }
+    if let Some(c) = chan {
+        score += 4;
+        evidence.push(format!("channel {} named {}", c.1, c.2));
+    }
+    if let Some(k) = key {
+        score += 1;
+        evidence.push(format!("key {} named {}", k.1, k.2));
+    }
+    if let Some(n) = nick {
+        score += 1;
+        evidence.push(format!("nick prefix {} named {}", n.1, n.2));
+    }
+    evidence.push(how.to_string());
+    Some(Extracted {
+        config: BotConfig {
+            servers: vec![BotServer {
+                host: server.1.to_ascii_lowercase(),
+                port: port.unwrap_or(0),
+            }],
+            channel: chan.map(|c| c.1.clone()).unwrap_or_default(),
+            key: key.map(|k| k.1.clone()),
+            nick_prefix: nick.map(|n| n.1.clone()).unwrap_or_default(),
+        },
+        encoding: enc.clone(),
+        layout: Layout::NameValue,
+        region: region.to_string(),
+        score,
+        evidence,
+    })
+}
+
+/// Name/value by position: a setting name followed within 16 bytes by its
+/// value (string literals of an initialiser sit in order).
+fn name_value_adjacent(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
+    let toks = &view.tokens;
+    let mut pairs = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let Some(r) = role_of(&t.text) else { continue };
+        if pairs.iter().any(|p: &(Role, String, String)| p.0 == r) {
+            continue;
+        }
+        if let Some(v) = toks.get(i + 1) {
+            if v.off <= t.end + 16 * view.unit {
+                pairs.push((
+                    r,
+                    v.text.clone(),
+                    format!("{} at {}", t.text, loc(seg, t.off)),
+                ));
+            }
+        }
+    }
+    if let Some(ex) = name_value_config(
+        &pairs,
+        &view.encoding,
+        seg.name,
+        "values follow their names",
+        0,
+    ) {
+        let order = cands.len();
+        cands.push(Cand { ex, order });
+    }
+}
+
+// ---------------------------------------------------------------------
+// Pointers.
+
+struct Mapped<'a> {
+    segs: &'a [Segment<'a>],
+}
+
+impl Mapped<'_> {
+    /// The segment and offset holding virtual address `va`.
+    fn at(&self, va: u64) -> Option<(usize, usize)> {
+        self.segs.iter().enumerate().find_map(|(i, s)| {
+            let base = s.va?;
+            (va >= base && va < base + s.bytes.len() as u64).then(|| (i, (va - base) as usize))
+        })
+    }
+
+    /// The printable C string at `va` (may be empty).
+    fn cstr(&self, va: u64) -> Option<String> {
+        let (s, o) = self.at(va)?;
+        let b = &self.segs[s].bytes[o..];
+        let end = memchr::memchr(0, &b[..b.len().min(MAX_TOKEN_LEN + 1)])?;
+        let piece = &b[..end];
+        piece
+            .iter()
+            .all(|&c| printable(c))
+            .then(|| String::from_utf8_lossy(piece).into_owned())
+    }
+}
+
+fn dword(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+}
+
+/// Pointer tables: rows (rbot) and named settings (agobot).
+fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
+    let m = Mapped { segs };
+    // Targets of interest: hosts and setting names, by VA.
+    let mut targets: HashMap<u32, (bool, String)> = HashMap::new();
+    for v in plain {
+        let Some(base) = segs[v.seg].va else { continue };
+        for t in &v.tokens {
+            let is_host = strings::is_host(&t.text);
+            if is_host || role_of(&t.text).is_some() {
+                if let Ok(va) = u32::try_from(base + t.off as u64) {
+                    targets.insert(va, (is_host, t.text.clone()));
+                }
+            }
+            if targets.len() > 4096 {
+                break;
+            }
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
+    let lo = *targets.keys().min().unwrap_or(&0);
+    let hi = *targets.keys().max().unwrap_or(&0);
+    let mut hits: Vec<(usize, usize, u32)> = Vec::new();
+    let mut budget = MAX_CONFIG_SCAN;
+    'segs: for (si, s) in segs.iter().enumerate() {
+        if s.va.is_none() {
+            continue;
+        }
+        let n = s.bytes.len().min(budget);
+        budget -= n;
+        let mut p = 0;
+        while p + 4 <= n {
+            let v =
+                u32::from_le_bytes([s.bytes[p], s.bytes[p + 1], s.bytes[p + 2], s.bytes[p + 3]]);
+            if v >= lo && v <= hi && targets.contains_key(&v) {
+                hits.push((si, p, v));
+                if hits.len() >= MAX_PTR_HITS {
+                    break 'segs;
+                }
+            }
+            p += 4;
+        }
+    }
+    // Resolves the dwords of a row to strings where they point at one.
+    let resolve = |si: usize, at: usize| -> Option<String> {
+        let v = dword(segs[si].bytes, at)?;
+        m.cstr(u64::from(v))
+    };
+    // rbot rows.
+    let mut rows: Vec<(
+        usize,
+        usize,
+        String,
+        u16,
+        String,
+        Option<String>,
+        Vec<String>,
+    )> = Vec::new();
+    for &(si, p, v) in &hits {
+        let (true, host) = &targets[&v] else { continue };
+        let b = segs[si].bytes;
+        let mut chan = None;
+        let mut port: Option<(u32, u16, usize)> = None;
+        for k in 1..8 {
+            let at = p + 4 * k;
+            if let Some(s) = resolve(si, at) {
+                if is_channel(&s) {
+                    chan = Some((k, s));
+                    break;
+                }
+                continue;
+            }
+            let Some(w) = dword(b, at) else { break };
+            for (half, val) in [(0, w as u16), (2, (w >> 16) as u16)] {
+                if val == 0 {
+                    continue;
+                }
+                let s = port_prior(val) * 2 + 4u32.saturating_sub(k as u32);
+                if port.is_none_or(|q| s > q.0) {
+                    port = Some((s, val, at + half));
+                }
+            }
+        }
+        let Some((ck, chan)) = chan else { continue };
+        let key = resolve(si, p + 4 * (ck + 1)).filter(|k| is_keyish(k));
+        let Some((_, pv, pat)) = port else { continue };
+        let ev = vec![
+            format!(
+                "server {host} pointed to from {} (row of pointers)",
+                loc(&segs[si], p)
+            ),
+            format!("port {pv} as integer at {}", loc(&segs[si], pat)),
+            format!(
+                "channel {chan} pointed to from {}",
+                loc(&segs[si], p + 4 * ck)
+            ),
+        ];
+        rows.push((si, p, host.clone(), pv, chan, key, ev));
+    }
+    if let Some(first) = rows.first() {
+        // One table: the rows sharing the first row's segment and channel,
+        // within 1 KiB, in address order.
+        let (si, p0, chan) = (first.0, first.1, first.4.clone());
+        let table: Vec<_> = rows
+            .iter()
+            .filter(|r| r.0 == si && r.4 == chan && r.1 >= p0 && r.1 < p0 + 1024)
+            .collect();
+        let mut evidence: Vec<String> = table.iter().flat_map(|r| r.6.clone()).collect();
+        let key = first.5.clone();
+        if let Some(k) = &key {
+            evidence.push(format!("key {k} pointed to after the channel"));
+        }
+        let order = cands.len();
+        cands.push(Cand {
+            ex: Extracted {
+                config: BotConfig {
+                    servers: table
+                        .iter()
+                        .map(|r| BotServer {
+                            host: r.2.to_ascii_lowercase(),
+                            port: r.3,
+                        })
+                        .collect(),
+                    channel: chan,
+                    key,
+                    nick_prefix: String::new(),
+                },
+                encoding: FoundEncoding::Plain,
+                layout: Layout::PointerTable,
+                region: segs[si].name.to_string(),
+                score: 20 + table.len() as u32,
+                evidence,
+            },
+            order,
+        });
+    }
+    // Named settings: a name pointer followed by its value pointer.
+    let mut pairs: Vec<(Role, String, String)> = Vec::new();
+    for &(si, p, v) in &hits {
+        let (false, name) = &targets[&v] else {
+            continue;
+        };
+        let Some(r) = role_of(name) else { continue };
+        if pairs.iter().any(|q| q.0 == r) {
+            continue;
+        }
+        if let Some(val) = resolve(si, p + 4) {
+            pairs.push((r, val, format!("{name} (pointer at {})", loc(&segs[si], p))));
+        }
+    }
+    if let Some(ex) = name_value_config(
+        &pairs,
+        &FoundEncoding::Plain,
+        segs.iter()
+            .find(|s| s.va.is_some())
+            .map_or("file", |s| s.name),
+        "table of name and value pointers",
+        6,
+    ) {
+        let order = cands.len();
+        cands.push(Cand { ex, order });
+    }
+}
+
+// ---------------------------------------------------------------------
+
+/// Extracts the best-scoring config from an image's segments (in the
+/// order given: the unpacked image first, then sections, then overlay).
+pub fn extract(segs: &[Segment]) -> Option<Extracted> {
+    let mut cands: Vec<Cand> = Vec::new();
+    let mut budget = MAX_CONFIG_SCAN;
+    let mut scanned: Vec<usize> = Vec::new();
+    for (i, s) in segs.iter().enumerate() {
+        if budget == 0 {
+            break;
+        }
+        let n = s.bytes.len().min(budget);
+        budget -= n;
+        scanned.push(i);
+        // The generator's block: exact, with nick and every server.
+        if let Some((c, enc)) = strings::find_config(&s.bytes[..n]) {
+            let order = cands.len();
+            cands.push(Cand {
+                ex: Extracted {
+                    evidence: vec![format!(
+                        "run of {} servers, channel, key and nick prefix in {} ({})",
+                        c.servers.len(),
+                        s.name,
+                        enc.label()
+                    )],
+                    score: 30 + c.servers.len() as u32,
+                    config: c,
+                    encoding: enc,
+                    layout: Layout::Block,
+                    region: s.name.to_string(),
+                },
+                order,
+            });
+        }
+    }
+    // The block is the most specific evidence there is.
+    if let Some(c) = cands.first() {
+        return Some(c.ex.clone());
+    }
+    let clip = |i: usize| {
+        let done: usize = scanned
+            .iter()
+            .take_while(|&&j| j < i)
+            .map(|&j| segs[j].bytes.len())
+            .sum();
+        &segs[i].bytes[..segs[i]
+            .bytes
+            .len()
+            .min(MAX_CONFIG_SCAN.saturating_sub(done))]
+    };
+    let mut plain = Vec::new();
+    for &i in &scanned {
+        let raw = clip(i);
+        plain.push(View {
+            seg: i,
+            raw,
+            unit: 1,
+            encoding: FoundEncoding::Plain,
+            tokens: ascii_tokens(raw),
+        });
+    }
+    for v in &plain {
+        globals(v, &segs[v.seg], &mut cands);
+        name_value_adjacent(v, &segs[v.seg], &mut cands);
+    }
+    pointer_tables(segs, &plain, &mut cands);
+    for &i in &scanned {
+        let raw = clip(i);
+        if memchr::memmem::find(raw, b"\0\0#\0").is_some() {
+            for align in 0..2 {
+                let v = View {
+                    seg: i,
+                    raw,
+                    unit: 2,
+                    encoding: FoundEncoding::Utf16,
+                    tokens: utf16_tokens(raw, align),
+                };
+                globals(&v, &segs[i], &mut cands);
+                name_value_adjacent(&v, &segs[i], &mut cands);
+            }
+        }
+    }
+    // Encoded strings: only when nothing plain was found.
+    if !cands.iter().any(|c| c.ex.score >= 12) {
+        let mapped: Vec<Segment> = scanned
+            .iter()
+            .map(|&i| Segment {
+                bytes: clip(i),
+                ..segs[i]
+            })
+            .collect();
+        let keys = KeyStore::new(&mapped);
+        let mut found = Vec::new();
+        for (k, s) in mapped.iter().enumerate() {
+            find_transforms(s.bytes, &keys, &mut found, k);
+            if found.len() >= MAX_TRANSFORMS {
+                break;
+            }
+        }
+        for (t, k, anchor) in found {
+            let raw = mapped[k].bytes;
+            let tokens = restart_tokens(raw, anchor, &t);
+            let v = View {
+                seg: scanned[k],
+                raw,
+                unit: 1,
+                encoding: t.encoding(),
+                tokens,
+            };
+            let before = cands.len();
+            globals(&v, &segs[v.seg], &mut cands);
+            name_value_adjacent(&v, &segs[v.seg], &mut cands);
+            for c in &mut cands[before..] {
+                c.ex.evidence.push(format!(
+                    "{} found from known plaintext at {}",
+                    t.encoding().label(),
+                    loc(&segs[v.seg], anchor)
+                ));
+            }
+        }
+    }
+    cands
+        .into_iter()
+        .max_by(|a, b| a.ex.score.cmp(&b.ex.score).then(b.order.cmp(&a.order)))
+        .map(|c| c.ex)
+}
+
+/// [`extract`] over one unmapped region (a non-PE file, a fuzz input).
+pub fn extract_region(data: &[u8]) -> Option<Extracted> {
+    extract(&[Segment {
+        name: "file",
+        va: None,
+        bytes: data,
+    }])
+}
