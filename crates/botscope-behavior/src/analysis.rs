@@ -3,7 +3,7 @@
 
 use crate::orders::{url_host, Order, OrderKind, Reply};
 use crate::sink::{BinaryTransfer, FloodObs, RelayObs, ScanObs};
-use botscope_core::events::{DnsEvent, Evidence, HttpEvent, IrcEvent, TftpEvent};
+use botscope_core::events::{DnsEvent, Evidence, FtpEvent, HttpEvent, IrcEvent, TftpEvent};
 use botscope_core::exploit::{ExploitEvent, ExploitVector};
 use botscope_core::Ts;
 use serde::Serialize;
@@ -23,6 +23,8 @@ pub struct Inputs {
     pub tftp: Vec<TftpEvent>,
     /// HTTP transactions.
     pub http: Vec<HttpEvent>,
+    /// FTP commands (transfer rows carry their data connection).
+    pub ftp: Vec<FtpEvent>,
     /// Executables over TCP.
     pub binaries: Vec<BinaryTransfer>,
     /// Floods.

@@ -36,6 +36,7 @@ impl EventBin {
             Event::Dns(e) => self.inputs.dns.push(e),
             Event::Tftp(e) => self.inputs.tftp.push(e),
             Event::Http(e) => self.inputs.http.push(e),
+            Event::Ftp(e) => self.inputs.ftp.push(e),
             Event::Conn(_) => {}
         }
     }

@@ -138,6 +138,9 @@ pub struct IrcEvent {
     pub addl: Option<String>,
     /// DCC offer, when the text is a CTCP DCC.
     pub dcc: Option<DccOffer>,
+    /// IRCv3 message tags (`@time=...;msgid=...`), key and unescaped value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
     /// Evidence packets.
     pub evidence: Evidence,
 }
@@ -231,6 +234,77 @@ pub struct HttpEvent {
     pub evidence: Evidence,
 }
 
+/// The data channel an FTP command announced (Zeek's `data_channel.*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FtpDataChannel {
+    /// True for PASV/EPSV (the client connects), false for PORT/EPRT (the
+    /// server connects).
+    pub passive: bool,
+    /// Who opens the data connection.
+    pub orig_h: std::net::IpAddr,
+    /// Where it goes.
+    pub resp_h: std::net::IpAddr,
+    /// Port it goes to.
+    pub resp_p: u16,
+}
+
+/// What went over the data connection of a transfer command (botscope's
+/// addition to Zeek's `ftp.log` columns).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FtpTransfer {
+    /// Uid of the data connection.
+    pub uid: String,
+    /// Its 5-tuple (originator: who connected).
+    pub id: FlowKey,
+    /// Bytes seen on it (the direction that carried data).
+    pub bytes: u64,
+    /// True when the originator of the data connection sent the bytes.
+    pub from_orig: bool,
+    /// SHA-256 of the bytes, when no byte was lost.
+    pub sha256: Option<String>,
+    /// Whether the data starts with the `MZ` executable magic.
+    pub is_executable: bool,
+}
+
+/// One FTP command and its reply (Zeek `ftp.log`): transfer commands
+/// (RETR, STOR, STOU, APPE, DELE, ACCT) and data-channel set-ups (PORT,
+/// EPRT, PASV, EPSV).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FtpEvent {
+    /// Time of the command.
+    pub ts: Ts,
+    /// Uid of the control connection.
+    pub uid: String,
+    /// Control connection 5-tuple (originator is the client).
+    pub id: FlowKey,
+    /// User name from USER (`<unknown>` when none was seen, as Zeek).
+    pub user: String,
+    /// Password from PASS, as sent (the Zeek TSV hides it unless the user
+    /// is anonymous/ftp/ftpuser/guest, as Zeek does).
+    pub password: Option<String>,
+    /// Command, upper-cased.
+    pub command: String,
+    /// Argument; for file commands the `ftp://host/path` URL Zeek builds.
+    pub arg: Option<String>,
+    /// The file name as sent (file commands only).
+    pub file_name: Option<String>,
+    /// MIME type of the data (`application/x-dosexec` for `MZ` data;
+    /// botscope does no other sniffing).
+    pub mime_type: Option<String>,
+    /// Size the server announced (150 reply to RETR, 213 reply to SIZE).
+    pub file_size: Option<u64>,
+    /// Reply code.
+    pub reply_code: Option<u16>,
+    /// Reply text.
+    pub reply_msg: Option<String>,
+    /// Data channel announced by this command.
+    pub data_channel: Option<FtpDataChannel>,
+    /// What the transfer's data connection carried.
+    pub transfer: Option<FtpTransfer>,
+    /// Evidence packets (command, reply).
+    pub evidence: Evidence,
+}
+
 /// Any event, tagged by kind for JSON Lines streams that mix kinds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -245,4 +319,6 @@ pub enum Event {
     Tftp(TftpEvent),
     /// An HTTP transaction.
     Http(HttpEvent),
+    /// An FTP command and its reply.
+    Ftp(FtpEvent),
 }

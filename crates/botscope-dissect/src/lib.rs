@@ -1,4 +1,4 @@
-//! Protocol dissectors found by content: IRC, DNS, TFTP, HTTP, SMB/DCE-RPC, proxies; pure parsers plus per-flow state.
+//! Protocol dissectors found by content: IRC, FTP, DNS, TFTP, HTTP, SMB/DCE-RPC, proxies; pure parsers plus per-flow state.
 //!
 //! Each protocol has a folder with a pure, bounded `parser.rs` and a
 //! per-flow `state.rs` that emits `botscope_core::events`. [`Analyzer`] is
@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod dns;
 pub mod exploit;
+pub mod ftp;
 pub mod http;
 pub mod irc;
 pub mod logs;
@@ -140,9 +141,6 @@ enum Dissector {
         chunks: Vec<(bool, Ts, u64, Vec<u8>)>,
         /// Per direction: the first bytes (at most `DETECT_LIMIT`).
         head: [Vec<u8>; 2],
-        /// Per direction: detection already said "none of ours" (its
-        /// checks look at a prefix only, so more bytes cannot change it).
-        foreign: [bool; 2],
         datagrams: u32,
     },
     Irc(Box<irc::state::IrcState>),
@@ -150,6 +148,8 @@ enum Dissector {
     Tftp,
     TftpData,
     Http(Box<http::state::HttpState>),
+    Ftp(Box<ftp::state::FtpSession>),
+    FtpData,
     IrcDccData,
     Unknown,
 }
@@ -185,6 +185,7 @@ pub struct Analyzer<S: RecordSink> {
     sink: S,
     flows: IdMap<FlowState>,
     tftp: tftp::state::TftpTracker,
+    ftp: ftp::state::FtpTracker,
     dcc_expect: HashSet<(IpAddr, u16)>,
     out: Output,
     files: Vec<String>,
@@ -201,6 +202,7 @@ impl<S: RecordSink> Analyzer<S> {
             sink,
             flows: IdMap::default(),
             tftp: Default::default(),
+            ftp: Default::default(),
             dcc_expect: HashSet::new(),
             out: Output::default(),
             files: Vec::new(),
@@ -218,6 +220,7 @@ impl<S: RecordSink> Analyzer<S> {
     /// Flushes what is still open (TFTP transfers whose flows did not end).
     pub fn finish(&mut self) {
         self.tftp.finish(&mut self.out);
+        self.ftp.finish(&mut self.out);
         self.drain();
     }
 
@@ -255,6 +258,7 @@ impl<S: RecordSink> Analyzer<S> {
                 Event::Irc(_) => "irc",
                 Event::Tftp(_) => "tftp",
                 Event::Http(_) => "http",
+                Event::Ftp(_) => "ftp",
             };
             count(&mut self.stats.events, kind);
             self.sink.record(r);
@@ -267,6 +271,7 @@ impl<S: RecordSink> Analyzer<S> {
             Protocol::Dns => Dissector::Dns(Box::default()),
             Protocol::Tftp => Dissector::Tftp,
             Protocol::Http => Dissector::Http(Box::default()),
+            Protocol::Ftp => Dissector::Ftp(Box::default()),
         }
     }
 
@@ -298,6 +303,13 @@ impl<S: RecordSink> Analyzer<S> {
                     s.on_response_data(ctx, data, &mut self.out)
                 }
             }
+            Dissector::Ftp(s) => {
+                self.ftp
+                    .on_control(s, ctx, flow.id, from_orig, data, &mut self.out)
+            }
+            Dissector::FtpData => self
+                .ftp
+                .on_data(ctx, flow.id, from_orig, data, &mut self.out),
             Dissector::Tftp => self
                 .tftp
                 .on_request_datagram(ctx, flow.id, data, &mut self.out),
@@ -353,7 +365,6 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 d: Dissector::Undecided {
                     chunks: Vec::new(),
                     head: [Vec::new(), Vec::new()],
-                    foreign: [false; 2],
                     datagrams: 0,
                 },
                 seen: [false; 2],
@@ -377,6 +388,8 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             let k = flow.key;
             if k.proto == Proto::Udp && self.tftp.claim(flow.id, flow.uid, k) {
                 st.d = Dissector::TftpData;
+            } else if k.proto == Proto::Tcp && self.ftp.claim(flow.id, flow.uid, k) {
+                st.d = Dissector::FtpData;
             } else if k.proto == Proto::Tcp
                 && (self.dcc_expect.remove(&(k.resp_h, k.resp_p))
                     || self.dcc_expect.remove(&(k.orig_h, k.orig_p)))
@@ -416,13 +429,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
         let Some(st) = self.flows.get_mut(&flow.id) else {
             return;
         };
-        if let Dissector::Undecided {
-            chunks,
-            head,
-            foreign,
-            ..
-        } = &mut st.d
-        {
+        if let Dissector::Undecided { chunks, head, .. } = &mut st.d {
             let i = usize::from(!from_orig);
             let room = DETECT_LIMIT.saturating_sub(head[i].len());
             let kept = &data[..data.len().min(room)];
@@ -431,35 +438,31 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             }
             chunks.push((from_orig, pkt.ts, pkt.pkt_no, kept.to_vec()));
             head[i].extend_from_slice(kept);
-            if foreign[i] {
-                return;
-            }
-            let first = &head[i];
-            let mut verdict = detect::tcp(first, from_orig, flow.key.resp_p);
-            if st.mid_stream[i] && verdict != Verdict::Is(Protocol::Irc) {
+            let port = flow.key.resp_p;
+            let mut verdict = detect::tcp_flow(&head[0], &head[1], port);
+            if st.mid_stream.iter().any(|&m| m) && verdict != Verdict::Is(Protocol::Irc) {
                 // Picked up mid-stream: the first line may be the tail of
                 // one; IRC is still recognised by the next full line.
-                if let Some(nl) = memchr::memchr(b'\n', first) {
-                    if detect::tcp(&first[nl + 1..], from_orig, flow.key.resp_p)
-                        == Verdict::Is(Protocol::Irc)
-                    {
-                        verdict = Verdict::Is(Protocol::Irc);
+                let cut = |d: usize| -> &[u8] {
+                    if st.mid_stream[d] {
+                        memchr::memchr(b'\n', &head[d]).map_or(&[][..], |nl| &head[d][nl + 1..])
+                    } else {
+                        &head[d]
                     }
+                };
+                if detect::tcp_flow(cut(0), cut(1), port) == Verdict::Is(Protocol::Irc) {
+                    verdict = Verdict::Is(Protocol::Irc);
                 }
             }
+            let full = head.iter().any(|h| h.len() >= DETECT_LIMIT);
             let verdict = match verdict {
-                Verdict::Undecided if first.len() >= DETECT_LIMIT => Verdict::Unknown,
+                Verdict::Undecided if full => Verdict::Unknown,
                 v => v,
             };
             match verdict {
                 Verdict::Undecided => return,
                 Verdict::Unknown => {
-                    // The other direction may still decide (servers that
-                    // speak first); give up when both looked foreign.
-                    foreign[i] = true;
-                    if !head[0].is_empty() && !head[1].is_empty() {
-                        st.d = Dissector::Unknown;
-                    }
+                    st.d = Dissector::Unknown;
                     return;
                 }
                 Verdict::Is(p) => {
@@ -502,6 +505,8 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             Dissector::Irc(s) => s.on_gap(&ctx, from_orig, &mut self.out),
             Dissector::Dns(s) => s.on_gap(&ctx, from_orig, &mut self.out),
             Dissector::Http(s) => s.on_gap(&ctx, from_orig, len, &mut self.out),
+            Dissector::Ftp(s) => self.ftp.on_control_gap(s, &ctx, &mut self.out),
+            Dissector::FtpData => self.ftp.on_data_gap(flow.id, len),
             Dissector::Undecided { .. } => st.d = Dissector::Unknown,
             _ => {}
         }
@@ -523,6 +528,14 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 Dissector::Http(s) => {
                     s.on_end(&ctx, &mut self.out);
                     Some("http")
+                }
+                Dissector::Ftp(s) => {
+                    self.ftp.on_control_end(s, &ctx, flow.id, &mut self.out);
+                    Some("ftp")
+                }
+                Dissector::FtpData => {
+                    self.ftp.on_data_end(flow.id, &mut self.out);
+                    Some("ftp-data")
                 }
                 Dissector::Tftp => Some("tftp"),
                 Dissector::TftpData => Some("tftp_data"),

@@ -1,10 +1,10 @@
 //! Log writers: JSON Lines (every event, `ts` in RFC 3339 plus `ts_epoch`)
-//! and Zeek TSV (`conn.log`, `dns.log`, `irc.log`, `tftp.log`, `http.log`)
+//! and Zeek TSV (`conn.log`, `dns.log`, `irc.log`, `tftp.log`, `http.log`, `ftp.log`)
 //! with Zeek's header lines, column names and types, so `zeek-cut` and
 //! other Zeek tooling read them.
 
 use crate::Record;
-use botscope_core::events::{Conn, DnsEvent, Event, HttpEvent, IrcEvent, TftpEvent};
+use botscope_core::events::{Conn, DnsEvent, Event, FtpEvent, HttpEvent, IrcEvent, TftpEvent};
 use botscope_core::{FlowKey, Ts};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -163,6 +163,26 @@ pub const HTTP: Schema = Schema {
         ("resp_fuids", "vector[string]"),
         ("resp_filenames", "vector[string]"),
         ("resp_mime_types", "vector[string]"),
+    ],
+};
+
+/// ftp.log.
+pub const FTP: Schema = Schema {
+    path: "ftp",
+    columns: &[
+        ("user", "string"),
+        ("password", "string"),
+        ("command", "string"),
+        ("arg", "string"),
+        ("mime_type", "string"),
+        ("file_size", "count"),
+        ("reply_code", "count"),
+        ("reply_msg", "string"),
+        ("data_channel.passive", "bool"),
+        ("data_channel.orig_h", "addr"),
+        ("data_channel.resp_h", "addr"),
+        ("data_channel.resp_p", "port"),
+        ("fuid", "string"),
     ],
 };
 
@@ -477,6 +497,34 @@ fn http_row(t: &mut Tsv<'_>, h: &HttpEvent) {
     t.end();
 }
 
+/// ftp.log row (the password hidden unless the user is a guest, as Zeek).
+fn ftp_row(t: &mut Tsv<'_>, f: &FtpEvent) {
+    t.id(f.ts, &f.uid, &f.id);
+    t.text(&f.user);
+    t.opt(crate::ftp::state::shown_password(&f.user, f.password.as_deref()).as_deref());
+    t.text(&f.command);
+    t.opt(f.arg.as_deref());
+    t.opt(f.mime_type.as_deref());
+    t.optn(f.file_size);
+    t.optn(f.reply_code.map(u64::from));
+    t.opt(f.reply_msg.as_deref());
+    match &f.data_channel {
+        Some(d) => {
+            t.flag(d.passive);
+            t.addr(d.orig_h);
+            t.addr(d.resp_h);
+            t.num(d.resp_p as u64);
+        }
+        None => {
+            for _ in 0..4 {
+                t.unset();
+            }
+        }
+    }
+    t.unset();
+    t.end();
+}
+
 /// Appends the Zeek TSV lines (newline-terminated) a record produces to
 /// `buf`, and returns the schema they belong to (`None`: no Zeek row, as
 /// for IRC messages that are not `irc.log` rows).
@@ -504,6 +552,10 @@ pub fn write_zeek_rows(r: &Record, buf: &mut Vec<u8>) -> Option<&'static Schema>
             http_row(t, h);
             Some(&HTTP)
         }
+        Event::Ftp(f) => {
+            ftp_row(t, f);
+            Some(&FTP)
+        }
     }
 }
 
@@ -528,6 +580,7 @@ pub fn event_ts(e: &Event) -> Ts {
         Event::Irc(i) => i.ts,
         Event::Tftp(t) => t.ts,
         Event::Http(h) => h.ts,
+        Event::Ftp(f) => f.ts,
     }
 }
 
@@ -724,5 +777,6 @@ mod tests {
         assert_eq!(HTTP.fields().len(), 30);
         assert_eq!(IRC.fields().len(), 15);
         assert_eq!(TFTP.fields().len(), 15);
+        assert_eq!(FTP.fields().len(), 19);
     }
 }

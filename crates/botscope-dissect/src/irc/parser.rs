@@ -10,6 +10,13 @@ use memchr::memchr;
 pub const MAX_LINE: usize = 64 * 1024;
 /// At most this many parameters are kept per message (RFC 1459 allows 15).
 pub const MAX_PARAMS: usize = 64;
+/// IRCv3 message tags: at most this many are kept per message (the rest
+/// are skipped, still parsed past).
+pub const MAX_TAGS: usize = 32;
+/// IRCv3 message tags: the tag section may take at most this many bytes
+/// (the spec's 8191 including `@` and the space); a longer section is
+/// skipped whole and only its first [`MAX_TAGS`] tags within the cap kept.
+pub const MAX_TAG_BYTES: usize = 8191;
 
 /// Something odd about how a line was framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +132,9 @@ impl LineSplitter {
 /// A parsed IRC message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
+    /// IRCv3 message tags (`@k=v;k2 ...`), key and unescaped value (an
+    /// empty value for a tag without `=`), at most [`MAX_TAGS`].
+    pub tags: Vec<(String, String)>,
     /// Prefix without the leading colon.
     pub prefix: Option<String>,
     /// Command, upper-cased (numerics stay digits).
@@ -150,6 +160,12 @@ pub fn parse_message(line: &[u8]) -> Option<Message> {
         } else {
             break;
         }
+    }
+    let mut tags = Vec::new();
+    if let Some(r) = rest.strip_prefix(b"@") {
+        let end = memchr(b' ', r).unwrap_or(r.len());
+        tags = parse_tags(&r[..end.min(MAX_TAG_BYTES)]);
+        rest = trim_spaces(&r[end..]);
     }
     let mut prefix = None;
     if let Some(r) = rest.strip_prefix(b":") {
@@ -183,11 +199,57 @@ pub fn parse_message(line: &[u8]) -> Option<Message> {
         rest = &rest[end..];
     }
     Some(Message {
+        tags,
         prefix,
         command,
         params,
         has_trailing,
     })
+}
+
+/// Parses an IRCv3 tag section (without its `@`): `key[=value]` items
+/// separated by `;`. Values are unescaped per the message-tags spec:
+/// `\:` is `;`, `\s` a space, `\\` a backslash, `\r` and `\n` CR and LF,
+/// a backslash before any other character is dropped, and a trailing lone
+/// backslash is dropped. Empty keys are skipped; at most [`MAX_TAGS`] kept.
+pub fn parse_tags(section: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for item in section.split(|&c| c == b';') {
+        if out.len() == MAX_TAGS {
+            break;
+        }
+        let (k, v) = match memchr(b'=', item) {
+            Some(i) => (&item[..i], &item[i + 1..]),
+            None => (item, &item[item.len()..]),
+        };
+        if k.is_empty() {
+            continue;
+        }
+        out.push((text(k), unescape_tag_value(v)));
+    }
+    out
+}
+
+/// Unescapes one IRCv3 tag value (see [`parse_tags`]).
+pub fn unescape_tag_value(v: &[u8]) -> String {
+    let mut o = Vec::with_capacity(v.len());
+    let mut it = v.iter();
+    while let Some(&c) = it.next() {
+        if c != b'\\' {
+            o.push(c);
+            continue;
+        }
+        match it.next() {
+            Some(b':') => o.push(b';'),
+            Some(b's') => o.push(b' '),
+            Some(b'\\') => o.push(b'\\'),
+            Some(b'r') => o.push(b'\r'),
+            Some(b'n') => o.push(b'\n'),
+            Some(&x) => o.push(x),
+            None => {}
+        }
+    }
+    String::from_utf8_lossy(&o).into_owned()
 }
 
 fn trim_spaces(mut b: &[u8]) -> &[u8] {
@@ -307,6 +369,49 @@ mod tests {
         assert_eq!(m.params, vec!["#x", "hello"]);
         assert!(parse_message(b"   ").is_none());
         assert!(parse_message(b"\x16\x03\x01").is_none());
+    }
+
+    #[test]
+    fn parses_ircv3_tags_with_escapes() {
+        // The line shape of Zeek's irc-dcc-send.pcapng (InspIRCd 4, server-time).
+        let m = parse_message(
+            b"@time=2025-07-28T20:48:30.049Z :tim2!tim@10.0.0.7 SETNAME :Tim Wojtulewicz",
+        )
+        .unwrap();
+        assert_eq!(
+            m.tags,
+            vec![("time".to_string(), "2025-07-28T20:48:30.049Z".to_string())]
+        );
+        assert_eq!(m.prefix.as_deref(), Some("tim2!tim@10.0.0.7"));
+        assert_eq!(m.command, "SETNAME");
+        assert_eq!(m.params, vec!["Tim Wojtulewicz"]);
+        // Escapes from the IRCv3 message-tags spec's examples.
+        let m =
+            parse_message(b"@a=x\\:y\\sz\\\\w;+example.com/k;b=\\r\\n;c=ab\\cd;d=e\\;;=q PING :t")
+                .unwrap();
+        assert_eq!(
+            m.tags,
+            vec![
+                ("a".to_string(), "x;y z\\w".to_string()),
+                ("+example.com/k".to_string(), String::new()),
+                ("b".to_string(), "\r\n".to_string()),
+                ("c".to_string(), "abcd".to_string()),
+                ("d".to_string(), "e".to_string()),
+            ]
+        );
+        assert_eq!(m.command, "PING");
+        assert_eq!(m.params, vec!["t"]);
+        // Tags without a prefix, and a bounded tag count.
+        let many: Vec<u8> = (0..100)
+            .flat_map(|i| format!("k{i}=v;").into_bytes())
+            .collect();
+        let mut line = b"@".to_vec();
+        line.extend_from_slice(&many);
+        line.extend_from_slice(b" PRIVMSG #c :hi");
+        let m = parse_message(&line).unwrap();
+        assert_eq!(m.tags.len(), MAX_TAGS);
+        assert_eq!(m.command, "PRIVMSG");
+        assert!(parse_message(b"@time=x").is_none());
     }
 
     #[test]

@@ -241,6 +241,7 @@ impl IrcState {
             value,
             addl,
             dcc,
+            tags: msg.tags,
             evidence: Evidence {
                 file: ctx.file,
                 packets: vec![ctx.pkt_no],
@@ -258,8 +259,11 @@ impl IrcState {
 /// works on), empty words dropped.
 fn line_words_after_command(line: &[u8]) -> Vec<&str> {
     let s = std::str::from_utf8(line).unwrap_or("");
-    let mut it = s.split(' ').filter(|w| !w.is_empty());
-    if s.starts_with(':') {
+    let mut it = s.split(' ').filter(|w| !w.is_empty()).peekable();
+    if it.peek().is_some_and(|w| w.starts_with('@')) {
+        it.next();
+    }
+    if it.peek().is_some_and(|w| w.starts_with(':')) {
         it.next();
     }
     it.next();
