@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod exploit;
 pub mod net;
+pub mod report;
 pub mod store;
 pub mod time;
 

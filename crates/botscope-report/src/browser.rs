@@ -107,8 +107,37 @@ fn element<'a>(dom: &'a str, attr: &str, close: &str) -> Option<&'a str> {
     Some(&rest[..rest.find(close)?])
 }
 
-/// Cell texts of each `<tr>` in an HTML fragment.
+/// The `data-value` attribute of an opening tag, unescaped.
+fn data_value(open_tag: &str) -> Option<String> {
+    let i = open_tag.find("data-value=\"")? + "data-value=\"".len();
+    let rest = &open_tag[i..];
+    Some(strip_tags(&rest[..rest.find('"')?]))
+}
+
+/// One cell: its `data-value` (the exact value behind the shown text)
+/// where it has one, else its text.
+fn cell_of(td: &str, close: &str) -> String {
+    let open_end = td.find('>').unwrap_or(0);
+    data_value(&td[..open_end])
+        .unwrap_or_else(|| strip_tags(&format!("{}", td.split(close).next().unwrap_or(""))))
+}
+
+/// Cells of each `<tr>` in an HTML fragment (see [`cell_of`]).
 fn rows_of(fragment: &str) -> Vec<Vec<String>> {
+    fragment
+        .split("<tr>")
+        .skip(1)
+        .map(|tr| {
+            tr.split("<td")
+                .skip(1)
+                .map(|td| cell_of(&format!("<td{td}"), "</td>"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Visible text of each `<tr>` in an HTML fragment.
+fn texts_of(fragment: &str) -> Vec<Vec<String>> {
     fragment
         .split("<tr>")
         .skip(1)
@@ -121,6 +150,42 @@ fn rows_of(fragment: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Rows of table `attr="id"` as column → cell (keys and cells are
+/// `data-value`s where present, else texts).
+fn named(dom: &str, attr: &str, id: &str) -> Option<Vec<HashMap<String, String>>> {
+    let table = element(dom, &format!("{attr}=\"{id}\""), "</table>")?;
+    let head = &table[table.find("<thead>")?..table.find("</thead>")?];
+    let names: Vec<String> = head
+        .split("<th")
+        .skip(1)
+        // `<thead>` starts with `<th` too.
+        .filter(|h| h.starts_with(['>', ' ']))
+        .map(|h| cell_of(&format!("<th{h}"), "</th>"))
+        .collect();
+    let body = &table[table.find("<tbody>")?..];
+    Some(
+        rows_of(body)
+            .into_iter()
+            .map(|r| names.iter().cloned().zip(r).collect())
+            .collect(),
+    )
+}
+
+/// The shown texts of the data table of section `id`.
+pub fn data_table_text(dom: &str, id: &str) -> Option<Vec<Vec<String>>> {
+    let table = element(dom, &format!("data-section=\"{id}\""), "</table>")?;
+    let body = &table[table.find("<tbody>")?..];
+    Some(texts_of(body))
+}
+
+/// The "no data" sentence of section `id`, if it has no data.
+pub fn no_data(dom: &str, id: &str) -> Option<String> {
+    element(dom, &format!("data-nodata=\"{id}\""), "</p>").map(|p| {
+        let open_end = p.find('>').unwrap_or(0);
+        strip_tags(&p[open_end + 1..])
+    })
+}
+
 /// Rows of the data table of section `id` (`<table data-section="ID">`),
 /// as cell texts; `None` when the section has no data table.
 pub fn data_table(dom: &str, id: &str) -> Option<Vec<Vec<String>>> {
@@ -129,34 +194,62 @@ pub fn data_table(dom: &str, id: &str) -> Option<Vec<Vec<String>>> {
     Some(rows_of(body))
 }
 
-/// Rows of the data table of section `id` as column name → cell text.
+/// Rows of the data table of section `id` as column → cell
+/// (`data-value`s where present: keys and exact numbers).
 pub fn data_table_named(dom: &str, id: &str) -> Option<Vec<HashMap<String, String>>> {
-    let table = element(dom, &format!("data-section=\"{id}\""), "</table>")?;
-    let head = &table[table.find("<thead>")?..table.find("</thead>")?];
-    let names: Vec<String> = head
-        .split("<th>")
-        .skip(1)
-        .map(|h| strip_tags(h.split("</th>").next().unwrap_or("")))
-        .collect();
-    Some(
-        data_table(dom, id)?
-            .into_iter()
-            .map(|r| names.iter().cloned().zip(r).collect())
-            .collect(),
-    )
+    named(dom, "data-section", id)
 }
 
-/// The facts beside section `id`'s table (`<table data-notes="ID">`), as
-/// name → text; `None` when the section has none.
+/// Rows of another table of section `id`: `data-notes` (facts),
+/// `data-study` (the study's rows), `data-extra` (listings).
+pub fn table_named(dom: &str, attr: &str, id: &str) -> Option<Vec<HashMap<String, String>>> {
+    named(dom, attr, id)
+}
+
+/// The facts of section `id` (`<table data-notes="ID">`) as quantity key →
+/// measured value; `None` when the section has none.
 pub fn notes(dom: &str, id: &str) -> Option<HashMap<String, String>> {
     let table = element(dom, &format!("data-notes=\"{id}\""), "</table>")?;
+    let body = &table[table.find("<tbody>")?..];
     Some(
-        rows_of(table)
+        rows_of(body)
             .into_iter()
             .filter_map(|r| match r.as_slice() {
-                [k, v] => Some((k.clone(), v.clone())),
+                [k, v, ..] => Some((k.clone(), v.clone())),
                 _ => None,
             })
             .collect(),
     )
+}
+
+/// Prints `url` to a PDF file with headless Chromium (print CSS applies).
+pub fn print_to_pdf(url: &str, pdf: &Path) -> Result<(), String> {
+    chromium(
+        url,
+        &[
+            &format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer",
+            "--virtual-time-budget=3000",
+        ],
+    )?;
+    match std::fs::metadata(pdf) {
+        Ok(m) if m.len() > 0 => Ok(()),
+        _ => Err(format!("chromium wrote no PDF to {}", pdf.display())),
+    }
+}
+
+/// A PNG screenshot of `url` in a `width`×`height` window.
+pub fn screenshot(url: &str, png: &Path, width: u32, height: u32) -> Result<(), String> {
+    chromium(
+        url,
+        &[
+            &format!("--screenshot={}", png.display()),
+            &format!("--window-size={width},{height}"),
+            "--virtual-time-budget=3000",
+        ],
+    )?;
+    match std::fs::metadata(png) {
+        Ok(m) if m.len() > 0 => Ok(()),
+        _ => Err(format!("chromium wrote no screenshot to {}", png.display())),
+    }
 }

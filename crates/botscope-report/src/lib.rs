@@ -1,19 +1,26 @@
 //! Tables, charts, the HTML field report and the live dashboard.
 //!
-//! The input is a data folder of JSON files written by the other
-//! subcommands (`analysis.json`, `dns-rate.json`, `specimens.json`,
-//! `table2.json`, `table4.json`, `intel.json`, `truth.json`). Each is read
-//! with capped arrays ([`val`]) so a huge field renders in bounded memory;
-//! a section whose data is missing or malformed is rendered as "no data".
-//! `docs/report.md` lists the shape each section expects.
+//! The input is a data folder holding one file per table or figure of the
+//! study (`table1.json` … `diurnal.json`), each the serde struct of
+//! [`botscope_core::report`] for it. [`collect`] writes those files from
+//! the other subcommands' outputs; [`build`] reads exactly those files,
+//! lays each section out as the study printed it with the study's own
+//! figures ([`study`]) beside the measured ones, and [`html`] renders it.
+//! A section whose file is missing, unavailable or unreadable says so and
+//! names the command that fills it. `docs/report.md` has the details.
 
 pub mod browser;
 pub mod build;
+pub mod charts;
+pub mod collect;
 pub mod html;
 pub mod serve;
+pub mod study;
 pub mod val;
 
-pub use build::{build_report, load_data, DataFolder, Report, Row, Section};
+pub use build::{
+    build_report, load_data, Cell, DataFolder, Report, Row, Section, Status, Table, TableKind,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -96,6 +103,19 @@ pub fn render_report(
         sections_without_data: report.sections.iter().filter(|s| !s.has_data()).count(),
         unreadable: report.unreadable.clone(),
     })
+}
+
+/// Prints an HTML report to PDF with headless Chromium
+/// ([`browser::CHROMIUM`]); its print CSS lays the sections out on A4.
+pub fn export_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
+    let pdf_abs = if pdf.is_absolute() {
+        pdf.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| e.to_string())?
+            .join(pdf)
+    };
+    browser::print_to_pdf(&browser::file_url(html), &pdf_abs)
 }
 
 /// Renders a built report in one of the three forms.

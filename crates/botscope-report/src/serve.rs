@@ -8,7 +8,9 @@
 //! shorter (the writer restarted) is read again from the start. The page
 //! polls `/api/version` and reloads itself when the folder changed.
 
-use crate::build::{build_report, parse_file, DataFolder, Row, Section};
+use crate::build::{
+    build_report, parse_file, Cell, DataFolder, Row, Section, Status, Table, TableKind,
+};
 use crate::html::report_html_with;
 use crate::val::Val;
 use axum::extract::{Path as UrlPath, Query, State};
@@ -50,7 +52,7 @@ pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<(), String> 
 #[derive(Default)]
 struct JsonFile {
     stamp: (Option<SystemTime>, u64),
-    good: Option<Val>,
+    good: Option<serde_json::Value>,
     error: Option<String>,
 }
 
@@ -158,7 +160,11 @@ impl Live {
                 continue;
             };
             let path = e.path();
-            if name.ends_with(".json") {
+            // Only the report contract's files are report inputs.
+            let contract = botscope_core::report::SECTIONS
+                .iter()
+                .any(|id| crate::build::file_of(id) == name);
+            if contract {
                 let st = stamp(&path);
                 let f = self.json.entry(name).or_default();
                 if f.stamp != st {
@@ -180,25 +186,17 @@ impl Live {
     }
 
     fn folder(&self, dir: &Path) -> DataFolder {
-        let mut files: Vec<(String, Val)> = self
+        let mut files: Vec<(String, serde_json::Value)> = self
             .json
             .iter()
             .filter_map(|(n, f)| Some((n.clone(), f.good.clone()?)))
             .collect();
-        files.sort_by_key(|(n, _)| {
-            (
-                crate::build::KNOWN_FILES
-                    .iter()
-                    .position(|k| k == n)
-                    .unwrap_or(usize::MAX),
-                n.clone(),
-            )
-        });
+        files.sort_by(|a, b| a.0.cmp(&b.0));
         let unreadable = self
             .json
             .iter()
             .filter(|(_, f)| f.good.is_none())
-            .filter_map(|(n, f)| Some(format!("{n}: {}", f.error.as_ref()?)))
+            .filter_map(|(n, f)| Some((n.clone(), f.error.clone()?)))
             .collect();
         DataFolder {
             dir: dir.to_path_buf(),
@@ -208,59 +206,66 @@ impl Live {
     }
 
     fn live_sections(&self) -> Vec<Section> {
-        let mut counts = Section {
-            id: "live".into(),
-            title: "Live — events in the data folder's JSON Lines files".into(),
-            source: None,
-            columns: vec!["file".into(), "kind".into(), "count".into()],
-            count_col: Some(2),
+        let mut facts = Table {
+            kind: TableKind::Facts,
+            caption: String::new(),
+            columns: vec![Cell::text("Quantity"), Cell::text("Now")],
             rows: vec![],
             rows_more: 0,
-            notes: vec![],
-            chart: None,
         };
-        let mut recent = Section {
-            id: "recent".into(),
-            title: "Recent — the last events read from the JSON Lines files".into(),
+        let mut counts = Table {
+            kind: TableKind::Data,
+            caption: "Events per file and kind".into(),
+            columns: vec![Cell::text("File"), Cell::text("Kind"), Cell::text("Events")],
+            rows: vec![],
+            rows_more: 0,
+        };
+        let mut recent = Table {
+            kind: TableKind::Data,
+            caption: String::new(),
             columns: vec![
-                "file".into(),
-                "line".into(),
-                "kind".into(),
-                "ts".into(),
-                "summary".into(),
+                Cell::text("File"),
+                Cell::text("Line"),
+                Cell::text("Kind"),
+                Cell::text("Time"),
+                Cell::text("Summary"),
             ],
-            count_col: None,
-            ..counts.clone()
+            rows: vec![],
+            rows_more: 0,
         };
         let mut total = 0;
         let mut malformed = 0;
         for (name, t) in &self.tails {
             for (k, n) in &t.by_kind {
                 total += n;
-                counts.rows.push(Row {
-                    cells: vec![name.clone(), k.clone(), n.to_string()],
-                    evidence: vec![format!("{name} lines 1–{}", t.lines)],
-                    evidence_more: 0,
-                });
+                counts.rows.push(Row::with_evidence(
+                    vec![
+                        Cell::text(name.clone()),
+                        Cell::keyed(k.clone(), k.clone()),
+                        Cell::count(*n),
+                    ],
+                    2,
+                    &[format!("{name} lines 1–{}", t.lines)],
+                    0,
+                ));
             }
             malformed += t.malformed;
             for (line, kind, ts, summary) in t.recent.iter().rev() {
-                recent.rows.push(Row {
-                    cells: vec![
-                        name.clone(),
-                        line.to_string(),
-                        kind.clone(),
-                        ts.clone(),
-                        summary.clone(),
-                    ],
-                    evidence: vec![],
-                    evidence_more: 0,
-                });
+                recent.rows.push(Row::plain(vec![
+                    Cell::text(name.clone()),
+                    Cell::count(*line),
+                    Cell::text(kind.clone()),
+                    Cell::keyed(crate::build::fmt_time(ts), ts.clone()),
+                    Cell::text(summary.clone()),
+                ]));
             }
             if t.malformed > 0 {
-                counts.notes.push((
-                    format!("{name} malformed lines"),
-                    format!(
+                facts.rows.push(Row::plain(vec![
+                    Cell::keyed(
+                        format!("{name}: malformed lines"),
+                        format!("{name} malformed lines"),
+                    ),
+                    Cell::text(format!(
                         "{} (first at line {})",
                         t.malformed,
                         t.first_malformed
@@ -268,16 +273,42 @@ impl Live {
                             .map(u64::to_string)
                             .collect::<Vec<_>>()
                             .join(", ")
-                    ),
-                ));
+                    )),
+                ]));
             }
         }
-        counts.notes.insert(0, ("events".into(), total.to_string()));
-        counts
-            .notes
-            .insert(1, ("malformed lines".into(), malformed.to_string()));
+        facts.rows.insert(
+            0,
+            Row::plain(vec![
+                Cell::keyed("Events read", "events"),
+                Cell::count(total),
+            ]),
+        );
+        facts.rows.insert(
+            1,
+            Row::plain(vec![
+                Cell::keyed("Malformed lines", "malformed lines"),
+                Cell::count(malformed),
+            ]),
+        );
         recent.rows.truncate(RECENT);
-        vec![counts, recent]
+        let live = Section {
+            id: "live".into(),
+            title: "Live — events in the data folder's JSON Lines files".into(),
+            study: "not in the study: what the sensors and captures are writing now.".into(),
+            status: Status::Data,
+            command: "botscope capture ... --jsonl DATA/events.jsonl".into(),
+            tables: vec![facts, counts],
+            charts: vec![],
+            remarks: vec![],
+        };
+        let recent = Section {
+            id: "recent".into(),
+            title: "Recent — the last events read from the JSON Lines files".into(),
+            tables: vec![recent],
+            ..live.clone()
+        };
+        vec![live, recent]
     }
 }
 

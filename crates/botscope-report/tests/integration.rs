@@ -58,13 +58,12 @@ fn dom_table(dom: &str, id: &str) -> Vec<Vec<String>> {
 
 fn vector_rows() -> Vec<(&'static str, u64, f64)> {
     vec![
-        ("MS03-026 RPC DCOM BO", 371_142, 31.5),
-        ("MS04-011 LSASS BO", 313_754, 26.7),
-        ("Share Access", 278_586, 23.7),
-        ("MS03-039 RPCSS BO", 212_503, 18.1),
-        ("MS04-007 ASN.1 BO", 1_046, 0.1),
-        ("MS02-045 SMB BO", 24, 0.0),
-        ("MS03-043 Messenger BO", 12, 0.0),
+        ("MS03-026", 371_142, 31.53),
+        ("MS04-011", 313_754, 26.66),
+        ("Share Access", 278_586, 23.67),
+        ("MS03-039", 212_503, 18.05),
+        ("MS04-007", 1_046, 0.09),
+        ("MS02-045", 24, 0.0),
     ]
 }
 
@@ -75,77 +74,145 @@ fn infected_at(day: f64) -> f64 {
     k / (1.0 + (k / m0 - 1.0) * (-p * day).exp())
 }
 
+fn put(dir: &Path, id: &str, v: &Value) {
+    std::fs::write(
+        dir.join(format!("{id}.json")),
+        serde_json::to_vec_pretty(v).unwrap(),
+    )
+    .unwrap();
+}
+
+/// A data folder of report-contract files (one per section), plus a
+/// half-written one, a stray file and a ground truth that must be ignored.
 fn write_fixture(dir: &Path) {
     let t0 = 1_115_683_200i64; // 2005-05-10T00:00:00Z
-    let table7: Vec<Value> = vector_rows()
+    let ts = |s: i64| botscope_core::Ts(s * 1_000_000).rfc3339();
+    let rows: Vec<Value> = vector_rows()
         .iter()
         .enumerate()
         .map(|(i, (v, n, pct))| {
-            // Row 0 carries more evidence than is shown (25 > 10).
-            let ev: Vec<Value> = (0..if i == 0 { 25 } else { 2 })
-                .map(|k| json!({"uid": format!("C{i}x{k}"), "packets": [k * 10 + 1, k * 10 + 4]}))
+            // Row 0 has more evidence than the producer listed (20 + 5).
+            let ev: Vec<String> = (0..if i == 0 { 20 } else { 2 })
+                .map(|k| format!("C{i}x{k} packets {}", k * 10 + 1))
                 .collect();
-            json!({"vector": v, "count": n, "percent": pct, "evidence": ev})
+            json!({"label": v, "count": n, "percent": pct, "evidence": ev,
+                   "evidence_more": if i == 0 { 5 } else { 0 }})
         })
         .collect();
+    put(
+        dir,
+        "table7",
+        &json!({"schema_version": 1, "total": 1_177_055, "rows": rows}),
+    );
+    put(
+        dir,
+        "table9",
+        &json!({"schema_version": 1, "total": 1529, "rows": [
+        {"label": "6667", "count": 953, "percent": 62.33, "evidence": ["C9a", "C9b"]},
+        {"label": "5562", "count": 576, "percent": 37.67, "evidence": ["C9c"]}]}),
+    );
+    put(
+        dir,
+        "table2",
+        &json!({"schema_version": 1, "from": "2005-04-21", "to": "2005-05-12",
+        "days": 42, "as_of": "2005-05-13T00:00:00.000000Z",
+        "total": {"detections": 31846, "kinds": 3705, "detections_per_day": 758.2, "kinds_per_day": 88.2},
+        "known": {"detections": 28309, "kinds": 767, "detections_per_day": 674.0, "kinds_per_day": 18.3},
+        "unknown": {"detections": 3537, "kinds": 2938, "detections_per_day": 84.2, "kinds_per_day": 70.0},
+        "evidence": ["sightings in the store"]}),
+    );
+    put(
+        dir,
+        "table3",
+        &json!({"schema_version": 1, "counting": "exact", "relative_error": null,
+        "rows": [{"group": "ISP A", "start": "2005-05-11T00:00:00Z", "end": "2005-05-12T00:00:00Z",
+                  "clients": 100000, "infected": 2640, "rate": 0.0264, "queries": 9, "matched_queries": 3,
+                  "evidence": ["client 10.1.0.7 resolved a.example"], "evidence_more": 2639}]}),
+    );
     let sequences: Vec<Value> = (0..3)
         .map(|v| {
             let base = t0 + 3600 * v;
-            json!({"victim": format!("10.0.0.{}", v + 10), "steps": [
-                {"step": "exploit", "ts": base, "evidence": [{"uid": format!("CE{v}"), "packets": [1]}]},
-                {"step": "copy", "ts": base + 4 + v},
-                {"step": "scan", "ts": base + 9 + v},
-                {"step": "irc", "ts": base + 30 + 2 * v},
-                {"step": "update", "ts": base + 45 + 3 * v},
-            ]})
+            let st = |name: &str, d: i64| json!({"stage": name, "ts": ts(base + d), "delta_s": d, "evidence": format!("C{name}{v}")});
+            json!({"bot": format!("10.0.0.{}", v + 10), "stages": [
+                st("exploit", 0), st("copy", 4 + v), st("scan", 9 + v),
+                st("irc_join", 30 + 2 * v), st("update", 45 + 3 * v)]})
         })
         .collect();
-    let analysis = json!({
-        "table7": {"rows": table7, "total": 1_177_067},
-        "table9": {"rows": [
-            {"port": 6667, "sessions": 953, "percent": 48.0, "evidence": ["C9a", "C9b"]},
-            {"port": 5562, "sessions": 576, "percent": 29.0, "evidence": ["C9c"]},
-        ]},
-        "fig3": sequences,
-        "fig5": {"bins": [{"requests": "1-100", "count": 73}, {"requests": "101-1000", "count": 20}, {"requests": ">1000", "count": 7}]},
-        "orders": [
-            {"ts": "2005-05-10T01:00:00Z", "raw": ".advscan dcom135 260 5 0 -b -r -s", "command": "advscan", "evidence": [{"uid": "Cord1", "packets": [77]}]},
-            {"ts": "2005-05-10T02:00:00Z", "raw": "ntscan 200 2000 -a -b -s", "command": "ntscan"},
-        ],
-        "diurnal": (0..24).map(|h| if (9..18).contains(&h) { 10 + h } else { 2 }).collect::<Vec<_>>(),
-        "floods": [
-            {"source": "10.0.0.10", "start": 100.0, "end": 160.0, "packets": 6000},
-            {"source": "10.0.0.11", "start": 100.0, "end": 140.0, "packets": 4000},
-        ],
-    });
-    let series: Vec<Value> = (0..20)
+    put(
+        dir,
+        "fig3",
+        &json!({"schema_version": 1, "sequences": sequences}),
+    );
+    put(
+        dir,
+        "fig5",
+        &json!({"schema_version": 1, "days": 6.0, "percent_le_100": 73.0, "bins": [
+        {"lower": 1, "upper": 100, "sources": 73, "evidence": ["10.9.0.1 via 10.0.0.10:3186: 12 requests"]},
+        {"lower": 101, "upper": 1000, "sources": 20},
+        {"lower": 1001, "upper": null, "sources": 7}]}),
+    );
+    put(
+        dir,
+        "orders",
+        &json!({"schema_version": 1,
+        "commands": [{"label": "advscan", "count": 1, "percent": 50.0, "evidence": ["Cord1"]},
+                     {"label": "ntscan", "count": 1, "percent": 50.0}],
+        "rows": [{"ts": "2005-05-10T01:00:00Z", "bot": "10.0.0.10", "via": "topic", "command": "advscan",
+                  "raw": ".advscan dcom135 260 5 0 -b -r -s", "evidence": ["session Cord1"]},
+                 {"ts": "2005-05-10T02:00:00Z", "bot": "10.0.0.11", "via": "privmsg", "command": "ntscan",
+                  "raw": "ntscan 200 2000 -a -b -s"}]}),
+    );
+    let hours: Vec<Value> = (0..24)
+        .map(|h| json!({"hour": h, "joins": if (9..18).contains(&h) { 10 + h } else { 2 }, "evidence": [format!("session S{h}")]}))
+        .collect();
+    put(
+        dir,
+        "diurnal",
+        &json!({"schema_version": 1, "tz_offset_s": 32400, "hours": hours}),
+    );
+    let points: Vec<Value> = (0..20)
         .map(|d| {
             let inf = infected_at(d as f64).round();
-            json!({"t": t0 + d * 86_400, "infected": inf, "clients": 200_000, "rate": inf / 2000.0})
+            json!({"start": ts(t0 + d * 86_400), "clients": 200_000, "infected": inf as u64, "rate": inf / 200_000.0})
         })
         .collect();
-    let dns = json!({
-        "table3": [{"isp": "ISP A", "date": "2005-05-11", "rate_percent": 2.64, "infected": 2640, "clients": 100_000, "evidence": [{"file": "query.log", "line": 812}]}],
-        "rate_series": series,
-    });
-    let intel =
-        json!({"tables": {"table5": {"Dynamic DNS": 19, "DNS service": 15, "unknown": 13}}});
-    std::fs::write(
-        dir.join("analysis.json"),
-        serde_json::to_vec_pretty(&analysis).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(dir.join("dns-rate.json"), serde_json::to_vec(&dns).unwrap()).unwrap();
-    std::fs::write(dir.join("intel.json"), serde_json::to_vec(&intel).unwrap()).unwrap();
-    std::fs::write(
-        dir.join("table2.json"),
-        br#"{"total":{"detections":31846,"kinds":3705},"days":42}"#,
-    )
-    .unwrap();
+    put(
+        dir,
+        "rate_series",
+        &json!({"schema_version": 1, "window_secs": 86400, "group": "all", "points": points}),
+    );
+    put(
+        dir,
+        "table10",
+        &json!({"schema_version": 1, "total": 2,
+        "rows": [{"label": "ddos.synflood", "count": 2, "percent": 100.0, "evidence": ["Cdd1", "Cdd2"]}],
+        "floods": [
+            {"source": "10.0.0.10", "target": "10.5.0.1", "command": "ddos.synflood", "port": 6667,
+             "start": ts(t0 + 100), "end": ts(t0 + 160), "packets": 6000},
+            {"source": "10.0.0.11", "target": "10.5.0.1", "command": "ddos.synflood", "port": 6667,
+             "start": ts(t0 + 100), "end": ts(t0 + 140), "packets": 4000}]}),
+    );
+    put(
+        dir,
+        "table6",
+        &json!({"schema_version": 1, "section": "table6",
+        "unavailable": "no resolver answers for these names", "command": "botscope intel probe W"}),
+    );
     // A writer died half-way through this one.
     std::fs::write(
-        dir.join("specimens.json"),
-        br#"{"table4": {"rows": [{"servers": 1, "count": 81"#,
+        dir.join("table5.json"),
+        br#"{"schema_version": 1, "total": 68, "rows": [{"label""#,
+    )
+    .unwrap();
+    // Neither of these is a report input: no table4.json, so Table 4 has no data.
+    std::fs::write(
+        dir.join("analysis.json"),
+        br#"{"table4": {"bots": 100, "several_fqdns": 19}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("truth.json"),
+        br#"{"tables": {"table4": {"bots": 77, "multi_server": 11}}}"#,
     )
     .unwrap();
 }
@@ -154,127 +221,190 @@ fn url_of(p: &Path) -> String {
     format!("file://{}", p.display())
 }
 
+fn section<'a>(dom: &'a str, id: &str) -> &'a str {
+    let s = &dom[dom
+        .find(&format!("<section id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"))..];
+    &s[..s.find("</section>").unwrap()]
+}
+
 #[test]
-fn html_report_in_chromium_matches_data_and_evidence_links_work() {
+fn html_report_in_chromium_matches_data_and_study_figures() {
     let dir = tempfile::tempdir().unwrap();
     write_fixture(dir.path());
     let out = dir.path().join("report.html");
     let summary = render_report(dir.path(), &out, Format::Html).unwrap();
     assert_eq!(summary.unreadable.len(), 1, "{:?}", summary.unreadable);
-    assert!(summary.unreadable[0].starts_with("specimens.json: "));
+    assert!(summary.unreadable[0].starts_with("table5.json: "));
     let html = std::fs::read_to_string(&out).unwrap();
     // Self-contained: nothing is fetched.
-    for bad in ["<script", "src=\"http", "href=\"http", "<link", "@import"] {
+    for bad in [
+        "<script",
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "@import",
+        "url(",
+    ] {
         assert!(!html.contains(bad), "report contains {bad}");
     }
 
     let dom = dump_dom(&url_of(&out));
+    // Table 7: measured cells (exact values behind the text) and the
+    // study's published row beside each.
     let rows = dom_named(&dom, "table7");
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 6);
     for (row, (v, n, pct)) in rows.iter().zip(vector_rows()) {
-        assert_eq!(row["vector"], v);
-        assert_eq!(row["count"], n.to_string());
-        assert_eq!(row["percent"].parse::<f64>().unwrap(), pct);
+        assert_eq!(row["Exploit vector"], v);
+        assert_eq!(row["Measured attempts"], n.to_string());
+        assert_eq!(row["Measured share"].parse::<f64>().unwrap(), pct);
     }
-    assert!(dom.contains("<td class=\"num\"><a href=\"#ev-table7-0\">371142</a></td>"));
+    assert_eq!(rows[0]["Study attempts"], "371142");
+    assert_eq!(rows[0]["Study share"], "31.5");
+    // What a person reads: words, separators, one decimal, the study's wording.
+    let text = browser::data_table_text(&dom, "table7").unwrap();
+    assert_eq!(
+        text[0][..6],
+        [
+            "MS03-026 RPC DCOM BO",
+            "371,142",
+            "31.5 %",
+            "371,142",
+            "31.5 %",
+            "0.0 pts"
+        ]
+    );
+    assert_eq!(text[3][2], "18.1 %");
+    // The study's row this field has not seen.
+    let study7 = browser::table_named(&dom, "data-study", "table7").unwrap();
+    assert_eq!(study7.len(), 1);
+    assert_eq!(study7[0]["Exploit vector"], "MS03-043");
+    assert_eq!(study7[0]["Study attempts"], "12");
+    assert!(section(&dom, "table7").contains("<a href=\"#ev-table7-0\">371,142</a>"));
+    // Table 9: ports; the study's 6667 at 48 %.
     let t9 = dom_named(&dom, "table9");
     assert_eq!(
         (
-            t9[0]["port"].as_str(),
-            t9[0]["sessions"].as_str(),
-            t9[0]["percent"].as_str()
+            t9[0]["IRC server port"].as_str(),
+            t9[0]["Measured sessions"].as_str(),
+            t9[0]["Study share"].as_str()
         ),
         ("6667", "953", "48")
     );
+    // Table 3: percent, the period as dates, the study's rows beside.
+    let t3 = &browser::data_table_text(&dom, "table3").unwrap()[0];
+    assert_eq!(
+        t3[..5],
+        [
+            "ISP A",
+            "2005-05-11 00:00 UTC – 2005-05-12 00:00 UTC",
+            "100,000",
+            "2,640",
+            "2.6 %"
+        ]
+    );
+    let s3 = browser::table_named(&dom, "data-study", "table3").unwrap();
+    assert_eq!(
+        s3.iter()
+            .map(|r| r["Deemed infection rate"].as_str())
+            .collect::<Vec<_>>(),
+        ["2.64", "2.1", "2.44"]
+    );
+    // Table 2: facts with a date (not an epoch), rows beside the study's.
+    let n2 = browser::notes(&dom, "table2").unwrap();
+    assert_eq!(n2["days"], "42");
+    assert!(section(&dom, "table2").contains("2005-05-13 00:00 UTC"));
+    let t2 = dom_named(&dom, "table2");
     assert_eq!(
         (
-            t9[1]["port"].as_str(),
-            t9[1]["sessions"].as_str(),
-            t9[1]["percent"].as_str()
+            t2[0]["Specimens"].as_str(),
+            t2[0]["Detections"].as_str(),
+            t2[0]["Kinds"].as_str(),
+            t2[0]["Study: detections"].as_str()
         ),
-        ("5562", "576", "29")
+        ("total", "31846", "3705", "31,846")
     );
-    let t5 = dom_table(&dom, "table5");
-    assert!(
-        t5.contains(&vec!["Dynamic DNS".to_string(), "19".into()]),
-        "{t5:?}"
-    );
-    assert_eq!(t5.len(), 3);
-    let t3 = &dom_named(&dom, "table3")[0];
-    assert_eq!(
-        (
-            t3["isp"].as_str(),
-            t3["date"].as_str(),
-            t3["rate_percent"].as_str()
-        ),
-        ("ISP A", "2005-05-11", "2.64")
-    );
-    assert_eq!(
-        (t3["infected"].as_str(), t3["clients"].as_str()),
-        ("2640", "100000")
-    );
-    // Fig. 3: delays after the exploit, per victim.
-    let f3 = dom_table(&dom, "fig3");
+    // Fig. 3: delays after the exploit, in the study's stage order.
+    let f3 = browser::data_table_text(&dom, "fig3").unwrap();
     assert_eq!(
         f3[2],
-        vec!["10.0.0.12", "+0 s", "+6 s", "+11 s", "+34 s", "+51 s", "5"]
+        ["10.0.0.12", "+0 s", "+6 s", "+11 s", "+34 s", "+51 s", "5"]
     );
-    let diurnal = dom_table(&dom, "diurnal");
+    assert!(section(&dom, "fig3")
+        .contains("3 of 3 infected hosts went through the stages in the study's order"));
+    // Diurnal: 24 hours in local time.
+    let diurnal = dom_named(&dom, "diurnal");
     assert_eq!(diurnal.len(), 24);
-    assert_eq!(diurnal[10], vec!["10", "20"]);
-    let orders = dom_named(&dom, "orders");
-    assert_eq!(orders[0]["raw"], ".advscan dcom135 260 5 0 -b -r -s");
-    assert_eq!(orders[1]["command"], "ntscan");
-    // Missing and broken sections say so.
-    let t4 = &dom[dom.find("<section id=\"table4\"").unwrap()..];
-    assert!(t4[..t4.find("</section>").unwrap()].contains("no data"));
-    assert!(dom.contains("specimens.json: "));
-    // Table 2 from its own file, as facts.
-    let t2 = &dom[dom.find("<section id=\"table2\"").unwrap()..];
-    assert!(t2[..t2.find("</section>").unwrap()].contains("<td>days</td><td class=\"num\">42</td>"));
-    let t2 = &dom_named(&dom, "table2")[0];
     assert_eq!(
         (
-            t2["label"].as_str(),
-            t2["detections"].as_str(),
-            t2["kinds"].as_str()
+            diurnal[10]["Local hour"].as_str(),
+            diurnal[10]["IRC joins"].as_str()
         ),
-        ("total", "31846", "3705")
+        ("10", "20")
     );
-    // Every figure has its SVG.
-    for id in ["table7", "fig3", "fig5", "rate_series", "diurnal", "model"] {
-        let s = &dom[dom.find(&format!("<section id=\"{id}\"")).unwrap()..];
+    assert!(section(&dom, "diurnal").contains("UTC+09:00"));
+    // Fig. 5 with the study's 73 %.
+    assert_eq!(
+        browser::notes(&dom, "fig5").unwrap()["percent_le_100"],
+        "73"
+    );
+    let orders = browser::table_named(&dom, "data-extra", "orders").unwrap();
+    assert_eq!(orders[0]["Order"], ".advscan dcom135 260 5 0 -b -r -s");
+    // Missing, unavailable and broken sections say so and name the command.
+    let t4 = browser::no_data(&dom, "table4").unwrap();
+    assert!(
+        t4.contains("table4.json is not in the data folder")
+            && t4.contains("botscope specimen --json table4"),
+        "{t4}"
+    );
+    assert!(!section(&dom, "table4").contains("77") && !section(&dom, "table4").contains(">19<"));
+    let t6 = browser::no_data(&dom, "table6").unwrap();
+    assert!(
+        t6.contains("no resolver answers for these names") && t6.contains("botscope intel probe"),
+        "{t6}"
+    );
+    let t5 = browser::no_data(&dom, "table5").unwrap();
+    assert!(t5.contains("table5.json cannot be read"), "{t5}");
+    // The chart chosen for each figure.
+    for (id, mark) in [
+        ("table7", "measured"),
+        ("fig3", "square-root scale"),
+        ("fig5", "100 requests"),
+        ("rate_series", "residuals"),
+        ("diurnal", "shaded: 22h–6h"),
+    ] {
+        let s = section(&dom, id);
         assert!(
-            s[..s.find("</section>").unwrap()].contains("<svg"),
-            "{id} has no chart"
+            s.contains("<svg") && s.contains(mark),
+            "{id} has no chart with {mark:?}: {}",
+            &s[..s.len().min(1500)]
         );
     }
     // The model section recovers the series' logistic parameters.
-    let model = dom_table(&dom, "model");
-    let get = |name: &str| -> f64 {
+    let model = dom_named(&dom, "model");
+    let get = |key: &str| -> f64 {
         model
             .iter()
-            .find(|r| r[1] == name)
-            .unwrap_or_else(|| panic!("{name} missing: {model:?}"))[2]
+            .find(|r| r["Parameter"] == key)
+            .unwrap_or_else(|| panic!("{key} missing: {model:?}"))["Value"]
             .parse()
             .unwrap()
     };
-    assert!((get("p (per day)") - 0.9).abs() < 0.045, "{model:?}");
-    assert!((get("θ") - 5000.0).abs() < 250.0, "{model:?}");
+    assert!((get("p") - 0.9).abs() < 0.045, "{model:?}");
+    assert!((get("theta") - 5000.0).abs() < 250.0, "{model:?}");
     // Floods: 10000 packets over 100 bot-seconds.
-    assert_eq!(get("P (packets per bot per s)"), 100.0);
+    assert_eq!(get("P"), 100.0);
 
-    // Evidence: the panel of row 0 lists 10 items and "15 more".
+    // Evidence: the panel of row 0 lists the 20 items and "5 more".
     let ev = &dom[dom.find("id=\"ev-table7-0\"").unwrap()..];
-    let ev = &ev[..ev.find("</div>").unwrap()];
-    assert_eq!(ev.matches("<li>").count(), 10);
-    assert!(ev.contains("uid C0x3 · packets 31, 34"));
-    assert!(ev.contains(
-        "15 more</a> in <code>analysis.json</code> at <code>/table7/rows/0/evidence</code>"
-    ));
+    let end = ev.find("</ul>").unwrap();
+    let ev = &ev[..end + ev[end..].find("</div>").unwrap()];
+    assert_eq!(ev.matches("<li>").count(), 20);
+    assert!(ev.contains("C0x3 packets 31"));
+    assert!(ev.contains("5 more in the producer's output"));
 
     // Follow the link as a person would: click it in a frame and check
-    // that the target is the URL fragment, shown and scrolled into view.
+    // that the panel is the URL fragment, opened and scrolled into view.
     let check = dir.path().join("follow.html");
     std::fs::write(
         &check,
@@ -286,9 +416,11 @@ document.getElementById('f').addEventListener('load', function () {
   link.click();
   setTimeout(function () {
     var t = d.getElementById('ev-table7-0'), r = t.getBoundingClientRect(), cs = w.getComputedStyle(t);
+    var li = t.querySelector('li'), lr = li.getBoundingClientRect();
     document.getElementById('out').textContent = JSON.stringify({
       hash: w.location.hash, top: r.top, height: r.height, vh: w.innerHeight,
-      display: cs.display, visibility: cs.visibility, target: d.querySelector(':target') === t,
+      other: w.getComputedStyle(d.getElementById('ev-table7-1')).display,
+      item_height: lr.height, display: cs.display, target: d.querySelector(':target') === t,
       items: t.querySelectorAll('li').length });
   }, 300);
 });
@@ -308,9 +440,11 @@ document.getElementById('f').addEventListener('load', function () {
         serde_json::from_str(&strip_tags(&res[..res.find("</pre>").unwrap()])).unwrap();
     assert_eq!(res["hash"], "#ev-table7-0", "{res}");
     assert_eq!(res["target"], true, "{res}");
-    assert_eq!(res["items"], 10);
+    // One click shows the evidence; the other panels stay out of the way.
+    assert!(res["item_height"].as_f64().unwrap() > 0.0, "{res}");
+    assert_eq!(res["other"], "none", "{res}");
+    assert_eq!(res["items"], 20);
     assert_ne!(res["display"], "none");
-    assert_eq!(res["visibility"], "visible");
     let (top, h, vh) = (
         res["top"].as_f64().unwrap(),
         res["height"].as_f64().unwrap(),
@@ -322,9 +456,84 @@ document.getElementById('f').addEventListener('load', function () {
     );
 
     screenshot(&url_of(&out), "report.png", "1200,2400");
-    // Headless screenshots ignore a top-level #fragment: shoot the frame
-    // that followed the link instead.
     screenshot(&url_of(&check), "report-evidence.png", "1100,800");
+}
+
+#[test]
+fn a_folder_holding_only_the_ground_truth_gives_no_data_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    // Everything a key-guessing report would have taken from the truth.
+    let truth = json!({"tables": {
+        "table1": {"addresses": 16, "window_s": 86400, "avg_kbps_per_address": 0.4321},
+        "table2": {"days": 1, "detections": 4242, "kinds": 4141},
+        "table4": {"bots": 77, "multi_server": 11, "percent": 14.29},
+        "table7": {"MS03-026": {"count": 987654, "percent": 55.55}},
+        "table9": {"6667": {"count": 8642, "percent": 77.77}},
+        "fig3": {"10.0.0.99": ["exploit", "copy"]},
+        "fig5": {"percent_le_100": 66.66},
+        "joins_per_local_hour": [5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5]},
+        "resolver": {"distinct_clients": 31337, "infected_clients": 4711, "rate": 0.1503}});
+    std::fs::write(dir.path().join("truth.json"), truth.to_string()).unwrap();
+    let out = dir.path().join("r.html");
+    let s = render_report(dir.path(), &out, Format::Html).unwrap();
+    assert_eq!((s.sections_with_data, s.unreadable.len()), (0, 0));
+    let html = std::fs::read_to_string(&out).unwrap();
+    for id in botscope_core::report::SECTIONS {
+        assert!(
+            html.contains(&format!("<p class=\"nodata\" data-nodata=\"{id}\">No data: {id}.json is not in the data folder.")),
+            "{id} is not 'no data'"
+        );
+    }
+    for n in [
+        "987654",
+        "987,654",
+        "55.55",
+        "55.6",
+        "8642",
+        "8,642",
+        "4242",
+        "4,242",
+        "31337",
+        "31,337",
+        "4711",
+        "66.66",
+        "0.4321",
+        "10.0.0.99",
+    ] {
+        assert!(!html.contains(n), "a truth number ({n}) reached the report");
+    }
+    assert!(html.contains("Fill it with: <code>botscope analyze"));
+}
+
+#[test]
+fn another_schema_version_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "table9",
+        &json!({"schema_version": 2, "total": 1, "rows": []}),
+    );
+    put(dir.path(), "table8", &json!({"total": 1, "rows": []}));
+    let out = dir.path().join("r.json");
+    render_report(dir.path(), &out, Format::Json).unwrap();
+    let js: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let sec = |id: &str| {
+        js["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        sec("table9")["no_data"],
+        "No data: table9.json cannot be read (schema_version 2; this report reads 1)."
+    );
+    assert_eq!(
+        sec("table8")["no_data"],
+        "No data: table8.json cannot be read (no schema_version: not a report data file)."
+    );
 }
 
 #[test]
@@ -336,11 +545,14 @@ fn markdown_and_json_forms_carry_the_same_numbers() {
     render_report(dir.path(), &md_path, Format::Markdown).unwrap();
     render_report(dir.path(), &js_path, Format::Json).unwrap();
     let md = std::fs::read_to_string(&md_path).unwrap();
-    assert!(md.contains("| vector | count | percent |"), "{md}");
-    assert!(md.contains("| MS04-011 LSASS BO | 313754 | 26.7 |"));
-    assert!(md.contains("- **MS03-026 RPC DCOM BO**: `uid C0x0 · packets 1, 4`"));
-    assert!(md.contains("… 15 more"));
-    assert!(md.contains("## Table 4 — Bots carrying more than one IRC server\n\nno data"));
+    assert!(md.contains("| Exploit vector | Measured attempts | Measured share | Study attempts † | Study share † | Difference |"), "{md}");
+    assert!(
+        md.contains("| MS04-011 LSASS BO | 313,754 | 26.7 % | 313,754 † | 26.7 % † | 0.0 pts |"),
+        "{md}"
+    );
+    assert!(md.contains("- **MS03-026 RPC DCOM BO**: `C0x0 packets 1`"));
+    assert!(md.contains("… 5 more"));
+    assert!(md.contains("No data: table4.json is not in the data folder. Fill it with: `botscope specimen --json table4"));
     let js: Value = serde_json::from_str(&std::fs::read_to_string(&js_path).unwrap()).unwrap();
     let t7 = js["sections"]
         .as_array()
@@ -348,47 +560,91 @@ fn markdown_and_json_forms_carry_the_same_numbers() {
         .iter()
         .find(|s| s["id"] == "table7")
         .unwrap();
-    assert_eq!(
-        t7["source"],
-        json!({"file": "analysis.json", "pointer": "/table7/rows"})
-    );
-    assert_eq!(t7["count_column"], "count");
-    let counts: Vec<u64> = t7["rows"]
+    assert_eq!(t7["file"], "table7.json");
+    let data = t7["tables"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["cells"][1].as_str().unwrap().parse().unwrap())
+        .find(|t| t["kind"] == "data")
+        .unwrap();
+    let counts: Vec<u64> = data["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cells"][1]["value"].as_str().unwrap().parse().unwrap())
         .collect();
     assert_eq!(
         counts,
         vector_rows().iter().map(|r| r.1).collect::<Vec<_>>()
     );
-    assert_eq!(t7["rows"][0]["evidence_more"], 15);
-    assert_eq!(t7["notes"][0], json!({"name": "total", "value": "1177067"}));
+    assert_eq!(data["rows"][0]["evidence_more"], 5);
 }
 
 #[test]
-fn huge_evidence_lists_stay_bounded() {
+fn collect_turns_the_analysis_output_into_contract_files() {
+    // The fields `botscope analyze` writes (a trimmed report.json).
+    let analysis = json!({
+        "table7": [{"key": "MS04-011", "count": 3, "percent": 75.0, "evidence": ["C1", "C2"]},
+                   {"key": "MS03-026", "count": 1, "percent": 25.0, "evidence": ["C3"]}],
+        "table8": [{"key": "tftp_get", "count": 2, "percent": 100.0, "evidence": ["C4"]}],
+        "table8_success": {"tftp_get": 1},
+        "table9": [], "table10": [], "table11": [], "floods": [], "order_commands": [], "orders": [],
+        "relays": [{"bot": "10.0.0.1", "port": 3186, "spammer": "10.9.9.9", "count": 40,
+                    "first": "2005-05-10T00:00:00Z", "last": "2005-05-10T00:10:00Z", "evidence": []}],
+        "sequences": [{"bot": "10.0.0.1", "stages": [{"stage": "exploit", "ts": "2005-05-10T00:00:00Z", "delta_s": 0.0, "uid": "C1"}]}],
+        "fig5": {"bin_upper": [100, 4294967295u64], "sources": [1, 0], "percent_le_100": 100.0},
+        "joins_per_local_hour": (0..24).map(|h| if h == 3 { 1 } else { 0 }).collect::<Vec<_>>(),
+        "sessions": [{"uid": "S1", "bot": "10.0.0.1", "join": "2005-05-09T18:30:00Z"}],
+        "tz_offset_s": 32400, "days": 1.0});
+    let outs = botscope_report::collect::from_analyze(&analysis).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // 300k evidence ids behind one count: the report shows 10 and says how many more.
-    let mut f =
-        std::io::BufWriter::new(std::fs::File::create(dir.path().join("analysis.json")).unwrap());
-    write!(
-        f,
-        "{{\"table8\":[{{\"method\":\"TFTP GET\",\"count\":300000,\"evidence\":["
-    )
-    .unwrap();
-    for i in 0..300_000 {
-        write!(f, "{}\"C{i}\"", if i > 0 { "," } else { "" }).unwrap();
-    }
-    write!(f, "]}}]}}").unwrap();
-    drop(f);
-    let out = dir.path().join("r.html");
-    render_report(dir.path(), &out, Format::Html).unwrap();
-    let html = std::fs::read_to_string(&out).unwrap();
-    assert!(html.len() < 200_000, "{} bytes", html.len());
-    assert!(html.contains("<code>C9</code>") && !html.contains("<code>C10</code>"));
-    assert!(html.contains("299990 more</a>"));
+    botscope_report::collect::write_sections(dir.path(), &outs).unwrap();
+    let read = |id: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(format!("{id}.json"))).unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        read("table1")["unavailable"],
+        "the analysis had no capture of the sensor interface"
+    );
+    assert_eq!(
+        read("table7")["rows"][0],
+        json!({"label": "MS04-011", "count": 3, "percent": 75.0, "evidence": ["C1", "C2"], "evidence_more": 0})
+    );
+    assert_eq!(read("table8")["rows"][0]["success"], 1);
+    assert_eq!(
+        read("fig5")["bins"][0]["evidence"],
+        json!(["10.9.9.9 via 10.0.0.1:3186: 40 requests"])
+    );
+    assert_eq!(read("fig5")["bins"][1]["upper"], Value::Null);
+    // 18:30 UTC is 03:30 in UTC+9: the session is hour 3's evidence.
+    assert_eq!(
+        read("diurnal")["hours"][3]["evidence"],
+        json!(["session S1 bot 10.0.0.1 joined 2005-05-09T18:30:00.000000Z"])
+    );
+    assert_eq!(read("table11")["relays"][0]["duration_s"], 600.0);
+    let out = dir.path().join("r.md");
+    let s = render_report(dir.path(), &out, Format::Markdown).unwrap();
+    assert_eq!(s.unreadable, Vec::<String>::new());
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        md.contains("| MS04-011 LSASS BO | 3 | 75.0 % | 313,754 † | 26.7 % † | +48.3 pts |"),
+        "{md}"
+    );
+    assert!(md.contains("No data: the analysis had no capture of the sensor interface. Fill it with: `botscope analyze --background"));
+}
+
+#[test]
+fn pdf_export_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(dir.path());
+    let html = dir.path().join("report.html");
+    render_report(dir.path(), &html, Format::Html).unwrap();
+    let pdf = dir.path().join("report.pdf");
+    botscope_report::export_pdf(&html, &pdf).unwrap();
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert_eq!(&bytes[..5], b"%PDF-");
+    assert!(bytes.len() > 20_000, "{} bytes", bytes.len());
 }
 
 /// Minimal HTTP GET over a TcpStream (status line and body).
@@ -459,11 +715,11 @@ fn dashboard_updates_live_in_chromium_while_a_writer_appends() {
     let live1 = dom_table(&dom1, "live");
     assert_eq!(live1, vec![vec!["events.jsonl", "irc", "2"]]);
     assert_eq!(dom_table(&dom1, "table7")[0][1], "371142");
-    // "N more" evidence links lead to the served data file.
-    assert!(dom1.contains("<a href=\"data/analysis.json\">15 more</a>"));
+    // Links to the data files lead to the served copies.
+    assert!(dom1.contains("<a href=\"data/table7.json\">table7.json</a>"));
     screenshot(&url, "dashboard-1.png", "1200,2400");
 
-    // The writer completes its line, appends more, and rewrites analysis.json
+    // The writer completes its line, appends more, and rewrites table7.json
     // (first half-written: the dashboard keeps the last good version).
     write!(
         f,
@@ -474,8 +730,8 @@ fn dashboard_updates_live_in_chromium_while_a_writer_appends() {
     .unwrap();
     f.flush().unwrap();
     std::fs::write(
-        dir.path().join("analysis.json"),
-        b"{\"table7\": [{\"vector\": \"MS03-026\"",
+        dir.path().join("table7.json"),
+        b"{\"schema_version\": 1, \"rows\": [{\"label\": \"MS03-026\"",
     )
     .unwrap();
     let dom2 = dump_dom(&url);
@@ -491,7 +747,7 @@ fn dashboard_updates_live_in_chromium_while_a_writer_appends() {
     assert_eq!(
         dom_table(&dom2, "table7")[0][1],
         "371142",
-        "last good analysis.json kept"
+        "last good table7.json kept"
     );
     let recent = dom_table(&dom2, "recent");
     assert_eq!(
@@ -501,17 +757,17 @@ fn dashboard_updates_live_in_chromium_while_a_writer_appends() {
     assert!(recent[0][4].contains("uid C5"));
 
     // The rewrite completes with new numbers; the writer restarts its log.
-    let mut a: Value =
-        serde_json::from_str(r#"{"table7": [{"vector": "MS03-026", "count": 5}]}"#).unwrap();
-    a["table7"][0]["evidence"] = json!(["C9"]);
-    std::fs::write(dir.path().join("analysis.json"), a.to_string()).unwrap();
+    let a = json!({"schema_version": 1, "total": 5, "rows": [
+        {"label": "MS03-026", "count": 5, "percent": 100.0, "evidence": ["C9"]}]});
+    std::fs::write(dir.path().join("table7.json"), a.to_string()).unwrap();
     std::fs::write(&events, line("http", "C6")).unwrap();
     let dom3 = dump_dom(&url);
     assert_eq!(
         dom_table(&dom3, "live"),
         vec![vec!["events.jsonl", "http", "1"]]
     );
-    assert_eq!(dom_table(&dom3, "table7"), vec![vec!["MS03-026", "5"]]);
+    assert_eq!(dom_table(&dom3, "table7")[0][..3], ["MS03-026", "5", "100"]);
+    assert_eq!(dom_table(&dom3, "table7").len(), 1);
     screenshot(&url, "dashboard-2.png", "1200,2400");
 
     // The page polls for changes: the version moves when the folder does.
@@ -527,9 +783,9 @@ fn dashboard_updates_live_in_chromium_while_a_writer_appends() {
     assert_ne!(v1, v2);
     let (c, body) = http_get(addr, "/data/../../etc/passwd");
     assert_eq!(c, 404, "{body}");
-    let (c, body) = http_get(addr, "/data/dns-rate.json");
+    let (c, body) = http_get(addr, "/data/table3.json");
     assert_eq!(c, 200);
-    assert!(body.contains("\"table3\""));
+    assert!(body.contains("\"ISP A\""));
 }
 
 #[test]
@@ -547,5 +803,5 @@ fn dashboard_token_is_enforced() {
     let j: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(j["sections"][0]["id"], "live");
     let dom = dump_dom(&format!("http://{addr}/?token=s3cret"));
-    assert_eq!(dom_named(&dom, "table9")[1]["sessions"], "576");
+    assert_eq!(dom_named(&dom, "table9")[1]["Measured sessions"], "576");
 }
