@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Builds live outside the clone so CI and developers reuse them when present.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/botscope/target}"
-export BOTSCOPE_SHARED="${BOTSCOPE_SHARED:-$(cd .. && pwd)/shared}"
 mkdir -p "$CARGO_TARGET_DIR"
 
 echo "== cargo fmt --check"

@@ -1,5 +1,6 @@
 //! Integration tests of botscope-capture: peer baselines (Zeek, tshark),
-//! the shared corpus, crafted hostile inputs and live capture on `lo`.
+//! the peer corpus (`tests/corpus`), crafted hostile inputs and live
+//! capture on `lo`.
 
 #[path = "integration/checksums.rs"]
 mod checksums;

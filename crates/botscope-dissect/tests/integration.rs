@@ -7,12 +7,9 @@ mod common {
     use botscope_dissect::{Analyzer, Record, Stats};
     use std::path::PathBuf;
 
-    /// The shared corpus folder (`$BOTSCOPE_SHARED/corpus`).
+    /// The peer corpus in the repository (`<repo>/tests/corpus`).
     pub fn corpus() -> PathBuf {
-        let shared = std::env::var_os("BOTSCOPE_SHARED")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-        shared.join("corpus")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
     }
 
     /// Runs the analyzer over capture files.

@@ -10,14 +10,11 @@ use botscope_dissect::exploit::StreamClassifier;
 use std::path::PathBuf;
 use std::process::Command;
 
-pub fn shared() -> PathBuf {
-    std::env::var_os("BOTSCOPE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
+/// A file of the peer corpus in the repository (`<repo>/tests/corpus`).
 fn corpus(rel: &str) -> PathBuf {
-    let p = shared().join("corpus").join(rel);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/corpus")
+        .join(rel);
     assert!(p.exists(), "corpus file missing: {}", p.display());
     p
 }

@@ -25,7 +25,7 @@ const SEEDS: [(u64, bool); 2] = [(1, false), (7, false)];
 /// A field whose sensor traffic is wrapped in GRE (the study's tunnels).
 const GRE_SEED: (u64, bool) = (23, true);
 
-/// One lazily generated field per seed, shared by the tests.
+/// One lazily generated field per seed, common to the tests.
 type FieldCache = Mutex<BTreeMap<u64, Arc<OnceLock<Arc<Field>>>>>;
 
 fn field(seed: u64, gre: bool) -> Arc<Field> {

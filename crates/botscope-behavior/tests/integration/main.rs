@@ -1,4 +1,4 @@
-//! Integration tests (one binary): peer captures from the shared corpus
+//! Integration tests (one binary): peer captures from the corpus (`tests/corpus`)
 //! checked against tshark and the corpus' documented contents, and
 //! synthetic fields from `botscope-synth` checked table by table against
 //! their `truth.json`.

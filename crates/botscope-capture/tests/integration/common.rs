@@ -9,17 +9,14 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-/// The shared folder (`BOTSCOPE_SHARED`, default `<repo>/../shared`).
-pub fn shared() -> PathBuf {
-    match std::env::var_os("BOTSCOPE_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
+/// The peer corpus in the repository (`<repo>/tests/corpus`, see its README).
+pub fn corpus_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
 }
 
 /// A corpus file.
 pub fn corpus(rel: &str) -> PathBuf {
-    let p = shared().join("corpus").join(rel);
+    let p = corpus_root().join(rel);
     assert!(p.exists(), "corpus file missing: {}", p.display());
     p
 }

@@ -1,6 +1,7 @@
-//! Every capture of the shared corpus, and packet counts against tshark.
+//! Every capture of the peer corpus (`tests/corpus`), and packet counts
+//! against tshark.
 
-use crate::common::{corpus, shared, Recorder};
+use crate::common::{corpus, corpus_root, Recorder};
 use botscope_capture::{read_bytes, read_files, walk_records, EngineConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,7 +35,7 @@ fn captures() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(&shared().join("corpus"), &mut out);
+    walk(&corpus_root(), &mut out);
     out.sort();
     out
 }

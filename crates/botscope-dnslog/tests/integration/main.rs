@@ -11,12 +11,16 @@ use botscope_core::error::SkipCounter;
 use botscope_dnslog::read::{read_input, FileStats, ReadOptions};
 use std::path::PathBuf;
 
-/// The shared corpus folder (`BOTSCOPE_SHARED`, default `<repo>/../shared`).
-pub fn shared() -> PathBuf {
-    match std::env::var_os("BOTSCOPE_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
+/// The peer corpus in the repository (`<repo>/tests/corpus`, see its README).
+pub fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
+}
+
+/// Test inputs written for botscope (`tests/data`).
+pub fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// A query as owned values: (ts µs, client, qname, server).

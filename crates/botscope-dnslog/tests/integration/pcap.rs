@@ -2,7 +2,7 @@
 //! queries read from a text log, the generator's truth and Zeek's dns.log.
 
 use crate::synth::{assert_matches_truth, lists, run};
-use crate::{read_all, shared};
+use crate::{corpus, read_all};
 use botscope_dnslog::read::ReadOptions;
 use botscope_dnslog::{LogFormat, RateConfig, RateEngine};
 use botscope_synth::pcap::{Ip4, PcapFile};
@@ -167,7 +167,7 @@ fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
 /// arrive in IP fragments.
 #[test]
 fn corpus_captures_equal_zeek_dns_log() {
-    let root = shared().join("corpus/zeek/testing/btest");
+    let root = corpus().join("zeek/testing/btest");
     for (trace, baseline) in [
         ("tunnels/gre-pptp.pcap", "core.tunnels.gre-pptp"),
         ("ipv6-fragmented-dns.pcap", "core.ipv6-frag"),
