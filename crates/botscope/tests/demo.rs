@@ -77,7 +77,13 @@ fn close(got: &str, want: f64, tol: f64, what: &str) {
 fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
+    // Run from an empty folder outside the repository, as an installed
+    // binary is: shipped data (YARA rules, provider and allow-lists) must
+    // come from the binary, not from `data/` found through the cwd.
+    let cwd = dir.path().join("empty");
+    std::fs::create_dir(&cwd).unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_botscope"))
+        .current_dir(&cwd)
         .args(["demo", "--seed", "3", "--out"])
         .arg(&out)
         .output()
@@ -92,6 +98,36 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
     assert!(
         stdout.contains(&format!("report: {}", report.display())),
         "demo does not say where the report is: {stdout}"
+    );
+    // The embedded rules, written out for the specimen step, are the
+    // shipped ones, and the store holds both signature sets.
+    assert_eq!(
+        std::fs::read_to_string(out.join("signatures/irc-bots.yar")).unwrap(),
+        include_str!("../../../data/specimen/irc-bots.yar")
+    );
+    let sets = Command::new(env!("CARGO_BIN_EXE_botscope"))
+        .current_dir(&cwd)
+        .args(["specimen", "--store"])
+        .arg(out.join("store"))
+        .args(["set", "list"])
+        .output()
+        .unwrap();
+    assert!(sets.status.success());
+    let sets: Vec<Vec<String>> = String::from_utf8_lossy(&sets.stdout)
+        .lines()
+        .map(|l| l.split('\t').take(3).map(String::from).collect())
+        .collect();
+    assert_eq!(
+        sets,
+        vec![
+            vec!["antivirus".to_string(), "1".into(), "hashes".into()],
+            vec!["irc-bots".to_string(), "1".into(), "yara".into()],
+        ]
+    );
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "the demo writes only to --out"
     );
     let truth: Value =
         serde_json::from_slice(&std::fs::read(out.join("field/truth.json")).unwrap()).unwrap();
@@ -226,4 +262,45 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
     for f in ["data/analysis.json", "data/table3.json", "watchlist.txt"] {
         assert!(Path::new(&out.join(f)).is_file(), "{f} missing");
     }
+}
+
+/// Shipped data is compiled in (`include_str!`/`include_bytes!`): no
+/// program code (outside `#[cfg(test)]`) locates files through the source
+/// tree, which an installed binary does not have.
+#[test]
+fn no_program_code_reads_through_the_source_tree() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for c in std::fs::read_dir(&crates).unwrap().flatten() {
+        let src = c.path().join("src");
+        if src.is_dir() {
+            walk(&src, &mut files);
+        }
+    }
+    assert!(files.len() > 50, "only {} source files found", files.len());
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let program = text.split("#[cfg(test)]").next().unwrap();
+        for (i, line) in program.lines().enumerate() {
+            if line.contains("CARGO_MANIFEST_DIR") && !line.trim_start().starts_with("//") {
+                bad.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "run-time reads of source paths:\n{}",
+        bad.join("\n")
+    );
 }

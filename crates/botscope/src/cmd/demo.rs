@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
+/// `data/specimen/irc-bots.yar`, embedded so `botscope demo` works from any
+/// folder with an installed binary.
+const IRC_BOT_RULES: &str = include_str!("../../../../data/specimen/irc-bots.yar");
+
 /// Arguments of `botscope demo`.
 #[derive(clap::Args)]
 #[command(
@@ -175,7 +179,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("analyze wrote no report.json")?;
 
     let st = p(&store);
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/specimen/irc-bots.yar");
+    // The shipped rules are compiled in (an installed binary has no source
+    // tree); the step reads them from the demo folder like a user's file.
+    let rules = out.join("signatures").join("irc-bots.yar");
+    std::fs::create_dir_all(out.join("signatures"))?;
+    std::fs::write(&rules, IRC_BOT_RULES)
+        .with_context(|| format!("writing {}", rules.display()))?;
     // A step within a step: its standard output is returned, not shown.
     let quiet = |a: &[String]| -> anyhow::Result<Vec<u8>> {
         let o = Command::new(&exe).args(a).stdin(Stdio::null()).output()?;
