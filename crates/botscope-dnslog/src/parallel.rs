@@ -106,6 +106,14 @@ pub fn read_parallel<'w>(
     if !matches!(format, LogFormat::Bind | LogFormat::ZeekJson) {
         return None;
     }
+    // Every range judges yearless stamps from the whole file's mtime.
+    let with_ref = ReadOptions {
+        reference_time_us: opts
+            .reference_time_us
+            .or_else(|| Some(crate::read::reference_time(path))),
+        ..opts.clone()
+    };
+    let opts = &with_ref;
     let step = len.div_ceil(threads as u64);
     let mut parts: Vec<RateEngine<'w>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads as u64)
@@ -163,6 +171,7 @@ pub fn read_parallel<'w>(
             total.queries += f.queries;
             total.skipped += f.skipped;
             total.records += f.records;
+            total.undated += f.undated;
             if total.error.is_none() {
                 total.error = f.error;
             }

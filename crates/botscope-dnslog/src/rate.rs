@@ -254,6 +254,11 @@ struct Cell {
     matched: u64,
 }
 
+/// `Some` when the client has a dated matching query.
+fn dated(a: &InfectedAcc) -> Option<()> {
+    (a.first_us <= a.last_us).then_some(())
+}
+
 #[derive(Clone, Debug)]
 struct InfectedAcc {
     first_us: i64,
@@ -431,7 +436,8 @@ impl<'w> RateEngine<'w> {
             } else {
                 true
             };
-        let w = if self.cfg.window_us > 0 {
+        // Undated queries (kept for `--window all`) go to window 0.
+        let w = if self.cfg.window_us > 0 && q.ts_us != crate::read::NO_TS {
             q.ts_us.div_euclid(self.cfg.window_us)
         } else {
             0
@@ -466,14 +472,17 @@ impl<'w> RateEngine<'w> {
             total.matched += 1;
             let name = std::str::from_utf8(&self.name_buf).unwrap_or("?");
             let e = self.infected.entry(key).or_insert_with(|| InfectedAcc {
-                first_us: q.ts_us,
-                last_us: q.ts_us,
+                first_us: i64::MAX,
+                last_us: i64::MIN,
                 names: Vec::new(),
                 count: 0,
                 group,
             });
-            e.first_us = e.first_us.min(q.ts_us);
-            e.last_us = e.last_us.max(q.ts_us);
+            // An undated query (NO_TS) leaves the first/last times alone.
+            if q.ts_us != crate::read::NO_TS {
+                e.first_us = e.first_us.min(q.ts_us);
+                e.last_us = e.last_us.max(q.ts_us);
+            }
             e.count += 1;
             // A bounded list: a client resolving thousands of DGA names
             // keeps the first 64 for the report.
@@ -613,10 +622,11 @@ impl<'w> RateEngine<'w> {
                 InfectedRow {
                     client: self.render_key(*k),
                     group: self.groups[a.group as usize].clone(),
-                    first_seen: Ts(a.first_us).rfc3339(),
-                    last_seen: Ts(a.last_us).rfc3339(),
-                    first_us: a.first_us,
-                    last_us: a.last_us,
+                    // `-` (and 0) when every matching query was undated.
+                    first_seen: dated(a).map_or("-".into(), |_| Ts(a.first_us).rfc3339()),
+                    last_seen: dated(a).map_or("-".into(), |_| Ts(a.last_us).rfc3339()),
+                    first_us: dated(a).map_or(0, |_| a.first_us),
+                    last_us: dated(a).map_or(0, |_| a.last_us),
                     names,
                     count: a.count,
                 }

@@ -1,179 +1,94 @@
-//! BIND 9 query-log lines, in the shapes 9.x writes them:
+//! BIND 9 query-log lines, in the shapes 9.x writes them (and the
+//! appliances built on it):
 //!
 //! ```text
 //! 21-Apr-2005 00:00:00.123 queries: info: client @0x7f3a… 10.1.2.3#5353 (name): query: name IN A +E(0)K (192.0.2.53)
 //! 21-Apr-2005 00:00:00.123 client 10.1.2.3#5353: query: name IN A + (192.0.2.53)            (9.9 and older)
 //! 21-Apr-2005 00:00:00.123 client @0x… 10.1.2.3#5353 (name): view internal: query: name IN A +
+//! … client @0x… 10.1.2.3#5353 (name): query: name IN A +E(0)K (192.0.2.53#53) [ECS 10.0.0.0/24/0]   (9.21+)
+//! … client @0x… 10.1.2.3#5353 (name): response: name IN A NOERROR 1 0 0 +E(0)K (192.0.2.53)     (9.20 responselog)
 //! <30>Mar 11 23:51:31 host named[11042]: client @0x… 192.168.0.1#59735 (name): query: …     (syslog)
+//! 2023-10-08T11:29:05.123456+02:00 host named[11042]: client @0x… …                         (rsyslog RFC 3339)
 //! … client 192.168.0.1#57398 UDP: query: a1.foo.com IN A response: NOERROR +ED …        (Infoblox)
 //! ```
 //!
-//! The time is BIND's own `DD-Mon-YYYY HH:MM:SS.mmm` when present (taken as
-//! UTC), else an RFC 3339 stamp, else the syslog `Mon DD HH:MM:SS` with the
-//! configured year. Lines without `client … query: NAME` (query failures,
-//! zone transfers, notifies, RPZ…) are skipped with a reason.
+//! Time stamps: see [`super::stamp`] (BIND's own `DD-Mon-YYYY HH:MM:SS.mmm`
+//! is checked first, the common case). Lines without `client … query: NAME`
+//! (query failures, zone transfers, notifies, RPZ…) are skipped with a
+//! reason.
+//!
+//! Response lines (9.20 `response:`, `answer:`) repeat a logged query when
+//! query logging is on as well, so they are counted only while the file
+//! has shown no query line (the first lines of the file are looked at
+//! before counting starts). Infoblox's `UDP: query: … response: …` lines
+//! carry `query:` and count as queries: a NIOS member logging both its
+//! `queries` and `responses` categories into one file counts each query
+//! twice in the query totals (distinct-client counts are unaffected).
 
-use super::{parse_ip, Query};
+use super::stamp::Clock;
+use super::{parse_ip, Query, NO_TS};
 use memchr::memmem::Finder;
+use std::net::IpAddr;
 
-/// Parses BIND query-log lines.
+/// Parses BIND query-log lines (stateful: see the module note on
+/// response lines).
 pub struct BindParser {
     client: Finder<'static>,
     query: Finder<'static>,
-    syslog_year: i64,
+    clock: Clock,
+    keep_undated: bool,
+    seen_query: bool,
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
-fn month(b: &[u8]) -> Option<i64> {
-    MONTHS
-        .iter()
-        .position(|m| &b[..3.min(b.len())] == *m)
-        .map(|p| p as i64 + 1)
-}
-
-fn num(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 4 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0i64, |a, d| a * 10 + (d - b'0') as i64))
-}
-
-/// `HH:MM:SS[.fff…]` → microseconds of the day.
-fn time_of_day(b: &[u8]) -> Option<i64> {
-    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
-        return None;
-    }
-    let (h, m, s) = (num(&b[0..2])?, num(&b[3..5])?, num(&b[6..8])?);
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let mut micros = 0i64;
-    if b.len() > 8 {
-        if b[8] != b'.' {
-            return None;
-        }
-        let frac = &b[9..];
-        if !frac.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        for i in 0..6 {
-            micros = micros * 10 + frac.get(i).map(|d| (d - b'0') as i64).unwrap_or(0);
-        }
-    }
-    Some((h * 3600 + m * 60 + s) * 1_000_000 + micros)
-}
-
-fn day_us(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(botscope_core::time::days_from_civil(y, m, d) * 86_400_000_000)
-}
-
-/// `DD-Mon-YYYY` → microseconds at midnight UTC.
-fn bind_date(b: &[u8]) -> Option<i64> {
-    if b.len() != 11 || b[2] != b'-' || b[6] != b'-' {
-        return None;
-    }
-    day_us(num(&b[7..11])?, month(&b[3..6])?, num(&b[0..2])?)
+/// What a line is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Query,
+    Response,
 }
 
 impl BindParser {
-    /// A parser; `syslog_year` completes syslog stamps that carry no year.
-    pub fn new(syslog_year: i64) -> BindParser {
+    /// A parser; `clock` reads the time stamps; with `keep_undated` a line
+    /// without one is delivered with [`NO_TS`] instead of skipped.
+    pub fn new(clock: Clock, keep_undated: bool) -> BindParser {
         BindParser {
             client: Finder::new(b"client "),
             query: Finder::new(b"query: "),
-            syslog_year,
+            clock,
+            keep_undated,
+            seen_query: false,
         }
     }
 
-    /// Finds the time stamp in the part of the line before `client`.
-    fn timestamp(&self, pre: &[u8]) -> Option<i64> {
-        // Fast path: the line starts with BIND's own stamp.
-        if pre.len() > 20 && pre[11] == b' ' {
-            if let Some(d) = bind_date(&pre[..11]) {
-                let t = &pre[12..];
-                let end = memchr::memchr(b' ', t).unwrap_or(t.len());
-                if let Some(t) = time_of_day(&t[..end]) {
-                    return Some(d + t);
-                }
+    /// Looks at the first lines of a file: when one is a query line,
+    /// response lines are not counted from the start.
+    pub fn prescan(&mut self, head: &[u8]) {
+        for line in head.split(|b| *b == b'\n').take(2000) {
+            if let Ok((_, Kind::Query)) = self.fields(line) {
+                self.seen_query = true;
+                return;
             }
         }
-        let toks: Vec<&[u8]> = pre
-            .split(|b| *b == b' ')
-            .filter(|t| !t.is_empty())
-            .take(12)
-            .collect();
-        // BIND's own stamp wins (it is the more precise one).
-        for w in toks.windows(2) {
-            if let (Some(d), Some(t)) = (bind_date(w[0]), time_of_day(w[1])) {
-                return Some(d + t);
-            }
-        }
-        for t in &toks {
-            let t = t
-                .strip_prefix(b"<")
-                .map(|r| &r[memchr::memchr(b'>', r).map(|p| p + 1).unwrap_or(0)..])
-                .unwrap_or(t);
-            if t.len() >= 19 && t[4] == b'-' && t[10] == b'T' {
-                let s = std::str::from_utf8(t).ok()?;
-                if let Some(ts) = botscope_core::Ts::parse_rfc3339(s) {
-                    return Some(ts.0);
-                }
-            }
-        }
-        // Syslog `Mon DD HH:MM:SS`, possibly after a `<PRI>`.
-        for w in toks.windows(3) {
-            let m0 = w[0];
-            let m0 = if m0.first() == Some(&b'<') {
-                &m0[memchr::memchr(b'>', m0).map(|p| p + 1).unwrap_or(0)..]
-            } else {
-                m0
-            };
-            if m0.len() == 3 {
-                if let (Some(mo), Some(d), Some(t)) = (month(m0), num(w[1]), time_of_day(w[2])) {
-                    return Some(day_us(self.syslog_year, mo, d)? + t);
-                }
-            }
-        }
-        None
     }
 
     /// Parses one line.
     #[inline]
-    pub fn parse<'a>(&self, line: &'a [u8]) -> Result<Query<'a>, &'static str> {
-        let c = self.client.find(line).ok_or("not a query line")?;
-        let after = &line[c + 7..];
-        let q = self.query.find(after).ok_or("not a query line")?;
-        // `query: ` must start a word (not `rewriting query: …` forms).
-        if q > 0 && after[q - 1] != b' ' {
-            return Err("not a query line");
+    pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Query<'a>, &'static str> {
+        let ((c, client, qname, server), kind) = self.fields(line)?;
+        match kind {
+            Kind::Query => self.seen_query = true,
+            Kind::Response if self.seen_query => return Err("response line (queries are logged)"),
+            Kind::Response => {}
         }
-        let mut head = after[..q].split(|b| *b == b' ').filter(|t| !t.is_empty());
-        let mut tok = head.next().ok_or("no client address")?;
-        if tok.starts_with(b"@0x") {
-            tok = head.next().ok_or("no client address")?;
-        }
-        let tok = tok.strip_suffix(b":").unwrap_or(tok);
-        let hash = memchr::memrchr(b'#', tok).ok_or("no client address")?;
-        let client = parse_ip(&tok[..hash]).ok_or("bad client address")?;
-        let rest = &after[q + 7..];
-        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
-        let qname = &rest[..end];
-        if qname.is_empty() {
-            return Err("empty query name");
-        }
-        let ts_us = self.timestamp(&line[..c]).ok_or("no time stamp")?;
-        // The resolver's own address closes the line in parentheses.
-        let tail = line.trim_ascii_end();
-        let server = if tail.ends_with(b")") {
-            memchr::memrchr(b'(', tail).and_then(|p| parse_ip(&tail[p + 1..tail.len() - 1]))
-        } else {
-            None
+        let pre = &line[..c];
+        let ts_us = match self
+            .clock
+            .bind_prefix(pre)
+            .or_else(|| self.clock.stamp(pre))
+        {
+            Some(t) => t,
+            None if self.keep_undated => NO_TS,
+            None => return Err("no time stamp"),
         };
         Ok(Query {
             ts_us,
@@ -182,14 +97,77 @@ impl BindParser {
             server,
         })
     }
+
+    /// Client, name, server and kind of a line.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    fn fields<'a>(
+        &self,
+        line: &'a [u8],
+    ) -> Result<((usize, IpAddr, &'a [u8], Option<IpAddr>), Kind), &'static str> {
+        let c = self.client.find(line).ok_or("not a query line")?;
+        let after = &line[c + 7..];
+        let (q, kw, kind) = match self.query.find(after) {
+            Some(q) => (q, 7, Kind::Query),
+            None => {
+                // BIND 9.20 `responses` category and the `answer:` form.
+                if let Some(q) = memchr::memmem::find(after, b"response: ") {
+                    (q, 10, Kind::Response)
+                } else if let Some(q) = memchr::memmem::find(after, b"answer: ") {
+                    (q, 8, Kind::Response)
+                } else {
+                    return Err("not a query line");
+                }
+            }
+        };
+        // The keyword must start a word (not `rewriting query: …` forms).
+        if q > 0 && after[q - 1] != b' ' {
+            return Err("not a query line");
+        }
+        let mut head = after[..q].split(|b| *b == b' ').filter(|t| !t.is_empty());
+        let mut tok = head.next().ok_or("no client address")?;
+        if tok.starts_with(b"@0x") {
+            tok = head.next().ok_or("no client address")?;
+        }
+        let hash = memchr::memrchr(b'#', tok).ok_or("no client address")?;
+        let client = parse_ip(&tok[..hash]).ok_or("bad client address")?;
+        let rest = &after[q + kw..];
+        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let qname = &rest[..end];
+        if qname.is_empty() || qname == b"-" {
+            return Err("empty query name");
+        }
+        let tail = line.trim_ascii_end();
+        // The resolver's own address closes the line in parentheses (9.21+:
+        // with `#port`), before an optional ` [ECS …]`.
+        let tail = match tail.strip_suffix(b"]") {
+            Some(t) => memchr::memmem::rfind(t, b" [ECS ").map_or(tail, |p| &t[..p]),
+            None => tail,
+        };
+        let server = match tail.strip_suffix(b")") {
+            Some(t) => memchr::memrchr(b'(', t).and_then(|p| {
+                let a = &t[p + 1..];
+                parse_ip(a).or_else(|| parse_ip(&a[..memchr::memrchr(b'#', a)?]))
+            }),
+            None => None,
+        };
+        Ok(((c, client, qname, server), kind))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::read::stamp::YearRule;
+    use crate::read::tz::Zone;
+
+    fn parser() -> BindParser {
+        BindParser::new(Clock::new(Zone::Fixed(0), YearRule::Fixed(2022)), false)
+    }
+
     fn p(l: &str) -> Result<(i64, String, String, Option<String>), &'static str> {
-        let q = BindParser::new(2022).parse(l.as_bytes())?;
+        let q = parser().parse(l.as_bytes())?;
         Ok((
             q.ts_us,
             q.client.to_string(),
@@ -218,5 +196,113 @@ mod tests {
             (ts, "2001:db8::7".into(), "x.test".into(), None)
         );
         assert_eq!(p("21-Apr-2005 13:14:15.123 client @0x1 10.0.0.1#1 (x.test): query failed (REFUSED) for x.test/IN/A at query.c:10288"), Err("not a query line"));
+    }
+
+    fn utc(s: &str) -> i64 {
+        botscope_core::Ts::parse_rfc3339(s).unwrap().0
+    }
+
+    #[test]
+    fn syslog_wrapped_and_newer_shapes() {
+        // The issue's line: rsyslog's default file format (RFC 3339 with
+        // offset) around the message of lib/ns/query.c `log_query`.
+        assert_eq!(
+            p("2023-10-08T11:29:05.123456+02:00 host named[812]: client @0x7f0a2c0 192.0.2.7#41000 (cc.evil.test): query: cc.evil.test IN A +E(0)K (192.0.2.53)").unwrap(),
+            (utc("2023-10-08T09:29:05.123456Z"), "192.0.2.7".into(), "cc.evil.test".into(), Some("192.0.2.53".into()))
+        );
+        // Traditional syslog (RFC 3164), year from the parser's rule.
+        assert_eq!(
+            p("Oct  8 11:29:05 host named[123]: client @0x7f0a2c0 192.0.2.7#41000 (x.test): query: x.test IN A + (192.0.2.53)").unwrap().0,
+            utc("2022-10-08T11:29:05Z")
+        );
+        // BIND 9.21+ prints the destination with its port
+        // (lib/ns/query.c log_query: isc_sockaddr_format of destsockaddr),
+        // and ECS after it (ns_client_log_ecs).
+        assert_eq!(
+            p("08-Oct-2023 11:29:05.123 queries: info: client @0x1 192.0.2.7#41000 (x.test): query: x.test IN A +E(0)K (192.0.2.53#53) [ECS 198.51.100.0/24/0]").unwrap().3,
+            Some("192.0.2.53".into())
+        );
+        // TSIG-signed: `#port/key NAME` (ns_client_logv `sep1 = "/key "`).
+        assert_eq!(
+            p("08-Oct-2023 11:29:05.123 client @0x1 192.0.2.7#41000/key k1 (x.test): query: x.test IN A -S (192.0.2.53)").unwrap().1,
+            "192.0.2.7"
+        );
+        // print-time no: no stamp.
+        assert_eq!(
+            p("queries: info: client @0x1 192.0.2.7#41000 (x.test): query: x.test IN A + (192.0.2.53)"),
+            Err("no time stamp")
+        );
+        let mut keep = BindParser::new(Clock::default(), true);
+        assert_eq!(
+            keep.parse(b"client @0x1 192.0.2.7#41000 (x.test): query: x.test IN A + (192.0.2.53)")
+                .unwrap()
+                .ts_us,
+            NO_TS
+        );
+    }
+
+    #[test]
+    fn response_lines() {
+        // BIND 9.20 `responselog yes;`: lib/ns/query.c log_response,
+        // "response: %s %s %s %s %u %u %u %s (%s)%s" (name class type rcode
+        // an au ad flags (destination) ECS).
+        let resp = "08-Oct-2023 11:29:05.123 responses: info: client @0x7f0a 192.0.2.7#41000 (cc.evil.test): response: cc.evil.test IN A NOERROR 1 0 0 +E(0)K (192.0.2.53)";
+        let mut only = parser();
+        let q = only.parse(resp.as_bytes()).unwrap();
+        assert_eq!(
+            (
+                q.ts_us,
+                q.client.to_string(),
+                q.qname,
+                q.server.map(|s| s.to_string())
+            ),
+            (
+                utc("2023-10-08T11:29:05.123Z"),
+                "192.0.2.7".into(),
+                &b"cc.evil.test"[..],
+                Some("192.0.2.53".into())
+            )
+        );
+        // The `answer: NAME … -> RCODE` form reported in issue 15.
+        let ans = "08-Oct-2023 11:29:05.123 client @0x7f0a 192.0.2.7#41000 (x.test): answer: x.test IN A -> NOERROR";
+        assert_eq!(only.parse(ans.as_bytes()).unwrap().qname, b"x.test");
+        // Infoblox NIOS "Capturing DNS Queries and Responses" (response
+        // logging): a `query:` line with the response appended.
+        let ib = "07-Apr-2013 20:16:49.083 client 11.22.33.44#57398 UDP: query: a2.foo.com IN A response: NOERROR +AED a2.foo.com. 28800 IN A 1.1.1.2;";
+        let q = only.parse(ib.as_bytes()).unwrap();
+        assert_eq!(
+            (q.ts_us, q.client.to_string(), q.qname, q.server),
+            (
+                utc("2013-04-07T20:16:49.083Z"),
+                "11.22.33.44".into(),
+                &b"a2.foo.com"[..],
+                None
+            )
+        );
+        // Infoblox query line (same source): `client A#P: query: … (server)`.
+        let ibq = "30-Apr-2013 13:35:02.187 client 10.120.20.32#42386: query: foo.com IN A + (100.90.80.102)";
+        let q = only.parse(ibq.as_bytes()).unwrap();
+        assert_eq!(
+            (q.client.to_string(), q.server.map(|s| s.to_string())),
+            ("10.120.20.32".into(), Some("100.90.80.102".into()))
+        );
+        // Once a query line was seen, responses are not counted again.
+        assert_eq!(
+            only.parse(resp.as_bytes()).unwrap_err(),
+            "response line (queries are logged)"
+        );
+        assert!(only.parse(ib.as_bytes()).is_ok());
+        // prescan: a query line in the head stops responses from the start.
+        let mut pre = parser();
+        pre.prescan(format!("{resp}\n{ibq}\n").as_bytes());
+        assert_eq!(
+            pre.parse(resp.as_bytes()).unwrap_err(),
+            "response line (queries are logged)"
+        );
+        // A FORMERR response has no name.
+        assert_eq!(
+            parser().parse(b"08-Oct-2023 11:29:05.123 client @0x1 192.0.2.7#1: response: - IN A FORMERR 0 0 0 - (192.0.2.53)").unwrap_err(),
+            "empty query name"
+        );
     }
 }

@@ -11,8 +11,12 @@ pub mod csv;
 pub mod dnstap;
 mod lines;
 pub mod pcap;
+pub mod stamp;
+pub mod tz;
 pub mod unbound;
 pub mod zeek;
+
+pub use tz::Zone;
 
 use botscope_core::error::SkipCounter;
 use botscope_core::{Located, Location};
@@ -20,10 +24,15 @@ use serde::Serialize;
 use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
 
+/// `ts_us` of a query whose line had no time stamp (delivered only with
+/// [`ReadOptions::keep_undated`]).
+pub const NO_TS: i64 = i64::MIN;
+
 /// One client query as read from a log.
 #[derive(Clone, Copy, Debug)]
 pub struct Query<'a> {
-    /// Time, microseconds since the epoch.
+    /// Time, microseconds since the epoch ([`NO_TS`] when the line had
+    /// none and undated lines are kept).
     pub ts_us: i64,
     /// The client (source) address.
     pub client: IpAddr,
@@ -103,8 +112,21 @@ pub struct ReadOptions {
     pub format: Option<LogFormat>,
     /// CSV column map (CSV is only chosen when this is set).
     pub csv_columns: Option<CsvColumns>,
-    /// Year for syslog time stamps that carry none (`Mar 11 23:51:31`).
-    pub syslog_year: i64,
+    /// Year for syslog time stamps that carry none (`Mar 11 23:51:31`);
+    /// `None`: the year of [`reference_time_us`](Self::reference_time_us),
+    /// one less for months after its month (see [`stamp::YearRule`]).
+    pub syslog_year: Option<i64>,
+    /// Zone of stamps that carry none (BIND's `DD-Mon-YYYY HH:MM:SS`,
+    /// syslog's `Mon DD HH:MM:SS`, zone-less ISO 8601); UTC by default.
+    pub tz: Zone,
+    /// The instant (UTC µs) the year of yearless stamps is judged from;
+    /// `None`: the file's modification time ([`read_input`] and
+    /// [`crate::parallel::read_parallel`] fill it in), else the current time.
+    pub reference_time_us: Option<i64>,
+    /// Deliver query lines that carry no time stamp (with `ts_us` =
+    /// [`NO_TS`], counted in [`FileStats::undated`]) instead of skipping
+    /// them; for `--window all`.
+    pub keep_undated: bool,
     /// Count dnstap resolver-side messages (RESOLVER/FORWARDER/STUB
     /// queries) as well as client-side ones.
     pub dnstap_all_queries: bool,
@@ -115,8 +137,11 @@ impl Default for ReadOptions {
         ReadOptions {
             format: None,
             csv_columns: None,
-            syslog_year: 1970,
+            syslog_year: None,
+            tz: Zone::Fixed(0),
+            reference_time_us: None,
             dnstap_all_queries: false,
+            keep_undated: false,
         }
     }
 }
@@ -134,6 +159,8 @@ pub struct FileStats {
     pub skipped: u64,
     /// Lines or frames looked at.
     pub records: u64,
+    /// Queries delivered without a time stamp ([`ReadOptions::keep_undated`]).
+    pub undated: u64,
     /// The error that ended the file early, if any.
     pub error: Option<String>,
 }
@@ -195,9 +222,12 @@ pub fn detect(head: &[u8], opts: &ReadOptions) -> Option<LogFormat> {
         if t.starts_with(b"{") {
             return Some(LogFormat::ZeekJson);
         }
-        if memchr::memmem::find(t, b"unbound").is_some()
-            && memchr::memmem::find(t, b"info: ").is_some()
-        {
+        let has = |w: &[u8]| memchr::memmem::find(t, w).is_some();
+        // A BIND query line first: its name may contain `unbound`.
+        if has(b"client ") && (has(b"query: ") || has(b"response: ") || has(b"answer: ")) {
+            return Some(LogFormat::Bind);
+        }
+        if has(b"unbound") && (has(b" info: ") || has(b" query: ") || has(b" reply: ")) {
             return Some(LogFormat::Unbound);
         }
         if memchr::memmem::find(t, b"client ").is_some()
@@ -238,6 +268,16 @@ pub fn read_input(
             return stats;
         }
     };
+    let with_ref;
+    let opts = if opts.reference_time_us.is_none() && opts.syslog_year.is_none() {
+        with_ref = ReadOptions {
+            reference_time_us: Some(reference_time(path)),
+            ..opts.clone()
+        };
+        &with_ref
+    } else {
+        opts
+    };
     let res = if is_capture {
         stats.format = Some(LogFormat::Pcap);
         pcap::read_capture(Box::new(r), path, sink, skips, &mut stats)
@@ -248,6 +288,35 @@ pub fn read_input(
         stats.error = Some(e.to_string());
     }
     stats
+}
+
+/// The instant yearless stamps of `path` are judged from: its modification
+/// time, or now (standard input, or no such file).
+pub fn reference_time(path: &str) -> i64 {
+    let t = if path == "-" {
+        None
+    } else {
+        std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    };
+    let t = t.unwrap_or_else(std::time::SystemTime::now);
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_micros() as i64,
+        Err(e) => -(e.duration().as_micros() as i64),
+    }
+}
+
+/// The clock the line readers use for `opts`.
+pub fn clock(opts: &ReadOptions) -> stamp::Clock {
+    let year = match opts.syslog_year {
+        Some(y) => stamp::YearRule::Fixed(y),
+        None => {
+            let r = opts
+                .reference_time_us
+                .unwrap_or_else(|| reference_time("-"));
+            stamp::YearRule::before(r, &opts.tz)
+        }
+    };
+    stamp::Clock::new(opts.tz.clone(), year)
 }
 
 /// Like [`read_input`] for an already opened reader (text logs and dnstap;
@@ -302,20 +371,24 @@ pub fn read_from(
         )),
         LogFormat::Dnstap => dnstap::read_frames(r, name, opts, sink, skips, stats),
         LogFormat::Bind => {
-            let p = bind::BindParser::new(opts.syslog_year);
+            let mut p = bind::BindParser::new(clock(opts), opts.keep_undated);
+            p.prescan(head);
             lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
                 Ok(q) => {
                     stats.queries += 1;
+                    stats.undated += u64::from(q.ts_us == NO_TS);
                     sink(&q)
                 }
                 Err(reason) => count_skip(n, reason, stats),
             })
         }
         LogFormat::Unbound => {
-            let mut p = unbound::UnboundParser::new(opts.syslog_year);
+            let mut p = unbound::UnboundParser::new(clock(opts), opts.keep_undated);
+            p.prescan(head);
             lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
                 Ok(q) => {
                     stats.queries += 1;
+                    stats.undated += u64::from(q.ts_us == NO_TS);
                     sink(&q)
                 }
                 Err(reason) => count_skip(n, reason, stats),

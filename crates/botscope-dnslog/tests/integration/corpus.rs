@@ -164,7 +164,7 @@ fn dnsdist_dnstap_file() {
 fn infoblox_and_bind_syslog_lines() {
     let path = data("bind-syslog.log");
     let opts = ReadOptions {
-        syslog_year: 2022,
+        syslog_year: Some(2022),
         ..Default::default()
     };
     let (qs, stats, skips) = read_all(path.to_str().unwrap(), &opts);

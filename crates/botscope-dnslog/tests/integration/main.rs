@@ -4,6 +4,7 @@ mod bad_input;
 mod corpus;
 mod pcap;
 mod servers;
+mod shapes;
 mod spark;
 mod synth;
 

@@ -42,7 +42,7 @@ fn plan(i: u32) -> Vec<(String, bool)> {
     v
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     loop {
         let t = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let p = t.local_addr().unwrap().port();
@@ -64,7 +64,7 @@ fn wire_query(id: u16, name: &str) -> Vec<u8> {
 }
 
 /// Sends one query from `src` and waits for the answer (retrying).
-fn ask(src: Ipv4Addr, server: SocketAddr, name: &str, id: u16) -> bool {
+pub fn ask(src: Ipv4Addr, server: SocketAddr, name: &str, id: u16) -> bool {
     let sock = UdpSocket::bind((src, 0)).expect("bind to a 127/8 address");
     sock.set_read_timeout(Some(Duration::from_millis(700)))
         .unwrap();
@@ -98,7 +98,7 @@ fn wait_until_still(path: &Path) {
     }
 }
 
-fn stop(mut child: Child, what: &str) {
+pub fn stop(mut child: Child, what: &str) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -114,7 +114,7 @@ fn stop(mut child: Child, what: &str) {
     panic!("{what} did not stop on SIGTERM");
 }
 
-fn wait_ready(server: SocketAddr, child: &mut Child, what: &str) {
+pub fn wait_ready(server: SocketAddr, child: &mut Child, what: &str) {
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(30) {
         if let Some(st) = child.try_wait().unwrap() {
@@ -179,7 +179,7 @@ fn rate(path: &Path) -> RateReport {
     e.read(
         path.to_str().unwrap(),
         &ReadOptions {
-            syslog_year: 2026,
+            syslog_year: Some(2026),
             ..Default::default()
         },
     );
@@ -217,7 +217,7 @@ fn assert_truth(r: &RateReport, truth: &Truth, t0: i64, t1: i64, what: &str) {
     assert_eq!(r.allowlisted_queries, allow_queries, "{what}");
 }
 
-fn now_us() -> i64 {
+pub fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

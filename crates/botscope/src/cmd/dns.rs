@@ -66,9 +66,14 @@ struct RateArgs {
     /// CSV column map, e.g. `ts=0,client=1,qname=2[,server=3]`.
     #[arg(long)]
     csv_columns: Option<CsvColumns>,
-    /// Year for syslog time stamps without one.
-    #[arg(long)]
+    /// Year for syslog time stamps without one (default: from each file's
+    /// modification time; a log covers at most the 12 months before it).
+    #[arg(long = "log-year", alias = "syslog-year")]
     syslog_year: Option<i64>,
+    /// Zone of log time stamps that carry none: an IANA name
+    /// (`Europe/Berlin`, read from /usr/share/zoneinfo) or an offset (`+09:00`).
+    #[arg(long, default_value = "UTC")]
+    log_tz: String,
     /// Also count dnstap resolver/forwarder/stub query messages.
     #[arg(long)]
     dnstap_all: bool,
@@ -101,9 +106,13 @@ struct IngestArgs {
     /// CSV column map, e.g. `ts=0,client=1,qname=2[,server=3]`.
     #[arg(long)]
     csv_columns: Option<CsvColumns>,
-    /// Year for syslog time stamps without one.
-    #[arg(long)]
+    /// Year for syslog time stamps without one (default: from each file's
+    /// modification time).
+    #[arg(long = "log-year", alias = "syslog-year")]
     syslog_year: Option<i64>,
+    /// Zone of log time stamps that carry none (IANA name or `+09:00`).
+    #[arg(long, default_value = "UTC")]
+    log_tz: String,
     /// Also take dnstap resolver/forwarder/stub query messages.
     #[arg(long)]
     dnstap_all: bool,
@@ -221,8 +230,13 @@ fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
     let opts = ReadOptions {
         format: a.format.as_deref().map(parse_format).transpose()?,
         csv_columns: a.csv_columns,
-        syslog_year: a.syslog_year.unwrap_or(1970),
+        syslog_year: a.syslog_year,
+        tz: botscope_dnslog::read::Zone::parse(&a.log_tz)
+            .map_err(|e| anyhow::anyhow!("--log-tz: {e}"))?,
         dnstap_all_queries: a.dnstap_all,
+        // With one window a query needs no time to be counted.
+        keep_undated: cfg.window_us == 0,
+        ..Default::default()
     };
     let threads = if a.threads == 0 {
         std::thread::available_parallelism()
@@ -329,6 +343,12 @@ fn print_table(r: &RateReport) {
     for (reason, (n, places)) in &r.skipped.by_reason {
         eprintln!("skipped {n} × {reason} (first at {})", places.join(", "));
     }
+    let undated: u64 = r.files.iter().map(|f| f.undated).sum();
+    if undated > 0 {
+        eprintln!(
+            "warning: {undated} queries had no time stamp; counted (one window), their times unknown"
+        );
+    }
     for f in &r.files {
         if let Some(e) = &f.error {
             eprintln!("botscope: {e} (after {} queries from this file)", f.queries);
@@ -340,8 +360,11 @@ fn ingest(a: IngestArgs) -> anyhow::Result<ExitCode> {
     let opts = ReadOptions {
         format: a.format.as_deref().map(parse_format).transpose()?,
         csv_columns: a.csv_columns,
-        syslog_year: a.syslog_year.unwrap_or(1970),
+        syslog_year: a.syslog_year,
+        tz: botscope_dnslog::read::Zone::parse(&a.log_tz)
+            .map_err(|e| anyhow::anyhow!("--log-tz: {e}"))?,
         dnstap_all_queries: a.dnstap_all,
+        ..Default::default()
     };
     let run_id = format!(
         "{}-{}",
