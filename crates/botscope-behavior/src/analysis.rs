@@ -137,8 +137,12 @@ pub struct CopyRow {
     pub attacker: IpAddr,
     /// Victim.
     pub victim: IpAddr,
-    /// `tftp_get`, `tcp_push` or `reverse_connect`.
+    /// `tftp_get`, `tcp_push` or `reverse_connect` (the study's three
+    /// categories, by who started the exchange).
     pub method: String,
+    /// How the bytes came: `tftp`, `ftp` (a victim-initiated FTP RETR,
+    /// whatever mode its data connection used) or `tcp` (raw bytes).
+    pub via: String,
     /// Transfer flow uid.
     pub uid: String,
     /// Start.
@@ -479,8 +483,28 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                 .push(i);
         }
     }
+    // FTP fetches by (client, server): the victim logged into the
+    // infecting host and sent RETR. Their data connections are not pushes,
+    // even when the infecting host opened them (active mode, PORT).
+    let mut used_ftp = BTreeSet::new();
+    let mut ftp_by_pair: HashMap<(IpAddr, IpAddr), Vec<usize>> = HashMap::new();
+    let mut ftp_data: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (i, f) in inp.ftp.iter().enumerate() {
+        if let Some(t) = &f.transfer {
+            ftp_data.insert(t.uid.as_str());
+        }
+        if f.command == "RETR" {
+            ftp_by_pair
+                .entry((f.id.orig_h, f.id.resp_h))
+                .or_default()
+                .push(i);
+        }
+    }
     let mut bin_by_pair: HashMap<(IpAddr, IpAddr), Vec<usize>> = HashMap::new();
     for (i, b) in inp.binaries.iter().enumerate() {
+        if ftp_data.contains(b.uid.as_str()) {
+            continue;
+        }
         bin_by_pair
             .entry((b.id.orig_h, b.id.resp_h))
             .or_default()
@@ -509,6 +533,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     attacker: a,
                     victim: v,
                     method: "tftp_get".into(),
+                    via: "tftp".into(),
                     uid: format!("tftp#{i}"),
                     ts: x.ts,
                     filename: Some(x.fname.clone()),
@@ -516,6 +541,33 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     sha256: x.sha256.clone(),
                     success: x.sha256.is_some() && x.error_code.is_none(),
                     evidence: x.evidence.clone(),
+                },
+                &mut best,
+            );
+        }
+        // A victim-initiated FTP fetch from the infecting host: a reverse
+        // connection in the study's terms (the victim connects to A).
+        for &i in ftp_by_pair.get(&(v, a)).into_iter().flatten() {
+            let f = &inp.ftp[i];
+            if used_ftp.contains(&i) || f.ts.0 + 5_000_000 < t || f.ts.0 > t + window {
+                continue;
+            }
+            let tr = f.transfer.as_ref();
+            let ok = f.reply_code.is_some_and(|c| (200..300).contains(&c));
+            consider(
+                CopyRow {
+                    exploit_uid: e.uid.clone(),
+                    attacker: a,
+                    victim: v,
+                    method: "reverse_connect".into(),
+                    via: "ftp".into(),
+                    uid: format!("ftp#{i}"),
+                    ts: f.ts,
+                    filename: f.file_name.clone(),
+                    size: tr.map_or(0, |t| t.bytes),
+                    sha256: tr.and_then(|t| t.sha256.clone()),
+                    success: ok && tr.is_some_and(|t| t.sha256.is_some()),
+                    evidence: f.evidence.clone(),
                 },
                 &mut best,
             );
@@ -548,6 +600,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     attacker: a,
                     victim: v,
                     method: method.into(),
+                    via: "tcp".into(),
                     uid: format!("bin#{i}"),
                     ts: b.ts,
                     filename: None,
@@ -568,6 +621,9 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
             if kind == "tftp" {
                 used_tftp.insert(i);
                 c.uid = inp.tftp[i].uid.clone();
+            } else if kind == "ftp" {
+                used_ftp.insert(i);
+                c.uid = inp.ftp[i].uid.clone();
             } else {
                 used_bin.insert(i);
                 c.uid = inp.binaries[i].uid.clone();

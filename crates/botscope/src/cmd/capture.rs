@@ -1,5 +1,5 @@
 //! `botscope capture`: read capture files (or a live interface) into
-//! conn/dns/irc/tftp/http logs, as JSON Lines or Zeek TSV.
+//! conn/dns/irc/ftp/tftp/http logs, as JSON Lines or Zeek TSV.
 
 use anyhow::Context;
 use botscope_capture::{
@@ -33,7 +33,7 @@ enum Sub {
 enum FormatArg {
     /// JSON Lines: every event in `events.jsonl`.
     Json,
-    /// Zeek TSV: conn.log, dns.log, irc.log, tftp.log, http.log.
+    /// Zeek TSV: conn.log, dns.log, irc.log, ftp.log, tftp.log, http.log.
     Zeek,
 }
 
