@@ -37,6 +37,11 @@ pub struct Args {
     /// Print the report as JSON instead of text tables.
     #[arg(long)]
     pub json: bool,
+    /// IP/TCP/UDP checksum validation: `auto` (validate unless more than
+    /// 1 in 10 of the first 1000 packets are bad, i.e. checksum offload),
+    /// `on` (drop and count bad packets), `off` (process them).
+    #[arg(long, default_value = "auto", value_name = "auto|on|off")]
+    pub checksums: botscope_capture::ChecksumMode,
     /// Memory cap of the capture engine, MiB.
     #[arg(long, default_value_t = 1024)]
     pub memory_mib: usize,
@@ -60,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let engine = botscope_capture::EngineConfig {
         memory_cap: args.memory_mib << 20,
+        checksums: args.checksums,
         ..Default::default()
     };
     let limits = Limits {
@@ -84,6 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for e in &bg.file_errors {
             eprintln!("botscope analyze: background: {e}");
         }
+        eprintln!("botscope analyze: background: {}", bg.checksums);
         report.table1 = Some(table1);
     }
     if args.json {
@@ -94,6 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for e in &summary.capture.file_errors {
         eprintln!("botscope analyze: {e}");
     }
+    eprintln!("botscope analyze: {}", summary.capture.checksums);
     let skipped = summary.capture.skipped.total();
     if skipped > 0 {
         eprintln!("botscope analyze: {skipped} records skipped");

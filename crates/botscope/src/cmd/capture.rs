@@ -50,8 +50,14 @@ struct Common {
     memory_cap: usize,
     /// Accept packets with bad TCP/UDP checksums (like `zeek -C`; needed
     /// for captures taken on the sending host with checksum offload).
+    /// Same as `--checksums off`.
     #[arg(long)]
     no_checksums: bool,
+    /// IP/TCP/UDP checksum validation: `auto` (validate unless more than
+    /// 1 in 10 of the first 1000 packets are bad, i.e. checksum offload),
+    /// `on` (drop and count bad packets, like Zeek), `off` (like `zeek -C`).
+    #[arg(long, default_value = "auto", value_name = "auto|on|off")]
+    checksums: botscope_capture::ChecksumMode,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -132,6 +138,7 @@ fn config(c: &Common) -> EngineConfig {
     EngineConfig {
         memory_cap: c.memory_cap,
         verify_checksums: !c.no_checksums,
+        checksums: c.checksums,
         ..Default::default()
     }
 }
@@ -338,6 +345,7 @@ fn finish(
     if !services.is_empty() {
         println!("services {}", services.join(", "));
     }
+    println!("{}", summary.checksums);
     for (file, n) in &s.logs {
         println!("wrote   {}/{file} ({n} lines)", c.out.display());
     }
