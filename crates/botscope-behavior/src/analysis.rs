@@ -763,7 +763,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
         .map(|f| (f.source, f.target))
         .collect();
     for f in &inp.floods {
-        if f.kind == "syn" && http_pairs.contains(&(f.source, f.target)) {
+        if f.kind == "syn" && !f.spoofed && http_pairs.contains(&(f.source, f.target)) {
             continue; // the connections of an HTTP GET flood
         }
         let command = flood_command(&f.kind).to_string();

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod pipeline;
 pub mod render;
 pub mod sink;
+pub mod spread;
 pub mod tz;
 
 pub use analysis::{analyze, Inputs, Options, Report};

@@ -81,6 +81,15 @@ pub fn text(r: &Report) -> String {
     }
     let _ = writeln!(o, "\nFloods (§5.3)");
     for f in &r.floods {
+        if f.flood.spoofed {
+            let _ = writeln!(
+                o,
+                "  spoofed ({} sources) from {} [{}] ->",
+                f.flood.sources,
+                f.flood.source,
+                f.flood.sender_mac.as_deref().unwrap_or("-")
+            );
+        }
         let _ = writeln!(
             o,
             "  {} -> {}:{} {} ({}) {} .. {} {} packets, {} pps, order {:?}",
@@ -287,8 +296,19 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("floods.csv"),
         &[
-            "source", "target", "port", "kind", "command", "start", "end", "packets", "rate_pps",
+            "source",
+            "target",
+            "port",
+            "kind",
+            "command",
+            "start",
+            "end",
+            "packets",
+            "rate_pps",
             "order",
+            "spoofed",
+            "sources",
+            "sender_mac",
         ],
         r.floods.iter().map(|f| {
             vec![
@@ -302,6 +322,9 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
                 f.flood.packets.to_string(),
                 f.rate_pps.to_string(),
                 f.order.map(|o| o.to_string()).unwrap_or_default(),
+                f.flood.spoofed.to_string(),
+                f.flood.sources.to_string(),
+                f.flood.sender_mac.clone().unwrap_or_default(),
             ]
         }),
     )?;

@@ -49,6 +49,23 @@ pub const SCAN_MIN_TARGETS: usize = 10;
 pub const SCAN_GAP_US: i64 = 2_000_000;
 /// A pause longer than this ends a flood.
 pub const FLOOD_GAP_US: i64 = 10_000_000;
+/// Distinct sources a run toward one target needs to be a spoofed flood.
+pub const SPOOF_MIN_SOURCES: u64 = 32;
+/// A spoofed flood sends at most this many packets per source on average
+/// (forged sources are drawn afresh; many real senders each send many).
+pub const SPOOF_MAX_PER_SOURCE: u64 = 4;
+/// Least rate of a spoofed flood, packets per second.
+pub const SPOOF_MIN_PPS: u64 = 10;
+/// Hosts (Ethernet source addresses) remembered for attribution.
+pub const MAX_MAC_HOSTS: usize = 4096;
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn mac_string(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
 
 /// An executable carried over one TCP direction.
 #[derive(Clone, Debug, Serialize)]
@@ -73,10 +90,14 @@ pub struct BinaryTransfer {
     pub evidence: Evidence,
 }
 
-/// A flood: many packets of one type from one source to one target.
+/// A flood: many packets of one type from one source to one target, or,
+/// when the sources are forged, from one sending host (Ethernet source
+/// address at the capture point) to one target.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FloodObs {
-    /// Source.
+    /// Source: the IP source, or for a spoofed flood the sending host's
+    /// own address when its Ethernet address is seen carrying one host's
+    /// TCP data (`0.0.0.0` when it is not).
     pub source: IpAddr,
     /// Target.
     pub target: IpAddr,
@@ -92,6 +113,17 @@ pub struct FloodObs {
     pub packets: u64,
     /// Evidence (first and last packet).
     pub evidence: Evidence,
+    /// Whether the IP sources were forged: the flood is tallied per
+    /// target and sending host, not per source.
+    #[serde(default)]
+    pub spoofed: bool,
+    /// Distinct IP sources (1 for an unspoofed flood; estimated past 8).
+    #[serde(default)]
+    pub sources: u64,
+    /// Ethernet source address of the frames (the sending host, or the
+    /// router in front of it), when the capture has one.
+    #[serde(default)]
+    pub sender_mac: Option<String>,
 }
 
 /// A scan: TCP SYNs from one source to many addresses on one port.
@@ -145,6 +177,9 @@ pub struct Evictions {
     pub floods: u64,
     /// Scan runs dropped.
     pub scans: u64,
+    /// Per-target flood tallies (spoofed-flood detection) dropped.
+    #[serde(default)]
+    pub flood_targets: u64,
     /// Exploit classifiers dropped for the buffer budget.
     pub classifiers: u64,
 }
@@ -177,6 +212,39 @@ struct Tally {
     file: u32,
     first_pkt: u64,
     last_pkt: u64,
+    mac: Option<[u8; 6]>,
+}
+
+/// Packets of one type toward one target from one sending host, whatever
+/// their IP sources.
+struct TargetTally {
+    start: Ts,
+    end: Ts,
+    packets: u64,
+    file: u32,
+    first_pkt: u64,
+    last_pkt: u64,
+    sources: crate::spread::SourceSpread,
+}
+
+type TargetKey = (IpAddr, &'static str, u16, Option<[u8; 6]>);
+
+impl TargetTally {
+    /// Forged sources: many, each with few packets, at a flood's rate.
+    fn spoofed(&self) -> bool {
+        let n = self.sources.estimate();
+        let secs = ((self.end.0 - self.start.0) / 1_000_000).max(1) as u64;
+        n >= SPOOF_MIN_SOURCES
+            && self.packets <= n * SPOOF_MAX_PER_SOURCE
+            && self.packets >= SPOOF_MIN_PPS * secs
+    }
+}
+
+/// One Ethernet source address and the IP it carried TCP data for.
+struct MacHost {
+    ip: IpAddr,
+    /// It carried data for more than one address (a router).
+    shared: bool,
 }
 
 struct ScanRun {
@@ -194,6 +262,8 @@ pub struct BehaviorSink {
     limits: Limits,
     flows: HashMap<u64, FlowSt>,
     tallies: HashMap<(IpAddr, IpAddr, &'static str, u16), Tally>,
+    targets: HashMap<TargetKey, TargetTally>,
+    hosts: HashMap<[u8; 6], MacHost>,
     scans: HashMap<(IpAddr, u16), ScanRun>,
     /// Exploit attempts classified.
     pub exploits: Vec<ExploitEvent>,
@@ -220,6 +290,8 @@ impl BehaviorSink {
             limits,
             flows: HashMap::new(),
             tallies: HashMap::new(),
+            targets: HashMap::new(),
+            hosts: HashMap::new(),
             scans: HashMap::new(),
             exploits: Vec::new(),
             binaries: Vec::new(),
@@ -237,6 +309,9 @@ impl BehaviorSink {
     pub fn finish(&mut self) {
         for (k, t) in std::mem::take(&mut self.tallies) {
             self.close_tally(k, t);
+        }
+        for (k, t) in std::mem::take(&mut self.targets) {
+            self.close_target(k, t);
         }
         for (k, s) in std::mem::take(&mut self.scans) {
             self.close_scan(k, s);
@@ -271,7 +346,122 @@ impl BehaviorSink {
                     file: t.file,
                     packets: vec![t.first_pkt, t.last_pkt],
                 },
+                spoofed: false,
+                sources: 1,
+                sender_mac: t.mac.as_ref().map(mac_string),
             });
+        }
+    }
+
+    /// The host behind an Ethernet source address: the one IP it carried
+    /// TCP data for (none for a router carrying many).
+    pub fn host_of(&self, mac: &[u8; 6]) -> Option<IpAddr> {
+        self.hosts.get(mac).filter(|h| !h.shared).map(|h| h.ip)
+    }
+
+    fn close_target(&mut self, k: TargetKey, t: TargetTally) {
+        if t.packets < FLOOD_MIN_PACKETS || !t.spoofed() {
+            return;
+        }
+        // A router's address (shared by many hosts) is not a sender.
+        if k.3
+            .is_some_and(|m| self.hosts.get(&m).is_some_and(|h| h.shared))
+        {
+            return;
+        }
+        let source =
+            k.3.and_then(|m| self.host_of(&m))
+                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        self.floods.push(FloodObs {
+            source,
+            target: k.0,
+            kind: k.1.to_string(),
+            port: k.2,
+            start: t.start,
+            end: t.end,
+            packets: t.packets,
+            evidence: Evidence {
+                file: t.file,
+                packets: vec![t.first_pkt, t.last_pkt],
+            },
+            spoofed: true,
+            sources: t.sources.estimate(),
+            sender_mac: k.3.as_ref().map(mac_string),
+        });
+    }
+
+    /// Counts a flood-type packet toward its target and sending host;
+    /// true when that target is under a spoofed flood (its new sources
+    /// then get no tally of their own).
+    fn target_tally(&mut self, pkt: &PacketInfo<'_>, kind: &'static str, port: u16) -> bool {
+        let key = (pkt.dst, kind, port, pkt.src_mac);
+        if let Some(t) = self.targets.get_mut(&key) {
+            if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
+                t.end = pkt.ts;
+                t.packets += 1;
+                t.last_pkt = pkt.pkt_no;
+                t.sources.insert(pkt.src);
+                return t.spoofed();
+            }
+            let old = self.targets.remove(&key).expect("present");
+            self.close_target(key, old);
+        }
+        if self.targets.len() >= self.limits.max_floods {
+            let now = self.now.0;
+            let idle: Vec<_> = self
+                .targets
+                .iter()
+                .filter(|(_, t)| now - t.end.0 > FLOOD_GAP_US)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in idle {
+                if let Some(t) = self.targets.remove(&k) {
+                    self.close_target(k, t);
+                }
+            }
+            if self.targets.len() >= self.limits.max_floods {
+                let before = self.targets.len();
+                self.targets.retain(|_, t| t.packets >= 8);
+                self.evictions.flood_targets += (before - self.targets.len()) as u64;
+            }
+            if self.targets.len() >= self.limits.max_floods {
+                self.evictions.flood_targets += 1;
+                return false;
+            }
+        }
+        let mut sources = crate::spread::SourceSpread::default();
+        sources.insert(pkt.src);
+        self.targets.insert(
+            key,
+            TargetTally {
+                start: pkt.ts,
+                end: pkt.ts,
+                packets: 1,
+                file: pkt.file,
+                first_pkt: pkt.pkt_no,
+                last_pkt: pkt.pkt_no,
+                sources,
+            },
+        );
+        false
+    }
+
+    /// Remembers which IP an Ethernet address carried TCP data for.
+    fn learn_host(&mut self, pkt: &PacketInfo<'_>) {
+        let Some(mac) = pkt.src_mac else { return };
+        let full = self.hosts.len() >= MAX_MAC_HOSTS;
+        if let Some(h) = self.hosts.get_mut(&mac) {
+            if h.ip != pkt.src {
+                h.shared = true;
+            }
+        } else if !full {
+            self.hosts.insert(
+                mac,
+                MacHost {
+                    ip: pkt.src,
+                    shared: false,
+                },
+            );
         }
     }
 
@@ -295,7 +485,16 @@ impl BehaviorSink {
     }
 
     fn tally(&mut self, pkt: &PacketInfo<'_>, kind: &'static str, port: u16) {
+        // Packets through a router (an address seen carrying several
+        // hosts' data) keep their per-source tallies: many real senders.
+        let spoofed_target = self.target_tally(pkt, kind, port)
+            && !pkt
+                .src_mac
+                .is_some_and(|m| self.hosts.get(&m).is_some_and(|h| h.shared));
         let key = (pkt.src, pkt.dst, kind, port);
+        if spoofed_target && !self.tallies.contains_key(&key) {
+            return; // one more forged source: counted in the target's tally
+        }
         if let Some(t) = self.tallies.get_mut(&key) {
             if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
                 t.end = pkt.ts;
@@ -322,6 +521,7 @@ impl BehaviorSink {
                 file: pkt.file,
                 first_pkt: pkt.pkt_no,
                 last_pkt: pkt.pkt_no,
+                mac: pkt.src_mac,
             },
         );
     }
@@ -553,6 +753,7 @@ impl FlowSink for BehaviorSink {
         let key = *flow.key;
         let max_flows = self.limits.max_flows;
         let _ = max_flows;
+        self.learn_host(pkt);
         let Some(st) = self.flow_mut(flow.id, pkt.file) else {
             return;
         };
@@ -739,23 +940,55 @@ mod tests {
             fragmented: false,
             tunnel_depth: 0,
             payload: &[],
+            src_mac: None,
         };
         (p, key)
     }
 
+    const BOT_MAC: [u8; 6] = [0x02, 0x00, 0x0a, 0x09, 0x09, 0x09];
+    const ROUTER_MAC: [u8; 6] = [0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01];
+
+    /// 100k SYNs from random forged sources to one target, sent by one
+    /// host (one Ethernet source address), alongside that host's own
+    /// unspoofed SYN flood and its IRC connection: the spoofed flood is
+    /// reported per target with its source spread and attributed to the
+    /// host behind the MAC, the unspoofed one per source; state stays
+    /// within the limits and no tally is evicted.
     #[test]
-    fn spoofed_syn_flood_stays_within_limits_and_is_found() {
+    fn spoofed_syn_flood_is_reported_per_target_with_its_spread() {
         let limits = Limits {
             max_floods: 1000,
             max_scans: 1000,
             ..Default::default()
         };
         let mut s = BehaviorSink::new(limits);
+        let bot = Ipv4Addr::new(10, 9, 9, 9);
         let target = Ipv4Addr::new(10, 0, 0, 1);
-        // 100k SYNs from spoofed sources, 1 µs apart, plus one real source.
+        // The bot's IRC connection carries data: its MAC is its own.
+        let (mut p, k) = syn(bot, Ipv4Addr::new(10, 7, 7, 7), 6667, 0, 1);
+        p.src_mac = Some(BOT_MAC);
+        let f = FlowRef {
+            uid: "Circ",
+            id: 1 << 40,
+            key: &k,
+        };
+        s.on_stream_data(f, Direction::FromOrig, &p, b"NICK bot\r\n");
+        // Forged sources: a xorshift stream, so sources repeat rarely.
+        let mut x: u32 = 0x1234_5678;
+        let mut distinct = std::collections::HashSet::new();
         for i in 0..100_000u32 {
-            let src = Ipv4Addr::from(0x0b00_0000 + i);
-            let (p, k) = syn(src, target, 80, i64::from(i), u64::from(i) + 1);
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            distinct.insert(x);
+            let (mut p, k) = syn(
+                Ipv4Addr::from(x),
+                target,
+                80,
+                1_000_000 + i64::from(i) * 50,
+                u64::from(i) * 2 + 2,
+            );
+            p.src_mac = Some(BOT_MAC);
             s.on_packet(
                 &p,
                 FlowRef {
@@ -764,13 +997,14 @@ mod tests {
                     key: &k,
                 },
             );
-            let (p, k) = syn(
-                Ipv4Addr::new(10, 9, 9, 9),
+            let (mut p, k) = syn(
+                bot,
                 target,
                 6667,
-                i64::from(i),
-                u64::from(i) + 1,
+                1_000_000 + i64::from(i) * 50,
+                u64::from(i) * 2 + 3,
             );
+            p.src_mac = Some(BOT_MAC);
             s.on_packet(
                 &p,
                 FlowRef {
@@ -779,20 +1013,97 @@ mod tests {
                     key: &k,
                 },
             );
-            assert!(s.tallies.len() <= 1000 && s.scans.len() <= 1000);
+            assert!(s.tallies.len() <= 1000 && s.scans.len() <= 1000 && s.targets.len() <= 1000);
         }
         s.finish();
-        assert!(s.evictions.floods > 0);
-        let f: Vec<_> = s
-            .floods
-            .iter()
-            .filter(|f| f.source == IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)))
-            .collect();
-        assert_eq!(f.len(), 1);
+        // Detection stopped the per-source churn: nothing was evicted.
+        assert_eq!((s.evictions.floods, s.evictions.flood_targets), (0, 0));
+        assert_eq!(s.floods.len(), 2, "{:?}", s.floods);
+        let sp = s.floods.iter().find(|f| f.spoofed).expect("spoofed flood");
         assert_eq!(
-            (f[0].kind.as_str(), f[0].port, f[0].packets),
-            ("syn", 6667, 100_000)
+            (sp.target, sp.kind.as_str(), sp.port, sp.packets),
+            (IpAddr::V4(target), "syn", 80, 100_000)
         );
+        assert_eq!(sp.source, IpAddr::V4(bot));
+        assert_eq!(sp.sender_mac.as_deref(), Some("02:00:0a:09:09:09"));
+        assert_eq!(
+            (sp.start, sp.end),
+            (Ts(1_000_000), Ts(1_000_000 + 99_999 * 50))
+        );
+        assert_eq!(sp.evidence.packets, vec![2, 199_999 + 1]);
+        let n = distinct.len() as f64;
+        assert!(
+            (sp.sources as f64 - n).abs() <= 0.1 * n,
+            "estimate {} vs {n} distinct",
+            sp.sources
+        );
+        let real = s.floods.iter().find(|f| !f.spoofed).expect("real flood");
+        assert_eq!(
+            (real.source, real.port, real.packets, real.sources),
+            (IpAddr::V4(bot), 6667, 100_000, 1)
+        );
+        assert_eq!(real.sender_mac.as_deref(), Some("02:00:0a:09:09:09"));
+    }
+
+    /// Many sources through a router's MAC (shared by hosts that carried
+    /// data) are not a spoofed flood; neither is a slow trickle from many
+    /// sources (background scanning of a sensor).
+    #[test]
+    fn router_traffic_and_slow_spreads_are_not_spoofed_floods() {
+        let mut s = BehaviorSink::new(Limits::default());
+        for (i, h) in [Ipv4Addr::new(10, 1, 1, 1), Ipv4Addr::new(10, 1, 1, 2)]
+            .into_iter()
+            .enumerate()
+        {
+            let (mut p, k) = syn(h, Ipv4Addr::new(10, 0, 0, 9), 80, 0, 1);
+            p.src_mac = Some(ROUTER_MAC);
+            let f = FlowRef {
+                uid: "C",
+                id: 1 << 41 | i as u64,
+                key: &k,
+            };
+            s.on_stream_data(f, Direction::FromOrig, &p, b"GET / HTTP/1.0\r\n\r\n");
+        }
+        let t1 = Ipv4Addr::new(10, 0, 0, 2);
+        let t2 = Ipv4Addr::new(10, 0, 0, 3);
+        for i in 0..5_000u32 {
+            // Fast, forged-looking, but through the router.
+            let (mut p, k) = syn(
+                Ipv4Addr::from(0x0b00_0000 + i),
+                t1,
+                80,
+                i64::from(i) * 1_000,
+                1,
+            );
+            p.src_mac = Some(ROUTER_MAC);
+            s.on_packet(
+                &p,
+                FlowRef {
+                    uid: "C",
+                    id: 7,
+                    key: &k,
+                },
+            );
+            // Slow: one SYN every 2 s from a new source, no MAC (raw IP).
+            let (p, k) = syn(
+                Ipv4Addr::from(0x0c00_0000 + i),
+                t2,
+                445,
+                i64::from(i) * 2_000_000,
+                1,
+            );
+            s.on_packet(
+                &p,
+                FlowRef {
+                    uid: "C",
+                    id: 8,
+                    key: &k,
+                },
+            );
+        }
+        s.finish();
+        assert!(s.floods.iter().all(|f| !f.spoofed), "{:?}", s.floods);
+        assert!(s.floods.is_empty());
     }
 
     #[test]

@@ -392,6 +392,8 @@ struct Ctx {
     fragmented: bool,
     /// Bad checksums found so far (`BAD_*` bits).
     bad: u8,
+    /// Source MAC of the innermost Ethernet header so far.
+    src_mac: Option<[u8; 6]>,
 }
 
 /// Checksum validation state.
@@ -567,6 +569,7 @@ impl<'c> Engine<'c> {
             tunnel_parent: None,
             fragmented: false,
             bad: 0,
+            src_mac: None,
         };
         match link {
             1 => self.ethernet(ctx, data, sink),
@@ -618,10 +621,11 @@ impl<'c> Engine<'c> {
         }
     }
 
-    fn ethernet(&mut self, ctx: Ctx, data: &[u8], sink: &mut dyn FlowSink) {
+    fn ethernet(&mut self, mut ctx: Ctx, data: &[u8], sink: &mut dyn FlowSink) {
         if data.len() < 14 {
             return self.cut(ctx, "truncated link header");
         }
+        ctx.src_mac = data[6..12].try_into().ok();
         let mut et = u16::from_be_bytes([data[12], data[13]]);
         let mut off = 14;
         let mut tags = 0;
@@ -1361,6 +1365,7 @@ impl<'c> Engine<'c> {
                 fragmented: ctx.fragmented,
                 tunnel_depth: ctx.tunnel_depth,
                 payload,
+                src_mac: ctx.src_mac,
             };
             let fr = FlowRef {
                 uid: f.uid.as_str(),

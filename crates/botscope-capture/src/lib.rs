@@ -302,6 +302,10 @@ pub struct PacketInfo<'a> {
     pub tunnel_depth: u8,
     /// Transport payload (may be cut short by the snap length).
     pub payload: &'a [u8],
+    /// Source MAC of the frame's innermost Ethernet header (the sending
+    /// host or router as the capture point saw it), when the link layer is
+    /// Ethernet: what a flood with forged IP sources is attributed to.
+    pub src_mac: Option<[u8; 6]>,
 }
 
 /// Receives what the engine decodes. All methods have empty defaults so a
