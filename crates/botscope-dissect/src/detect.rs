@@ -216,12 +216,12 @@ fn client_lines(lines: &[&[u8]]) -> ClientLines {
             }
             // USER user mode unused :real name (RFC 2812; RFC 1459: host server).
             "USER" if args.len() >= 4 => c.irc_user = true,
-            "JOIN" => {
+            "JOIN"
                 if args.first().is_some_and(|a| {
                     matches!(a.first(), Some(b'#' | b'&' | b'+' | b'!')) || *a == b"0"
-                }) {
-                    c.irc_only = true;
-                }
+                }) =>
+            {
+                c.irc_only = true
             }
             "PRIVMSG" | "NOTICE" if args.len() >= 2 && trailing => c.irc_only = true,
             "PONG" | "PING" if !args.is_empty() => c.irc_only = true,
