@@ -23,6 +23,11 @@ fuzz_target!(|data: &[u8]| {
         let opts = ReadOptions {
             format,
             csv_columns: Some("ts=0,client=1,qname=2,server=3".parse().unwrap()),
+            // Both the skip and the keep path of undated lines, and a
+            // non-zero zone for local stamps.
+            keep_undated: format.is_none(),
+            tz: botscope_dnslog::read::Zone::Fixed(-5 * 3600),
+            reference_time_us: Some(1_700_000_000_000_000),
             ..Default::default()
         };
         let mut skips = SkipCounter::default();

@@ -453,4 +453,39 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn truncated_and_mangled_prefixes_never_panic() {
+        let c = Clock::new(Zone::parse("+05:30").unwrap(), YearRule::Fixed(2023));
+        let lines: [&[u8]; 6] = [
+            b"<30>1 2023-10-08T11:29:05.123456+02:00 host named 123 - - ",
+            b"08-Oct-2023 11:29:05.123 queries: info: ",
+            b"Oct  8 11:29:05.5 host named[1]: 08-Oct-2023 11:29:04.999 q ",
+            b"2023-10-08 11:29:05,25+0200 host ",
+            b"[1696757345.123] unbound[7:0] ",
+            b"<3>Oct 08 11:29:05 h ",
+        ];
+        let mut found = 0;
+        for l in lines {
+            for end in 0..=l.len() {
+                let cut = &l[..end];
+                found += usize::from(c.stamp(cut).is_some());
+                let _ = c.bind_prefix(cut);
+                let mut m = cut.to_vec();
+                for i in 0..m.len() {
+                    let keep = m[i];
+                    for b in [
+                        b' ', b'-', b':', b'.', b'T', b'+', b'9', b'<', b'>', b'[', 0xff,
+                    ] {
+                        m[i] = b;
+                        let _ = c.stamp(&m);
+                        let _ = c.bind_prefix(&m);
+                    }
+                    m[i] = keep;
+                }
+            }
+        }
+        // Every full line (and many of its truncations) has a stamp.
+        assert!(found > 6 * 10, "{found}");
+    }
 }

@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn tagged_iso_and_syslog_shapes() {
         // log-tag-queryreply: yes (util/log.c log_query / log_reply; the
-        // reply adds ` on udp ADDR PORT` since 1.18, msgreply.c).
+        // reply adds ` on udp ADDR PORT` since 1.19.3, msgreply.c).
         let mut p = parser(2023);
         let q = p
             .parse(b"[1696757345] unbound[7:0] query: 192.0.2.7 cc.evil.test. A IN")
