@@ -476,10 +476,11 @@ impl FtpTracker {
             }
         };
         let key = *ctx.key;
-        let Some(cmd) = s.pending.front_mut() else {
+        let Some(idx) = best_pending(&s.pending, code, &msg) else {
             out.anomaly(ctx, "ftp_reply_without_command");
             return;
         };
+        let cmd = &mut s.pending[idx];
         match (code, cmd.verb.as_str()) {
             (150, "RETR") => cmd.file_size = parser::last_number(&msg),
             (227, "PASV") | (229, "EPSV") | (227, "EPSV") | (229, "PASV") => {
@@ -523,7 +524,7 @@ impl FtpTracker {
         if code < 200 {
             return;
         }
-        let Some(c) = s.pending.pop_front() else {
+        let Some(c) = s.pending.remove(idx) else {
             return;
         };
         if c.verb == "<init>" {
@@ -567,6 +568,76 @@ impl FtpTracker {
             None => emit(r, out),
         }
     }
+}
+
+/// Reply codes each command may get (RFC 959 and extensions; the table of
+/// Zeek's `FTP::cmd_reply_code`).
+fn compatible(verb: &str, code: u16) -> bool {
+    let codes: &[u16] = match verb {
+        "<init>" | "REIN" => &[120, 220, 421, 500, 502],
+        "USER" => &[230, 331, 332, 421, 530, 500, 501],
+        "PASS" => &[230, 202, 332, 421, 530, 500, 501, 503],
+        "ACCT" => &[230, 202, 421, 530, 500, 501, 503],
+        "CWD" | "XCWD" | "RMD" | "XRMD" => &[250, 421, 500, 501, 502, 530, 550],
+        "CDUP" => &[200, 250, 421, 500, 501, 502, 530, 550],
+        "SMNT" => &[202, 250, 421, 500, 501, 502, 530, 550],
+        "QUIT" => &[221, 500],
+        "PORT" => &[200, 421, 500, 501, 530],
+        "PASV" => &[227, 421, 500, 501, 502, 530],
+        "MODE" | "TYPE" | "STRU" => &[200, 421, 500, 501, 502, 504, 530],
+        "ALLO" => &[200, 202, 421, 500, 501, 504, 530],
+        "REST" => &[200, 350, 421, 500, 501, 502, 530],
+        "STOR" | "STOU" | "APPE" => &[
+            110, 125, 150, 226, 250, 421, 425, 426, 451, 551, 552, 532, 450, 452, 553, 500, 501,
+            502, 530, 550,
+        ],
+        "RETR" | "LIST" | "NLST" => &[
+            110, 125, 150, 226, 250, 421, 425, 426, 451, 450, 500, 501, 502, 530, 550,
+        ],
+        "RNFR" => &[350, 421, 450, 550, 500, 501, 502, 530],
+        "RNTO" => &[250, 421, 532, 553, 500, 501, 502, 503, 530],
+        "DELE" => &[250, 421, 450, 550, 500, 501, 502, 530],
+        "MKD" | "XMKD" | "PWD" | "XPWD" => &[257, 421, 500, 501, 502, 530, 550],
+        "ABOR" => &[225, 226, 421, 500, 501, 502],
+        "SYST" => &[215, 421, 500, 501, 502, 530],
+        "STAT" => &[211, 212, 213, 421, 450, 500, 501, 502, 530],
+        "HELP" => &[200, 211, 214, 421, 500, 501, 502],
+        "SITE" => &[200, 202, 214, 500, 501, 502, 530],
+        "NOOP" | "CLNT" => &[200, 421, 500],
+        "FEAT" => &[211, 500, 502],
+        "OPTS" => &[200, 451, 501],
+        "EPSV" => &[229, 500, 501],
+        "EPRT" => &[200, 500, 501, 522],
+        "SIZE" | "MDTM" => &[213, 500, 501, 550],
+        "MLST" | "MLSD" => &[150, 226, 250, 500, 501, 550],
+        _ => &[],
+    };
+    code == 500 || codes.contains(&code)
+}
+
+/// The pending command a reply answers, scored like Zeek's
+/// `get_pending_cmd`: a compatible reply code counts most, then the
+/// command or its argument named in the text; ties go to the oldest. So a
+/// capture picked up mid-session (whose first replies answer commands
+/// never seen) does not shift every later pairing.
+fn best_pending(pending: &VecDeque<Cmd>, code: u16, msg: &str) -> Option<usize> {
+    let mut best: Option<(i32, usize)> = None;
+    for (i, c) in pending.iter().enumerate() {
+        let mut score = 0;
+        if compatible(&c.verb, code) {
+            score += 100;
+        }
+        if msg.contains(c.verb.as_str()) {
+            score += 20;
+        }
+        if !c.arg.is_empty() && msg.contains(c.arg.as_str()) {
+            score += 10;
+        }
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, i));
+        }
+    }
+    best.map(|b| b.1)
 }
 
 fn truncate(s: &str, n: usize) -> String {
