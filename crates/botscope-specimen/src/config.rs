@@ -157,10 +157,11 @@ pub fn text_port(s: &str) -> Option<u16> {
     s.parse::<u16>().ok().filter(|&p| p > 0)
 }
 
-/// Could be a channel key: 1–32 characters, no blanks, no dot, slash,
-/// colon, percent or equals sign (file names, paths, hosts, formats).
+/// Could be a channel key: 2–32 characters, no blanks, no dot, slash,
+/// colon, percent or equals sign (file names, paths, hosts, formats; one
+/// character is more often junk than a key).
 pub fn is_keyish(s: &str) -> bool {
-    (1..=32).contains(&s.len())
+    (2..=32).contains(&s.len())
         && !s.starts_with('#')
         && !s.contains([' ', '\t', '.', '/', '\\', ':', '%', '=', '"', '<', '>'])
 }
@@ -412,7 +413,11 @@ fn find_transforms(
                 }
             }
         }
-        // Per-string encodings, anchored on a host starting "irc.".
+        // Per-string encodings, anchored on a host starting "irc."; an
+        // encoded host holds no zero byte.
+        if a == 0 || b == 0 || c == 0 || d == 0 {
+            continue;
+        }
         let kk = [a ^ b'i', b ^ b'r', c ^ b'c', d ^ b'.'];
         // Rolling XOR: key, key+1, key+2, key+3.
         if kk[1] == kk[0].wrapping_add(1)
@@ -685,9 +690,15 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
         }
         // Integers in the gaps between the host and the channel, and
         // within 32 bytes beside the host.
+        // Strings under 3 characters do not hide integers: in decoded views
+        // an integer's own bytes can decode to one.
         let mut ints = Vec::new();
-        for j in a..b {
-            int_ports(view.raw, toks[j].end + u, toks[j + 1].off, &mut ints);
+        let mut prev = a;
+        for j in a + 1..=b {
+            if j == b || toks[j].text.len() >= 3 {
+                int_ports(view.raw, toks[prev].end + u, toks[j].off, &mut ints);
+                prev = j;
+            }
         }
         let n_inside = ints.len();
         let side_lo = if c > h {

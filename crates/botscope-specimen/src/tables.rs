@@ -107,6 +107,116 @@ pub fn stored_config(store: &Store, sha256: &str) -> Result<Option<BotConfig>, S
         .and_then(|c| serde_json::from_value(c).ok()))
 }
 
+/// How a config was found: layout, encoding and evidence score, as the
+/// stored analysis records them (`block`/`plain`/0 for analyses stored
+/// before they were recorded).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Provenance {
+    /// `block`, `globals`, `pointer_table` or `name_value`.
+    pub layout: String,
+    /// `plain`, `utf16`, `xor:5c`, `xor:5ac3178e`, `add:17`, `rol:3`, `rolling_xor:41`.
+    pub encoding: String,
+    /// Evidence score.
+    pub score: u32,
+}
+
+fn encoding_label(v: &serde_json::Value) -> String {
+    // Serialized `FoundEncoding`: "plain", "utf16" or {"xor": 92}, {"xor_key": "5ac3"} ...
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Object(m) => match m.iter().next() {
+            Some((k, serde_json::Value::Number(n))) => {
+                let n = n.as_u64().unwrap_or(0);
+                match k.as_str() {
+                    "rol" => format!("rol:{n}"),
+                    "xor" => format!("xor:{n:02x}"),
+                    other => format!("{other}:{n:02x}"),
+                }
+            }
+            Some((k, serde_json::Value::String(key))) if k == "xor_key" => format!("xor:{key}"),
+            Some((k, v)) => format!("{k}:{v}"),
+            None => "unknown".into(),
+        },
+        _ => "unknown".into(),
+    }
+}
+
+/// A specimen's stored config with its provenance, and its FQDN indicators.
+fn stored(
+    store: &Store,
+    sha256: &str,
+) -> Result<(Option<(BotConfig, Provenance)>, Vec<String>), StoreError> {
+    let Some(a) = store.analysis(sha256)? else {
+        return Ok((None, Vec::new()));
+    };
+    let fqdns = a
+        .pointer("/iocs/fqdns")
+        .and_then(|f| f.as_array())
+        .map(|f| {
+            f.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let config = a
+        .get("config")
+        .cloned()
+        .and_then(|c| serde_json::from_value::<BotConfig>(c).ok())
+        .map(|c| {
+            let p = Provenance {
+                layout: a
+                    .get("config_layout")
+                    .and_then(|l| l.as_str())
+                    .unwrap_or("block")
+                    .to_string(),
+                encoding: a
+                    .get("config_encoding")
+                    .map_or_else(|| "plain".into(), encoding_label),
+                score: a.get("config_score").and_then(|s| s.as_u64()).unwrap_or(0) as u32,
+            };
+            (c, p)
+        });
+    Ok((config, fqdns))
+}
+
+/// Hosting categories whose names, found as indicators in a specimen
+/// without a config, make the second tier of the watch list.
+const CC_ZONE_LISTS: [(&str, &str); 3] = [
+    (
+        "dynamic-dns",
+        include_str!("../../../data/providers/dynamic-dns.txt"),
+    ),
+    (
+        "hosting",
+        include_str!("../../../data/providers/hosting.txt"),
+    ),
+    (
+        "ircd-shell",
+        include_str!("../../../data/providers/ircd-shell.txt"),
+    ),
+];
+
+/// The provider category of a C&C-like name: strictly below a zone of the
+/// dynamic-DNS, hosting or IRC/shell hosting lists (`data/providers/`).
+pub fn cc_like_category(fqdn: &str) -> Option<&'static str> {
+    let name = fqdn.trim_end_matches('.').to_ascii_lowercase();
+    for (cat, list) in CC_ZONE_LISTS {
+        for zone in list.lines() {
+            let zone = zone.split('#').next().unwrap_or("").trim();
+            if zone.is_empty() {
+                continue;
+            }
+            if name.len() > zone.len() + 1
+                && name.ends_with(zone)
+                && name.as_bytes()[name.len() - zone.len() - 1] == b'.'
+            {
+                return Some(cat);
+            }
+        }
+    }
+    None
+}
+
 /// One bot of Table 4.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Table4Bot {
@@ -118,6 +228,20 @@ pub struct Table4Bot {
     pub fqdns: Vec<String>,
     /// Distinct server IPv4 addresses.
     pub ips: Vec<String>,
+    /// How the config was found.
+    pub provenance: Provenance,
+}
+
+/// A specimen without a config whose indicators include C&C-like names
+/// (the watch list's second tier).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IocOnly {
+    /// SHA-256.
+    pub sha256: String,
+    /// Sightings.
+    pub sightings: u64,
+    /// (FQDN, provider category) pairs, sorted.
+    pub fqdns: Vec<(String, String)>,
 }
 
 /// Table 4 over the top-N specimens by sightings.
@@ -139,18 +263,35 @@ pub struct Table4 {
     pub several_percent: f64,
     /// Number of FQDNs → number of bots.
     pub by_fqdn_count: BTreeMap<usize, u64>,
+    /// Bots by how their config was found (`layout/encoding` → bots).
+    pub by_provenance: BTreeMap<String, u64>,
     /// The bots.
     pub list: Vec<Table4Bot>,
+    /// Specimens without a config naming C&C-like hosts (not counted as
+    /// bots; the watch list's second tier).
+    pub ioc_only: Vec<IocOnly>,
 }
 
 /// The top-N specimens' bots and their server names.
 pub fn top_bots(store: &Store, top: usize) -> Result<(u64, Vec<Table4Bot>), StoreError> {
+    let (examined, bots, _) = top_specimens(store, top)?;
+    Ok((examined, bots))
+}
+
+/// The top-N specimens: bots (with a config) and, of the rest, those
+/// naming C&C-like hosts.
+pub fn top_specimens(
+    store: &Store,
+    top: usize,
+) -> Result<(u64, Vec<Table4Bot>, Vec<IocOnly>), StoreError> {
     let rows = store.all()?;
     let mut examined = 0;
     let mut bots = Vec::new();
+    let mut ioc_only = Vec::new();
     for r in rows.into_iter().take(top) {
         examined += 1;
-        if let Some(c) = stored_config(store, &r.hashes.sha256)? {
+        let (config, fqdns) = stored(store, &r.hashes.sha256)?;
+        if let Some((c, provenance)) = config {
             let mut f = BTreeSet::new();
             let mut ips = BTreeSet::new();
             for s in &c.servers {
@@ -165,16 +306,35 @@ pub fn top_bots(store: &Store, top: usize) -> Result<(u64, Vec<Table4Bot>), Stor
                 sightings: r.sightings,
                 fqdns: f.into_iter().collect(),
                 ips: ips.into_iter().collect(),
+                provenance,
             });
+        } else {
+            let cc: BTreeSet<(String, String)> = fqdns
+                .iter()
+                .filter_map(|f| cc_like_category(f).map(|c| (f.clone(), c.to_string())))
+                .collect();
+            if !cc.is_empty() {
+                ioc_only.push(IocOnly {
+                    sha256: r.hashes.sha256,
+                    sightings: r.sightings,
+                    fqdns: cc.into_iter().collect(),
+                });
+            }
         }
     }
-    Ok((examined, bots))
+    Ok((examined, bots, ioc_only))
 }
 
 /// Computes Table 4.
 pub fn table4(store: &Store, top: usize) -> Result<Table4, StoreError> {
-    let (examined, list) = top_bots(store, top)?;
+    let (examined, list, ioc_only) = top_specimens(store, top)?;
     let mut by = BTreeMap::new();
+    let mut by_provenance = BTreeMap::new();
+    for b in &list {
+        *by_provenance
+            .entry(format!("{}/{}", b.provenance.layout, b.provenance.encoding))
+            .or_insert(0) += 1;
+    }
     let (mut one, mut several, mut ip_only) = (0, 0, 0);
     for b in &list {
         *by.entry(b.fqdns.len()).or_insert(0) += 1;
@@ -198,15 +358,101 @@ pub fn table4(store: &Store, top: usize) -> Result<Table4, StoreError> {
             (several as f64 * 1000.0 / bots as f64).round() / 10.0
         },
         by_fqdn_count: by,
+        by_provenance,
         list,
+        ioc_only,
     })
 }
 
-/// The bot FQDN watch list: distinct server FQDNs of the top-N bots, sorted.
+/// The bot FQDN watch list: distinct server FQDNs of the top-N bots, sorted
+/// (the first tier of [`watch_list`]).
 pub fn bot_fqdns(store: &Store, top: usize) -> Result<Vec<String>, StoreError> {
     let (_, bots) = top_bots(store, top)?;
     let set: BTreeSet<String> = bots.into_iter().flat_map(|b| b.fqdns).collect();
     Ok(set.into_iter().collect())
+}
+
+/// One name of the watch list and where it came from.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct WatchEntry {
+    /// The FQDN.
+    pub fqdn: String,
+    /// 1: a server of an extracted config; 2: a C&C-like indicator of a
+    /// specimen without a config.
+    pub tier: u8,
+    /// Tier 1: the configs' `layout/encoding` (distinct, sorted); tier 2:
+    /// the provider category (`dynamic-dns`, `hosting`, `ircd-shell`).
+    pub source: Vec<String>,
+    /// SHA-256 of the specimens naming it (sorted).
+    pub specimens: Vec<String>,
+}
+
+/// The watch list over the top-N specimens: config servers first (tier
+/// 1), then C&C-like indicators of specimens that have no config (tier 2;
+/// names already in tier 1 are not repeated). Each tier sorted by name.
+pub fn watch_list(store: &Store, top: usize) -> Result<Vec<WatchEntry>, StoreError> {
+    let (_, bots, ioc_only) = top_specimens(store, top)?;
+    let mut t1: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for b in &bots {
+        for f in &b.fqdns {
+            let e = t1.entry(f.clone()).or_default();
+            e.0.insert(format!("{}/{}", b.provenance.layout, b.provenance.encoding));
+            e.1.insert(b.sha256.clone());
+        }
+    }
+    let mut t2: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for s in &ioc_only {
+        for (f, cat) in &s.fqdns {
+            if t1.contains_key(f) {
+                continue;
+            }
+            let e = t2.entry(f.clone()).or_default();
+            e.0.insert(cat.clone());
+            e.1.insert(s.sha256.clone());
+        }
+    }
+    let entry = |tier: u8| {
+        move |(fqdn, (src, sp)): (String, (BTreeSet<String>, BTreeSet<String>))| WatchEntry {
+            fqdn,
+            tier,
+            source: src.into_iter().collect(),
+            specimens: sp.into_iter().collect(),
+        }
+    };
+    Ok(t1
+        .into_iter()
+        .map(entry(1))
+        .chain(t2.into_iter().map(entry(2)))
+        .collect())
+}
+
+/// The watch list as a file `botscope dns` and `botscope intel` read: one
+/// FQDN a line, each tier under a comment header and each name followed by
+/// its provenance as a comment.
+pub fn watch_list_text(entries: &[WatchEntry], top: usize) -> String {
+    let mut out = format!("# botscope specimen watch list: top {top} specimens by sightings\n");
+    for tier in [1u8, 2] {
+        let names: Vec<&WatchEntry> = entries.iter().filter(|e| e.tier == tier).collect();
+        if names.is_empty() {
+            continue;
+        }
+        out.push_str(if tier == 1 {
+            "# tier 1: C&C servers of extracted configs (layout/encoding, specimens)\n"
+        } else {
+            "# tier 2: C&C-like indicators (provider zone) of specimens without a config\n"
+        });
+        for e in names {
+            let sp: Vec<&str> = e.specimens.iter().map(|s| &s[..s.len().min(12)]).collect();
+            out.push_str(&format!(
+                "{}\t# tier {} {} {}\n",
+                e.fqdn,
+                tier,
+                e.source.join(","),
+                sp.join(",")
+            ));
+        }
+    }
+    out
 }
 
 /// A specimen's time-to-known.

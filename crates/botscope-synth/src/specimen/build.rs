@@ -24,7 +24,7 @@
 
 use super::filter;
 use super::nrv::{adler32, compress, NrvMethod};
-use super::{ConfigEncoding, Packer, SpecimenSpec};
+use super::{effective_layout, ConfigEncoding, ConfigLayout, Packer, SpecimenSpec};
 
 const IMAGE_BASE: u32 = 0x0040_0000;
 const SECT_ALIGN: u32 = 0x1000;
@@ -217,6 +217,142 @@ pub fn config_strings(spec: &SpecimenSpec) -> Vec<String> {
     v
 }
 
+/// One string of the globals layout in `enc`, terminator included.
+pub fn encode_string(s: &str, enc: ConfigEncoding) -> Vec<u8> {
+    let mut b = s.as_bytes().to_vec();
+    b.push(0);
+    match enc {
+        ConfigEncoding::Plain => b,
+        ConfigEncoding::Xor(k) => b.iter().map(|x| x ^ k).collect(),
+        ConfigEncoding::Utf16 => {
+            let mut out = Vec::new();
+            for u in s.encode_utf16() {
+                out.extend_from_slice(&u.to_le_bytes());
+            }
+            out.extend_from_slice(&[0, 0]);
+            out
+        }
+        ConfigEncoding::XorKey { key, len } => {
+            let l = usize::from(len.clamp(1, 16));
+            b.iter().enumerate().map(|(j, x)| x ^ key[j % l]).collect()
+        }
+        ConfigEncoding::Add(k) => b.iter().map(|x| x.wrapping_add(k)).collect(),
+        ConfigEncoding::Rol(r) => b.iter().map(|x| x.rotate_left(u32::from(r))).collect(),
+        ConfigEncoding::RollingXor(k) => b
+            .iter()
+            .enumerate()
+            .map(|(j, x)| x ^ k.wrapping_add(j as u8))
+            .collect(),
+    }
+}
+
+fn pad4(v: &mut Vec<u8>) {
+    while !v.len().is_multiple_of(4) {
+        v.push(0);
+    }
+}
+
+/// The globals layout: nick, server, port (LE32), channel, key, each
+/// 4-aligned with four zero bytes between; reversed for odd variants.
+fn globals_block(spec: &SpecimenSpec) -> Vec<u8> {
+    let c = &spec.config;
+    let mut vars: Vec<Vec<u8>> = vec![encode_string(&c.nick_prefix, spec.encoding)];
+    if let Some(s) = c.servers.first() {
+        vars.push(encode_string(&s.host, spec.encoding));
+        vars.push(u32::from(s.port).to_le_bytes().to_vec());
+    }
+    vars.push(encode_string(&c.channel, spec.encoding));
+    if let Some(k) = &c.key {
+        vars.push(encode_string(k, spec.encoding));
+    }
+    if spec.variant % 2 == 1 {
+        vars.reverse();
+    }
+    let mut out = Vec::new();
+    if let ConfigEncoding::XorKey { key, len } = spec.encoding {
+        // The decoder's key table.
+        out.extend_from_slice(&key[..usize::from(len.clamp(1, 16))]);
+        pad4(&mut out);
+        out.extend_from_slice(&[0; 4]);
+    }
+    for v in vars {
+        out.extend_from_slice(&v);
+        pad4(&mut out);
+        out.extend_from_slice(&[0; 4]);
+    }
+    out
+}
+
+/// Strings appended to `.rdata` at `rva`, returning each one's VA.
+struct Rdata {
+    rva: u32,
+    bytes: Vec<u8>,
+}
+
+impl Rdata {
+    fn add(&mut self, s: &str) -> u32 {
+        let va = IMAGE_BASE + self.rva + self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.push(0);
+        pad4(&mut self.bytes);
+        va
+    }
+}
+
+/// The pointer-table layout's `.rdata` strings and `.data` rows.
+fn pointer_table(spec: &SpecimenSpec, rd: &mut Rdata) -> Vec<u8> {
+    let c = &spec.config;
+    let chan = rd.add(&c.channel);
+    let key = rd.add(c.key.as_deref().unwrap_or(""));
+    let empty = rd.add("");
+    let mut rows = Vec::new();
+    for s in &c.servers {
+        let host = rd.add(&s.host);
+        rows.extend_from_slice(&host.to_le_bytes());
+        rows.extend_from_slice(&u32::from(s.port).to_le_bytes());
+        rows.extend_from_slice(&chan.to_le_bytes());
+        rows.extend_from_slice(&key.to_le_bytes());
+        rows.extend_from_slice(&empty.to_le_bytes());
+        rows.extend_from_slice(&0u32.to_le_bytes());
+    }
+    rows
+}
+
+/// The name/value layout's `.rdata` strings and `.data` pointer triples.
+fn name_value_table(spec: &SpecimenSpec, rd: &mut Rdata) -> Vec<u8> {
+    let c = &spec.config;
+    let (host, port) = c
+        .servers
+        .first()
+        .map_or((String::new(), String::new()), |s| {
+            (s.host.clone(), s.port.to_string())
+        });
+    let version = format!("Agobot3 0.2.{}", spec.variant % 10);
+    let filename = format!("sys{}.exe", spec.family);
+    let pairs: [(&str, &str, &str); 9] = [
+        ("bot_version", &version, "Bot version"),
+        ("bot_filename", &filename, "Destination file name"),
+        (
+            "si_chanpass",
+            c.key.as_deref().unwrap_or(""),
+            "The channel password",
+        ),
+        ("si_mainchan", &c.channel, "The main channel"),
+        ("si_nickprefix", &c.nick_prefix, "The nickname prefix"),
+        ("si_port", &port, "Server port"),
+        ("si_server", &host, "The irc server"),
+        ("si_servpass", "", "The server password"),
+        ("si_usessl", "false", "Use SSL"),
+    ];
+    let mut rows = Vec::new();
+    for (n, v, d) in pairs {
+        for s in [n, v, d] {
+            rows.extend_from_slice(&rd.add(s).to_le_bytes());
+        }
+    }
+    rows
+}
+
 /// The encoded config block.
 pub fn encode_config(spec: &SpecimenSpec) -> Vec<u8> {
     let mut out = Vec::new();
@@ -236,6 +372,8 @@ pub fn encode_config(spec: &SpecimenSpec) -> Vec<u8> {
                 }
                 out.extend_from_slice(&[0, 0]);
             }
+            // Per-string encodings: each string on its own.
+            enc => out.extend(encode_string(&s, enc)),
         }
     }
     out
@@ -332,7 +470,8 @@ fn sname(s: &str) -> [u8; 8] {
 /// and the IAT (RVA, size).
 type Original = (Vec<Section>, u32, (u32, u32), (u32, u32));
 
-fn original_sections(spec: &SpecimenSpec) -> Original {
+fn original_sections(spec: &SpecimenSpec, layout: ConfigLayout) -> Original {
+    let layout = effective_layout(spec, layout);
     let text_rva = SECT_ALIGN;
     let text = if spec.packer == Packer::None {
         let mut text = vec![0xCCu8; 0x200];
@@ -344,7 +483,20 @@ fn original_sections(spec: &SpecimenSpec) -> Original {
 
     let rdata_rva = text_rva + SECT_ALIGN;
     let imports = family_imports(spec.family);
-    let (itab, iat_rva, iat_size) = import_table(rdata_rva, &imports);
+    let (mut itab, iat_rva, iat_size) = import_table(rdata_rva, &imports);
+    // Table layouts keep their strings in .rdata after the imports.
+    pad4(&mut itab);
+    let mut rd = Rdata {
+        rva: rdata_rva + itab.len() as u32,
+        bytes: Vec::new(),
+    };
+    let block = match layout {
+        ConfigLayout::Block => encode_config(spec),
+        ConfigLayout::Globals => globals_block(spec),
+        ConfigLayout::PointerTable => pointer_table(spec, &mut rd),
+        ConfigLayout::NameValue => name_value_table(spec, &mut rd),
+    };
+    itab.extend_from_slice(&rd.bytes);
     let import_size = (20 * (imports.len() + 1)) as u32;
 
     // .data: family filler shared by all variants, then the config block,
@@ -363,7 +515,7 @@ fn original_sections(spec: &SpecimenSpec) -> Original {
         data.push(0);
     }
     data.extend_from_slice(&[0; 8]);
-    data.extend_from_slice(&encode_config(spec));
+    data.extend_from_slice(&block);
     data.extend_from_slice(&[0; 8]);
     let tail = 0x40 + var.below(0x80) as usize;
     data.extend(filler(&mut var, tail));
@@ -550,12 +702,17 @@ const PE32_HEADER_LEN: usize = 4 + 20 + 0xE0;
 
 /// The payload of a packed specimen; `None` when `spec` is not packed.
 pub fn upx_payload(spec: &SpecimenSpec) -> Option<UpxPayload> {
+    upx_payload_with(spec, ConfigLayout::Block)
+}
+
+/// [`upx_payload`] of the specimen built with `layout`.
+pub fn upx_payload_with(spec: &SpecimenSpec, layout: ConfigLayout) -> Option<UpxPayload> {
     if spec.packer == Packer::None {
         return None;
     }
-    let (mut secs, entry, import_dir, iat) = original_sections(spec);
+    let (mut secs, entry, import_dir, iat) = original_sections(spec, layout);
     let plain = write_pe(spec, &mut secs, entry, import_dir, iat, &[]);
-    let (secs, ..) = original_sections(spec);
+    let (secs, ..) = original_sections(spec, layout);
     let base = secs[0].rva;
     let last = secs.last().expect("sections");
     let image_end = align(last.rva + last.vsize, SECT_ALIGN);
@@ -602,8 +759,8 @@ pub fn upx_payload(spec: &SpecimenSpec) -> Option<UpxPayload> {
 }
 
 /// Builds one specimen: see the module documentation for its layout.
-pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
-    let (mut secs, entry, import_dir, (iat_rva, iat_size)) = original_sections(spec);
+pub fn build(spec: &SpecimenSpec, layout: ConfigLayout) -> Vec<u8> {
+    let (mut secs, entry, import_dir, (iat_rva, iat_size)) = original_sections(spec, layout);
     let method = match spec.packer {
         Packer::None => {
             return write_pe(spec, &mut secs, entry, import_dir, (iat_rva, iat_size), &[]);
@@ -615,7 +772,7 @@ pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
     let plain_size = {
         let plain = write_pe(
             spec,
-            &mut original_sections(spec).0,
+            &mut original_sections(spec, layout).0,
             entry,
             import_dir,
             (iat_rva, iat_size),
@@ -623,7 +780,7 @@ pub fn build(spec: &SpecimenSpec) -> Vec<u8> {
         );
         plain.len() as u32
     };
-    let payload = upx_payload(spec).expect("packed");
+    let payload = upx_payload_with(spec, layout).expect("packed");
     let base = secs[0].rva;
     let image_len = payload.filtered.len();
     let packed = compress(&payload.filtered, method);
