@@ -73,6 +73,22 @@ pub struct PcapFile {
     gre: Option<Vec<GreTunnel>>,
     /// Sensor address → tunnel index, for GRE.
     gre_map: std::collections::BTreeMap<Ipv4Addr, usize>,
+    /// Hosts with their own Ethernet address (see [`host_mac`]); frames
+    /// of other addresses go through the router's.
+    host_macs: std::collections::BTreeSet<Ipv4Addr>,
+    /// Ethernet source forced for the packets being written (a host
+    /// sending with forged IP sources).
+    sender_mac: Option<[u8; 6]>,
+}
+
+/// The router's Ethernet address in front of the honeypots.
+pub const ROUTER_MAC: [u8; 6] = [0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01];
+
+/// A honeypot host's Ethernet address: locally administered, its IPv4
+/// address in the last four bytes (`02:00:a:b:c:d`).
+pub fn host_mac(ip: Ipv4Addr) -> [u8; 6] {
+    let o = ip.octets();
+    [0x02, 0x00, o[0], o[1], o[2], o[3]]
 }
 
 impl Run {
@@ -122,6 +138,8 @@ impl PcapFile {
             bytes: 24,
             gre: None,
             gre_map: Default::default(),
+            host_macs: Default::default(),
+            sender_mac: None,
         })
     }
 
@@ -239,6 +257,38 @@ impl PcapFile {
         self.finish_packet(ts);
     }
 
+    /// Gives these hosts their own Ethernet address ([`host_mac`]): their
+    /// frames leave from it and arrive at it, the router's on the other
+    /// side. Without hosts every frame carries the same pair.
+    pub fn set_host_macs(&mut self, hosts: &[Ipv4Addr]) {
+        self.host_macs = hosts.iter().copied().collect();
+    }
+
+    /// Forces the Ethernet source of the packets written next (`None`:
+    /// back to the hosts' own).
+    pub fn set_sender_mac(&mut self, mac: Option<[u8; 6]>) {
+        self.sender_mac = mac;
+    }
+
+    /// Destination and source Ethernet addresses of a packet.
+    fn macs(&self, ip: &Ip4) -> [u8; 12] {
+        let mut m = [
+            0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01, 0x00, 0x0c, 0x29, 0x5e, 0x11, 0x02,
+        ];
+        let (dst, src) = if let Some(s) = self.sender_mac {
+            (ROUTER_MAC, s)
+        } else if self.host_macs.contains(&ip.src) {
+            (ROUTER_MAC, host_mac(ip.src))
+        } else if self.host_macs.contains(&ip.dst) {
+            (host_mac(ip.dst), ROUTER_MAC)
+        } else {
+            return m;
+        };
+        m[..6].copy_from_slice(&dst);
+        m[6..].copy_from_slice(&src);
+        m
+    }
+
     /// Writes Ethernet (+ GRE outer headers) and the inner IPv4 header.
     fn begin(&mut self, ip: Ip4, proto: u8, id: u16, frag: u16, l4_len: u16) {
         let tunnel = self.gre.as_ref().and_then(|t| {
@@ -250,14 +300,14 @@ impl PcapFile {
             Some((t[idx.0], idx.1))
         });
         let oid = if tunnel.is_some() { self.next_id() } else { 0 };
+        let macs = self.macs(&ip);
         self.pkt = self.cur.data.len();
         let buf = &mut self.cur.data;
         // pcap record header (filled in by finish_packet), then Ethernet:
         // router MAC ↔ sensor MAC, IPv4.
         buf.extend_from_slice(&[0u8; 16]);
-        buf.extend_from_slice(&[
-            0x00, 0x1b, 0x21, 0x3a, 0x0c, 0x01, 0x00, 0x0c, 0x29, 0x5e, 0x11, 0x02, 0x08, 0x00,
-        ]);
+        buf.extend_from_slice(&macs);
+        buf.extend_from_slice(&[0x08, 0x00]);
         let inner_len = 20 + l4_len;
         if let Some((t, inbound)) = tunnel {
             let (osrc, odst) = if inbound {

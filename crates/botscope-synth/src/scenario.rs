@@ -1118,7 +1118,19 @@ impl Gen {
                 };
                 let (target, secs) = (a.target, a.secs as i64);
                 let st = t + 2_000_000;
+                // Phatbot's SYN variants forge their sources: every other
+                // SYN-type flood of the field does (no draw from the seed's
+                // stream, so the rest of the field is unchanged).
+                let spoofed = matches!(c, "ddos.synflood" | "ddos.phatsyn" | "ddos.phatwolk")
+                    && self.t.floods.len() % 2 == 0;
+                let mac = crate::pcap::host_mac(bot);
                 self.t.floods.push(FloodTruth {
+                    spoofed,
+                    sources: 1,
+                    sender_mac: Some(format!(
+                        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+                    )),
                     order: oid,
                     kind: c.to_string(),
                     source: bot,
@@ -1266,6 +1278,9 @@ impl Gen {
         let mut fi = PcapFile::create(&out.join(rel_i))?;
         self.maybe_gre(&mut fe);
         self.maybe_gre(&mut fi);
+        // The infected honeypots' frames carry their own Ethernet address
+        // (a spoofed flood is attributed to its sender by it).
+        fi.set_host_macs(&self.t.sensors);
         let mut jobs = std::mem::take(&mut self.jobs);
         jobs.sort_by_key(|j| j.0);
         let mut r = ChaCha8Rng::seed_from_u64(seed);
@@ -1581,11 +1596,19 @@ impl Gen {
         let pps = self.cfg.flood_pps.max(1) as i64;
         let n = secs * pps;
         let step = 1_000_000 / pps;
-        let ip = Ip4 {
+        let mut ip = Ip4 {
             src: fl.source,
             dst: fl.target,
             ttl: 128,
         };
+        // Forged sources come from the flood's own stream.
+        let mut forged = fl.spoofed.then(|| {
+            f.set_sender_mac(Some(crate::pcap::host_mac(fl.source)));
+            (
+                ChaCha8Rng::seed_from_u64(0x5b00_f10d ^ u64::from(idx) ^ fl.start.0 as u64),
+                std::collections::BTreeSet::new(),
+            )
+        });
         let payload = [b'A'; 512];
         let mut packets = 0u64;
         let mut last = fl.start.0;
@@ -1594,6 +1617,10 @@ impl Gen {
             let t = fl.start.0 + i * step;
             last = t;
             let sport = free_port(r, 1025, 65000);
+            if let Some((fr, seen)) = forged.as_mut() {
+                ip.src = public_ip(fr);
+                seen.insert(ip.src);
+            }
             match fl.kind.as_str() {
                 "ddos.phatsyn" => f.tcp(
                     t,
@@ -1643,6 +1670,10 @@ impl Gen {
         let ft = &mut self.t.floods[idx as usize];
         ft.packets = packets;
         ft.end = Ts(last);
+        if let Some((_, seen)) = forged {
+            f.set_sender_mac(None);
+            ft.sources = seen.len() as u64;
+        }
     }
 
     fn render_spam(&mut self, f: &mut PcapFile, relay: u32, n: u32, t: i64, r: &mut ChaCha8Rng) {

@@ -164,6 +164,17 @@ pub struct FloodTruth {
     pub end: Ts,
     /// Packets sent.
     pub packets: u64,
+    /// Whether the bot forged the IP sources (Phatbot's SYN variants):
+    /// every packet from a fresh random address, the bot's own Ethernet
+    /// address on every frame.
+    #[serde(default)]
+    pub spoofed: bool,
+    /// Distinct IP sources the packets carried (1 when not spoofed).
+    #[serde(default)]
+    pub sources: u64,
+    /// Ethernet source address of the frames (`02:00:…`, the bot's).
+    #[serde(default)]
+    pub sender_mac: Option<String>,
 }
 
 /// Spam relayed through a bot by one spammer source.

@@ -345,17 +345,34 @@ mod tshark_reads {
                 "ip.flags.mf",
                 "-e",
                 "ip.frag_offset",
+                "-e",
+                "eth.src",
             ]);
             out.lines()
                 .map(|l| l.split('|').map(String::from).collect())
                 .collect()
         };
+        let mut spoofed = 0;
         for fl in &truth.floods {
             let (src, dst) = (fl.source.to_string(), fl.target.to_string());
+            // A spoofed flood's frames all leave from the bot's Ethernet
+            // address, each with a forged IP source.
+            let mac = fl.sender_mac.clone().unwrap_or_default();
+            let from_bot = |r: &Vec<String>| {
+                if fl.spoofed {
+                    r.get(7) == Some(&mac) && r[0] != src
+                } else {
+                    r[0] == src
+                }
+            };
+            let mut forged = std::collections::BTreeSet::new();
             let n = rows
                 .iter()
                 .filter(|r| {
-                    let fwd = r[0] == src && r[1] == dst;
+                    let fwd = from_bot(r) && r[1] == dst;
+                    if fl.spoofed && fwd {
+                        forged.insert(r[0].clone());
+                    }
                     let frag = r[5] == "1" || (r[6] != "0" && !r[6].is_empty());
                     match fl.kind.as_str() {
                         "ddos.synflood" => fwd && r[2] == "0x0002",
@@ -369,7 +386,12 @@ mod tshark_reads {
                 })
                 .count() as u64;
             assert_eq!(n, fl.packets, "{} {} -> {}", fl.kind, fl.source, fl.target);
+            if fl.spoofed {
+                assert_eq!(forged.len() as u64, fl.sources, "{fl:?}");
+                spoofed += 1;
+            }
         }
+        assert!(spoofed > 0, "the field has spoofed floods");
         assert_eq!(
             truth.tables.table10.values().sum::<u64>() as usize,
             truth

@@ -222,6 +222,11 @@ fn floods_equal_truth_and_link_to_orders() {
     for (seed, gre) in SEEDS {
         let f = field(seed, gre);
         assert_eq!(f.infected.floods.len(), f.truth.floods.len(), "seed {seed}");
+        // Every field has spoofed floods (Phatbot's SYN variants).
+        assert!(
+            f.truth.floods.iter().any(|t| t.spoofed && t.sources > 100),
+            "seed {seed}"
+        );
         for t in &f.truth.floods {
             let g = f
                 .infected
@@ -233,6 +238,21 @@ fn floods_equal_truth_and_link_to_orders() {
                 })
                 .unwrap_or_else(|| panic!("seed {seed}: flood {t:?} missing"));
             assert_eq!(g.command, t.kind);
+            // Spoofed floods (issue 15): reported per target, attributed to
+            // the bot by its Ethernet address, with the forged sources'
+            // spread (estimated past 8: within 15 %).
+            assert_eq!(
+                (g.flood.spoofed, &g.flood.sender_mac),
+                (t.spoofed, &t.sender_mac),
+                "seed {seed}: {t:?}"
+            );
+            let spread = g.flood.sources as f64 - t.sources as f64;
+            assert!(
+                spread.abs() <= 0.15 * t.sources as f64,
+                "seed {seed}: {} sources vs {}",
+                g.flood.sources,
+                t.sources
+            );
             // Truth times are the generator's; packets carry them to the µs.
             assert!(
                 g.flood.start.0.abs_diff(t.start.0) <= 1,
