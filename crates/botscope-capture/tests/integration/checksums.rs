@@ -5,22 +5,13 @@
 //! count is tshark's (the command is given with each) or the ground truth
 //! of the crafted input.
 
-use crate::common::{pcap, udp_frame, Recorder};
+use crate::common::{corpus, pcap, udp_frame, Recorder};
 use botscope_capture::{
     read_bytes, read_files, CaptureSummary, ChecksumMode, EngineConfig, CHECKSUM_SAMPLE,
 };
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// A file of the repository's own copy of third-party captures.
-fn repo_corpus(rel: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/corpus")
-        .join(rel);
-    assert!(p.exists(), "missing {}", p.display());
-    p
-}
 
 fn run(path: &Path, mode: ChecksumMode) -> (CaptureSummary, Recorder) {
     let cfg = EngineConfig {
@@ -112,7 +103,7 @@ fn offloaded_irc_capture_auto_keeps_all_145_packets_on_drops_them() {
     // Every TCP checksum of this trace is wrong (taken on the sending
     // host); Zeek's own test reads it with -C.
     check(
-        &repo_corpus("zeek/testing/btest/Traces/irc-more-commands.pcap"),
+        &corpus("zeek/testing/btest/Traces/irc-more-commands.pcap"),
         &Tshark {
             frames: 145,
             bad_ip: 0,
@@ -130,7 +121,7 @@ fn offloaded_irc_capture_auto_keeps_all_145_packets_on_drops_them() {
 fn bad_ip_and_tcp_checksums_are_counted_per_layer() {
     // Raw-IP trace, IP header and TCP checksums all unfilled.
     check(
-        &repo_corpus("zeek/testing/btest/Traces/contentline/contentline-irc-5k-line.pcap"),
+        &corpus("zeek/testing/btest/Traces/contentline/contentline-irc-5k-line.pcap"),
         &Tshark {
             frames: 118,
             bad_ip: 118,
@@ -148,7 +139,7 @@ fn bad_ip_and_tcp_checksums_are_counted_per_layer() {
 fn dns_capture_with_a_quarter_bad_udp_and_tcp_turns_auto_off() {
     // 21 of 89 frames (IPv4 and IPv6) bad: more than one in ten.
     check(
-        &repo_corpus("zeek/testing/btest/Traces/dns-edns-ecs.pcap"),
+        &corpus("zeek/testing/btest/Traces/dns-edns-ecs.pcap"),
         &Tshark {
             frames: 89,
             bad_ip: 0,
@@ -167,7 +158,7 @@ fn dcerpc_capture_with_7_bad_of_125_keeps_auto_validating() {
     // 7 bad TCP checksums in 125 frames (5.6 %): corruption, not offload,
     // so auto keeps validating and drops those 7 (as Zeek does).
     check(
-        &repo_corpus("arkime/tests/pcap/dcerpc_synthetic.pcap"),
+        &corpus("arkime/tests/pcap/dcerpc_synthetic.pcap"),
         &Tshark {
             frames: 125,
             bad_ip: 0,
