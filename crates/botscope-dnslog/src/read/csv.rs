@@ -1,6 +1,7 @@
 //! CSV with a column map (`--csv-columns ts=0,client=1,qname=2`). Fields
 //! are split on commas; a field may be wrapped in double quotes (without
-//! embedded commas). Times are epoch seconds or RFC 3339 UTC.
+//! embedded commas). Times are epoch seconds or RFC 3339 (`Z` or an
+//! offset such as `+02:00`; no zone = UTC).
 
 use super::{parse_epoch, parse_ip, CsvColumns, Query};
 
@@ -27,6 +28,7 @@ pub fn parse<'a>(line: &'a [u8], cols: &CsvColumns) -> Result<Query<'a>, &'stati
     let get = |i: usize| if i < n { Some(fields[i]) } else { None };
     let ts = get(cols.ts).ok_or("too few columns")?;
     let ts_us = parse_epoch(ts)
+        .or_else(|| super::stamp::iso(ts).map(|(us, _)| us))
         .or_else(|| botscope_core::Ts::parse_rfc3339(std::str::from_utf8(ts).ok()?).map(|t| t.0))
         .ok_or("bad ts")?;
     let client =
@@ -42,4 +44,22 @@ pub fn parse<'a>(line: &'a [u8], cols: &CsvColumns) -> Result<Query<'a>, &'stati
         qname,
         server,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_with_offsets() {
+        let cols: CsvColumns = "ts=0,client=1,qname=2".parse().unwrap();
+        let q = parse(b"2023-10-08T11:29:05.5+02:00,192.0.2.7,x.test", &cols).unwrap();
+        assert_eq!(q.ts_us, 1_696_757_345_500_000);
+        let q = parse(b"2023-10-08 09:29:05,192.0.2.7,x.test", &cols).unwrap();
+        assert_eq!(q.ts_us, 1_696_757_345_000_000);
+        assert_eq!(
+            parse(b"2023-10-08T09:29:05+25:00,192.0.2.7,x.test", &cols).unwrap_err(),
+            "bad ts"
+        );
+    }
 }

@@ -9,6 +9,8 @@
 //! | BIND `print-time iso8601` / `iso8601-utc` | `2023-10-08T11:29:05.123` / `…Z` | local / UTC |
 //! | RFC 3339 (rsyslog file default, RFC 5424, Unbound `log-time-iso`) | `2023-10-08T11:29:05.123456+02:00` | as written |
 //! | journald `short-iso`, `short-iso-precise` | `2023-10-08T11:29:05+0200` | as written |
+//! | journald `short-unix` | `1696757345.123456` | UTC |
+//! | journald `short-full` | `Sun 2023-10-08 11:29:05 CEST` (abbreviation ignored) | local |
 //! | traditional syslog, Unbound `log-time-ascii`, journald `short`/`short-precise` | `Oct  8 11:29:05[.123456]` | local, no year |
 //!
 //! An optional `<PRI>` and RFC 5424 version (`<30>1 `) are skipped. When a
@@ -258,6 +260,15 @@ impl Clock {
                 }
             }
         }
+        // journald `-o short-unix`: bare epoch seconds open the line.
+        if let Some(t) = toks.first() {
+            let int = t.iter().take_while(|c| c.is_ascii_digit()).count();
+            if (9..=11).contains(&int) && (int == t.len() || t[int] == b'.') {
+                if let Some(us) = super::parse_epoch(t) {
+                    return Some(us);
+                }
+            }
+        }
         let mut best: Option<Found> = None;
         let rank = |f: &Option<Found>| match f {
             None => 0,
@@ -396,6 +407,17 @@ mod tests {
         assert_eq!(
             c.stamp(b"2023-10-08T11:29:05+02:00 host named[1]: 08-Oct-2023 11:29:04.999 queries: "),
             Some(utc_us("2023-10-08T09:29:05Z"))
+        );
+        // journalctl -o short-unix: `1696757345.123456 host named[1]:`.
+        assert_eq!(
+            c.stamp(b"1696757345.123456 host named[123]: "),
+            Some(utc_us("2023-10-08T09:29:05.123456Z"))
+        );
+        // journalctl -o short-full: the zone abbreviation is ignored, the
+        // stamp is read as local time.
+        assert_eq!(
+            c.stamp(b"Sun 2023-10-08 11:29:05 CEST host named[123]: "),
+            Some(utc_us("2023-10-08T11:29:05Z"))
         );
         assert_eq!(c.stamp(b"host named[1]: queries: info: "), None);
         assert_eq!(c.stamp(b"Oct 32 11:29:05 host "), None);
