@@ -130,6 +130,9 @@ pub struct ReadOptions {
     /// Count dnstap resolver-side messages (RESOLVER/FORWARDER/STUB
     /// queries) as well as client-side ones.
     pub dnstap_all_queries: bool,
+    /// Checksum validation for packet captures (`On` by default; the
+    /// `dns` command defaults to `Auto`, see `docs/capture.md`).
+    pub checksums: botscope_capture::ChecksumMode,
 }
 
 impl Default for ReadOptions {
@@ -142,6 +145,7 @@ impl Default for ReadOptions {
             reference_time_us: None,
             dnstap_all_queries: false,
             keep_undated: false,
+            checksums: botscope_capture::ChecksumMode::On,
         }
     }
 }
@@ -163,6 +167,9 @@ pub struct FileStats {
     pub undated: u64,
     /// The error that ended the file early, if any.
     pub error: Option<String>,
+    /// Packet captures: checksum mode in effect and bad IP/TCP/UDP counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksums: Option<botscope_capture::ChecksumStats>,
 }
 
 /// A fatal input error.
@@ -280,7 +287,7 @@ pub fn read_input(
     };
     let res = if is_capture {
         stats.format = Some(LogFormat::Pcap);
-        pcap::read_capture(Box::new(r), path, sink, skips, &mut stats)
+        pcap::read_capture_with(Box::new(r), path, opts.checksums, sink, skips, &mut stats)
     } else {
         read_from(&mut r, path, opts, sink, skips, &mut stats)
     };

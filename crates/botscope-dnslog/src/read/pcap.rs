@@ -12,7 +12,9 @@
 
 use super::{FileStats, Query, ReadError};
 use botscope_capture::reader::CaptureReader;
-use botscope_capture::{Direction, Engine, EngineConfig, FlowRef, FlowSink, PacketInfo};
+use botscope_capture::{
+    ChecksumMode, Direction, Engine, EngineConfig, FlowRef, FlowSink, PacketInfo,
+};
 use botscope_core::error::SkipCounter;
 use botscope_core::events::Conn;
 use botscope_core::{Located, Location};
@@ -169,8 +171,22 @@ pub fn read_capture(
     skips: &mut SkipCounter,
     stats: &mut FileStats,
 ) -> Result<(), ReadError> {
+    read_capture_with(src, name, ChecksumMode::On, sink, skips, stats)
+}
+
+/// [`read_capture`] with a checksum mode; what it did is in
+/// `stats.checksums`.
+pub fn read_capture_with(
+    src: Box<dyn Read + Send>,
+    name: &str,
+    checksums: ChecksumMode,
+    sink: &mut dyn FnMut(&Query<'_>),
+    skips: &mut SkipCounter,
+    stats: &mut FileStats,
+) -> Result<(), ReadError> {
     let cfg = EngineConfig {
         memory_cap: CAPTURE_MEMORY_CAP,
+        checksums,
         ..Default::default()
     };
     let mut engine = Engine::new(&cfg);
@@ -200,6 +216,7 @@ pub fn read_capture(
         Err(e) => stop = Some((e.offset(), e.reason())),
     }
     engine.finish(&mut qs);
+    qs.stats.checksums = Some(engine.summary.checksums.clone());
     // Packets the engine could not decode (bad headers, checksums) are
     // skipped records of this file as well.
     for (reason, (n, places)) in &engine.summary.skipped.by_reason {
@@ -212,7 +229,7 @@ pub fn read_capture(
             }
         }
     }
-    // Packets with a bad TCP/UDP checksum were ignored (a resolver drops
+    // Packets with a bad IP/TCP/UDP checksum were ignored (a resolver drops
     // them too); say how many, since offloaded captures have many.
     let bad = engine.summary.bad_checksums;
     if bad > 0 {
@@ -220,7 +237,7 @@ pub fn read_capture(
         let slot = qs
             .skips
             .by_reason
-            .entry("bad TCP/UDP checksum (packet ignored)".into())
+            .entry("bad IP/TCP/UDP checksum (packet ignored)".into())
             .or_default();
         slot.0 += bad;
         if slot.1.len() < SkipCounter::KEEP {

@@ -77,6 +77,11 @@ struct RateArgs {
     /// Also count dnstap resolver/forwarder/stub query messages.
     #[arg(long)]
     dnstap_all: bool,
+    /// Checksum validation of pcap inputs: `auto` (validate unless more
+    /// than 1 in 10 of the first 1000 packets are bad, i.e. checksum
+    /// offload), `on` (drop bad packets), `off` (keep them).
+    #[arg(long, default_value = "auto", value_name = "auto|on|off")]
+    checksums: botscope_capture::ChecksumMode,
     /// Parser threads for plain (uncompressed) line logs.
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -116,6 +121,11 @@ struct IngestArgs {
     /// Also take dnstap resolver/forwarder/stub query messages.
     #[arg(long)]
     dnstap_all: bool,
+    /// Checksum validation of pcap inputs: `auto` (validate unless more
+    /// than 1 in 10 of the first 1000 packets are bad, i.e. checksum
+    /// offload), `on` (drop bad packets), `off` (keep them).
+    #[arg(long, default_value = "auto", value_name = "auto|on|off")]
+    checksums: botscope_capture::ChecksumMode,
     /// Log files or pcap/pcapng captures (`-` for standard input).
     #[arg(required = true)]
     logs: Vec<String>,
@@ -234,6 +244,7 @@ fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
         tz: botscope_dnslog::read::Zone::parse(&a.log_tz)
             .map_err(|e| anyhow::anyhow!("--log-tz: {e}"))?,
         dnstap_all_queries: a.dnstap_all,
+        checksums: a.checksums,
         // With one window a query needs no time to be counted.
         keep_undated: cfg.window_us == 0,
         ..Default::default()
@@ -267,6 +278,11 @@ fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_table(&report);
+    }
+    for f in &report.files {
+        if let Some(c) = &f.checksums {
+            eprintln!("{}: {c}", f.file);
+        }
     }
     let failed = report.files.iter().filter(|f| f.error.is_some()).count();
     Ok(if failed > 0 {
@@ -364,6 +380,7 @@ fn ingest(a: IngestArgs) -> anyhow::Result<ExitCode> {
         tz: botscope_dnslog::read::Zone::parse(&a.log_tz)
             .map_err(|e| anyhow::anyhow!("--log-tz: {e}"))?,
         dnstap_all_queries: a.dnstap_all,
+        checksums: a.checksums,
         ..Default::default()
     };
     let run_id = format!(
@@ -392,6 +409,9 @@ fn ingest(a: IngestArgs) -> anyhow::Result<ExitCode> {
         );
         if let Some(e) = err {
             return Err(e.into());
+        }
+        if let Some(c) = &stats.checksums {
+            eprintln!("{log}: {c}");
         }
         if let Some(e) = &stats.error {
             eprintln!(
