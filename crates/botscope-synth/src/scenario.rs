@@ -1122,7 +1122,7 @@ impl Gen {
                 // SYN-type flood of the field does (no draw from the seed's
                 // stream, so the rest of the field is unchanged).
                 let spoofed = matches!(c, "ddos.synflood" | "ddos.phatsyn" | "ddos.phatwolk")
-                    && self.t.floods.len() % 2 == 0;
+                    && self.t.floods.len().is_multiple_of(2);
                 let mac = crate::pcap::host_mac(bot);
                 self.t.floods.push(FloodTruth {
                     spoofed,
