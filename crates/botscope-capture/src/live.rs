@@ -109,16 +109,11 @@ fn load_pcap() -> Result<ffi::Lib, String> {
             )
         })?;
     macro_rules! sym {
-        ($name:literal) => {{
-            let c = concat!($name, "\0");
-            // SAFETY: the symbol is looked up in the library just opened and
-            // given the signature libpcap's pcap.h declares for it.
-            let p = unsafe { libc::dlsym(handle, c.as_ptr().cast()) };
-            if p.is_null() {
-                return Err(format!("libpcap lacks {} (libpcap >= 1.5 needed)", $name));
-            }
-            unsafe { std::mem::transmute::<*mut c_void, _>(p) }
-        }};
+        ($name:literal) => {
+            // SAFETY: each field's type is the signature pcap.h declares for
+            // the symbol of that name.
+            unsafe { symbol(handle, concat!($name, "\0"))? }
+        };
     }
     Ok(ffi::Lib {
         create: sym!("pcap_create"),
@@ -143,6 +138,22 @@ fn load_pcap() -> Result<ffi::Lib, String> {
         geterr: sym!("pcap_geterr"),
         close: sym!("pcap_close"),
     })
+}
+
+/// The function `name` (NUL-terminated) of the library `handle`, as `F`.
+///
+/// # Safety
+/// `F` must be a function pointer type matching the symbol's C signature.
+unsafe fn symbol<F: Copy>(handle: *mut c_void, name: &str) -> Result<F, String> {
+    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+    // SAFETY: dlsym on a live handle with a NUL-terminated name.
+    let p = unsafe { libc::dlsym(handle, name.as_ptr().cast()) };
+    if p.is_null() {
+        let bare = name.trim_end_matches('\0');
+        return Err(format!("libpcap lacks {bare} (libpcap >= 1.5 needed)"));
+    }
+    // SAFETY: the caller names the symbol's type; sizes checked above.
+    Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
 }
 
 /// Text of a C string libpcap returned (empty for null).
