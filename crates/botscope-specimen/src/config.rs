@@ -34,6 +34,7 @@ use crate::ioc;
 use crate::strings::{self, FoundEncoding};
 use botscope_core::botconfig::{BotConfig, BotServer};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// Bytes of an image scanned for configs (all segments together).
@@ -183,10 +184,14 @@ fn port_prior(p: u16) -> u32 {
 
 /// One string in a view: byte span (terminator excluded) and text.
 #[derive(Clone, Debug)]
-struct Tok {
+struct Tok<'s> {
     off: usize,
     end: usize,
-    text: String,
+    /// Borrowed from the segment for plain ASCII, owned when decoded.
+    text: Cow<'s, str>,
+    /// Starts after a zero byte or another string's end (always so for
+    /// NUL-split views; decoded views may start one inside junk).
+    clean: bool,
 }
 
 /// A segment read one way: tokens sorted by offset, offsets into the
@@ -196,11 +201,11 @@ struct View<'s> {
     raw: &'s [u8],
     unit: usize,
     encoding: FoundEncoding,
-    tokens: Vec<Tok>,
+    tokens: Vec<Tok<'s>>,
 }
 
 /// NUL-terminated printable pieces (one NUL byte), empty ones skipped.
-fn ascii_tokens(data: &[u8]) -> Vec<Tok> {
+fn ascii_tokens(data: &[u8]) -> Vec<Tok<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
     for nul in memchr::memchr_iter(0, data) {
@@ -213,7 +218,8 @@ fn ascii_tokens(data: &[u8]) -> Vec<Tok> {
             out.push(Tok {
                 off: start,
                 end: nul,
-                text: String::from_utf8_lossy(piece).into_owned(),
+                text: String::from_utf8_lossy(piece),
+                clean: true,
             });
         }
         start = nul + 1;
@@ -222,7 +228,7 @@ fn ascii_tokens(data: &[u8]) -> Vec<Tok> {
 }
 
 /// UTF-16LE pieces ending in a NUL code unit, at one alignment.
-fn utf16_tokens(data: &[u8], align: usize) -> Vec<Tok> {
+fn utf16_tokens(data: &[u8], align: usize) -> Vec<Tok<'static>> {
     let mut out = Vec::new();
     let mut start = align;
     let mut ok = true;
@@ -235,7 +241,8 @@ fn utf16_tokens(data: &[u8], align: usize) -> Vec<Tok> {
                 out.push(Tok {
                     off: start,
                     end: i,
-                    text: std::mem::take(&mut text),
+                    text: Cow::Owned(std::mem::take(&mut text)),
+                    clean: true,
                 });
             }
             text.clear();
@@ -558,7 +565,7 @@ impl<'a> KeyStore<'a> {
 /// at the same NUL, the longest that reads as a host or channel, else the
 /// one after a boundary (zero byte or another string's end), else the
 /// longest.
-fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok> {
+fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok<'static>> {
     let lo = anchor.saturating_sub(WINDOW);
     let hi = (anchor + WINDOW).min(raw.len());
     let mut by_end: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -593,11 +600,16 @@ fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok> {
             continue;
         };
         let text = text_at(s);
-        out.push(Tok { off: s, end, text });
+        out.push(Tok {
+            off: s,
+            end,
+            text: Cow::Owned(text),
+            clean: boundary(s),
+        });
     }
     out.sort_by_key(|t| t.off);
     // Drop tokens nested in a longer one (suffixes at a key-period shift).
-    let mut kept: Vec<Tok> = Vec::new();
+    let mut kept: Vec<Tok<'static>> = Vec::new();
     for t in out {
         if kept.last().is_some_and(|k| t.off < k.end + 1) {
             continue;
@@ -734,7 +746,7 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
             } else {
                 chan.off.saturating_sub(k.end)
             };
-            g <= 64 * u && is_keyish(&k.text) && !strings::is_host(&k.text)
+            g <= 32 * u && k.clean && is_keyish(&k.text) && !strings::is_host(&k.text)
         });
         let mut score = 8 + closeness(gap / u);
         if host.text.starts_with("irc") {
@@ -774,8 +786,8 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
                         host: host.text.to_ascii_lowercase(),
                         port: port.map_or(0, |p| p.1),
                     }],
-                    channel: chan.text.clone(),
-                    key: key.map(|k| k.text.clone()),
+                    channel: chan.text.to_string(),
+                    key: key.map(|k| k.text.to_string()),
                     nick_prefix: String::new(),
                 },
                 encoding: view.encoding.clone(),
@@ -790,7 +802,7 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
 }
 
 /// Narrows `[lo, hi)` beside token `h` so it overlaps no other token.
-fn clip_gap(toks: &[Tok], lo: usize, hi: usize, h: usize, u: usize) -> (usize, usize) {
+fn clip_gap(toks: &[Tok<'_>], lo: usize, hi: usize, h: usize, u: usize) -> (usize, usize) {
     let mut lo = lo;
     let mut hi = hi;
     if lo < toks[h].off {
@@ -821,18 +833,48 @@ enum Role {
     Nick,
 }
 
+const ROLE_NAMES: [(&str, Role); 31] = [
+    ("si_server", Role::Server),
+    ("server", Role::Server),
+    ("ircserver", Role::Server),
+    ("irc_server", Role::Server),
+    ("servername", Role::Server),
+    ("host", Role::Server),
+    ("si_port", Role::Port),
+    ("port", Role::Port),
+    ("ircport", Role::Port),
+    ("irc_port", Role::Port),
+    ("serverport", Role::Port),
+    ("si_mainchan", Role::Channel),
+    ("si_channel", Role::Channel),
+    ("mainchan", Role::Channel),
+    ("channel", Role::Channel),
+    ("chan", Role::Channel),
+    ("ircchannel", Role::Channel),
+    ("irc_channel", Role::Channel),
+    ("si_chanpass", Role::Key),
+    ("si_chankey", Role::Key),
+    ("chanpass", Role::Key),
+    ("chankey", Role::Key),
+    ("channelkey", Role::Key),
+    ("channel_key", Role::Key),
+    ("channelpass", Role::Key),
+    ("chan_pass", Role::Key),
+    ("si_nickprefix", Role::Nick),
+    ("nickprefix", Role::Nick),
+    ("nick_prefix", Role::Nick),
+    ("nickconst", Role::Nick),
+    ("nick_const", Role::Nick),
+];
+
 fn role_of(name: &str) -> Option<Role> {
-    let n = name.to_ascii_lowercase();
-    Some(match n.as_str() {
-        "si_server" | "server" | "ircserver" | "irc_server" | "servername" | "host" => Role::Server,
-        "si_port" | "port" | "ircport" | "irc_port" | "serverport" => Role::Port,
-        "si_mainchan" | "si_channel" | "mainchan" | "channel" | "chan" | "ircchannel"
-        | "irc_channel" => Role::Channel,
-        "si_chanpass" | "chanpass" | "chankey" | "channelkey" | "channel_key" | "channelpass"
-        | "si_chankey" => Role::Key,
-        "si_nickprefix" | "nickprefix" | "nick_prefix" | "nickconst" => Role::Nick,
-        _ => return None,
-    })
+    if !(4..=13).contains(&name.len()) {
+        return None;
+    }
+    ROLE_NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, r)| r)
 }
 
 /// Builds a name/value config from (role, value, where) triples.
@@ -908,7 +950,7 @@ fn name_value_adjacent(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
             if v.off <= t.end + 16 * view.unit {
                 pairs.push((
                     r,
-                    v.text.clone(),
+                    v.text.to_string(),
                     format!("{} at {}", t.text, loc(seg, t.off)),
                 ));
             }
@@ -971,7 +1013,7 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
             let is_host = strings::is_host(&t.text);
             if is_host || role_of(&t.text).is_some() {
                 if let Ok(va) = u32::try_from(base + t.off as u64) {
-                    targets.insert(va, (is_host, t.text.clone()));
+                    targets.insert(va, (is_host, t.text.to_string()));
                 }
             }
             if targets.len() > 4096 {

@@ -81,3 +81,38 @@ pub fn synthetic_spec(i: u32) -> synthetic::SpecimenSpec {
         seed: u64::from(i),
     }
 }
+
+/// The `i`-th specimen of `botscope specimen gen`: [`synthetic_spec`] in
+/// the block layout for seven in ten; of the rest, sdbot globals (one of
+/// the per-string encodings, host renamed `irc.…` as those need), rbot
+/// pointer tables and agobot name/value tables in turn. The truth of each
+/// is [`synthetic::expected_config`] and [`synthetic::expected_encoding`].
+pub fn synthetic_item(i: u32) -> (synthetic::SpecimenSpec, synthetic::ConfigLayout) {
+    use synthetic::{ConfigEncoding, ConfigLayout};
+    let mut spec = synthetic_spec(i);
+    let layout = match i % 10 {
+        7 => ConfigLayout::Globals,
+        8 => ConfigLayout::PointerTable,
+        9 => ConfigLayout::NameValue,
+        _ => ConfigLayout::Block,
+    };
+    if layout == ConfigLayout::Globals {
+        let k = (i / 10) as u8;
+        let mut key = [0u8; 16];
+        for (j, b) in key.iter_mut().enumerate() {
+            // High bit set: never a character of a host, never zero.
+            *b = 0x80 | (k.wrapping_mul(37).wrapping_add((j as u8).wrapping_mul(29)) & 0x7f);
+        }
+        spec.encoding = match (i / 10) % 6 {
+            0 => ConfigEncoding::Xor(0x80 | k),
+            1 => ConfigEncoding::XorKey { key, len: 4 },
+            2 => ConfigEncoding::XorKey { key, len: 9 },
+            3 => ConfigEncoding::Add(k | 1),
+            4 => ConfigEncoding::Rol(1 + k % 7),
+            _ => ConfigEncoding::RollingXor(k),
+        };
+        spec.config.servers[0].host =
+            format!("irc.fam{}v{}.example.net", spec.family, spec.variant);
+    }
+    (spec, layout)
+}

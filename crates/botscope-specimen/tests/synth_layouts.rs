@@ -280,3 +280,34 @@ fn cc_like_categories() {
     assert_eq!(tables::cc_like_category("x.linode.com"), Some("hosting"));
     assert_eq!(tables::cc_like_category("www.example.com"), None);
 }
+
+#[test]
+fn gen_collection_matches_its_truth() {
+    // `botscope specimen gen`'s items: every layout, packers and encodings
+    // rotating; the truth it writes is expected_config / expected_encoding.
+    let mut layouts = std::collections::BTreeSet::new();
+    for i in 0..120u32 {
+        let (s, layout) = botscope_specimen::synthetic_item(i);
+        let a = analyze(&build_specimen_with(&s, layout));
+        assert_eq!(
+            a.config.as_ref(),
+            Some(&expected_config(&s, layout)),
+            "item {i} {layout:?} {:?}: {:?}",
+            s.encoding,
+            a.config_evidence
+        );
+        assert_eq!(
+            a.config_encoding.as_ref().map(|e| e.label()),
+            Some(label(expected_encoding(&s, layout))),
+            "item {i}"
+        );
+        layouts.insert(
+            format!("{layout:?}/{}", label(expected_encoding(&s, layout)))
+                .split(':')
+                .next()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert!(layouts.len() >= 9, "{layouts:?}");
+}
