@@ -728,8 +728,64 @@ mod store {
         assert_eq!(rep2.new, 0);
     }
 
-    fn helper() -> &'static str {
-        env!("CARGO_BIN_EXE_specimen-store-add")
+    /// A second process adding to a store: this test binary re-run with only
+    /// the ignored `store_add_in_child` selected (a helper binary would be a
+    /// second `[[bin]]` that `cargo run` trips over).
+    fn helper() -> std::process::Command {
+        let mut c = std::process::Command::new(std::env::current_exe().unwrap());
+        c.args([
+            "--ignored",
+            "--exact",
+            "store::store_add_in_child",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        c
+    }
+
+    /// Run only as the child of `helper()`: adds the files named in
+    /// `BOTSCOPE_CHILD_ARGS` (STORE, SEEN, PAUSE_MS, FILE... one a line),
+    /// pausing between the synced temp file and its rename so a test can kill
+    /// it there, then exits the process with the outcome.
+    #[test]
+    #[ignore = "child process of the two-process store tests"]
+    fn store_add_in_child() {
+        let Ok(args) = std::env::var("BOTSCOPE_CHILD_ARGS") else {
+            return;
+        };
+        let args: Vec<&str> = args.lines().collect();
+        let seen: i64 = args[1].parse().unwrap();
+        let pause: u64 = args[2].parse().unwrap();
+        let mut store = Store::open(std::path::Path::new(args[0])).unwrap();
+        let opts = AddOptions {
+            pause_before_rename: (pause > 0).then(|| std::time::Duration::from_millis(pause)),
+        };
+        for f in &args[3..] {
+            let data = std::fs::read(f).unwrap();
+            if let Err(e) = store.add(&data, seen, Source::Sensor, &opts) {
+                eprintln!("{f}: {e}");
+                std::process::exit(1);
+            }
+        }
+        std::process::exit(0);
+    }
+
+    /// `helper()` set to add `files` to `store`.
+    fn child_add(
+        store: &std::path::Path,
+        seen: &str,
+        pause_ms: &str,
+        files: &[String],
+    ) -> std::process::Command {
+        let mut lines = vec![
+            store.to_str().unwrap().to_string(),
+            seen.into(),
+            pause_ms.into(),
+        ];
+        lines.extend(files.iter().cloned());
+        let mut c = helper();
+        c.env("BOTSCOPE_CHILD_ARGS", lines.join("\n"));
+        c
     }
 
     #[test]
@@ -744,11 +800,7 @@ mod store {
         }
         // Both processes add all twelve (same files, so every specimen is
         // raced) at the same time.
-        let spawn = || {
-            let mut c = std::process::Command::new(helper());
-            c.arg(&st).arg("1114000000").arg("0").args(&files);
-            c.spawn().unwrap()
-        };
+        let spawn = || child_add(&st, "1114000000", "0", &files).spawn().unwrap();
         let (mut a, mut b) = (spawn(), spawn());
         assert!(a.wait().unwrap().success());
         assert!(b.wait().unwrap().success());
@@ -773,13 +825,14 @@ mod store {
         let st = dir.path().join("st");
         let f = dir.path().join("f");
         std::fs::write(&f, sample(40)).unwrap();
-        let mut child = std::process::Command::new(helper())
-            .arg(&st)
-            .arg("1114000000")
-            .arg("20000")
-            .arg(&f)
-            .spawn()
-            .unwrap();
+        let mut child = child_add(
+            &st,
+            "1114000000",
+            "20000",
+            &[f.to_str().unwrap().to_string()],
+        )
+        .spawn()
+        .unwrap();
         // Wait until the synced temp file exists, then kill before the rename.
         let sha = botscope_specimen::analysis::hashes(&sample(40)).sha256;
         let qdir = st.join("quarantine").join(&sha[..2]);
