@@ -3,7 +3,9 @@
 
 use crate::orders::{url_host, Order, OrderKind, Reply};
 use crate::sink::{BinaryTransfer, FloodObs, RelayObs, ScanObs};
-use botscope_core::events::{DnsEvent, Evidence, FtpEvent, HttpEvent, IrcEvent, TftpEvent};
+use botscope_core::events::{
+    DnsEvent, Evidence, FtpEvent, HttpEvent, IrcEvent, ShellEvent, TftpEvent,
+};
 use botscope_core::exploit::{ExploitEvent, ExploitVector};
 use botscope_core::Ts;
 use serde::Serialize;
@@ -25,6 +27,8 @@ pub struct Inputs {
     pub http: Vec<HttpEvent>,
     /// FTP commands (transfer rows carry their data connection).
     pub ftp: Vec<FtpEvent>,
+    /// Lines typed into remote shells.
+    pub shell: Vec<ShellEvent>,
     /// Executables over TCP.
     pub binaries: Vec<BinaryTransfer>,
     /// Floods.
@@ -333,7 +337,7 @@ pub struct ScanRow {
 /// One stage of Fig. 3.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Stage {
-    /// `exploit`, `copy`, `scan`, `dns`, `irc_join`, `update`.
+    /// `exploit`, `shell`, `copy`, `scan`, `dns`, `irc_join`, `update`.
     pub stage: String,
     /// Time.
     pub ts: Ts,
@@ -981,6 +985,15 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
             .min_by_key(|e| e.ts)
         {
             st.push(("exploit".into(), e.ts, e.uid.clone()));
+        }
+        // The exploit's shell: the first line typed into a shell this bot ran.
+        if let Some(s) = inp
+            .shell
+            .iter()
+            .filter(|s| s.shell_host == *bot)
+            .min_by_key(|s| s.ts)
+        {
+            st.push(("shell".into(), s.ts, s.uid.clone()));
         }
         if let Some(c) = r
             .copies

@@ -37,6 +37,7 @@ impl EventBin {
             Event::Tftp(e) => self.inputs.tftp.push(e),
             Event::Http(e) => self.inputs.http.push(e),
             Event::Ftp(e) => self.inputs.ftp.push(e),
+            Event::Shell(e) => self.inputs.shell.push(e),
             Event::Conn(_) => {}
         }
     }

@@ -197,6 +197,21 @@ fn shell_ftp_capture(path: &std::path::Path) -> (Vec<u8>, [u8; 32]) {
     ctl.close(&mut f, true);
     sh.t = ctl.t + 100_000;
     sh.close(&mut f, true);
+    // The new bot joins its C&C channel.
+    let mut irc = Tcp::new(
+        v,
+        1048,
+        Ipv4Addr::new(10, 0, 0, 99),
+        6667,
+        sh.t + 2_000_000,
+        5000,
+    );
+    irc.handshake(&mut f);
+    irc.c_send(&mut f, b"NICK bot-1234\r\nUSER bot 0 0 :bot\r\n");
+    irc.s_send(&mut f, b":cc.example 001 bot-1234 :Welcome\r\n");
+    irc.c_send(&mut f, b"JOIN #x key\r\n");
+    irc.s_send(&mut f, b":bot-1234!bot@192.168.1.20 JOIN :#x\r\n");
+    irc.close(&mut f, true);
     f.finish().unwrap();
     (body, sha)
 }
@@ -240,7 +255,9 @@ fn typed_ftp_script_fetch_over_active_mode_is_reverse_connect() {
     .unwrap();
     assert_eq!(summary.dissect.services.get("ftp"), Some(&1));
     assert_eq!(summary.dissect.services.get("ftp-data"), Some(&1));
-    assert_eq!(summary.dissect.services.get("irc"), None);
+    // The FTP session on 2121 is not IRC; the C&C session on 6667 is.
+    assert_eq!(summary.dissect.services.get("irc"), Some(&1));
+    assert_eq!(summary.dissect.services.get("shell"), Some(&1));
     assert_eq!(report.exploits.len(), 1, "the DCOM exploit is seen");
     assert_eq!(report.copies.len(), 1);
     let c = &report.copies[0];
@@ -254,4 +271,40 @@ fn typed_ftp_script_fetch_over_active_mode_is_reverse_connect() {
     assert!(c.success);
     assert_eq!(report.table8.len(), 1);
     assert_eq!(report.table8[0].key, "reverse_connect");
+    // Fig. 3: the shell the exploit opened comes between exploit and copy.
+    let seq = report
+        .sequences
+        .iter()
+        .find(|s| s.bot.to_string() == "192.168.1.20")
+        .expect("the victim's sequence");
+    let stages: Vec<&str> = seq.stages.iter().map(|s| s.stage.as_str()).collect();
+    assert_eq!(stages, vec!["exploit", "shell", "copy", "irc_join"]);
+}
+
+#[test]
+fn typed_ftp_script_is_read_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("shell-ftp.pcap");
+    shell_ftp_capture(&pcap);
+    let mut an = Analyzer::new(Vec::new());
+    read_files(&[pcap], &EngineConfig::default(), &mut an).unwrap();
+    an.finish();
+    let shell: Vec<_> = an
+        .into_sink()
+        .into_iter()
+        .filter_map(|r| match r.event {
+            Event::Shell(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(shell.len(), 1);
+    let s = &shell[0];
+    assert_eq!(s.shell_host.to_string(), "192.168.1.20");
+    assert_eq!(s.peer.to_string(), "10.0.0.66");
+    assert_eq!(s.id.resp_p, 4444);
+    let f = s.fetch.as_ref().expect("the typed FTP script");
+    assert_eq!(
+        (f.tool.as_str(), f.host.as_str(), f.port, f.file.as_deref()),
+        ("ftp", "10.0.0.66", Some(2121), Some("x.exe"))
+    );
 }

@@ -305,6 +305,43 @@ pub struct FtpEvent {
     pub evidence: Evidence,
 }
 
+/// The download a line typed into a shell instructs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellFetch {
+    /// `tftp` or `ftp`.
+    pub tool: String,
+    /// Host to fetch from, as typed.
+    pub host: String,
+    /// Port, when typed (`echo open HOST PORT`).
+    pub port: Option<u16>,
+    /// File asked for.
+    pub file: Option<String>,
+}
+
+/// A line typed into a remote command shell (the `cmd.exe` bind or
+/// connect-back shell an exploit opened), found by the shell's banner or
+/// prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShellEvent {
+    /// Time of the packet that completed the line.
+    pub ts: Ts,
+    /// Flow uid.
+    pub uid: String,
+    /// 5-tuple.
+    pub id: FlowKey,
+    /// The host running the shell (it sent the banner or prompt).
+    pub shell_host: std::net::IpAddr,
+    /// The host typing.
+    pub peer: std::net::IpAddr,
+    /// The typed line (at most 1024 bytes).
+    pub line: String,
+    /// The download the line (with the session's earlier `echo` lines)
+    /// instructs.
+    pub fetch: Option<ShellFetch>,
+    /// Evidence packets.
+    pub evidence: Evidence,
+}
+
 /// Any event, tagged by kind for JSON Lines streams that mix kinds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -321,4 +358,6 @@ pub enum Event {
     Http(HttpEvent),
     /// An FTP command and its reply.
     Ftp(FtpEvent),
+    /// A line typed into a remote shell.
+    Shell(ShellEvent),
 }

@@ -30,6 +30,8 @@ pub enum Protocol {
     Http,
     /// An FTP control connection.
     Ftp,
+    /// A remote Windows command shell (banner or prompt first).
+    Shell,
 }
 
 impl Protocol {
@@ -41,6 +43,7 @@ impl Protocol {
             Protocol::Tftp => "tftp",
             Protocol::Http => "http",
             Protocol::Ftp => "ftp",
+            Protocol::Shell => "shell",
         }
     }
 }
@@ -316,6 +319,11 @@ pub fn tcp_flow(orig: &[u8], resp: &[u8], port: u16) -> Verdict {
         if !h.is_empty() && http::plausible(h) {
             return Verdict::Is(Protocol::Http);
         }
+    }
+    // A command shell's banner or prompt, from either side (bind shell:
+    // the responder; connect-back shell: the originator).
+    if crate::shell::parser::is_greeting(resp) || crate::shell::parser::is_greeting(orig) {
+        return Verdict::Is(Protocol::Shell);
     }
     let c_lines = lines_of(orig);
     let s_lines = lines_of(resp);

@@ -14,6 +14,7 @@ pub mod ftp;
 pub mod http;
 pub mod irc;
 pub mod logs;
+pub mod shell;
 pub mod tftp;
 
 use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
@@ -150,6 +151,7 @@ enum Dissector {
     Http(Box<http::state::HttpState>),
     Ftp(Box<ftp::state::FtpSession>),
     FtpData,
+    Shell(Box<shell::state::ShellState>),
     IrcDccData,
     Unknown,
 }
@@ -259,6 +261,7 @@ impl<S: RecordSink> Analyzer<S> {
                 Event::Tftp(_) => "tftp",
                 Event::Http(_) => "http",
                 Event::Ftp(_) => "ftp",
+                Event::Shell(_) => "shell",
             };
             count(&mut self.stats.events, kind);
             self.sink.record(r);
@@ -272,6 +275,7 @@ impl<S: RecordSink> Analyzer<S> {
             Protocol::Tftp => Dissector::Tftp,
             Protocol::Http => Dissector::Http(Box::default()),
             Protocol::Ftp => Dissector::Ftp(Box::default()),
+            Protocol::Shell => Dissector::Shell(Box::default()),
         }
     }
 
@@ -310,6 +314,7 @@ impl<S: RecordSink> Analyzer<S> {
             Dissector::FtpData => self
                 .ftp
                 .on_data(ctx, flow.id, from_orig, data, &mut self.out),
+            Dissector::Shell(s) => s.on_data(ctx, from_orig, data, &mut self.out),
             Dissector::Tftp => self
                 .tftp
                 .on_request_datagram(ctx, flow.id, data, &mut self.out),
@@ -467,7 +472,13 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 }
                 Verdict::Is(p) => {
                     let chunks = std::mem::take(chunks);
+                    // Which side runs a shell: the one that greeted.
+                    let shell_orig = !shell::parser::is_greeting(&head[1])
+                        && shell::parser::is_greeting(&head[0]);
                     st.d = Self::start(p);
+                    if let Dissector::Shell(s) = &mut st.d {
+                        s.shell_is_orig = shell_orig;
+                    }
                     if let Dissector::Irc(s) = &mut st.d {
                         for (d, mid) in st.mid_stream.iter().enumerate() {
                             if *mid {
@@ -536,6 +547,10 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 Dissector::FtpData => {
                     self.ftp.on_data_end(flow.id, &mut self.out);
                     Some("ftp-data")
+                }
+                Dissector::Shell(s) => {
+                    s.on_end(&ctx, &mut self.out);
+                    Some("shell")
                 }
                 Dissector::Tftp => Some("tftp"),
                 Dissector::TftpData => Some("tftp_data"),

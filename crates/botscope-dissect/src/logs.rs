@@ -556,6 +556,7 @@ pub fn write_zeek_rows(r: &Record, buf: &mut Vec<u8>) -> Option<&'static Schema>
             ftp_row(t, f);
             Some(&FTP)
         }
+        Event::Shell(_) => None,
     }
 }
 
@@ -581,6 +582,7 @@ pub fn event_ts(e: &Event) -> Ts {
         Event::Tftp(t) => t.ts,
         Event::Http(h) => h.ts,
         Event::Ftp(f) => f.ts,
+        Event::Shell(s) => s.ts,
     }
 }
 

@@ -462,3 +462,34 @@ fn ircv3_tagged_lines_parse_like_zeek() {
     assert_eq!(err.len(), 1);
     assert!(section.contains(&format!("error_message: : {}", err[0].params[0]).as_str()));
 }
+
+#[test]
+fn blaster_shell_session_is_a_shell_with_its_typed_command() {
+    // Chris Sanders' Blaster capture: 10.234.0.239 connects to the bind
+    // shell Blaster opened on 10.234.2.116:4444, gets the prompt
+    // `C:\WINNT\system32>` and types `start msblast.exe`, then
+    // `msblast.exe` (tshark follow-stream shows the same bytes). Every TCP
+    // checksum in the file is wrong (taken on the sending host): read as
+    // with `zeek -C`. The capture has no SYN (picked up mid-stream).
+    let (records, stats) = run_cfg(
+        &[corpus().join("chrissanders-packets/ppa1e/blaster.pcap")],
+        &EngineConfig {
+            verify_checksums: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(stats.services.get("shell"), Some(&1));
+    let shell: Vec<_> = records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Shell(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let lines: Vec<&str> = shell.iter().map(|s| s.line.as_str()).collect();
+    assert_eq!(lines, vec!["start msblast.exe", "msblast.exe"]);
+    assert_eq!(shell[0].shell_host.to_string(), "10.234.2.116");
+    assert_eq!(shell[0].peer.to_string(), "10.234.0.239");
+    assert_eq!(shell[0].id.resp_p, 4444);
+    assert!(shell[0].fetch.is_none());
+}
