@@ -639,7 +639,7 @@ fn int_ports(raw: &[u8], lo: usize, hi: usize, out: &mut Vec<(usize, u16, &'stat
     let mut p = lo.next_multiple_of(2);
     while p + 2 <= hi {
         let v16 = u16::from_le_bytes([raw[p], raw[p + 1]]);
-        if p % 4 == 0 && p + 4 <= hi && raw[p + 2] == 0 && raw[p + 3] == 0 && v16 > 0 {
+        if p.is_multiple_of(4) && p + 4 <= hi && raw[p + 2] == 0 && raw[p + 3] == 0 && v16 > 0 {
             out.push((p, v16, "le32"));
         } else if v16 >= 1024 {
             out.push((p, v16, "le16"));
@@ -736,7 +736,7 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
             let s = s.saturating_sub((dist / 64) as u32);
             ports.push((s, v, format!("port {v} as {how} at {}", loc(seg, p))));
         }
-        ports.sort_by(|x, y| y.0.cmp(&x.0));
+        ports.sort_by_key(|p| std::cmp::Reverse(p.0));
         let port = ports.first().filter(|p| p.0 >= 3);
         // Key: the string right past the channel, away from the host.
         let kj = if c > h { c + 1 } else { c.wrapping_sub(1) };
@@ -997,6 +997,17 @@ impl Mapped<'_> {
     }
 }
 
+/// One row of a pointer table.
+struct Row {
+    seg: usize,
+    at: usize,
+    host: String,
+    port: u16,
+    chan: String,
+    key: Option<String>,
+    evidence: Vec<String>,
+}
+
 fn dword(b: &[u8], at: usize) -> Option<u32> {
     b.get(at..at + 4)
         .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
@@ -1053,15 +1064,7 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
         m.cstr(u64::from(v))
     };
     // rbot rows.
-    let mut rows: Vec<(
-        usize,
-        usize,
-        String,
-        u16,
-        String,
-        Option<String>,
-        Vec<String>,
-    )> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for &(si, p, v) in &hits {
         let (true, host) = &targets[&v] else { continue };
         let b = segs[si].bytes;
@@ -1101,18 +1104,26 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
                 loc(&segs[si], p + 4 * ck)
             ),
         ];
-        rows.push((si, p, host.clone(), pv, chan, key, ev));
+        rows.push(Row {
+            seg: si,
+            at: p,
+            host: host.clone(),
+            port: pv,
+            chan,
+            key,
+            evidence: ev,
+        });
     }
     if let Some(first) = rows.first() {
         // One table: the rows sharing the first row's segment and channel,
         // within 1 KiB, in address order.
-        let (si, p0, chan) = (first.0, first.1, first.4.clone());
+        let (si, p0, chan) = (first.seg, first.at, first.chan.clone());
         let table: Vec<_> = rows
             .iter()
-            .filter(|r| r.0 == si && r.4 == chan && r.1 >= p0 && r.1 < p0 + 1024)
+            .filter(|r| r.seg == si && r.chan == chan && r.at >= p0 && r.at < p0 + 1024)
             .collect();
-        let mut evidence: Vec<String> = table.iter().flat_map(|r| r.6.clone()).collect();
-        let key = first.5.clone();
+        let mut evidence: Vec<String> = table.iter().flat_map(|r| r.evidence.clone()).collect();
+        let key = first.key.clone();
         if let Some(k) = &key {
             evidence.push(format!("key {k} pointed to after the channel"));
         }
@@ -1123,8 +1134,8 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
                     servers: table
                         .iter()
                         .map(|r| BotServer {
-                            host: r.2.to_ascii_lowercase(),
-                            port: r.3,
+                            host: r.host.to_ascii_lowercase(),
+                            port: r.port,
                         })
                         .collect(),
                     channel: chan,

@@ -141,11 +141,14 @@ fn encoding_label(v: &serde_json::Value) -> String {
     }
 }
 
+/// A stored config with its provenance.
+type ConfigWithProvenance = (BotConfig, Provenance);
+
 /// A specimen's stored config with its provenance, and its FQDN indicators.
 fn stored(
     store: &Store,
     sha256: &str,
-) -> Result<(Option<(BotConfig, Provenance)>, Vec<String>), StoreError> {
+) -> Result<(Option<ConfigWithProvenance>, Vec<String>), StoreError> {
     let Some(a) = store.analysis(sha256)? else {
         return Ok((None, Vec::new()));
     };

@@ -13,6 +13,9 @@
 //! strings in the chosen encoding: three IRC command templates, then
 //! `host`, `port` (decimal) for every server, then the channel, the channel
 //! key (empty string when none) and the nick prefix.
+//! Other layouts ([`ConfigLayout`]) replace the block: sdbot-style
+//! globals, an rbot-style pointer table (strings appended to `.rdata`) or
+//! agobot-style name/value pointer triples.
 //!
 //! A packed specimen's `.text` is code-like (calls, jumps, jccs) instead of
 //! `int3` filler. It has `UPX0` (no raw data; room for the unpacked image),

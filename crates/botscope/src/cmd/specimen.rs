@@ -70,7 +70,10 @@ enum Cmd {
         /// MD5, SHA-1 or SHA-256 (or a prefix of at least 6 digits); none lists all.
         hash: Option<String>,
     },
-    /// Export the bot FQDN watch list (one FQDN a line) for `botscope dns`.
+    /// Export the bot FQDN watch list (one FQDN a line) for `botscope dns`:
+    /// tier 1, the servers of extracted configs; tier 2, C&C-like names
+    /// (dynamic-DNS and hosting zones) of specimens without a config. Each
+    /// name carries its provenance as a `#` comment.
     Export {
         /// Output file (`-` for standard output).
         #[arg(long)]
@@ -78,6 +81,10 @@ enum Cmd {
         /// Top-N specimens by sightings.
         #[arg(long, default_value_t = 100)]
         top: usize,
+        /// Tier 1 only: leave out the C&C-like indicators of specimens
+        /// without a config.
+        #[arg(long)]
+        config_only: bool,
     },
     /// Table 2: detections and kinds, known and unknown, for a period.
     Table2 {
@@ -217,8 +224,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut truth = std::io::BufWriter::new(std::fs::File::create(&truth_path)?);
         let mut total = 0u64;
         for i in 0..count {
-            let spec = botscope_specimen::synthetic_spec(i);
-            let mut bytes = botscope_specimen::synthetic::build_specimen(&spec);
+            let (spec, layout) = botscope_specimen::synthetic_item(i);
+            let mut bytes = botscope_specimen::synthetic::build_specimen_with(&spec, layout);
             botscope_specimen::synthetic::append_overlay(
                 &mut bytes,
                 overlay_kib << 10,
@@ -227,7 +234,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let name = format!("s{i:06}.bin");
             std::fs::write(out.join(&name), &bytes)?;
             total += bytes.len() as u64;
-            writeln!(truth, "{}", serde_json::json!({"file": name, "spec": spec}))?;
+            // The truth: what was written and what extraction must recover.
+            let expected = serde_json::json!({
+                "config": botscope_specimen::synthetic::expected_config(&spec, layout),
+                "encoding": botscope_specimen::synthetic::expected_encoding(&spec, layout),
+                "layout": botscope_specimen::synthetic::effective_layout(&spec, layout),
+            });
+            writeln!(
+                truth,
+                "{}",
+                serde_json::json!({"file": name, "spec": spec, "layout": layout, "expected": expected})
+            )?;
         }
         truth.flush()?;
         if !args.json {
@@ -391,18 +408,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 print_json(&v)?;
             }
         },
-        Cmd::Export { bot_fqdns, top } => {
-            let list = tables::bot_fqdns(&store, top)?;
-            let text: String = list.iter().map(|f| format!("{f}\n")).collect();
+        Cmd::Export {
+            bot_fqdns,
+            top,
+            config_only,
+        } => {
+            let mut list = tables::watch_list(&store, top)?;
+            if config_only {
+                list.retain(|e| e.tier == 1);
+            }
+            let text = tables::watch_list_text(&list, top);
+            let tier = |t: u8| list.iter().filter(|e| e.tier == t).count();
             if bot_fqdns.as_os_str() == "-" {
                 print!("{text}");
             } else {
                 std::fs::write(&bot_fqdns, text)
                     .with_context(|| format!("writing {}", bot_fqdns.display()))?;
                 if args.json {
-                    print_json(&serde_json::json!({"file": bot_fqdns, "fqdns": list.len()}))?;
+                    print_json(&serde_json::json!({
+                        "file": bot_fqdns,
+                        "fqdns": list.len(),
+                        "tier1": tier(1),
+                        "tier2": tier(2),
+                        "entries": list,
+                    }))?;
                 } else {
-                    println!("{} FQDNs written to {}", list.len(), bot_fqdns.display());
+                    println!(
+                        "{} FQDNs written to {} (tier 1, config servers: {}; tier 2, C&C-like indicators: {})",
+                        list.len(),
+                        bot_fqdns.display(),
+                        tier(1),
+                        tier(2)
+                    );
                 }
             }
         }
@@ -443,6 +480,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     t.several_fqdns, t.several_percent
                 );
                 println!("  IP addresses only      {}", t.ip_only);
+                for (how, n) in &t.by_provenance {
+                    println!("  config {how:<22} {n}");
+                }
+                println!(
+                    "  no config, C&C-like indicators (tier 2): {} specimens",
+                    t.ioc_only.len()
+                );
             }
         }
         Cmd::Ttk { as_of } => {
