@@ -439,3 +439,139 @@ fn link(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use botscope_core::events::Evidence;
+    use botscope_core::{FlowKey, Proto, Ts};
+
+    fn ev(
+        ts: i64,
+        from_client: bool,
+        prefix: Option<&str>,
+        cmd: &str,
+        params: &[&str],
+    ) -> IrcEvent {
+        IrcEvent {
+            ts: Ts(ts),
+            uid: "C1".into(),
+            id: FlowKey {
+                orig_h: "10.0.0.5".parse().unwrap(),
+                orig_p: 1030,
+                resp_h: "10.0.0.1".parse().unwrap(),
+                resp_p: 6667,
+                proto: Proto::Tcp,
+            },
+            from_client,
+            nick: Some("bot-123".into()),
+            user: None,
+            prefix: prefix.map(String::from),
+            command: cmd.into(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+            value: None,
+            addl: None,
+            dcc: None,
+            tags: Vec::new(),
+            evidence: Evidence::default(),
+        }
+    }
+
+    /// Bot side, SDBot style: a private order and the bot's plain answer
+    /// to the herder who gave it; a plain line to a channel is not a reply.
+    #[test]
+    fn bot_side_untagged_reply_to_a_private_order() {
+        let evs = [
+            ev(0, false, Some("herder!h@example.net"), "PRIVMSG", &["bot-123", ".sysinfo"]),
+            ev(1_000_000, true, None, "PRIVMSG", &["#chan", "cpu: 800 MHz. ram: 1 KB total"]),
+            ev(2_000_000, true, None, "PRIVMSG", &["herder", "cpu: 800 MHz. ram: 261616 KB total, 12 KB free. os: Windows 2000 (5.0, build 2195)."]),
+            // Past the 10-minute window: no longer a reply.
+            ev(700_000_000, true, None, "PRIVMSG", &["herder", "something else"]),
+        ];
+        let refs: Vec<&IrcEvent> = evs.iter().collect();
+        let (mut orders, mut replies) = (Vec::new(), Vec::new());
+        let client: IpAddr = "10.0.0.5".parse().unwrap();
+        let found = session_orders("C1", client, &refs, &mut orders, &mut replies);
+        assert_eq!(
+            found,
+            Found {
+                received: 1,
+                sent: 0
+            }
+        );
+        assert_eq!(orders[0].sender.as_deref(), Some("herder!h@example.net"));
+        assert_eq!(orders[0].bot, client);
+        assert_eq!(replies.len(), 1);
+        assert_eq!(
+            (
+                replies[0].order,
+                replies[0].reply.tag.as_str(),
+                replies[0].reply.tagged
+            ),
+            (Some(0), "SYSINFO", false)
+        );
+        assert_eq!(orders[0].replies, vec![0]);
+    }
+
+    /// Herder side: the bot's address comes from its reply prefix when the
+    /// host part is one; lines from nicks never ordered are ignored.
+    #[test]
+    fn herder_side_bot_address_from_prefix() {
+        let evs = [
+            ev(0, true, None, "PRIVMSG", &["bot-9", "!login pw"]),
+            ev(
+                1,
+                false,
+                Some("other!o@10.9.9.8"),
+                "PRIVMSG",
+                &["bot-123", "password accepted."],
+            ),
+            ev(
+                2,
+                false,
+                Some("bot-9!b@10.9.9.9"),
+                "PRIVMSG",
+                &["bot-123", "[MAIN]: Password accepted."],
+            ),
+            ev(
+                3,
+                true,
+                None,
+                "PRIVMSG",
+                &["bot-9", "!ddos.syn 10.1.1.1 80 60"],
+            ),
+            ev(
+                4,
+                false,
+                Some("bot-9!b@10.9.9.9"),
+                "NOTICE",
+                &["bot-123", "[SYN]: Flooding: (10.1.1.1:80) for 60 seconds."],
+            ),
+        ];
+        let refs: Vec<&IrcEvent> = evs.iter().collect();
+        let (mut orders, mut replies) = (Vec::new(), Vec::new());
+        let found = session_orders(
+            "C1",
+            "10.0.0.5".parse().unwrap(),
+            &refs,
+            &mut orders,
+            &mut replies,
+        );
+        assert_eq!(
+            found,
+            Found {
+                received: 0,
+                sent: 2
+            }
+        );
+        for o in &orders {
+            assert_eq!(o.bot.to_string(), "10.9.9.9");
+            assert_eq!(o.bot_host.as_deref(), Some("b@10.9.9.9"));
+        }
+        let linked: Vec<_> = replies
+            .iter()
+            .map(|r| (r.order, r.reply.tag.as_str()))
+            .collect();
+        assert_eq!(linked, vec![(Some(0), "MAIN"), (Some(1), "SYN")]);
+    }
+}

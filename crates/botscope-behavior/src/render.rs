@@ -75,8 +75,18 @@ pub fn text(r: &Report) -> String {
     for (i, x) in r.orders.iter().enumerate() {
         let _ = writeln!(
             o,
-            "  #{i} {} {} {} via {}: {}  replies={:?}",
-            x.ts, x.uid, x.bot, x.via, x.raw, x.replies
+            "  #{i} {} {} {} {} via {} to {} by {}: {}  replies={:?}",
+            x.ts,
+            x.uid,
+            x.direction,
+            x.bot_nick
+                .as_deref()
+                .map_or_else(|| x.bot.to_string(), String::from),
+            x.via,
+            x.target.as_deref().unwrap_or("-"),
+            x.sender.as_deref().unwrap_or("-"),
+            x.raw,
+            x.replies
         );
     }
     let _ = writeln!(o, "\nFloods (§5.3)");
@@ -277,7 +287,21 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("orders.csv"),
         &[
-            "index", "ts", "uid", "bot", "via", "command", "raw", "replies", "packets",
+            "index",
+            "ts",
+            "uid",
+            "bot",
+            "via",
+            "command",
+            "raw",
+            "replies",
+            "packets",
+            "direction",
+            "kind",
+            "sender",
+            "target",
+            "bot_nick",
+            "bot_host",
         ],
         r.orders.iter().enumerate().map(|(i, o)| {
             vec![
@@ -290,6 +314,12 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
                 o.raw.clone(),
                 format!("{:?}", o.replies),
                 format!("{:?}", o.evidence.packets),
+                o.direction.clone(),
+                o.order.kind.name().to_string(),
+                o.sender.clone().unwrap_or_default(),
+                o.target.clone().unwrap_or_default(),
+                o.bot_nick.clone().unwrap_or_default(),
+                o.bot_host.clone().unwrap_or_default(),
             ]
         }),
     )?;
