@@ -466,33 +466,32 @@ fn find_transforms(
         }
         // Longer keys: the image stores the key the decoder uses; its
         // first four bytes are `kk`.
-        if let Some(starts) = key_store.lookup(kk) {
-            for &(ks, ko) in starts {
-                for len in 5..=16 {
-                    let Some(key) = key_store.key(ks, ko, len) else {
-                        break;
-                    };
-                    let t = Transform::XorKey(key);
-                    if have(&t, found) {
-                        break;
-                    }
-                    confirms += 1;
-                    if confirm_restart(raw, i, &t).is_some() {
-                        found.push((t, seg, i));
-                        break;
-                    }
+        for (ks, ko) in key_store.lookup(kk) {
+            for len in 5..=16 {
+                let Some(key) = key_store.key(ks, ko, len) else {
+                    break;
+                };
+                let t = Transform::XorKey(key);
+                if have(&t, found) {
+                    break;
+                }
+                confirms += 1;
+                if confirm_restart(raw, i, &t).is_some() {
+                    found.push((t, seg, i));
+                    break;
                 }
             }
         }
     }
 }
 
-/// Every 4-byte window of the image's bytes (capped) that could begin a
-/// stored XOR key: not all zero, not all printable (keys are rarely text
-/// the anchors would match in plain), indexed by value.
+/// Every 4-byte window of the mapped segments' first [`KEY_INDEX_BYTES`]
+/// that could begin a stored XOR key (at most one zero byte, not all
+/// printable): a bit filter, then a sorted list of (window, segment,
+/// offset) for the few look-ups that pass it.
 struct KeyStore<'a> {
     segs: Vec<&'a [u8]>,
-    index: HashMap<[u8; 4], Vec<(usize, usize)>>,
+    sorted: Vec<(u32, u32, u32)>,
     /// One bit per hash of an indexed window: most look-ups stop here.
     bits: Vec<u64>,
 }
@@ -502,14 +501,13 @@ const KEY_INDEX_BYTES: usize = 64 << 10;
 /// Bits in the key filter.
 const KEY_BITS: usize = 1 << 20;
 
-fn key_hash(w: [u8; 4]) -> usize {
-    (u32::from_le_bytes(w).wrapping_mul(0x9E37_79B1) >> 12) as usize
+fn key_hash(w: u32) -> usize {
+    (w.wrapping_mul(0x9E37_79B1) >> 12) as usize
 }
 
 impl<'a> KeyStore<'a> {
     fn new(segs: &[Segment<'a>]) -> KeyStore<'a> {
-        let mut index: HashMap<[u8; 4], Vec<(usize, usize)>> = HashMap::new();
-        let mut bits = Vec::new();
+        let mut sorted = Vec::new();
         let mut budget = KEY_INDEX_BYTES;
         let mut kept = Vec::new();
         for (si, s) in segs.iter().enumerate() {
@@ -521,37 +519,47 @@ impl<'a> KeyStore<'a> {
             }
             budget -= s.bytes.len();
             for (o, w) in s.bytes.windows(4).enumerate() {
-                let w = [w[0], w[1], w[2], w[3]];
-                if w.iter().filter(|&&b| b == 0).count() > 1 || w.iter().all(|&b| printable(b)) {
+                let zeros = w.iter().filter(|&&b| b == 0).count();
+                if zeros > 1 || w.iter().all(|&b| printable(b)) {
                     continue;
                 }
-                if bits.is_empty() {
-                    bits = vec![0u64; KEY_BITS / 64];
-                }
-                let h = key_hash(w);
-                bits[h / 64] |= 1 << (h % 64);
-                let e = index.entry(w).or_default();
-                if e.len() < 4 {
-                    e.push((si, o));
-                }
+                let v = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                sorted.push((v, si as u32, o as u32));
             }
+        }
+        let mut bits = Vec::new();
+        if !sorted.is_empty() {
+            bits = vec![0u64; KEY_BITS / 64];
+            for &(v, _, _) in &sorted {
+                let h = key_hash(v);
+                bits[h / 64] |= 1 << (h % 64);
+            }
+            sorted.sort_unstable();
         }
         KeyStore {
             segs: kept,
-            index,
+            sorted,
             bits,
         }
     }
 
-    fn lookup(&self, w: [u8; 4]) -> Option<&Vec<(usize, usize)>> {
+    /// Up to four places holding the window `w`.
+    fn lookup(&self, w: [u8; 4]) -> Vec<(usize, usize)> {
         if self.bits.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let h = key_hash(w);
+        let v = u32::from_le_bytes(w);
+        let h = key_hash(v);
         if self.bits[h / 64] >> (h % 64) & 1 == 0 {
-            return None;
+            return Vec::new();
         }
-        self.index.get(&w)
+        let from = self.sorted.partition_point(|e| e.0 < v);
+        self.sorted[from..]
+            .iter()
+            .take_while(|e| e.0 == v)
+            .take(4)
+            .map(|e| (e.1 as usize, e.2 as usize))
+            .collect()
     }
 
     fn key(&self, seg: usize, off: usize, len: usize) -> Option<Vec<u8>> {
