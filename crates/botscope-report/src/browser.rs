@@ -118,8 +118,7 @@ fn data_value(open_tag: &str) -> Option<String> {
 /// where it has one, else its text.
 fn cell_of(td: &str, close: &str) -> String {
     let open_end = td.find('>').unwrap_or(0);
-    data_value(&td[..open_end])
-        .unwrap_or_else(|| strip_tags(&format!("{}", td.split(close).next().unwrap_or(""))))
+    data_value(&td[..open_end]).unwrap_or_else(|| strip_tags(td.split(close).next().unwrap_or("")))
 }
 
 /// Cells of each `<tr>` in an HTML fragment (see [`cell_of`]).

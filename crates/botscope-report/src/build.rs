@@ -373,7 +373,7 @@ pub fn fmt_int(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut o = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);
@@ -442,25 +442,23 @@ pub fn fmt_time(rfc3339: &str) -> String {
 pub fn fmt_duration(secs: f64) -> String {
     let s = secs.max(0.0);
     if s < 60.0 {
-        format!("{} s", num_text((s * 10.0).round() / 10.0))
-    } else if s < 3600.0 {
-        let m = (s / 60.0).floor();
-        let r = (s - m * 60.0).round();
-        if r == 0.0 {
-            format!("{m} min")
-        } else {
-            format!("{m} min {r} s")
-        }
-    } else if s < 2.0 * 86_400.0 {
-        let h = (s / 3600.0).floor();
-        let m = ((s - h * 3600.0) / 60.0).round();
-        if m == 0.0 {
-            format!("{h} h")
-        } else {
-            format!("{h} h {m} min")
+        return format!("{} s", num_text((s * 10.0).round() / 10.0));
+    }
+    if s >= 2.0 * 86_400.0 {
+        return format!("{:.1} days", s / 86_400.0);
+    }
+    let whole = s.round() as u64;
+    if whole < 3600 {
+        match (whole / 60, whole % 60) {
+            (m, 0) => format!("{m} min"),
+            (m, r) => format!("{m} min {r} s"),
         }
     } else {
-        format!("{:.1} days", s / 86_400.0)
+        let minutes = (s / 60.0).round() as u64;
+        match (minutes / 60, minutes % 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        }
     }
 }
 
@@ -1617,13 +1615,22 @@ fn rate_series(sec: &mut Section, t: RateSeries) {
                 Some(&res),
                 &tick,
             ));
-            sec.remarks.push(format!(
-                "Equation 1 fitted: p = {} per day, θ = {}, saturation θ·p = {} clients, RMSE {}.",
-                fmt_dec(fit.model.p, 3),
-                fmt_dec(fit.model.theta, 1),
-                fmt_dec(fit.model.capacity(), 1),
-                fmt_dec(fit.rmse, 2)
-            ));
+            let peak = pts.iter().map(|p| p.1).fold(0.0, f64::max);
+            if fit.model.capacity() > 10.0 * peak.max(1.0) {
+                sec.remarks.push(format!(
+                    "Equation 1 fitted: p = {} per day, RMSE {}; the series shows no saturation, so θ (the most infected addresses) is not determined by it — the worm-like logistic growth of equation 1 is not what this field shows.",
+                    fmt_dec(fit.model.p, 3),
+                    fmt_dec(fit.rmse, 2)
+                ));
+            } else {
+                sec.remarks.push(format!(
+                    "Equation 1 fitted: p = {} per day, θ = {}, saturation θ·p = {} clients, RMSE {}.",
+                    fmt_dec(fit.model.p, 3),
+                    fmt_dec(fit.model.theta, 1),
+                    fmt_dec(fit.model.capacity(), 1),
+                    fmt_dec(fit.rmse, 2)
+                ));
+            }
         }
         None => {
             sec.charts.push(charts::time_series(
@@ -1815,5 +1822,7 @@ mod tests {
         assert_eq!(fmt_duration(86_400.0), "24 h");
         assert_eq!(fmt_duration(200.0), "3 min 20 s");
         assert_eq!(fmt_duration(4.0), "4 s");
+        assert_eq!(fmt_duration(119.6), "2 min");
+        assert_eq!(fmt_duration(3599.7), "1 h");
     }
 }

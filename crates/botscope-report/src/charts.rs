@@ -24,7 +24,7 @@ fn open(w: f64, h: f64, title: &str) -> String {
 
 /// A round step for an axis spanning `span` with about `n` ticks.
 fn nice_step(span: f64, n: f64) -> f64 {
-    if !(span > 0.0) {
+    if span.is_nan() || span <= 0.0 {
         return 1.0;
     }
     let raw = span / n;
@@ -112,14 +112,26 @@ pub fn time_series(
         top + main_h / 2.0,
         esc(y_label)
     );
-    // x ticks: about 6.
+    // x ticks: round steps of time (x is seconds), at most about 8.
     let bottom = if res_h > 0.0 {
         top + main_h + 30.0 + res_h
     } else {
         top + main_h
     };
-    for i in 0..=6 {
-        let x = x0 + (x1 - x0) * i as f64 / 6.0;
+    let xstep = [
+        60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 10_800.0, 21_600.0, 43_200.0, 86_400.0,
+        172_800.0, 604_800.0,
+    ]
+    .into_iter()
+    .find(|s| (x1 - x0) / s <= 8.0)
+    .unwrap_or((x1 - x0) / 6.0);
+    let mut ticks = Vec::new();
+    let mut x = (x0 / xstep).ceil() * xstep;
+    while x <= x1 + 1e-6 && ticks.len() < 40 {
+        ticks.push(x);
+        x += xstep;
+    }
+    for x in ticks {
         let _ = write!(
             o,
             "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{top}\" y2=\"{bottom}\" stroke=\"#f0f0f0\"/><text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
@@ -427,7 +439,7 @@ pub fn clock(title: &str, hours: &[u64], tz_label: &str) -> String {
 /// Measured shares beside the study's, as paired horizontal bars (percent).
 pub fn paired_bars(title: &str, rows: &[(String, Option<f64>, Option<f64>)]) -> String {
     let rows = &rows[..rows.len().min(16)];
-    let (w, l, r, top) = (560.0, 190.0, 50.0, 40.0);
+    let (w, l, r, top) = (640.0, 260.0, 50.0, 40.0);
     let lane = 26.0;
     let h = top + lane * rows.len().max(1) as f64 + 20.0;
     let mut o = open(w, h, title);
@@ -444,7 +456,11 @@ pub fn paired_bars(title: &str, rows: &[(String, Option<f64>, Option<f64>)]) -> 
     let xs = |v: f64| v / max * (w - l - r);
     for (i, (label, m, s)) in rows.iter().enumerate() {
         let y = top + lane * i as f64;
-        let short: String = label.chars().take(30).collect();
+        let short: String = if label.chars().count() > 40 {
+            label.chars().take(39).chain(['…']).collect()
+        } else {
+            label.clone()
+        };
         let _ = write!(
             o,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\">{}</text>",

@@ -91,10 +91,14 @@ fn share_rows(v: &Value, what: &str, field: &str) -> Result<Vec<ShareRow>, Strin
     arr(v, what, field)?
         .iter()
         .map(|r| {
-            let (evidence, evidence_more) = cap_evidence(strings(r.get("evidence")));
+            let (evidence, more) = cap_evidence(strings(r.get("evidence")));
+            let count = u(r, what, "count")?;
+            // `analyze` lists the first few uids of each row: the rest of
+            // its count is evidence not listed.
+            let evidence_more = more.max(count.saturating_sub(evidence.len() as u64));
             Ok(ShareRow {
                 label: s(r, what, "key")?,
-                count: u(r, what, "count")?,
+                count,
                 percent: f(r, what, "percent")?,
                 success: None,
                 evidence,

@@ -25,7 +25,8 @@ th,td{border-bottom:1px solid var(--line);padding:3px 10px;text-align:left;verti
 th{border-bottom:2px solid var(--ink);font-weight:600;font-size:.92em}
 td.num,th.num{text-align:right;white-space:nowrap}
 .study-v{color:var(--study);background:var(--studybg)}
-table.facts td:first-child{color:var(--muted)}
+table.facts td:first-child{color:var(--muted)} table.facts td:nth-child(2){text-align:right}
+.body{display:flex;flex-wrap:wrap;gap:.4em 2em;align-items:flex-start} .body .tables{max-width:100%;overflow-x:auto}
 td a{color:var(--accent);text-decoration:none;border-bottom:1px dotted var(--accent)}
 .nodata{color:var(--muted);font-style:italic;padding:.5em .8em;border:1px dashed var(--line);border-radius:4px}
 .nodata code{font-style:normal;background:#f3f4f6;padding:1px 4px}
@@ -195,10 +196,13 @@ fn section_html(o: &mut String, s: &Section, link_prefix: &str) {
         }
         o.push_str("</ul>");
     }
+    // Tables, with the charts beside them where the page is wide enough.
+    o.push_str("<div class=\"body\"><div class=\"tables\">");
     let mut n = 0;
     for t in &s.tables {
         table_html(o, s, t, &mut n, link_prefix);
     }
+    o.push_str("</div>");
     if !s.charts.is_empty() {
         o.push_str("<div class=\"charts\">");
         for c in &s.charts {
@@ -206,6 +210,7 @@ fn section_html(o: &mut String, s: &Section, link_prefix: &str) {
         }
         o.push_str("</div>");
     }
+    o.push_str("</div>");
     // Evidence panels, in the order of the links above.
     let mut n = 0;
     let mut ev = String::new();
@@ -231,7 +236,7 @@ fn section_html(o: &mut String, s: &Section, link_prefix: &str) {
             if r.evidence_more > 0 {
                 let _ = write!(
                     ev,
-                    "<p class=\"more\">{} more in the producer's output (see <a href=\"{lp}{f}\">{f}</a>)</p>",
+                    "<p class=\"more\">{} more not listed by the producer (<a href=\"{lp}{f}\">{f}</a> lists the first ones)</p>",
                     fmt_int(r.evidence_more as i64),
                     lp = esc(link_prefix),
                     f = esc(&s.file())

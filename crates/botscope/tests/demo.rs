@@ -14,6 +14,8 @@ use std::process::Command;
 fn num(s: &str) -> f64 {
     s.trim()
         .trim_end_matches('%')
+        .trim()
+        .replace(',', "")
         .parse()
         .unwrap_or_else(|_| panic!("not a number: {s:?}"))
 }
@@ -26,14 +28,18 @@ fn notes(dom: &str, id: &str) -> HashMap<String, String> {
     browser::notes(dom, id).unwrap_or_else(|| panic!("{id}: no facts in the report"))
 }
 
-/// Label → (count, percent) of a table with key/count/percent columns.
-fn shares(dom: &str, id: &str) -> BTreeMap<String, (u64, Option<f64>)> {
-    table(dom, id)
+/// Label key → (count, percent) of a share table: the label in column 0,
+/// the measured count and share in `count_col` and the next column (cells
+/// are the exact `data-value`s). Rows the study has and the field has not
+/// (measured "—") are left out.
+fn shares(dom: &str, id: &str, count_col: usize) -> BTreeMap<String, (u64, Option<f64>)> {
+    browser::data_table(dom, id)
+        .unwrap_or_else(|| panic!("{id}: no table in the report"))
         .iter()
+        .filter(|r| r[count_col] != "—")
         .map(|r| {
-            let label = r.get("key").or_else(|| r.get("label")).unwrap().clone();
-            let pct = r.get("percent").map(|p| num(p));
-            (label, (num(&r["count"]) as u64, pct))
+            let pct = r.get(count_col + 1).map(|p| num(p));
+            (r[0].clone(), (num(&r[count_col]) as u64, pct))
         })
         .collect()
 }
@@ -54,8 +60,8 @@ fn truth_shares(v: &Value) -> BTreeMap<String, (u64, Option<f64>)> {
 }
 
 /// Counts equal; percents equal to the truth's two decimals where it has them.
-fn assert_shares(dom: &str, id: &str, truth: &Value) {
-    let got = shares(dom, id);
+fn assert_shares(dom: &str, id: &str, count_col: usize, truth: &Value) {
+    let got = shares(dom, id, count_col);
     let want = truth_shares(truth);
     let counts = |m: &BTreeMap<String, (u64, Option<f64>)>| -> BTreeMap<String, u64> {
         m.iter().map(|(k, v)| (k.clone(), v.0)).collect()
@@ -147,17 +153,15 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
     for k in ["avg_kbps_per_address", "peak_kbps_per_address"] {
         close(&t1[k], t["table1"][k].as_f64().unwrap(), 1e-4, k);
     }
-    let total = table(&dom, "table1");
-    let total = total.iter().find(|r| r["label"] == "total").unwrap();
     assert_eq!(
-        num(&total["bytes"]),
+        num(&t1["bytes"]),
         t["table1"]["ip_bytes"].as_f64().unwrap(),
         "Table 1 bytes"
     );
 
     // Table 2: the sensor's catches over the field's days.
     let t2 = table(&dom, "table2");
-    let row = |label: &str| t2.iter().find(|r| r["label"] == label).unwrap();
+    let row = |label: &str| t2.iter().find(|r| r["Specimens"] == label).unwrap();
     let want2 = &t["table2"];
     assert_eq!(
         num(&notes(&dom, "table2")["days"]),
@@ -169,35 +173,49 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
         ("unknown", "unknown_detections", "unknown_kinds"),
     ] {
         assert_eq!(
-            num(&row(label)["detections"]),
+            num(&row(label)["Detections"]),
             want2[det].as_f64().unwrap(),
             "Table 2 {label} detections"
         );
         assert_eq!(
-            num(&row(label)["kinds"]),
+            num(&row(label)["Kinds"]),
             want2[kinds].as_f64().unwrap(),
             "Table 2 {label} kinds"
         );
     }
+    // The study's figures beside them, and a date rather than an epoch.
+    assert_eq!(num(&row("total")["Study: detections"]), 31_846.0);
+    let t2_text = browser::strip_tags(
+        dom.split("id=\"table2\"")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap(),
+    );
+    assert!(t2_text.contains(" UTC"), "Table 2 shows no date: {t2_text}");
 
-    // Table 3: the deemed infection rate of the resolver's clients.
+    // Table 3: the deemed infection rate of the resolver's clients, shown
+    // in percent beside the study's.
     let t3 = table(&dom, "table3");
     assert_eq!(t3.len(), 1, "one day, one window");
     let r = &truth["resolver"];
     assert_eq!(
-        num(&t3[0]["clients"]),
+        num(&t3[0]["Clients"]),
         r["distinct_clients"].as_f64().unwrap()
     );
     assert_eq!(
-        num(&t3[0]["infected"]),
+        num(&t3[0]["Infected clients"]),
         r["infected_clients"].as_f64().unwrap()
     );
     close(
-        &t3[0]["rate"],
-        r["rate"].as_f64().unwrap(),
-        1e-4,
-        "Table 3 rate",
+        &t3[0]["Deemed infection rate"],
+        r["rate"].as_f64().unwrap() * 100.0,
+        1e-2,
+        "Table 3 rate (percent)",
     );
+    let study3 = browser::table_named(&dom, "data-study", "table3").unwrap();
+    assert_eq!(num(&study3[0]["Deemed infection rate"]), 2.64);
 
     // Table 4: bots carrying more than one server.
     let t4 = notes(&dom, "table4");
@@ -207,11 +225,30 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
         t["table4"]["multi_server"].as_f64().unwrap()
     );
 
+    // Table 6: the demo cannot probe, and the section says why.
+    let why6 = browser::no_data(&dom, "table6").expect("Table 6 has no 'no data' sentence");
+    assert!(
+        why6.contains("synthetic") && why6.contains("botscope intel probe"),
+        "Table 6: {why6}"
+    );
+
     // Tables 7-11: exploit vectors, copy methods, IRC ports, DDoS orders,
-    // spam relay ports.
-    for id in ["table7", "table8", "table9", "table10", "table11"] {
-        assert_shares(&dom, id, &t[id]);
+    // spam relay ports; each beside the study's published row.
+    for id in ["table7", "table8", "table9", "table11"] {
+        assert_shares(&dom, id, 1, &t[id]);
     }
+    assert_shares(&dom, "table10", 2, &t["table10"]);
+    // MS03-026 with the study's count: in the main table when the field
+    // has it, else among the study's rows not seen here.
+    let t7 = table(&dom, "table7");
+    let study7 = browser::table_named(&dom, "data-study", "table7").unwrap_or_default();
+    let ms03 = t7
+        .iter()
+        .chain(study7.iter())
+        .find(|r| r["Exploit vector"] == "MS03-026")
+        .expect("Table 7 has no MS03-026 row");
+    assert_eq!(num(&ms03["Study attempts"]), 371_142.0);
+    assert_eq!(num(&ms03["Study share"]), 31.5);
 
     // Fig. 3: every bot and the stages it went through.
     let fig3: BTreeMap<String, BTreeSet<String>> = table(&dom, "fig3")
@@ -219,10 +256,10 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
         .map(|r| {
             let stages = r
                 .iter()
-                .filter(|(k, v)| !matches!(k.as_str(), "victim" | "steps") && !v.is_empty())
+                .filter(|(k, v)| !matches!(k.as_str(), "Infected host" | "Stages") && !v.is_empty())
                 .map(|(k, _)| k.clone())
                 .collect();
-            (r["victim"].clone(), stages)
+            (r["Infected host"].clone(), stages)
         })
         .collect();
     let want3: BTreeMap<String, BTreeSet<String>> = t["fig3"]
@@ -248,7 +285,7 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
     );
     let joins: Vec<u64> = table(&dom, "diurnal")
         .iter()
-        .map(|r| num(&r["count"]) as u64)
+        .map(|r| num(&r["IRC joins"]) as u64)
         .collect();
     let want_joins: Vec<u64> = t["joins_per_local_hour"]
         .as_array()
@@ -258,9 +295,20 @@ fn demo_report_tables_in_chromium_equal_the_scenario_truth() {
         .collect();
     assert_eq!(joins, want_joins, "diurnal joins");
 
-    // Every step's own output is there for inspection.
-    for f in ["data/analysis.json", "data/table3.json", "watchlist.txt"] {
+    // Every step's own output is there for inspection, and the report's
+    // data folder holds only report-contract files (no ground truth).
+    for f in [
+        "data/table7.json",
+        "data/table3.json",
+        "outputs/dns-rate.json",
+        "watchlist.txt",
+    ] {
         assert!(Path::new(&out.join(f)).is_file(), "{f} missing");
+    }
+    for e in std::fs::read_dir(out.join("data")).unwrap().flatten() {
+        let name = e.file_name().into_string().unwrap();
+        let v: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+        assert_eq!(v["schema_version"], 1, "{name}");
     }
 }
 

@@ -22,8 +22,8 @@ const IRC_BOT_RULES: &str = include_str!("../../../../data/specimen/irc-bots.yar
     long_about = "Runs, in order: synth (a seeded field with ground truth), capture read \
 (Zeek-style logs), analyze (Tables 7-11, Fig. 3, 5, 6-7), specimen add/scan/table2/\
 table4/export (Tables 2 and 4, the bot FQDN watch list), dns rate (Table 3, the \
-infected-customer list), intel classify (Table 5), and report (one self-contained \
-HTML file). Prints where the report is.\n\nExample: botscope demo --out demo-out --seed 7"
+infected-customer list), intel classify (Table 5), report collect (the report's data \
+files, one per table) and report (one self-contained HTML file). Prints where the report is.\n\nExample: botscope demo --out demo-out --seed 7"
 )]
 pub struct Args {
     /// Folder for the field, every step's output and the report.
@@ -33,6 +33,13 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
+
+/// Steps the demo prints.
+const STEPS: usize = 9;
+
+/// Why the demo's Table 6 is empty: probing needs a resolver that answers
+/// for the C&C names, and the demo's are synthetic.
+pub const TABLE6_WHY: &str = "the demo's C&C names are synthetic and no resolver on this machine answers for them, so the demo does not run `botscope intel probe`";
 
 struct Step<'a> {
     title: &'a str,
@@ -68,10 +75,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         std::fs::remove_dir_all(&out).with_context(|| format!("clearing {}", out.display()))?;
     }
     let (field, data, store) = (out.join("field"), out.join("data"), out.join("store"));
-    std::fs::create_dir_all(&data)?;
+    // The commands' own outputs; `report collect` turns them into `data/`.
+    let outputs = out.join("outputs");
+    std::fs::create_dir_all(&outputs)?;
     let started = Instant::now();
     let run_step = |n: usize, step: Step| -> anyhow::Result<()> {
-        eprintln!("[{n}/8] {}", step.title);
+        eprintln!("[{n}/{STEPS}] {}", step.title);
         let t = Instant::now();
         let mut cmd = Command::new(&exe);
         cmd.args(&step.args).stdin(Stdio::null());
@@ -175,8 +184,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             stdout_to: Some(out.join("analysis.txt")),
         },
     )?;
-    std::fs::copy(out.join("analysis/report.json"), data.join("analysis.json"))
-        .context("analyze wrote no report.json")?;
+    if !out.join("analysis/report.json").is_file() {
+        bail!("analyze wrote no report.json");
+    }
 
     let st = p(&store);
     // The shipped rules are compiled in (an installed binary has no source
@@ -206,7 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // is a sighting, on the copy's day, of the specimen it carried (the
     // field's specimen files stand in for the sensor's downloads).
     let sightings = copy_sightings(&out.join("analysis/report.json"), &field.join("specimens"))?;
-    eprintln!("[4/8] specimen: store, signature scan, static extraction");
+    eprintln!("[4/{STEPS}] specimen: store, signature scan, static extraction");
     let specimen_started = std::time::Instant::now();
     for (seen, files) in &sightings {
         let mut a = vec![
@@ -288,11 +298,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 s("--as-of"),
                 end,
             ],
-            Some(data.join("table2.json")),
+            Some(outputs.join("specimen-table2.json")),
         ),
         (
             vec![s("--json"), s("table4")],
-            Some(data.join("table4.json")),
+            Some(outputs.join("specimen-table4.json")),
         ),
         (
             vec![s("export"), s("--bot-fqdns"), p(&out.join("watchlist.txt"))],
@@ -333,13 +343,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         s("--json"),
     ];
     hourly.extend(bind_logs);
-    std::fs::write(data.join("rate_series.json"), quiet(&hourly)?)?;
+    std::fs::write(outputs.join("dns-rate-hourly.json"), quiet(&hourly)?)?;
     run_step(
         5,
         Step {
             title: "dns rate: deemed infection rate (Table 3)",
             args: dns,
-            stdout_to: Some(data.join("table3.json")),
+            stdout_to: Some(outputs.join("dns-rate.json")),
         },
     )?;
     run_step(
@@ -351,12 +361,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 s("classify"),
                 p(&out.join("watchlist.txt")),
                 s("--table-json"),
+                s("--json"),
+                p(&outputs.join("intel-names.json")),
             ],
-            stdout_to: Some(data.join("table5.json")),
+            stdout_to: Some(outputs.join("intel-table5.json")),
         },
     )?;
     run_step(
         7,
+        Step {
+            title: "report collect: one data file per table and figure",
+            args: vec![
+                s("report"),
+                s("collect"),
+                s("--data"),
+                p(&data),
+                s("--analysis"),
+                p(&out.join("analysis/report.json")),
+                s("--table2"),
+                p(&outputs.join("specimen-table2.json")),
+                s("--table4"),
+                p(&outputs.join("specimen-table4.json")),
+                s("--dns-rate"),
+                p(&outputs.join("dns-rate.json")),
+                s("--rate-series"),
+                p(&outputs.join("dns-rate-hourly.json")),
+                s("--table5"),
+                p(&outputs.join("intel-table5.json")),
+                s("--table5-names"),
+                p(&outputs.join("intel-names.json")),
+                s("--probes"),
+                st.clone(),
+                s("--watchlist"),
+                p(&out.join("watchlist.txt")),
+                s("--table6-unavailable"),
+                s(TABLE6_WHY),
+            ],
+            stdout_to: None,
+        },
+    )?;
+    run_step(
+        8,
         Step {
             title: "report: the field report",
             args: vec![
@@ -369,7 +414,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             stdout_to: None,
         },
     )?;
-    eprintln!("[8/8] done in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "[{STEPS}/{STEPS}] done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     println!("report: {}", p(&out.join("report.html")));
     println!("ground truth: {}", p(&field.join("truth.json")));
     Ok(ExitCode::SUCCESS)
