@@ -308,3 +308,57 @@ fn typed_ftp_script_is_read_from_the_shell() {
         ("ftp", "10.0.0.66", Some(2121), Some("x.exe"))
     );
 }
+
+#[test]
+fn synthetic_fields_ftp_fetches_are_reverse_connections() {
+    // botscope-synth renders the reverse connections on an even port as an
+    // FTP fetch (passive mode); each must come out as reverse_connect via
+    // FTP with the truth's hash, and every other copy not via FTP.
+    let mut seen = 0;
+    for seed in [1u64, 7] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = botscope_synth::SynthConfig {
+            seed,
+            resolver_logs: false,
+            ..Default::default()
+        };
+        let truth = botscope_synth::generate(&cfg, dir.path()).expect("synth");
+        let paths = vec![
+            dir.path().join("pcap/honeynet-exploits.pcap"),
+            dir.path().join("pcap/infected.pcap"),
+        ];
+        let (report, _) = pipeline::run(
+            &paths,
+            &EngineConfig::default(),
+            Limits::default(),
+            &Options::default(),
+        )
+        .unwrap();
+        let want: Vec<(String, bool)> = truth
+            .copies
+            .iter()
+            .filter(|c| {
+                c.method == botscope_synth::truth::CopyMethod::ReverseConnect
+                    && c.flow.resp_p.is_multiple_of(2)
+            })
+            .map(|c| (c.sha256.clone(), c.success))
+            .collect();
+        let mut got: Vec<(String, bool)> = report
+            .copies
+            .iter()
+            .filter(|c| c.via == "ftp")
+            .map(|c| {
+                assert_eq!(c.method, "reverse_connect");
+                (c.sha256.clone().unwrap_or_default(), c.success)
+            })
+            .collect();
+        // Failed fetches hash the partial file; compare the successful ones.
+        let ok_want: Vec<&String> = want.iter().filter(|w| w.1).map(|w| &w.0).collect();
+        let ok_got: Vec<&String> = got.iter().filter(|g| g.1).map(|g| &g.0).collect();
+        assert_eq!(ok_got, ok_want, "seed {seed}");
+        got.sort();
+        assert_eq!(got.len(), want.len(), "seed {seed}");
+        seen += want.len();
+    }
+    assert!(seen > 0, "no FTP fetch in the synthetic fields");
+}

@@ -1420,6 +1420,81 @@ impl Gen {
                     );
                 }
             }
+            // Half the reverse connections (by port, no extra random draw)
+            // are an FTP fetch: the victim logs into the infecting host's
+            // FTP server and RETRs the file over a passive data connection.
+            CopyMethod::ReverseConnect if cp.flow.resp_p.is_multiple_of(2) => {
+                let body = if cp.success {
+                    &bytes[..]
+                } else {
+                    &bytes[..bytes.len() / 3]
+                };
+                let mut c = Tcp::new(
+                    victim,
+                    cp.flow.orig_p,
+                    attacker,
+                    cp.flow.resp_p,
+                    t0,
+                    r.random(),
+                );
+                c.handshake(f);
+                c.s_send(f, b"220 FTP server ready\r\n");
+                let dport = cp.flow.resp_p + 1;
+                let a = attacker.octets();
+                let pasv = format!(
+                    "227 Entering Passive Mode ({},{},{},{},{},{})\r\n",
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    dport >> 8,
+                    dport & 0xff
+                );
+                for (cmd, reply) in [
+                    (&b"USER 1\r\n"[..], &b"331 Password required.\r\n"[..]),
+                    (b"PASS 1\r\n", b"230 Logged in.\r\n"),
+                    (b"TYPE I\r\n", b"200 Type set to I.\r\n"),
+                    (b"PASV\r\n", pasv.as_bytes()),
+                ] {
+                    c.c_send(f, cmd);
+                    c.s_send(f, reply);
+                }
+                let mut d = Tcp::new(
+                    victim,
+                    cp.flow.orig_p + 1,
+                    attacker,
+                    dport,
+                    c.t + 5_000,
+                    (cp.flow.orig_p as u32).wrapping_mul(0x9e37_79b9),
+                );
+                d.handshake(f);
+                c.t = d.t;
+                c.c_send(f, format!("RETR {}\r\n", cp.filename).as_bytes());
+                c.s_send(
+                    f,
+                    format!(
+                        "150 Opening BINARY mode data connection for {} ({} bytes).\r\n",
+                        cp.filename,
+                        bytes.len()
+                    )
+                    .as_bytes(),
+                );
+                d.t = c.t;
+                d.s_send(f, body);
+                d.close(f, false);
+                c.t = d.t + 5_000;
+                c.s_send(
+                    f,
+                    if cp.success {
+                        b"226 Transfer complete.\r\n"
+                    } else {
+                        b"426 Connection closed; transfer aborted.\r\n"
+                    },
+                );
+                c.c_send(f, b"QUIT\r\n");
+                c.s_send(f, b"221 Goodbye.\r\n");
+                c.close(f, true);
+            }
             CopyMethod::TcpPush | CopyMethod::ReverseConnect => {
                 let push = cp.method == CopyMethod::TcpPush;
                 let (c_ip, s_ip) = if push {
