@@ -271,6 +271,11 @@ fn typed_ftp_script_fetch_over_active_mode_is_reverse_connect() {
     assert!(c.success);
     assert_eq!(report.table8.len(), 1);
     assert_eq!(report.table8[0].key, "reverse_connect");
+    // Table 9: the C&C session only, not the FTP session on 2121.
+    let ports: Vec<u16> = report.sessions.iter().map(|s| s.port).collect();
+    assert_eq!(ports, vec![6667]);
+    let t9: Vec<&str> = report.table9.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(t9, vec!["6667"]);
     // Fig. 3: the shell the exploit opened comes between exploit and copy.
     let seq = report
         .sequences
