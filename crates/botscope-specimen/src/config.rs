@@ -53,6 +53,9 @@ const WINDOW: usize = 1024;
 const MAX_PTR_HITS: usize = 4096;
 /// Longest config string.
 const MAX_TOKEN_LEN: usize = 255;
+/// Least score a config needs (a server and a channel alone are not
+/// enough: also a port, a key, or a server named `irc…`).
+pub const MIN_SCORE: u32 = 12;
 
 /// One mapped piece of the file: a section, the unpacked image, the
 /// overlay or the whole file.
@@ -145,9 +148,36 @@ fn host_char(b: u8) -> bool {
 /// A channel as bots name it: `#` or `&`, then 1–49 characters without
 /// space, comma, BEL or a format directive.
 pub fn is_channel(s: &str) -> bool {
-    (2..=50).contains(&s.len())
-        && (s.starts_with('#') || s.starts_with('&'))
-        && !s.contains([' ', ',', '\x07', '%', '\t'])
+    if !(2..=50).contains(&s.len())
+        || !(s.starts_with('#') || s.starts_with('&'))
+        || s.contains([' ', ',', '\x07', '%', '\t'])
+    {
+        return false;
+    }
+    // Not a preprocessor line or an HTML colour.
+    let rest = &s[1..];
+    let colour =
+        (rest.len() == 3 || rest.len() == 6) && rest.bytes().all(|b| b.is_ascii_hexdigit());
+    let directive = s.starts_with('#')
+        && [
+            "define",
+            "include",
+            "pragma",
+            "if",
+            "ifdef",
+            "ifndef",
+            "endif",
+            "else",
+            "elif",
+            "error",
+            "line",
+            "undef",
+            "import",
+            "region",
+            "endregion",
+        ]
+        .contains(&rest);
+    !colour && !directive
 }
 
 /// A decimal port 1–65535.
@@ -1271,7 +1301,7 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
         }
     }
     // Encoded strings: only when nothing plain was found.
-    if !cands.iter().any(|c| c.ex.score >= 12) {
+    if !cands.iter().any(|c| c.ex.score >= MIN_SCORE) {
         let mapped: Vec<Segment> = scanned
             .iter()
             .map(|&i| Segment {
@@ -1311,6 +1341,7 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
     }
     cands
         .into_iter()
+        .filter(|c| c.ex.score >= MIN_SCORE)
         .max_by(|a, b| a.ex.score.cmp(&b.ex.score).then(b.order.cmp(&a.order)))
         .map(|c| c.ex)
 }
@@ -1322,4 +1353,78 @@ pub fn extract_region(data: &[u8]) -> Option<Extracted> {
         va: None,
         bytes: data,
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_are_not_directives_or_colours() {
+        assert!(is_channel("#sdtest"));
+        assert!(is_channel("&local"));
+        assert!(is_channel("#a"));
+        for s in [
+            "#define", "#include", "#ffffff", "#A0B", "#%s", "# x", "#", "sdtest",
+        ] {
+            assert!(!is_channel(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_host_and_a_channel_alone_are_not_a_config() {
+        // Server and channel only, no port, no key, not named irc...: 11.
+        let weak = b"\0\0www.example.com\0#lobby\0\0\0\0";
+        assert_eq!(extract_region(weak), None);
+        // The same with an integer port between them is.
+        // (4-aligned, as compilers place an int: 2 + 16 + 6 = 24.)
+        let mut strong = b"\0\0www.example.com\0\0\0\0\0\0\0".to_vec();
+        assert_eq!(strong.len(), 24);
+        strong.extend_from_slice(&6667u32.to_le_bytes());
+        strong.extend_from_slice(b"#lobby\0\0\0\0");
+        let e = extract_region(&strong).unwrap();
+        assert_eq!(e.config.servers[0].port, 6667);
+        assert_eq!(e.config.channel, "#lobby");
+        assert_eq!(e.layout, Layout::Globals);
+        assert_eq!(e.encoding, FoundEncoding::Plain);
+        assert!(e.score >= MIN_SCORE);
+        // Preprocessor lines near a host are never channels.
+        let text = b"\0www.example.com\0#define\0key1\0";
+        assert_eq!(extract_region(text), None);
+    }
+
+    #[test]
+    fn transforms_decode_what_they_encode() {
+        let p = b"irc.example.net";
+        let cases = [
+            Transform::Xor1(0x5c),
+            Transform::Add(0x17),
+            Transform::Rol(3),
+            Transform::XorKey(vec![0x5a, 0xc3, 0x17, 0x8e, 0x91]),
+            Transform::Rolling(0x41),
+        ];
+        for t in cases {
+            let enc: Vec<u8> = p
+                .iter()
+                .chain([&0u8])
+                .enumerate()
+                .map(|(j, &b)| (0..=255u8).find(|&c| t.decode(c, j) == b).unwrap())
+                .collect();
+            let dec = decode_string(&enc, 0, &t).unwrap();
+            assert_eq!(dec, p, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn pe_image_base_of_pe32() {
+        let mut b = vec![0u8; 0x200];
+        b[0] = b'M';
+        b[1] = b'Z';
+        b[0x3c] = 0x80;
+        b[0x80..0x84].copy_from_slice(b"PE\0\0");
+        b[0x98..0x9a].copy_from_slice(&0x10bu16.to_le_bytes());
+        b[0x98 + 28..0x98 + 32].copy_from_slice(&0x0040_0000u32.to_le_bytes());
+        assert_eq!(pe_image_base(&b), Some(0x0040_0000));
+        assert_eq!(pe_image_base(&b[..0x90]), None);
+    }
 }
