@@ -1074,6 +1074,15 @@ fn share_words(id: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// `Attempts` → `attempts`, but `FQDNs` stays.
+fn lower_word(w: &str) -> String {
+    let mut c = w.chars();
+    match (c.next(), c.next()) {
+        (Some(a), Some(b)) if b.is_lowercase() => a.to_lowercase().chain([b]).chain(c).collect(),
+        _ => w.to_string(),
+    }
+}
+
 /// A table of counts beside the study's: label, measured count and share,
 /// the study's count and share, the difference in percentage points.
 fn share_section(sec: &mut Section, t: &ShareTable) {
@@ -1083,14 +1092,14 @@ fn share_section(sec: &mut Section, t: &ShareTable) {
     let has_success = t.rows.iter().any(|r| r.success.is_some());
     let mut cols = vec![
         Cell::text(label),
-        Cell::text(format!("Measured {}", unit.to_lowercase())),
+        Cell::text(format!("Measured {}", lower_word(unit))),
         Cell::text("Measured share"),
     ];
     if has_success {
         cols.push(Cell::text("Complete copies"));
     }
     cols.extend([
-        study_head(&format!("Study {}", unit.to_lowercase())),
+        study_head(&format!("Study {}", lower_word(unit))),
         study_head("Study share"),
         Cell::text("Difference"),
     ]);
@@ -1133,7 +1142,7 @@ fn share_section(sec: &mut Section, t: &ShareTable) {
         "In the study, not seen here",
         vec![
             study_head(label),
-            study_head(&format!("Study {}", unit.to_lowercase())),
+            study_head(&format!("Study {}", lower_word(unit))),
             study_head("Study share"),
         ],
     );
@@ -1510,13 +1519,15 @@ fn orders(sec: &mut Section, t: Orders) {
             .find(|c| c.label == cmd)
             .map(|c| c.count)
             .unwrap_or(0);
+        let verbatim = t.rows.iter().filter(|r| r.raw.trim() == o).count();
+        let seen = match (verbatim, n) {
+            (_, 0) => format!("no {cmd} order"),
+            (0, n) => format!("not verbatim; {} {cmd} orders", fmt_int(n as i64)),
+            (v, n) => format!("{v}× verbatim; {} {cmd} orders", fmt_int(n as i64)),
+        };
         s.rows.push(Row::plain(vec![
             Cell::text(o).from_study(),
-            Cell::text(if n > 0 {
-                format!("{} {cmd} orders", fmt_int(n as i64))
-            } else {
-                format!("no {cmd} order")
-            }),
+            Cell::text(seen),
         ]));
     }
     sec.tables.push(d);

@@ -352,3 +352,122 @@ fn no_program_code_reads_through_the_source_tree() {
         bad.join("\n")
     );
 }
+
+/// Table 6 is filled whenever probes exist in the store: `report collect
+/// --probes` reads the newest probe of each watch-listed name.
+#[test]
+fn report_collect_fills_table6_from_the_probes_in_the_store() {
+    use botscope_intel::probe::{AddrCheck, DnsStatus, PortCheck, ProbeResult, PtrStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let addr = |a: &str, ptr: PtrStatus, open: bool| AddrCheck {
+        addr: a.parse().unwrap(),
+        ptr: vec![],
+        ptr_status: ptr,
+        ports: vec![PortCheck { port: 6667, open }],
+    };
+    let probe = |name: &str, status, addrs, bots| ProbeResult {
+        name: name.into(),
+        ts: botscope_core::Ts::parse_rfc3339("2005-05-20T09:30:00Z").unwrap(),
+        resolver: "127.0.0.1:5353".into(),
+        status,
+        addrs,
+        bots,
+        active: true,
+    };
+    let mut st = botscope_intel::store::Store::open(&store).unwrap();
+    st.record(&[
+        // Several bots, several addresses, one without PTR, none open.
+        probe(
+            "cc.dyn.example",
+            DnsStatus::Resolved,
+            vec![
+                addr("10.9.0.1", PtrStatus::Agrees, false),
+                addr("10.9.0.2", PtrStatus::Missing, false),
+            ],
+            3,
+        ),
+        probe("gone.example", DnsStatus::Nxdomain, vec![], 1),
+        probe(
+            "ok.example",
+            DnsStatus::Resolved,
+            vec![addr("10.9.0.3", PtrStatus::Agrees, true)],
+            1,
+        ),
+        // Probed but not on the watch list: not counted.
+        probe("other.example", DnsStatus::Nxdomain, vec![], 1),
+    ])
+    .unwrap();
+    drop(st);
+    let watch = dir.path().join("watch.txt");
+    std::fs::write(
+        &watch,
+        "# names\ncc.dyn.example\ngone.example\nok.example\nnever-probed.example\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let bin = env!("CARGO_BIN_EXE_botscope");
+    let o = Command::new(bin)
+        .args(["report", "collect", "--data"])
+        .arg(&data)
+        .arg("--probes")
+        .arg(&store)
+        .arg("--watchlist")
+        .arg(&watch)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t6: Value =
+        serde_json::from_slice(&std::fs::read(data.join("table6.json")).unwrap()).unwrap();
+    assert_eq!(
+        (t6["total"].as_u64(), t6["max_addrs"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(t6["probed_at"], "2005-05-20T09:30:00.000000Z");
+    let rows: BTreeMap<String, (u64, Vec<String>)> = t6["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let ev = r["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string())
+                .collect();
+            (
+                r["label"].as_str().unwrap().to_string(),
+                (r["count"].as_u64().unwrap(), ev),
+            )
+        })
+        .collect();
+    let one = |n: &str| (1u64, vec![n.to_string()]);
+    assert_eq!(rows["several_bots"], one("cc.dyn.example"));
+    assert_eq!(rows["several_addrs"], one("cc.dyn.example"));
+    assert_eq!(rows["not_resolvable"], one("gone.example"));
+    assert_eq!(rows["unreachable"], one("cc.dyn.example"));
+    assert_eq!(rows["fwd_rev_disagree"], one("cc.dyn.example"));
+    // The report shows it beside the study's Table 6.
+    let html = data.join("r.html");
+    let o = Command::new(bin)
+        .args(["report", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dom = browser::dump_dom(&browser::file_url(&html)).unwrap();
+    let t = table(&dom, "table6");
+    let row = t
+        .iter()
+        .find(|r| r["DNS state"] == "not_resolvable")
+        .unwrap();
+    assert_eq!(row["Measured FQDNs"], "1");
+    assert_eq!(num(&row["Measured share"]), 33.33);
+    assert_eq!(row["Study FQDNs"], "23");
+    assert_eq!(
+        notes(&dom, "table6")["probed_at"],
+        "2005-05-20T09:30:00.000000Z"
+    );
+}
