@@ -493,3 +493,100 @@ fn blaster_shell_session_is_a_shell_with_its_typed_command() {
     assert_eq!(shell[0].id.resp_p, 4444);
     assert!(shell[0].fetch.is_none());
 }
+
+/// nDPI's per-flow lines (`TCP a:p <-> b:p [proto: N/NAME]...`) of a
+/// result file: (client port, server port, protocol name, rest).
+fn ndpi_flows(out: &str) -> Vec<(u16, u16, String, String)> {
+    out.lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let rest = l.split_once("TCP ")?.1;
+            let (a, rest) = rest.split_once(" <-> ")?;
+            let (b, rest) = rest.split_once(" [proto: ")?;
+            let proto = rest.split(']').next()?.split('/').nth(1)?.to_string();
+            let port = |s: &str| s.rsplit(':').next()?.parse::<u16>().ok();
+            Some((port(a)?, port(b)?, proto, rest.to_string()))
+        })
+        .collect()
+}
+
+fn run_no_checksums(p: &Path) -> (Vec<Record>, Stats) {
+    // nDPI does not validate checksums; these captures were taken on the
+    // sending host (offloaded checksums).
+    run_cfg(
+        &[p.to_path_buf()],
+        &EngineConfig {
+            verify_checksums: false,
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn ndpi_pop3_imap_smtp_are_neither_irc_nor_ftp() {
+    // Their clients send USER/PASS (POP3), LOGIN (IMAP), EHLO/MAIL (SMTP);
+    // nDPI names every flow POP3/IMAP/SMTP. None may become IRC or FTP.
+    let d = corpus().join("ndpi/tests/cfgs/default");
+    for (name, proto) in [("pop3", "POP3"), ("imap", "IMAP"), ("smtp", "SMTP")] {
+        let out = std::fs::read_to_string(d.join(format!("result/{name}.pcap.out"))).unwrap();
+        let theirs: Vec<_> = ndpi_flows(&out)
+            .into_iter()
+            .filter(|f| f.2 == proto)
+            .collect();
+        assert!(!theirs.is_empty(), "{name}");
+        let (records, stats) = run_no_checksums(&d.join(format!("pcap/{name}.pcap")));
+        assert!(irc_events(&records).is_empty(), "{name}");
+        assert!(ftp_events(&records).is_empty(), "{name}");
+        assert_eq!(stats.services.get("irc"), None, "{name}");
+        assert_eq!(stats.services.get("ftp"), None, "{name}");
+        // Every flow nDPI names is one of ours, with no service.
+        for (cp, sp, _, _) in &theirs {
+            let ours = records.iter().find_map(|r| match &r.event {
+                Event::Conn(c) if c.id.orig_p == *cp && c.id.resp_p == *sp => Some(c),
+                _ => None,
+            });
+            assert_eq!(ours.expect("same flow").service, None, "{name} {cp}->{sp}");
+        }
+    }
+}
+
+#[test]
+fn ndpi_ftp_credentials_and_data_flows_agree() {
+    let d = corpus().join("ndpi/tests/cfgs/default");
+    // ftp.pcap: nDPI's FTP_CONTROL flow carries [User: anonymous][Pwd: NcFTP@];
+    // it names one FTP_DATA flow (the LIST's) and leaves the RETR's unknown.
+    let out = std::fs::read_to_string(d.join("result/ftp.pcap.out")).unwrap();
+    let flows = ndpi_flows(&out);
+    let ctl = flows.iter().find(|f| f.2 == "FTP_CONTROL").unwrap();
+    assert!(ctl.3.contains("[User: anonymous][Pwd: NcFTP@]"));
+    let (records, stats) = run_no_checksums(&d.join("pcap/ftp.pcap"));
+    let ftp = ftp_events(&records);
+    assert!(!ftp.is_empty());
+    for f in &ftp {
+        assert_eq!((f.id.orig_p, f.id.resp_p), (ctl.0, ctl.1));
+        assert_eq!(f.user, "anonymous");
+        assert_eq!(f.password.as_deref(), Some("NcFTP@"));
+    }
+    let data_ports: Vec<u16> = records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Conn(c) if c.service.as_deref() == Some("ftp-data") => Some(c.id.resp_p),
+            _ => None,
+        })
+        .collect();
+    for f in flows.iter().filter(|f| f.2 == "FTP_DATA") {
+        assert!(data_ports.contains(&f.1), "nDPI's FTP_DATA flow {}", f.1);
+    }
+    assert_eq!(stats.services.get("ftp-data"), Some(&2));
+    let retr: Vec<_> = ftp.iter().filter(|f| f.command == "RETR").collect();
+    assert_eq!(retr.len(), 1);
+    assert_eq!(retr[0].arg.as_deref(), Some("ftp://90.130.70.73/1MB.zip"));
+    assert_eq!(retr[0].transfer.as_ref().map(|t| t.id.resp_p), Some(24523));
+    // ftp_failed.pcap: a failed login; nDPI: [User: hello] ... [Auth Failed].
+    let out = std::fs::read_to_string(d.join("result/ftp_failed.pcap.out")).unwrap();
+    assert!(out.contains("[User: hello]") && out.contains("[Auth Failed]"));
+    let (records, _) = run_no_checksums(&d.join("pcap/ftp_failed.pcap"));
+    let ftp = ftp_events(&records);
+    assert_eq!(ftp.len(), 1, "the session's last command, as Zeek logs it");
+    assert_eq!(ftp[0].user, "hello");
+}
