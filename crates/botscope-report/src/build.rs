@@ -13,6 +13,7 @@ use botscope_core::Ts;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Rows shown per table; the rest are "N more" in the data file.
 pub const ROWS_SHOWN: usize = 500;
@@ -24,15 +25,20 @@ pub const MAX_FILE: u64 = 256 << 20;
 pub struct DataFolder {
     /// The folder.
     pub dir: PathBuf,
-    /// Parsed files: name (`table7.json`) and value.
-    pub files: Vec<(String, Value)>,
+    /// Files that parse as JSON: name (`table7.json`) and bytes (each is
+    /// deserialised straight into its section's type, never held as a
+    /// generic JSON tree).
+    pub files: Vec<(String, Arc<[u8]>)>,
     /// Named files that could not be parsed: name and reason.
     pub unreadable: Vec<(String, String)>,
 }
 
 impl DataFolder {
-    fn file(&self, name: &str) -> Option<&Value> {
-        self.files.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    fn file(&self, name: &str) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| &v[..])
     }
 
     fn bad(&self, name: &str) -> Option<&str> {
@@ -75,15 +81,23 @@ pub fn load_data(dir: &Path) -> Result<DataFolder, ReportError> {
     Ok(data)
 }
 
-/// Parses one data file (at most [`MAX_FILE`] bytes).
-pub fn parse_file(path: &Path) -> Result<Value, String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+/// Reads one data file (at most [`MAX_FILE`] bytes) and checks that it
+/// is complete JSON (a half-written file is an error, not a section).
+pub fn parse_file(path: &Path) -> Result<Arc<[u8]>, String> {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if len > MAX_FILE {
         return Err(format!("{len} bytes, more than the {MAX_FILE} read"));
     }
-    serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, f))
-        .map_err(|e| e.to_string())
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| e.to_string())?;
+    Ok(bytes.into())
+}
+
+/// The members every data file is checked for before its type.
+#[derive(serde::Deserialize)]
+struct Head {
+    schema_version: Option<u64>,
+    unavailable: Option<serde::de::IgnoredAny>,
 }
 
 /// One table cell: the text shown and, where it differs, the exact value
@@ -507,7 +521,11 @@ fn load<T: DeserializeOwned>(data: &DataFolder, id: &str) -> Loaded<T> {
     let Some(v) = data.file(&name) else {
         return Loaded::Not(Status::Missing);
     };
-    match v.get("schema_version").and_then(Value::as_u64) {
+    let head = match serde_json::from_slice::<Head>(v) {
+        Ok(h) => h,
+        Err(e) => return Loaded::Not(Status::Unreadable(e.to_string())),
+    };
+    match head.schema_version {
         Some(n) if n == SCHEMA_VERSION as u64 => {}
         Some(n) => {
             return Loaded::Not(Status::Unreadable(format!(
@@ -522,13 +540,13 @@ fn load<T: DeserializeOwned>(data: &DataFolder, id: &str) -> Loaded<T> {
     }
     // An `unavailable` member marks the reason form; anything else must be
     // the section's struct (so a mismatch names the field that is wrong).
-    if v.get("unavailable").is_some() {
-        return match serde_json::from_value::<Unavailable>(v.clone()) {
+    if head.unavailable.is_some() {
+        return match serde_json::from_slice::<Unavailable>(v) {
             Ok(u) => Loaded::Not(Status::Unavailable(u.unavailable)),
             Err(e) => Loaded::Not(Status::Unreadable(e.to_string())),
         };
     }
-    match serde_json::from_value::<T>(v.clone()) {
+    match serde_json::from_slice::<T>(v) {
         Ok(t) => Loaded::Data(t),
         Err(e) => Loaded::Not(Status::Unreadable(e.to_string())),
     }

@@ -52,7 +52,7 @@ pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<(), String> 
 #[derive(Default)]
 struct JsonFile {
     stamp: (Option<SystemTime>, u64),
-    good: Option<serde_json::Value>,
+    good: Option<Arc<[u8]>>,
     error: Option<String>,
 }
 
@@ -186,7 +186,7 @@ impl Live {
     }
 
     fn folder(&self, dir: &Path) -> DataFolder {
-        let mut files: Vec<(String, serde_json::Value)> = self
+        let mut files: Vec<(String, Arc<[u8]>)> = self
             .json
             .iter()
             .filter_map(|(n, f)| Some((n.clone(), f.good.clone()?)))
