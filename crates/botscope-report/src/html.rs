@@ -174,11 +174,17 @@ fn table_html(o: &mut String, s: &Section, t: &Table, ev_base: &mut usize, link_
 fn section_html(o: &mut String, s: &Section, link_prefix: &str) {
     let _ = write!(
         o,
-        "<section id=\"{}\"><h2>{}</h2><p class=\"study\"><b>Study (2005):</b> {}</p>",
+        "<section id=\"{}\"><h2>{}</h2>",
         esc(&s.id),
-        esc(&s.title),
-        esc(&s.study)
+        esc(&s.title)
     );
+    if !s.study.is_empty() {
+        let _ = write!(
+            o,
+            "<p class=\"study\"><b>Study (2005):</b> {}</p>",
+            esc(&s.study)
+        );
+    }
     if !s.has_data() {
         let _ = write!(
             o,
@@ -249,12 +255,15 @@ fn section_html(o: &mut String, s: &Section, link_prefix: &str) {
     if !ev.is_empty() {
         let _ = write!(o, "<div class=\"evidence\">{ev}</div>");
     }
-    let _ = write!(
-        o,
-        "<p class=\"src\">from <a href=\"{}{f}\">{f}</a></p></section>",
-        esc(link_prefix),
-        f = esc(&s.file())
-    );
+    if botscope_core::report::SECTIONS.contains(&s.id.as_str()) {
+        let _ = write!(
+            o,
+            "<p class=\"src\">from <a href=\"{}{f}\">{f}</a></p>",
+            esc(link_prefix),
+            f = esc(&s.file())
+        );
+    }
+    o.push_str("</section>");
 }
 
 fn md_cell(s: &str) -> String {

@@ -295,7 +295,7 @@ impl Live {
         let live = Section {
             id: "live".into(),
             title: "Live — events in the data folder's JSON Lines files".into(),
-            study: "not in the study: what the sensors and captures are writing now.".into(),
+            study: String::new(),
             status: Status::Data,
             command: "botscope capture ... --jsonl DATA/events.jsonl".into(),
             tables: vec![facts, counts],
