@@ -145,8 +145,8 @@ fn host_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'
 }
 
-/// A channel as bots name it: `#` or `&`, then 1–49 characters without
-/// space, comma, BEL or a format directive.
+/// A channel as bots name it: `#` or `&`, then 2–49 characters without
+/// space, comma, BEL or a format directive, one at least a letter or digit.
 pub fn is_channel(s: &str) -> bool {
     if !(2..=50).contains(&s.len())
         || !(s.starts_with('#') || s.starts_with('&'))
@@ -154,8 +154,12 @@ pub fn is_channel(s: &str) -> bool {
     {
         return false;
     }
-    // Not a preprocessor line or an HTML colour.
+    // At least two characters after the prefix, one of them a letter or
+    // digit; not a preprocessor line or an HTML colour.
     let rest = &s[1..];
+    if rest.len() < 2 || !rest.bytes().any(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
     let colour =
         (rest.len() == 3 || rest.len() == 6) && rest.bytes().all(|b| b.is_ascii_hexdigit());
     let directive = s.starts_with('#')
@@ -178,6 +182,22 @@ pub fn is_channel(s: &str) -> bool {
         ]
         .contains(&rest);
     !colour && !directive
+}
+
+/// Suffixes that are public suffixes but far more often file extensions.
+const FILE_SUFFIXES: [&str; 6] = [".so", ".py", ".pl", ".sh", ".rs", ".md"];
+
+/// A host a config may name: [`strings::is_host`], not a file name under
+/// a suffix that doubles as an extension (`libfoo.so`).
+pub fn is_config_host(s: &str) -> bool {
+    strings::is_host(s) && !FILE_SUFFIXES.iter().any(|x| s.ends_with(x))
+}
+
+/// A host decoded from encoded bytes: a config host in lowercase with at
+/// least three labels (`irc.` + a registered name), so that junk decoded
+/// by a wrong key (`irc.Pe`, `irc.id`) is not taken.
+fn is_decoded_host(s: &str) -> bool {
+    s.split('.').count() >= 3 && !s.bytes().any(|b| b.is_ascii_uppercase()) && is_config_host(s)
 }
 
 /// A decimal port 1–65535.
@@ -351,18 +371,21 @@ fn decode_string(raw: &[u8], s: usize, t: &Transform) -> Option<Vec<u8>> {
 }
 
 /// For a byte-wise transform anchored mid-host at `i`: the host around it
-/// (decoded backwards over host characters, forwards to the NUL).
+/// (its start searched backwards over host characters, the longest that
+/// decodes to a host; forwards to the NUL).
 fn confirm_pi(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
     let mut s = i;
     while s > 0 && i - s < 64 && host_char(t.decode(raw[s - 1], 0)) {
         s -= 1;
     }
-    let d = decode_string(raw, s, t)?;
-    if raw[s..s + d.len()].contains(&0) {
-        return None;
-    }
-    let h = std::str::from_utf8(&d).ok()?;
-    (h.len() >= 4 && ioc::is_fqdn(h)).then(|| h.to_string())
+    (s..=i).find_map(|start| {
+        let d = decode_string(raw, start, t)?;
+        if raw[start..start + d.len()].contains(&0) {
+            return None;
+        }
+        let h = std::str::from_utf8(&d).ok()?;
+        (ioc::is_fqdn(h) && is_decoded_host(h)).then(|| h.to_string())
+    })
 }
 
 /// For a per-string transform anchored at a host's first byte `i`. An
@@ -373,7 +396,7 @@ fn confirm_restart(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
         return None;
     }
     let h = std::str::from_utf8(&d).ok()?;
-    (h.bytes().all(host_char) && ioc::is_fqdn(h)).then(|| h.to_string())
+    (h.bytes().all(host_char) && ioc::is_fqdn(h) && is_decoded_host(h)).then(|| h.to_string())
 }
 
 /// Finds decodings in one segment by known plaintext. Returns
@@ -693,7 +716,14 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
     let u = view.unit;
     let mut hosts = 0;
     for h in 0..toks.len() {
-        if !strings::is_host(&toks[h].text) {
+        let decoded =
+            view.encoding != FoundEncoding::Plain && view.encoding != FoundEncoding::Utf16;
+        let ok = if decoded {
+            is_decoded_host(&toks[h].text)
+        } else {
+            is_config_host(&toks[h].text)
+        };
+        if !ok {
             continue;
         }
         hosts += 1;
@@ -725,6 +755,10 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
             }
         }
         let Some((c, gap)) = best else { continue };
+        // Encoded configs are compact; far channels there are junk.
+        if decoded && gap > 128 {
+            continue;
+        }
         let chan = &toks[c];
         let (a, b) = if c > h { (h, c) } else { (c, h) };
         // Ports: text tokens between, or next to the host.
@@ -770,6 +804,10 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
             } else {
                 host.off - p
             };
+            // An integer port sits next to its server (or in its row).
+            if dist > 64 * u {
+                continue;
+            }
             let s = port_prior(v) + if inside { 3 } else { 1 };
             let s = s.saturating_sub((dist / 64) as u32);
             ports.push((s, v, format!("port {v} as {how} at {}", loc(seg, p))));
@@ -926,7 +964,7 @@ fn name_value_config(
     let get = |r: Role| pairs.iter().find(|p| p.0 == r);
     let server = pairs
         .iter()
-        .find(|p| p.0 == Role::Server && strings::is_host(&p.1))?;
+        .find(|p| p.0 == Role::Server && is_config_host(&p.1))?;
     let port = get(Role::Port).and_then(|p| text_port(&p.1));
     let chan = get(Role::Channel).filter(|c| is_channel(&c.1));
     if port.is_none() && chan.is_none() {
@@ -1059,7 +1097,7 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
     for v in plain {
         let Some(base) = segs[v.seg].va else { continue };
         for t in &v.tokens {
-            let is_host = strings::is_host(&t.text);
+            let is_host = is_config_host(&t.text);
             if is_host || role_of(&t.text).is_some() {
                 if let Ok(va) = u32::try_from(base + t.off as u64) {
                     targets.insert(va, (is_host, t.text.to_string()));
@@ -1363,9 +1401,10 @@ mod tests {
     fn channels_are_not_directives_or_colours() {
         assert!(is_channel("#sdtest"));
         assert!(is_channel("&local"));
-        assert!(is_channel("#a"));
+        assert!(is_channel("#ab"));
         for s in [
-            "#define", "#include", "#ffffff", "#A0B", "#%s", "# x", "#", "sdtest",
+            "#define", "#include", "#ffffff", "#A0B", "#%s", "# x", "#", "sdtest", "#a", "&R",
+            "#--",
         ] {
             assert!(!is_channel(s), "{s}");
         }
