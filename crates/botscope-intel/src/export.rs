@@ -8,7 +8,10 @@
 //! server never rejects the zone.
 
 use crate::classify::Classified;
+use crate::configs::BotConfigs;
 use crate::names::{normalize, AllowList, MAX_NAME};
+use crate::probe::ProbeResult;
+use crate::targets::{SkippedAddr, TargetPolicy};
 use crate::uuid5;
 use botscope_core::error::SkipCounter;
 use botscope_core::error::{Located, Location};
@@ -204,6 +207,71 @@ pub struct Endpoint {
     pub addr: IpAddr,
     /// TCP port.
     pub port: u16,
+}
+
+/// Firewall endpoints of the exported names, after the target policy.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FirewallTargets {
+    /// Endpoints for nftables, iptables, MISP and STIX; sorted, distinct.
+    pub endpoints: Vec<Endpoint>,
+    /// Addresses left out (non-global or never-block), with their names.
+    pub skipped: Vec<SkippedAddr>,
+    /// Names with no probe (no addresses known).
+    pub unprobed: Vec<String>,
+}
+
+/// Endpoints for the firewall and threat-sharing exports: each name's
+/// addresses from its latest probe (`latest`) × its C&C ports from the
+/// configs (else `default_port`), plus address literals named in the
+/// configs. Addresses the policy refuses (non-global, never-block) are left
+/// out and listed in `skipped`: a herder must not be able to make the ISP
+/// block its own infrastructure by pointing a C&C name at it.
+pub fn firewall_endpoints(
+    names: &[String],
+    latest: &BTreeMap<String, ProbeResult>,
+    configs: &BotConfigs,
+    default_port: u16,
+    policy: &TargetPolicy,
+) -> FirewallTargets {
+    let mut t = FirewallTargets::default();
+    let add = |t: &mut FirewallTargets, name: &str, addr: IpAddr, ports: &[u16]| {
+        if let Some(reason) = policy.refuse(addr) {
+            t.skipped.push(SkippedAddr {
+                name: name.to_string(),
+                addr,
+                reason,
+            });
+            return;
+        }
+        for &port in ports {
+            t.endpoints.push(Endpoint { addr, port });
+        }
+    };
+    for n in names {
+        let mut ports = configs.ports(n);
+        if ports.is_empty() {
+            ports.push(default_port);
+        }
+        match latest.get(n) {
+            Some(p) => {
+                for ad in &p.addrs {
+                    add(&mut t, n, ad.addr, &ports);
+                }
+            }
+            None => t.unprobed.push(n.clone()),
+        }
+    }
+    for (host, ports) in &configs.ports_by_host {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            let ports: Vec<u16> = ports.iter().copied().collect();
+            add(&mut t, host, ip, &ports);
+        }
+    }
+    t.endpoints.sort();
+    t.endpoints.dedup();
+    t.skipped.sort();
+    t.skipped.dedup();
+    t
 }
 
 /// Renders an nftables file with one table, two sets and drop rules for

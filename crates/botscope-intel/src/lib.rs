@@ -8,6 +8,8 @@
 //! - [`probe`]: Table 6, DNS state per name through a resolver.
 //! - [`store`]: probe history and export state in the store folder.
 //! - [`export`]: the countermeasure files.
+//! - [`targets`]: addresses never connected to nor exported (non-global,
+//!   never-block list).
 
 pub mod classify;
 pub mod configs;
@@ -15,4 +17,5 @@ pub mod export;
 pub mod names;
 pub mod probe;
 pub mod store;
+pub mod targets;
 pub mod uuid5;

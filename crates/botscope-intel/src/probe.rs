@@ -116,7 +116,8 @@ impl ProbeResult {
         self.status != DnsStatus::Resolved
     }
     /// Table 6 row: resolves, but no address accepted a connection on any
-    /// C&C port. Only known with `--active`.
+    /// C&C port. Only known with `--active`. Non-global addresses that were
+    /// not connected to (see [`skipped_connects`]) count as not accepting.
     pub fn unreachable(&self) -> Option<bool> {
         if !self.active || self.status != DnsStatus::Resolved {
             return None;
@@ -154,6 +155,11 @@ pub struct ProbeOptions {
     pub connect_timeout: Duration,
     /// Ports tried when the configs name none for a host.
     pub default_ports: Vec<u16>,
+    /// Lab use only: also connect to non-global addresses (loopback,
+    /// RFC 1918, link-local, ...). Off by default: a C&C zone is written by
+    /// the herder, and would otherwise point `--active` at the operator's
+    /// own network. Tests against servers on 127.0.0.1 set it.
+    pub allow_private_targets: bool,
 }
 
 impl Default for ProbeOptions {
@@ -166,6 +172,7 @@ impl Default for ProbeOptions {
             active: false,
             connect_timeout: Duration::from_secs(3),
             default_ports: vec![6667],
+            allow_private_targets: false,
         }
     }
 }
@@ -348,7 +355,10 @@ async fn probe_one(
             }
         };
         let mut checks = vec![];
-        if opts.active {
+        // Non-global addresses are never connected to (no port checks:
+        // see [`skipped_connects`]) unless the lab opt-in is set.
+        let allowed = opts.allow_private_targets || crate::targets::non_global(ip).is_none();
+        if opts.active && allowed {
             for &port in &ports {
                 let open = matches!(
                     tokio::time::timeout(
@@ -369,6 +379,45 @@ async fn probe_one(
         });
     }
     out
+}
+
+/// Addresses of active probes that were not connected to (no port checks),
+/// with the reason: non-global addresses when
+/// [`ProbeOptions::allow_private_targets`] is off. Such an address counts
+/// as not accepting connections in [`ProbeResult::unreachable`]: no bot
+/// outside that network can reach it either.
+pub fn skipped_connects(results: &[ProbeResult]) -> Vec<crate::targets::SkippedAddr> {
+    let mut v = vec![];
+    for r in results.iter().filter(|r| r.active) {
+        for a in r.addrs.iter().filter(|a| a.ports.is_empty()) {
+            v.push(crate::targets::SkippedAddr {
+                name: r.name.clone(),
+                addr: a.addr,
+                reason: crate::targets::non_global(a.addr)
+                    .map(|w| format!("not global: {w}"))
+                    .unwrap_or_else(|| "no port to try".into()),
+            });
+        }
+    }
+    v
+}
+
+/// Every non-global address any name resolved to (whether or not the probe
+/// was active): these never go into a firewall export.
+pub fn non_global_addrs(results: &[ProbeResult]) -> Vec<crate::targets::SkippedAddr> {
+    let mut v = vec![];
+    for r in results {
+        for a in &r.addrs {
+            if let Some(w) = crate::targets::non_global(a.addr) {
+                v.push(crate::targets::SkippedAddr {
+                    name: r.name.clone(),
+                    addr: a.addr,
+                    reason: format!("not global: {w}"),
+                });
+            }
+        }
+    }
+    v
 }
 
 /// The current time as a [`Ts`].

@@ -7,6 +7,7 @@ mod servers;
 
 mod classify_truth;
 mod export_checks;
+mod private_targets;
 mod probe_named;
 mod realworld_dyndns;
 mod rpz_servers;
