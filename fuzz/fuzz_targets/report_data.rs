@@ -1,14 +1,17 @@
 #![no_main]
-//! Hostile data-folder JSON: parse with capped arrays, build every section
-//! and render all three forms; nothing may panic and output stays bounded.
+//! Hostile data-folder files: the first byte picks the contract section the
+//! rest is written as; build every section and render all three forms.
+//! Nothing may panic and output stays bounded.
 
+use botscope_report::build::{file_of, CATALOGUE};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(v) = serde_json::from_slice::<botscope_report::val::Val>(data) else { return };
+    let Some((&pick, body)) = data.split_first() else { return };
+    let id = CATALOGUE[pick as usize % CATALOGUE.len()].0;
     let folder = botscope_report::DataFolder {
         dir: "fuzz".into(),
-        files: vec![("analysis.json".into(), v)],
+        files: vec![(file_of(id), body.into())],
         unreadable: vec![],
     };
     let report = botscope_report::build_report(&folder);
