@@ -20,8 +20,9 @@
 //! (`irc.`, `.com`, `.net`, `.org`, `.biz`, `info`) whose XOR, difference
 //! or rotation between neighbouring bytes is key-independent, so one table
 //! look-up a byte finds every key at once; XOR with a 2–4 byte key and the
-//! rolling XOR (`key + i`), both restarting at each string, found from a
-//! host starting `irc.`; XOR keys of 5–16 bytes found from the same anchor
+//! rolling XOR (`key + i`), both restarting at each string, and the
+//! chained XOR (each byte XOR the previous stored byte) found from a host
+//! starting `irc.`; XOR keys of 5–16 bytes found from the same anchor
 //! when the key itself is stored in the image (as decoders keep it). Every
 //! key is confirmed by decoding a whole host name that ends in a known
 //! public suffix.
@@ -323,6 +324,8 @@ enum Transform {
     /// Per string, restarting at each string's first byte.
     XorKey(Vec<u8>),
     Rolling(u8),
+    /// Each byte XOR-ed with the previous stored byte (`key` before the first).
+    Chained(u8),
 }
 
 impl Transform {
@@ -333,6 +336,7 @@ impl Transform {
             Transform::Rol(r) => FoundEncoding::Rol(*r),
             Transform::XorKey(k) => FoundEncoding::XorKey(hex::encode(k)),
             Transform::Rolling(k) => FoundEncoding::RollingXor(*k),
+            Transform::Chained(k) => FoundEncoding::ChainedXor(*k),
         }
     }
 
@@ -344,7 +348,24 @@ impl Transform {
             Transform::Rol(r) => b.rotate_right(u32::from(*r)),
             Transform::XorKey(k) => b ^ k[j % k.len()],
             Transform::Rolling(k) => b ^ k.wrapping_add(j as u8),
+            Transform::Chained(k) => b ^ k,
         }
+    }
+
+    /// Decodes byte `j` of the string starting at `raw[s]` (the chained
+    /// XOR needs the stored byte before it).
+    fn decode_at(&self, raw: &[u8], s: usize, j: usize) -> u8 {
+        match self {
+            Transform::Chained(k) if j == 0 => raw[s] ^ k,
+            Transform::Chained(_) => raw[s + j] ^ raw[s + j - 1],
+            t => t.decode(raw[s + j], j),
+        }
+    }
+
+    /// Whether a stored zero byte can be part of a string (only when the
+    /// key stream depends on the data).
+    fn zero_ok(&self) -> bool {
+        matches!(self, Transform::Chained(_))
     }
 }
 
@@ -357,12 +378,12 @@ const ANCHORS: [&[u8; 4]; 6] = [b"irc.", b".com", b".net", b".org", b".biz", b"i
 fn decode_string(raw: &[u8], s: usize, t: &Transform) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for (j, &b) in raw.get(s..)?.iter().enumerate().take(MAX_TOKEN_LEN + 1) {
-        let d = t.decode(b, j);
+        let d = t.decode_at(raw, s, j);
         if d == 0 {
             return (!out.is_empty()).then_some(out);
         }
         // A zero byte is padding or plain text, never an encoded character.
-        if b == 0 || !printable(d) {
+        if (b == 0 && !t.zero_ok()) || !printable(d) {
             return None;
         }
         out.push(d);
@@ -392,7 +413,7 @@ fn confirm_pi(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
 /// encoded host holds no zero byte (zeros are padding or plain text).
 fn confirm_restart(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
     let d = decode_string(raw, i, t)?;
-    if raw[i..i + d.len()].contains(&0) {
+    if !t.zero_ok() && raw[i..i + d.len()].contains(&0) {
         return None;
     }
     let h = std::str::from_utf8(&d).ok()?;
@@ -470,6 +491,17 @@ fn find_transforms(
                     if confirm_pi(raw, i, &t).is_some() {
                         found.push((t, seg, i));
                     }
+                }
+            }
+        }
+        // Chained XOR: stored bytes XOR-ed pairwise give the plain text
+        // after the first byte, whatever the key.
+        if b ^ a == b'r' && c ^ b == b'c' && d ^ c == b'.' {
+            let t = Transform::Chained(a ^ b'i');
+            if !have(&t, found) {
+                confirms += 1;
+                if confirm_restart(raw, i, &t).is_some() {
+                    found.push((t, seg, i));
                 }
             }
         }
@@ -631,6 +663,10 @@ fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok<'static>>
     let hi = (anchor + WINDOW).min(raw.len());
     let mut by_end: HashMap<usize, Vec<usize>> = HashMap::new();
     for s in lo..hi {
+        // No string starts with a stored zero (padding).
+        if raw[s] == 0 {
+            continue;
+        }
         if let Some(d) = decode_string(raw, s, t) {
             by_end.entry(s + d.len()).or_default().push(s);
         }
@@ -640,10 +676,8 @@ fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok<'static>>
     for (&end, starts) in &by_end {
         let boundary = |s: usize| s == 0 || raw[s - 1] == 0 || ends.contains(&(s - 1));
         let text_at = |s: usize| -> String {
-            raw[s..end]
-                .iter()
-                .enumerate()
-                .map(|(j, &b)| t.decode(b, j) as char)
+            (0..end - s)
+                .map(|j| t.decode_at(raw, s, j) as char)
                 .collect()
         };
         // Rank: meaningful, after a boundary, a host starting `irc.`,
@@ -1452,6 +1486,26 @@ mod tests {
             let dec = decode_string(&enc, 0, &t).unwrap();
             assert_eq!(dec, p, "{t:?}");
         }
+    }
+
+    #[test]
+    fn chained_xor_decodes_and_is_found() {
+        let k = 0x41u8;
+        let mut enc = vec![0u8; 8];
+        let mut prev = k;
+        for &b in b"irc.chain-example.org\0" {
+            prev ^= b;
+            enc.push(prev);
+        }
+        enc.extend_from_slice(&[0; 8]);
+        let t = Transform::Chained(k);
+        assert_eq!(
+            decode_string(&enc, 8, &t).unwrap(),
+            b"irc.chain-example.org"
+        );
+        let mut found = Vec::new();
+        find_transforms(&enc, &KeyStore::new(&[]), &mut found, 0);
+        assert_eq!(found, vec![(Transform::Chained(k), 0, 8)]);
     }
 
     #[test]

@@ -103,13 +103,14 @@ pub fn synthetic_item(i: u32) -> (synthetic::SpecimenSpec, synthetic::ConfigLayo
             // High bit set: never a character of a host, never zero.
             *b = 0x80 | (k.wrapping_mul(37).wrapping_add((j as u8).wrapping_mul(29)) & 0x7f);
         }
-        spec.encoding = match (i / 10) % 6 {
+        spec.encoding = match (i / 10) % 7 {
             0 => ConfigEncoding::Xor(0x80 | k),
             1 => ConfigEncoding::XorKey { key, len: 4 },
             2 => ConfigEncoding::XorKey { key, len: 9 },
             3 => ConfigEncoding::Add(k | 1),
             4 => ConfigEncoding::Rol(1 + k % 7),
-            _ => ConfigEncoding::RollingXor(k),
+            5 => ConfigEncoding::RollingXor(k),
+            _ => ConfigEncoding::ChainedXor(k | 0x40),
         };
         spec.config.servers[0].host =
             format!("irc.fam{}v{}.example.net", spec.family, spec.variant);

@@ -343,11 +343,13 @@ pub enum FoundEncoding {
     Rol(u8),
     /// Byte `i` of each string XOR-ed with `key + i` (mod 256).
     RollingXor(u8),
+    /// Each byte XOR-ed with the previous stored byte, the first with `key`.
+    ChainedXor(u8),
 }
 
 impl FoundEncoding {
     /// Short label: `plain`, `utf16`, `xor:5c`, `xor:5ac3178e`, `add:17`,
-    /// `rol:3`, `rolling_xor:41`.
+    /// `rol:3`, `rolling_xor:41`, `chained_xor:41`.
     pub fn label(&self) -> String {
         match self {
             FoundEncoding::Plain => "plain".into(),
@@ -357,6 +359,7 @@ impl FoundEncoding {
             FoundEncoding::Add(k) => format!("add:{k:02x}"),
             FoundEncoding::Rol(r) => format!("rol:{r}"),
             FoundEncoding::RollingXor(k) => format!("rolling_xor:{k:02x}"),
+            FoundEncoding::ChainedXor(k) => format!("chained_xor:{k:02x}"),
         }
     }
 }

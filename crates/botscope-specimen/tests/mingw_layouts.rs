@@ -181,3 +181,8 @@ fn no_config_only_a_dynamic_dns_indicator() {
         assert!(a.iocs.fqdns.contains("www.example.com"));
     }
 }
+
+#[test]
+fn chained_xor_strings() {
+    check("chained_xor");
+}

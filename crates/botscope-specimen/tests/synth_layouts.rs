@@ -20,6 +20,7 @@ fn label(e: ConfigEncoding) -> String {
         ConfigEncoding::Add(k) => format!("add:{k:02x}"),
         ConfigEncoding::Rol(r) => format!("rol:{r}"),
         ConfigEncoding::RollingXor(k) => format!("rolling_xor:{k:02x}"),
+        ConfigEncoding::ChainedXor(k) => format!("chained_xor:{k:02x}"),
     }
 }
 
@@ -77,6 +78,7 @@ fn every_layout_and_encoding_matches_the_truth() {
         ConfigEncoding::Rol(3),
         ConfigEncoding::Rol(5),
         ConfigEncoding::RollingXor(0x41),
+        ConfigEncoding::ChainedXor(0x6d),
     ];
     let layouts = [
         ConfigLayout::Block,

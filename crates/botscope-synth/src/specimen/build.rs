@@ -246,6 +246,15 @@ pub fn encode_string(s: &str, enc: ConfigEncoding) -> Vec<u8> {
             .enumerate()
             .map(|(j, x)| x ^ k.wrapping_add(j as u8))
             .collect(),
+        ConfigEncoding::ChainedXor(k) => {
+            let mut prev = k;
+            b.iter()
+                .map(|x| {
+                    prev ^= x;
+                    prev
+                })
+                .collect()
+        }
     }
 }
 

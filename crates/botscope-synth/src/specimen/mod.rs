@@ -147,6 +147,8 @@ pub enum ConfigEncoding {
     Rol(u8),
     /// Byte `i` of each string XOR-ed with `key + i`.
     RollingXor(u8),
+    /// Each byte XOR-ed with the previous stored byte, the first with the key.
+    ChainedXor(u8),
 }
 
 /// UPX compression method used to pack the specimen.
