@@ -571,8 +571,8 @@ fn find_transforms(
 }
 
 /// Every 4-byte window of the mapped segments' first [`KEY_INDEX_BYTES`]
-/// that could begin a stored XOR key (at most one zero byte, not all
-/// printable): a bit filter, then a sorted list of (window, segment,
+/// that could begin a stored XOR key (at most one zero byte; text keys
+/// included): a bit filter, then a sorted list of (window, segment,
 /// offset) for the few look-ups that pass it.
 struct KeyStore<'a> {
     segs: Vec<&'a [u8]>,
@@ -604,8 +604,8 @@ impl<'a> KeyStore<'a> {
             }
             budget -= s.bytes.len();
             for (o, w) in s.bytes.windows(4).enumerate() {
-                let zeros = w.iter().filter(|&&b| b == 0).count();
-                if zeros > 1 || w.iter().all(|&b| printable(b)) {
+                // Text keys ("s3cr3t…") count: decoders kept them as strings.
+                if w.iter().filter(|&&b| b == 0).count() > 1 {
                     continue;
                 }
                 let v = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);

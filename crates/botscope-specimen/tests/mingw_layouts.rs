@@ -186,3 +186,8 @@ fn no_config_only_a_dynamic_dns_indicator() {
 fn chained_xor_strings() {
     check("chained_xor");
 }
+
+#[test]
+fn xor_10_character_text_key_kept_as_a_string() {
+    check("xor_text_key");
+}
