@@ -5,12 +5,13 @@ use anyhow::{bail, Context};
 use botscope_core::error::SkipCounter;
 use botscope_intel::classify::{self, Classifier, Table5};
 use botscope_intel::configs::BotConfigs;
-use botscope_intel::export::{self, Endpoint, RpzAction, RpzOptions, SerialMode};
+use botscope_intel::export::{self, RpzAction, RpzOptions, SerialMode};
 use botscope_intel::names::{self, AllowList};
 use botscope_intel::probe::{self, ProbeOptions, Table6};
 use botscope_intel::store::Store;
+use botscope_intel::targets::{self, NetList, SkipSummary, TargetPolicy};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -66,8 +67,14 @@ struct ProbeArgs {
     #[arg(long)]
     configs: Option<PathBuf>,
     /// Also TCP-connect to each address's C&C ports (sends packets to the C&C!).
+    /// Non-global addresses (RFC 1918, loopback, link-local, ...) are never
+    /// connected to unless `--allow-private-targets`.
     #[arg(long)]
     active: bool,
+    /// Lab use only: let `--active` connect to non-global addresses
+    /// (e.g. a test C&C on 127.0.0.1). A C&C zone is written by the herder.
+    #[arg(long)]
+    allow_private_targets: bool,
     /// Names probed at once.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -137,6 +144,18 @@ struct ExportArgs {
     /// Classification overrides (categories go into MISP/STIX descriptions).
     #[arg(long)]
     overrides: Option<PathBuf>,
+    /// Never-block list: addresses/CIDRs (one a line, `#` comments) never
+    /// put in nftables/iptables/MISP/STIX, whatever a C&C name resolves to.
+    /// Default: `never-block.txt` in the store folder, when it exists.
+    #[arg(long, value_name = "FILE")]
+    never_block: Option<PathBuf>,
+    /// Lab use only: let non-global addresses (RFC 1918, loopback, ...)
+    /// into the firewall exports. The never-block list still applies.
+    #[arg(long)]
+    allow_private_targets: bool,
+    /// Print the export summary (counts, left-out addresses) as JSON.
+    #[arg(long)]
+    json: bool,
     /// MISP event title.
     #[arg(long, default_value = "botscope: botnet C&C names and endpoints")]
     info: String,
@@ -221,6 +240,7 @@ fn run_probe(a: ProbeArgs, store: &Path) -> anyhow::Result<ExitCode> {
         active: a.active,
         connect_timeout: Duration::from_millis(a.connect_timeout_ms.max(1)),
         default_ports: vec![a.default_port],
+        allow_private_targets: a.allow_private_targets,
         ..Default::default()
     };
     let start = std::time::Instant::now();
@@ -238,8 +258,29 @@ fn run_probe(a: ProbeArgs, store: &Path) -> anyhow::Result<ExitCode> {
         std::fs::write(p, s)?;
     }
     let t = Table6::from_results(&results);
+    // Names whose addresses are not global: never connected to (without
+    // --allow-private-targets) and never exported.
+    let not_connected = SkipSummary::new(probe::skipped_connects(&results));
+    let non_global = SkipSummary::new(probe::non_global_addrs(&results));
+    if let Some(w) = not_connected.warning("not connected to") {
+        eprintln!("{w}");
+    } else if let Some(w) = non_global.warning("never exported") {
+        eprintln!("{w}");
+    }
     if a.table_json {
-        println!("{}", serde_json::to_string_pretty(&t)?);
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            table6: &'a Table6,
+            not_connected: &'a SkipSummary,
+            non_global: &'a SkipSummary,
+        }
+        let out = Out {
+            table6: &t,
+            not_connected: &not_connected,
+            non_global: &non_global,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", t.render());
     }
@@ -315,42 +356,41 @@ fn run_export(a: ExportArgs, store_dir: &Path) -> anyhow::Result<ExitCode> {
         .map(|n| (n.clone(), classifier.classify(n)))
         .collect();
     let store = Store::open(store_dir)?;
+    // The never-block list: --never-block, else STORE/never-block.txt when present.
+    let nb_path = match &a.never_block {
+        Some(p) => Some(p.clone()),
+        None => Some(targets::default_never_block(store_dir)).filter(|p| p.is_file()),
+    };
+    let mut never_block = NetList::default();
+    if let Some(p) = &nb_path {
+        let (l, skipped) = NetList::parse(&p.display().to_string(), &read(p)?);
+        report_skips("never-block", &skipped);
+        never_block = l;
+    }
+    let policy = TargetPolicy {
+        allow_private: a.allow_private_targets,
+        never_block,
+    };
     // Endpoints: addresses from each name's latest probe × its C&C ports,
-    // plus address literals named in the configs.
-    let mut endpoints = vec![];
-    let mut unprobed = 0usize;
+    // plus address literals named in the configs; non-global and
+    // never-block addresses left out.
+    let mut latest = BTreeMap::new();
     for n in &sel.names {
-        let mut ports = configs.ports(n);
-        if ports.is_empty() {
-            ports.push(a.default_port);
-        }
-        match store.latest(n)? {
-            Some(p) => {
-                for ad in &p.addrs {
-                    for &port in &ports {
-                        endpoints.push(Endpoint {
-                            addr: ad.addr,
-                            port,
-                        });
-                    }
-                }
-            }
-            None => unprobed += 1,
+        if let Some(p) = store.latest(n)? {
+            latest.insert(n.clone(), p);
         }
     }
-    for (host, ports) in &configs.ports_by_host {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            for &port in ports {
-                endpoints.push(Endpoint { addr: ip, port });
-            }
-        }
-    }
-    endpoints.sort();
-    endpoints.dedup();
+    let fw = export::firewall_endpoints(&sel.names, &latest, &configs, a.default_port, &policy);
+    let endpoints = &fw.endpoints;
+    let unprobed = fw.unprobed.len();
     if unprobed > 0 {
         eprintln!(
             "botscope: {unprobed} names have no probe in the store: no firewall entries for them (run `botscope intel probe` first)"
         );
+    }
+    let left_out = SkipSummary::new(fw.skipped.clone());
+    if let Some(w) = left_out.warning("not exported") {
+        eprintln!("{w}");
     }
     let now = probe::now();
     let prev = store.get("rpz.serial")?.and_then(|s| s.parse::<u32>().ok());
@@ -361,24 +401,28 @@ fn run_export(a: ExportArgs, store_dir: &Path) -> anyhow::Result<ExitCode> {
         std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))
     };
     w("rpz.zone", export::rpz_zone(&sel.names, &rpz, serial, now))?;
-    w("cc.nft", export::nftables(&endpoints, now))?;
-    let (v4, v6) = export::iptables(&endpoints, now);
+    w("cc.nft", export::nftables(endpoints, now))?;
+    let (v4, v6) = export::iptables(endpoints, now);
     w("iptables.rules", v4)?;
     w("ip6tables.rules", v6)?;
     w("hosts", export::hosts(&sel.names, &rpz.action, now))?;
     w(
         "misp-event.json",
         serde_json::to_string_pretty(&export::misp_event(
-            &a.info, &sel.names, &endpoints, &classes, now,
+            &a.info, &sel.names, endpoints, &classes, now,
         ))?,
     )?;
     w(
         "stix-bundle.json",
-        serde_json::to_string_pretty(&export::stix_bundle(&sel.names, &endpoints, &classes, now))?,
+        serde_json::to_string_pretty(&export::stix_bundle(&sel.names, endpoints, &classes, now))?,
     )?;
     w(
         "excluded.json",
         serde_json::to_string_pretty(&sel.excluded)?,
+    )?;
+    w(
+        "excluded-addresses.json",
+        serde_json::to_string_pretty(&left_out)?,
     )?;
     if let Some(p) = &a.notify {
         let (out, skipped) = export::notify_passthrough(&p.display().to_string(), &read(p)?)?;
@@ -386,6 +430,22 @@ fn run_export(a: ExportArgs, store_dir: &Path) -> anyhow::Result<ExitCode> {
         w("notify.csv", out)?;
     }
     store.set("rpz.serial", &serial.to_string())?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "names": sel.names.len(),
+                "names_left_out": sel.excluded.len(),
+                "endpoints": endpoints.len(),
+                "rpz_serial": serial,
+                "out": a.out.display().to_string(),
+                "never_block": nb_path.as_ref().map(|p| p.display().to_string()),
+                "unprobed": fw.unprobed,
+                "addresses_left_out": left_out,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "exported {} names ({} left out), {} endpoints, RPZ serial {} to {}",
         sel.names.len(),
