@@ -48,6 +48,8 @@ const MAX_HOSTS: usize = 256;
 const MAX_TRANSFORMS: usize = 8;
 /// Anchor confirmations (full host decodes) per segment.
 const MAX_CONFIRMS: usize = 4096;
+/// And per image.
+const MAX_IMAGE_CONFIRMS: usize = 16384;
 /// Bytes decoded each side of an anchor for per-string encodings.
 const WINDOW: usize = 1024;
 /// Pointer hits kept per image.
@@ -420,13 +422,16 @@ fn confirm_restart(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
     (h.bytes().all(host_char) && ioc::is_fqdn(h) && is_decoded_host(h)).then(|| h.to_string())
 }
 
-/// Finds decodings in one segment by known plaintext. Returns
-/// (transform, anchor offset) pairs, each transform once.
+/// Finds decodings in one segment by known plaintext: pushes (transform,
+/// segment, anchor offset), each transform once. `confirms` counts full
+/// host decodes: at most [`MAX_CONFIRMS`] in a segment, [`MAX_IMAGE_CONFIRMS`]
+/// over the image.
 fn find_transforms(
     raw: &[u8],
     key_store: &KeyStore,
     found: &mut Vec<(Transform, usize, usize)>,
     seg: usize,
+    confirms: &mut usize,
 ) {
     if raw.len() < 8 {
         return;
@@ -443,19 +448,23 @@ fn find_transforms(
         }
         ta[a[1].wrapping_sub(a[0]) as usize].push(n);
     }
-    let mut confirms = 0usize;
+    let start_confirms = *confirms;
     let have = |t: &Transform, found: &Vec<(Transform, usize, usize)>| {
         found.iter().any(|(f, _, _)| f == t)
     };
     let hostc = {
         let mut h = [false; 256];
         for b in 0..=255u8 {
-            h[b as usize] = host_char(b);
+            // Decoded hosts are lowercase (see `is_decoded_host`).
+            h[b as usize] = host_char(b) && !b.is_ascii_uppercase() && b != b'_';
         }
         h
     };
     for i in 0..raw.len() - 4 {
-        if found.len() >= MAX_TRANSFORMS || confirms >= MAX_CONFIRMS {
+        if found.len() >= MAX_TRANSFORMS
+            || *confirms - start_confirms >= MAX_CONFIRMS
+            || *confirms >= MAX_IMAGE_CONFIRMS
+        {
             break;
         }
         let (a, b, c, d) = (raw[i], raw[i + 1], raw[i + 2], raw[i + 3]);
@@ -475,7 +484,7 @@ fn find_transforms(
                 Transform::Rol(r)
             };
             if !have(&t, found) {
-                confirms += 1;
+                *confirms += 1;
                 if confirm_pi(raw, i, &t).is_some() {
                     found.push((t, seg, i));
                 }
@@ -487,7 +496,7 @@ fn find_transforms(
             if k != 0 && (0..4).all(|j| w[j].wrapping_sub(k) == anchor[j]) {
                 let t = Transform::Add(k);
                 if !have(&t, found) {
-                    confirms += 1;
+                    *confirms += 1;
                     if confirm_pi(raw, i, &t).is_some() {
                         found.push((t, seg, i));
                     }
@@ -499,7 +508,7 @@ fn find_transforms(
         if b ^ a == b'r' && c ^ b == b'c' && d ^ c == b'.' {
             let t = Transform::Chained(a ^ b'i');
             if !have(&t, found) {
-                confirms += 1;
+                *confirms += 1;
                 if confirm_restart(raw, i, &t).is_some() {
                     found.push((t, seg, i));
                 }
@@ -518,7 +527,7 @@ fn find_transforms(
         {
             let t = Transform::Rolling(kk[0]);
             if !have(&t, found) {
-                confirms += 1;
+                *confirms += 1;
                 if confirm_restart(raw, i, &t).is_some() {
                     found.push((t, seg, i));
                 }
@@ -531,9 +540,10 @@ fn find_transforms(
             Some(vec![kk[0], kk[1]])
         } else if kk[0] == kk[3] {
             Some(vec![kk[0], kk[1], kk[2]])
-        } else if raw.len() > i + 6
+        } else if raw.len() > i + 7
             && hostc[(raw[i + 4] ^ kk[0]) as usize]
             && hostc[(raw[i + 5] ^ kk[1]) as usize]
+            && hostc[(raw[i + 6] ^ kk[2]) as usize]
         {
             Some(kk.to_vec())
         } else {
@@ -542,7 +552,7 @@ fn find_transforms(
         if let Some(key) = key {
             let t = Transform::XorKey(key);
             if !have(&t, found) {
-                confirms += 1;
+                *confirms += 1;
                 if confirm_restart(raw, i, &t).is_some() {
                     found.push((t, seg, i));
                     continue;
@@ -560,7 +570,7 @@ fn find_transforms(
                 if have(&t, found) {
                     break;
                 }
-                confirms += 1;
+                *confirms += 1;
                 if confirm_restart(raw, i, &t).is_some() {
                     found.push((t, seg, i));
                     break;
@@ -1383,8 +1393,9 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
             .collect();
         let keys = KeyStore::new(&mapped);
         let mut found = Vec::new();
+        let mut confirms = 0;
         for (k, s) in mapped.iter().enumerate() {
-            find_transforms(s.bytes, &keys, &mut found, k);
+            find_transforms(s.bytes, &keys, &mut found, k, &mut confirms);
             if found.len() >= MAX_TRANSFORMS {
                 break;
             }
@@ -1504,7 +1515,7 @@ mod tests {
             b"irc.chain-example.org"
         );
         let mut found = Vec::new();
-        find_transforms(&enc, &KeyStore::new(&[]), &mut found, 0);
+        find_transforms(&enc, &KeyStore::new(&[]), &mut found, 0, &mut 0);
         assert_eq!(found, vec![(Transform::Chained(k), 0, 8)]);
     }
 
