@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use botscope_capture::{
-    read_files, read_live, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
+    open_live, read_files, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
 };
 use botscope_dissect::logs::{Format, LogWriter};
 use botscope_dissect::{Analyzer, Record, Stats};
@@ -83,7 +83,23 @@ struct ReadArgs {
     #[arg(long, hide = true)]
     walk_only: bool,
     #[command(flatten)]
+    privs: DropArgs,
+    #[command(flatten)]
     common: Common,
+}
+
+/// Who dissects a live capture started as root.
+#[derive(clap::Args)]
+struct DropArgs {
+    /// Live capture started as root: the user to switch to once the
+    /// interface is open, before any packet is dissected (default: nobody).
+    /// `--user root` keeps root.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// Live capture started as root: keep root while dissecting (same as
+    /// `--user root`; not recommended: the dissectors parse hostile traffic).
+    #[arg(long, conflicts_with = "user")]
+    no_drop: bool,
 }
 
 #[derive(clap::Args)]
@@ -101,6 +117,8 @@ struct LiveArgs {
     #[arg(long)]
     duration: Option<f64>,
     #[command(flatten)]
+    privs: DropArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -108,7 +126,14 @@ struct LiveArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Sub::Read(a) => match a.interface {
-            Some(iface) => live(&iface, a.filter.as_deref(), a.count, a.duration, &a.common),
+            Some(iface) => live(
+                &iface,
+                a.filter.as_deref(),
+                a.count,
+                a.duration,
+                &a.privs,
+                &a.common,
+            ),
             None => {
                 anyhow::ensure!(!a.files.is_empty(), "give capture files or --interface");
                 if a.walk_only {
@@ -129,6 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             a.filter.as_deref(),
             a.count,
             a.duration,
+            &a.privs,
             &a.common,
         ),
     }
@@ -261,13 +287,80 @@ fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
     finish(an, summary, started, c)
 }
 
+/// The user a live capture started as root switches to: `None` to keep
+/// the current user (not root, `--no-drop`, `--user root`).
+fn drop_target(d: &DropArgs, iface: &str) -> anyhow::Result<Option<(String, u32, u32)>> {
+    // SAFETY: plain libc call.
+    let root = unsafe { libc::geteuid() } == 0;
+    if d.no_drop || d.user.as_deref() == Some("root") {
+        if root {
+            eprintln!("botscope: keeping root while dissecting {iface} (asked for)");
+        }
+        return Ok(None);
+    }
+    if !root {
+        if let Some(u) = &d.user {
+            eprintln!("botscope: not running as root: --user {u} ignored");
+        }
+        return Ok(None);
+    }
+    let user = d.user.clone().unwrap_or_else(|| "nobody".to_string());
+    let (uid, gid) = lookup_user(&user)?;
+    if d.user.is_none() {
+        eprintln!(
+            "botscope: running as root: {iface} is opened as root, then packets are dissected as \
+             user nobody (--user NAME for another user, --no-drop to keep root)"
+        );
+    }
+    Ok((uid != 0).then_some((user, uid, gid)))
+}
+
+/// The uid and gid of `user` (getpwnam).
+fn lookup_user(user: &str) -> anyhow::Result<(u32, u32)> {
+    let name = std::ffi::CString::new(user).context("--user holds a NUL")?;
+    // SAFETY: NUL-terminated name; the passwd record is read at once, before
+    // any other call that could reuse it (no other thread looks users up).
+    unsafe {
+        let pw = libc::getpwnam(name.as_ptr());
+        anyhow::ensure!(!pw.is_null(), "--user {user}: no such user");
+        Ok(((*pw).pw_uid, (*pw).pw_gid))
+    }
+}
+
+/// Switches every thread to `uid`:`gid` with no supplementary groups
+/// (glibc applies set*id to all threads) and checks root cannot be regained.
+fn switch_user(uid: u32, gid: u32) -> anyhow::Result<()> {
+    // SAFETY: plain libc calls.
+    unsafe {
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setgid(gid) != 0
+            || libc::setuid(uid) != 0
+        {
+            anyhow::bail!(
+                "dropping privileges to {uid}:{gid}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        anyhow::ensure!(
+            libc::setuid(0) != 0 && libc::geteuid() == uid,
+            "dropping privileges: root could be regained"
+        );
+    }
+    Ok(())
+}
+
 fn live(
     iface: &str,
     filter: Option<&str>,
     count: Option<u64>,
     duration: Option<f64>,
+    privs: &DropArgs,
     c: &Common,
 ) -> anyhow::Result<ExitCode> {
+    let target = drop_target(privs, iface)?;
+    // The output folder is created now, as root; the log files are created
+    // by the writer on first use, i.e. after the drop, as the user.
+    let existed = c.out.exists();
     let mut an = Analyzer::new(Writer::new(c)?);
     an.set_file_names(vec![iface.to_string()]);
     let stop = Arc::new(AtomicBool::new(false));
@@ -278,8 +371,30 @@ fn live(
             stop.store(true, Ordering::Relaxed);
         });
     }
+    // Open the interface (needs root / CAP_NET_RAW), then drop privileges
+    // before the first packet reaches a dissector.
+    let cap = open_live(iface, filter)?;
+    if let Some((user, uid, gid)) = &target {
+        if !existed {
+            std::os::unix::fs::chown(&c.out, Some(*uid), Some(*gid))
+                .with_context(|| format!("handing {} to {user}", c.out.display()))?;
+        }
+        switch_user(*uid, *gid)?;
+        let check = c
+            .out
+            .join(format!(".botscope-write-check-{}", std::process::id()));
+        std::fs::File::create(&check)
+            .and_then(|_| std::fs::remove_file(&check))
+            .with_context(|| {
+                format!(
+                    "as user {user}, cannot create files in {}: give a new --out folder \
+                     (botscope creates it for {user}), make it writable for {user}, or --user root",
+                    c.out.display()
+                )
+            })?;
+    }
     let started = std::time::Instant::now();
-    let summary = read_live(iface, filter, &config(c), &mut an, &stop, count)?;
+    let summary = cap.run(&config(c), &mut an, &stop, count)?;
     finish(an, summary, started, c)
 }
 
