@@ -1056,6 +1056,58 @@ fn name_value_config(
     })
 }
 
+/// Name/value as text (`server=irc.x.net` lines of an INI-style block,
+/// `;`- or `&`-separated pairs): around each `server=` (any case, at most
+/// 64 a segment), the text between the NULs (up to 2 KiB) split into pairs.
+fn name_value_text(raw: &[u8], seg: &Segment, cands: &mut Vec<Cand>) {
+    let finders = [b"server=".as_slice(), b"SERVER=", b"Server=", b"server = "];
+    let mut seen_blocks = HashSet::new();
+    for f in finders {
+        for at in memchr::memmem::find_iter(raw, f).take(64) {
+            let lo = raw[at.saturating_sub(1024)..at]
+                .iter()
+                .rposition(|&b| b == 0)
+                .map_or(at.saturating_sub(1024), |p| at.saturating_sub(1024) + p + 1);
+            let hi = raw[at..(at + 1024).min(raw.len())]
+                .iter()
+                .position(|&b| b == 0)
+                .map_or((at + 1024).min(raw.len()), |p| at + p);
+            if !seen_blocks.insert(lo) {
+                continue;
+            }
+            let Ok(text) = std::str::from_utf8(&raw[lo..hi]) else {
+                continue;
+            };
+            let mut pairs = Vec::new();
+            for item in text.split(['\r', '\n', ';', '&']) {
+                let Some((n, v)) = item.split_once('=') else {
+                    continue;
+                };
+                let v = v.trim().trim_matches('"');
+                if let Some(r) = role_of(n.trim()) {
+                    if !pairs.iter().any(|p: &(Role, String, String)| p.0 == r) {
+                        pairs.push((
+                            r,
+                            v.to_string(),
+                            format!("{}= at {}", n.trim(), loc(seg, lo)),
+                        ));
+                    }
+                }
+            }
+            if let Some(ex) = name_value_config(
+                &pairs,
+                &FoundEncoding::Plain,
+                seg.name,
+                "name=value text",
+                4,
+            ) {
+                let order = cands.len();
+                cands.push(Cand { ex, order });
+            }
+        }
+    }
+}
+
 /// Name/value by position: a setting name followed within 16 bytes by its
 /// value (string literals of an initialiser sit in order).
 fn name_value_adjacent(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
@@ -1364,6 +1416,7 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
     for v in &plain {
         globals(v, &segs[v.seg], &mut cands);
         name_value_adjacent(v, &segs[v.seg], &mut cands);
+        name_value_text(v.raw, &segs[v.seg], &mut cands);
     }
     pointer_tables(segs, &plain, &mut cands);
     for &i in &scanned {

@@ -191,3 +191,8 @@ fn chained_xor_strings() {
 fn xor_10_character_text_key_kept_as_a_string() {
     check("xor_text_key");
 }
+
+#[test]
+fn ini_style_name_value_text() {
+    check("ini_text");
+}
