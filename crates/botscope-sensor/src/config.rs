@@ -29,7 +29,9 @@ pub struct SensorConfig {
     /// Write every packet captured on `capture_interface` to this pcap
     /// file (created when the sensor starts, before privileges drop).
     pub pcap: Option<PathBuf>,
-    /// User to switch to after binding, when started as root.
+    /// User to switch to after binding, when started as root. The store
+    /// is handed to this user before the switch. Without it, a sensor
+    /// started as root keeps running as root and says so loudly.
     pub user: Option<String>,
     /// Caps.
     #[serde(default)]
@@ -59,6 +61,14 @@ pub struct Limits {
     pub download_max_bytes: usize,
     /// Longest download.
     pub download_timeout_secs: u64,
+    /// How long a source that completed a TCP handshake may instruct the
+    /// sensor by UDP (datagram sources can be forged; handshakes cannot).
+    pub handshake_ttl_secs: u64,
+    /// Most handshake-confirmed sources remembered (oldest dropped first).
+    pub handshake_sources: usize,
+    /// Payload analyses (classification and instruction search) running
+    /// at once, off the async workers.
+    pub analyses_concurrent: usize,
 }
 
 impl Default for Limits {
@@ -72,6 +82,9 @@ impl Default for Limits {
             downloads_per_minute: 240,
             download_max_bytes: 8 << 20,
             download_timeout_secs: 60,
+            handshake_ttl_secs: 600,
+            handshake_sources: 65_536,
+            analyses_concurrent: 2,
         }
     }
 }

@@ -4,6 +4,12 @@
 //! A payload that names a third address (a download server elsewhere, or a
 //! host name that would need resolving) is refused and the refusal logged:
 //! the sensor must never become a tool that attacks or scans others.
+//!
+//! A UDP datagram's source address is whatever the sender wrote in it, so
+//! an instruction that arrives by UDP is acted on only when its source
+//! recently completed a TCP handshake with the sensor
+//! ([`HandshakeTable`]): otherwise a forged source would make the sensor
+//! fetch from, or connect to, any third party.
 
 use crate::instructions::DownloadInstruction;
 use serde::Serialize;
@@ -30,6 +36,10 @@ pub enum Refusal {
     /// Port 0 or otherwise unusable.
     #[error("unusable port {0}")]
     BadPort(u16),
+    /// The instruction came in a datagram whose source has not completed
+    /// a TCP handshake with the sensor recently: the source may be forged.
+    #[error("datagram source {0} has not completed a TCP handshake with the sensor; it may be forged")]
+    UnconfirmedSource(IpAddr),
     /// Too many downloads under way or started recently.
     #[error("download rate or concurrency limit reached")]
     RateLimited,
@@ -124,9 +134,129 @@ impl DownloadLimiter {
     }
 }
 
+/// Sources that completed a TCP handshake with the sensor recently: a
+/// bounded table with expiry. Only these may instruct the sensor by UDP.
+///
+/// At most `capacity` sources are held; when full, expired entries are
+/// dropped first and then the oldest one, so a flood of connections costs
+/// memory bounded by the capacity.
+#[derive(Debug)]
+pub struct HandshakeTable {
+    capacity: usize,
+    ttl: Duration,
+    state: Mutex<HandshakeState>,
+}
+
+#[derive(Debug, Default)]
+struct HandshakeState {
+    /// Source → last handshake.
+    seen: std::collections::HashMap<IpAddr, Instant>,
+    /// Insertion order with the time recorded then (stale entries are
+    /// skipped when their time no longer matches `seen`).
+    order: std::collections::VecDeque<(IpAddr, Instant)>,
+}
+
+impl HandshakeTable {
+    /// A table holding at most `capacity` sources for `ttl` each.
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        HandshakeTable {
+            capacity: capacity.max(1),
+            ttl,
+            state: Mutex::new(HandshakeState::default()),
+        }
+    }
+
+    /// Records that `ip` completed a TCP handshake now.
+    pub fn confirm(&self, ip: IpAddr) {
+        self.confirm_at(ip, Instant::now())
+    }
+
+    /// Whether `ip` completed a TCP handshake within the expiry time.
+    pub fn is_confirmed(&self, ip: IpAddr) -> bool {
+        self.is_confirmed_at(ip, Instant::now())
+    }
+
+    /// Sources held right now (expired ones included until evicted).
+    pub fn len(&self) -> usize {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).seen.len()
+    }
+
+    /// Whether the table holds no source.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn confirm_at(&self, ip: IpAddr, now: Instant) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Drop expired entries from the front, then the oldest while full.
+        while let Some(&(old, t)) = s.order.front() {
+            let current = s.seen.get(&old) == Some(&t);
+            let expired = now.saturating_duration_since(t) >= self.ttl;
+            let full = s.seen.len() >= self.capacity && !s.seen.contains_key(&ip);
+            if !current {
+                s.order.pop_front();
+            } else if expired || full {
+                s.order.pop_front();
+                s.seen.remove(&old);
+            } else {
+                break;
+            }
+        }
+        s.seen.insert(ip, now);
+        s.order.push_back((ip, now));
+        // Refreshes leave stale entries behind; keep the queue bounded too.
+        if s.order.len() > 2 * self.capacity {
+            let HandshakeState { seen, order } = &mut *s;
+            order.retain(|(a, t)| seen.get(a) == Some(t));
+        }
+    }
+
+    fn is_confirmed_at(&self, ip: IpAddr, now: Instant) -> bool {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.seen
+            .get(&ip)
+            .is_some_and(|t| now.saturating_duration_since(*t) < self.ttl)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handshake_table_expires_and_stays_bounded() {
+        let t = HandshakeTable::new(3, Duration::from_secs(600));
+        let now = Instant::now();
+        let ip = |i: u8| IpAddr::from([10, 9, 0, i]);
+        assert!(!t.is_confirmed_at(ip(1), now));
+        t.confirm_at(ip(1), now);
+        assert!(t.is_confirmed_at(ip(1), now + Duration::from_secs(599)));
+        assert!(!t.is_confirmed_at(ip(1), now + Duration::from_secs(600)));
+        // Full: the oldest goes first.
+        t.confirm_at(ip(2), now + Duration::from_secs(1));
+        t.confirm_at(ip(3), now + Duration::from_secs(2));
+        t.confirm_at(ip(4), now + Duration::from_secs(3));
+        assert_eq!(t.len(), 3);
+        assert!(!t.is_confirmed_at(ip(1), now + Duration::from_secs(3)));
+        assert!(t.is_confirmed_at(ip(4), now + Duration::from_secs(3)));
+        // A refresh keeps a source; a flood of new ones never grows the table.
+        t.confirm_at(ip(2), now + Duration::from_secs(4));
+        for i in 10..200 {
+            t.confirm_at(ip(i), now + Duration::from_secs(5));
+            assert!(t.len() <= 3);
+            assert!(t.state.lock().unwrap().order.len() <= 6 + 1);
+        }
+        assert!(t.is_confirmed_at(ip(199), now + Duration::from_secs(5)));
+        assert!(!t.is_confirmed_at(ip(2), now + Duration::from_secs(5)));
+        // Expired entries are dropped before live ones.
+        let t = HandshakeTable::new(2, Duration::from_secs(10));
+        t.confirm_at(ip(1), now);
+        t.confirm_at(ip(2), now + Duration::from_secs(9));
+        t.confirm_at(ip(3), now + Duration::from_secs(11));
+        assert_eq!(t.len(), 2);
+        assert!(t.is_confirmed_at(ip(2), now + Duration::from_secs(11)));
+        assert!(t.is_confirmed_at(ip(3), now + Duration::from_secs(11)));
+    }
 
     fn tftp(host: &str) -> DownloadInstruction {
         DownloadInstruction::Tftp {

@@ -3,7 +3,10 @@
 
 use crate::accounting::{BackgroundCounter, Table1, Volume};
 use crate::config::SensorConfig;
-use crate::server::{bind, drop_privileges, serve, SensorEvent, SensorStats, SpecimenSink};
+use crate::server::{
+    bind, lookup_user, running_as_root, serve, switch_user, SensorEvent, SensorStats, SpecimenSink,
+};
+use crate::server::now;
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
@@ -91,8 +94,26 @@ pub async fn run(
         .create(true)
         .append(true)
         .open(&cfg.log)?;
-    if let Some(user) = &cfg.user {
-        drop_privileges(user)?;
+    let mut warnings = Vec::new();
+    match &cfg.user {
+        Some(user) if running_as_root() => {
+            // The store (and the log) were opened, perhaps created, as
+            // root: hand them to the user first, or every later write
+            // fails once privileges are gone.
+            let (uid, gid) = lookup_user(user)?;
+            sink.hand_over(uid, gid)?;
+            std::os::unix::fs::chown(&cfg.log, Some(uid), Some(gid))?;
+            switch_user(uid, gid)?;
+        }
+        Some(_) => {}
+        None if running_as_root() => {
+            let message = "running as root: set `user` (e.g. user = \"nobody\") in the \
+                           configuration so the sensor drops root after binding"
+                .to_string();
+            eprintln!("botscope sensor: WARNING: {message}");
+            warnings.push(message);
+        }
+        None => {}
     }
     let capture_thread = capture.map(|cap| {
         let (mut sink, stop) = (counter.clone(), stop.clone());
@@ -119,6 +140,9 @@ pub async fn run(
             on_event(&ev);
         }
     });
+    for message in warnings {
+        let _ = tx.send(SensorEvent::Warning { ts: now(), message });
+    }
     let stats = Arc::new(SensorStats::default());
     serve(bound, cfg.clone(), sink, tx, stats.clone(), shutdown).await;
     // Sessions still running hold senders; give them a moment to log.

@@ -9,6 +9,10 @@
 
 /// Most client bytes buffered while waiting for a complete frame.
 pub const MAX_FRAME: usize = 256 * 1024;
+/// Most DCE-RPC reply bytes held for the client's next SMB Read AndX. A
+/// client that keeps writing without reading desyncs the session instead
+/// of growing it (a Read AndX could not carry more than 64 KiB anyway).
+pub const MAX_PIPE_OUT: usize = 16 * 1024;
 
 /// Which emulation a port gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +57,7 @@ pub struct Emulator {
     /// Set when the client sent something the emulator cannot frame; the
     /// connection is then only listened to.
     pub desynced: bool,
+    desync_reason: Option<&'static str>,
 }
 
 const SMB_MAGIC: &[u8; 4] = b"\xffSMB";
@@ -71,7 +76,26 @@ impl Emulator {
             session_started: false,
             banner_sent: false,
             desynced: false,
+            desync_reason: None,
         }
+    }
+
+    /// Why the emulator stopped answering, once it has.
+    pub fn desync_reason(&self) -> Option<&'static str> {
+        self.desynced.then_some(self.desync_reason.unwrap_or("unframed input"))
+    }
+
+    /// Stops answering, dropping everything buffered.
+    fn desync(&mut self, reason: &'static str) {
+        self.desynced = true;
+        self.desync_reason.get_or_insert(reason);
+        self.buf = Vec::new();
+        self.pipe_out = Vec::new();
+    }
+
+    /// Reply bytes waiting for a Read AndX.
+    pub fn pipe_out_len(&self) -> usize {
+        self.pipe_out.len()
     }
 
     /// What to send as soon as the client connects.
@@ -91,8 +115,7 @@ impl Emulator {
             return Vec::new();
         }
         if self.buf.len() + data.len() > MAX_FRAME {
-            self.desynced = true;
-            self.buf.clear();
+            self.desync("frame larger than the buffer cap");
             return Vec::new();
         }
         self.buf.extend_from_slice(data);
@@ -106,6 +129,11 @@ impl Emulator {
                     None
                 }
             };
+            if self.desynced {
+                // Replies already produced in this call are still sent.
+                self.buf = Vec::new();
+                break;
+            }
             match consumed {
                 Some(n) if n > 0 => {
                     self.buf.drain(..n);
@@ -145,7 +173,7 @@ impl Emulator {
             }
             0x85 => {} // keep-alive
             _ => {
-                self.desynced = true;
+                self.desync("unknown NetBIOS session frame type");
                 return None;
             }
         }
@@ -194,8 +222,12 @@ impl Emulator {
                     .unwrap_or(0);
                 // Offsets count from the SMB header start.
                 if let Some(pdu) = m.get(off..off.saturating_add(count)) {
-                    let pdu = pdu.to_vec();
-                    self.pipe_out.extend(dcerpc_reply(&pdu));
+                    let reply = dcerpc_reply(pdu);
+                    if self.pipe_out.len() + reply.len() > MAX_PIPE_OUT {
+                        self.desync("DCE-RPC replies past the pipe cap without a Read AndX");
+                        return None;
+                    }
+                    self.pipe_out.extend(reply);
                 }
                 let mut w = andx_words(&[]);
                 w.extend_from_slice(&(count as u16).to_le_bytes());
@@ -266,7 +298,7 @@ impl Emulator {
             return None;
         }
         if self.buf[0] != 5 {
-            self.desynced = true;
+            self.desync("not a DCE-RPC PDU");
             return None;
         }
         let le = self.buf[4] & 0x10 != 0;
@@ -276,7 +308,7 @@ impl Emulator {
             u16::from_be_bytes([self.buf[8], self.buf[9]])
         } as usize;
         if flen < 16 {
-            self.desynced = true;
+            self.desync("DCE-RPC fragment length under 16");
             return None;
         }
         if self.buf.len() < flen {
@@ -426,6 +458,71 @@ mod tests {
             1,
             "dialect index"
         );
+    }
+
+    /// An SMB Write AndX (fid 0x4000) carrying `pdu`, in a NetBIOS frame.
+    fn write_andx(pdu: &[u8]) -> Vec<u8> {
+        let mut m = SMB_MAGIC.to_vec();
+        m.push(0x2f);
+        m.resize(32, 0);
+        m.push(14); // word count
+        let mut words = vec![0xff, 0, 0, 0, 0x00, 0x40, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        words.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        words.extend_from_slice(&(pdu.len() as u16).to_le_bytes());
+        words.extend_from_slice(&64u16.to_le_bytes()); // data offset from the SMB header
+        words.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(words.len(), 28);
+        m.extend_from_slice(&words);
+        m.extend_from_slice(&((pdu.len() + 1) as u16).to_le_bytes());
+        m.push(0); // pad
+        assert_eq!(m.len(), 64);
+        m.extend_from_slice(pdu);
+        let mut f = vec![0, 0, (m.len() >> 8) as u8, m.len() as u8];
+        f.extend_from_slice(&m);
+        f
+    }
+
+    fn read_andx() -> Vec<u8> {
+        let mut m = SMB_MAGIC.to_vec();
+        m.push(0x2e);
+        m.resize(32, 0);
+        m.push(10);
+        m.extend_from_slice(&[0u8; 20]);
+        m.extend_from_slice(&[0, 0]);
+        let mut f = vec![0, 0, 0, m.len() as u8];
+        f.extend_from_slice(&m);
+        f
+    }
+
+    #[test]
+    fn pipe_replies_are_bounded_without_a_read() {
+        let mut e = Emulator::new(Personality::Smb);
+        let w = write_andx(&bind([0xa0; 16]));
+        // One write, one read: the bind_ack comes back in the Read AndX.
+        e.feed(&w);
+        let ack_len = e.pipe_out_len();
+        assert!(ack_len > 16, "a bind_ack is queued");
+        let r = e.feed(&read_andx());
+        assert_eq!(e.pipe_out_len(), 0);
+        assert_eq!(r.len(), 4 + 32 + 1 + 24 + 2 + 1 + ack_len);
+        assert_eq!(r[r.len() - ack_len + 2], 12, "bind_ack");
+        // Writes without reads: held up to the cap, then the session
+        // desyncs, drops what it held and says why.
+        let mut writes = 0;
+        while !e.desynced {
+            e.feed(&w);
+            writes += 1;
+            assert!(e.pipe_out_len() <= MAX_PIPE_OUT, "{}", e.pipe_out_len());
+            assert!(writes <= MAX_PIPE_OUT / ack_len + 1, "never desynced");
+        }
+        assert_eq!(writes, MAX_PIPE_OUT / ack_len + 1);
+        assert_eq!(e.pipe_out_len(), 0);
+        assert_eq!(
+            e.desync_reason(),
+            Some("DCE-RPC replies past the pipe cap without a Read AndX")
+        );
+        assert!(e.feed(&w).is_empty());
+        assert!(e.feed(&read_andx()).is_empty());
     }
 
     #[test]

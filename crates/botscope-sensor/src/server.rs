@@ -3,7 +3,7 @@
 //! contained downloads, and a JSON Lines event log.
 
 use crate::config::SensorConfig;
-use crate::containment::{target_for, DownloadLimiter, Refusal};
+use crate::containment::{target_for, DownloadLimiter, HandshakeTable, Refusal};
 use crate::download::{fetch, DownloadCaps};
 use crate::emulate::{Emulator, Personality};
 use crate::instructions::{find_instructions, DownloadInstruction};
@@ -24,6 +24,13 @@ pub trait SpecimenSink: Send + Sync + 'static {
     /// Stores one binary with what the sensor knows about it; returns its
     /// SHA-256 (hex) or a reason it was not stored.
     fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String>;
+
+    /// Hands whatever the sink writes to over to `uid`:`gid`, before the
+    /// sensor switches to that user. Called as root; the default has
+    /// nothing to hand over.
+    fn hand_over(&self, _uid: u32, _gid: u32) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What the sensor knows about a downloaded binary.
@@ -80,6 +87,10 @@ pub enum SensorEvent {
         details: Vec<String>,
         /// Download instructions found.
         instructions: Vec<DownloadInstruction>,
+        /// Why the emulator stopped answering, if it did (the session was
+        /// still listened to and classified).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        desync: Option<String>,
     },
     /// A UDP datagram arrived.
     Datagram {
@@ -138,6 +149,13 @@ pub enum SensorEvent {
         /// Resident set size after, in KiB.
         rss_after_kib: u64,
     },
+    /// Something the operator must know, e.g. running as root.
+    Warning {
+        /// When.
+        ts: Ts,
+        /// What.
+        message: String,
+    },
     /// A session was turned away because too many were open.
     Overloaded {
         /// When.
@@ -178,6 +196,8 @@ struct Ctx {
     cfg: SensorConfig,
     sessions: Semaphore,
     limiter: DownloadLimiter,
+    handshakes: HandshakeTable,
+    analyses: Semaphore,
     sink: Arc<dyn SpecimenSink>,
     events: mpsc::UnboundedSender<SensorEvent>,
     stats: Arc<SensorStats>,
@@ -243,15 +263,17 @@ fn raise_fd_limit() {
     }
 }
 
-/// Switches to `user` (its uid, gid, no supplementary groups) when running
-/// as root. Called after binding, so privileged ports stay open.
-pub fn drop_privileges(user: &str) -> std::io::Result<()> {
+/// Whether the process runs as root (effective uid 0).
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid only reads the process's credentials.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The uid and gid of `user`.
+pub fn lookup_user(user: &str) -> std::io::Result<(u32, u32)> {
     // SAFETY: libc calls with a NUL-terminated name; the returned passwd
     // pointer is read before any other call that could reuse it.
     unsafe {
-        if libc::geteuid() != 0 {
-            return Ok(());
-        }
         let name = std::ffi::CString::new(user)
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad user name"))?;
         let pw = libc::getpwnam(name.as_ptr());
@@ -261,12 +283,33 @@ pub fn drop_privileges(user: &str) -> std::io::Result<()> {
                 format!("no such user {user}"),
             ));
         }
-        let (uid, gid) = ((*pw).pw_uid, (*pw).pw_gid);
+        Ok(((*pw).pw_uid, (*pw).pw_gid))
+    }
+}
+
+/// Switches to `user` (its uid, gid, no supplementary groups) when running
+/// as root. Called after binding, so privileged ports stay open.
+pub fn drop_privileges(user: &str) -> std::io::Result<()> {
+    if !running_as_root() {
+        return Ok(());
+    }
+    let (uid, gid) = lookup_user(user)?;
+    switch_user(uid, gid)
+}
+
+/// Switches to `uid`:`gid` with no supplementary groups, and checks that
+/// root cannot be regained.
+pub fn switch_user(uid: u32, gid: u32) -> std::io::Result<()> {
+    // SAFETY: plain credential syscalls on integers.
+    unsafe {
         if libc::setgroups(0, std::ptr::null()) != 0
             || libc::setgid(gid) != 0
             || libc::setuid(uid) != 0
         {
             return Err(std::io::Error::last_os_error());
+        }
+        if uid != 0 && (libc::setuid(0) == 0 || libc::geteuid() != uid) {
+            return Err(std::io::Error::other("root could be regained after setuid"));
         }
     }
     Ok(())
@@ -287,6 +330,11 @@ pub async fn serve(
             cfg.limits.downloads_concurrent,
             cfg.limits.downloads_per_minute,
         ),
+        handshakes: HandshakeTable::new(
+            cfg.limits.handshake_sources,
+            Duration::from_secs(cfg.limits.handshake_ttl_secs),
+        ),
+        analyses: Semaphore::new(cfg.limits.analyses_concurrent.max(1)),
         cfg,
         sink,
         events,
@@ -318,6 +366,9 @@ async fn accept_loop(l: TcpListener, ctx: Arc<Ctx>) {
             continue;
         };
         ctx.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        // accept() returns only after the three-way handshake: this source
+        // answered our SYN-ACK, so it is not forged.
+        ctx.handshakes.confirm(peer.ip());
         let local = s.local_addr().unwrap_or(peer);
         let ctx = ctx.clone();
         tokio::spawn(async move {
@@ -467,12 +518,10 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         }
     }
     drop(s);
-    let findings = botscope_dissect::exploit::classify_stream(&kept);
-    let instructions = find_instructions(&kept);
-    let vectors: Vec<String> = findings
-        .iter()
-        .map(|f| f.vector.name().to_string())
-        .collect();
+    drop(buf);
+    let desync = emu.desync_reason().map(str::to_string);
+    drop(emu);
+    let (vectors, details, instructions) = analyse(ctx, kept, false).await;
     ctx.stats.sessions.fetch_add(1, Ordering::Relaxed);
     let _ = ctx.events.send(SensorEvent::Session {
         ts,
@@ -482,8 +531,9 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         bytes_in,
         bytes_out,
         vectors: vectors.clone(),
-        details: findings.iter().map(|f| f.detail.clone()).collect(),
+        details,
         instructions: instructions.clone(),
+        desync,
     });
     handle_instructions(
         ctx,
@@ -493,6 +543,37 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         instructions,
     )
     .await;
+}
+
+/// Classifies a client stream (or, with `udp135`, a Messenger datagram)
+/// and finds its download instructions, on the blocking pool and at most
+/// `limits.analyses_concurrent` at once: a megabyte of hostile payload
+/// never stalls the listeners on the async workers.
+async fn analyse(
+    ctx: &Arc<Ctx>,
+    data: Vec<u8>,
+    udp135: bool,
+) -> (Vec<String>, Vec<String>, Vec<DownloadInstruction>) {
+    let Ok(_permit) = ctx.analyses.acquire().await else {
+        return Default::default();
+    };
+    tokio::task::spawn_blocking(move || {
+        let findings = if udp135 {
+            botscope_dissect::exploit::classify_udp135(&data)
+                .into_iter()
+                .collect()
+        } else {
+            botscope_dissect::exploit::classify_stream(&data)
+        };
+        let vectors = findings
+            .iter()
+            .map(|f| f.vector.name().to_string())
+            .collect();
+        let details = findings.iter().map(|f| f.detail.clone()).collect();
+        (vectors, details, find_instructions(&data))
+    })
+    .await
+    .unwrap_or_default()
 }
 
 /// Tries the instructions in order until one download succeeds; every
@@ -600,15 +681,9 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
         };
         ctx.stats.datagrams.fetch_add(1, Ordering::Relaxed);
         let dst = local.unwrap_or(peer);
-        let data = &buf[..n];
-        let vectors: Vec<String> = if dst.port() == 135 {
-            botscope_dissect::exploit::classify_udp135(data)
-                .map(|f| vec![f.vector.name().to_string()])
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let instructions = find_instructions(data);
+        // Awaited before the next datagram: a flood waits in the kernel's
+        // socket buffer (and is dropped there), not in the sensor's memory.
+        let (vectors, _, instructions) = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135).await;
         let _ = ctx.events.send(SensorEvent::Datagram {
             ts: now(),
             src: peer,
@@ -617,7 +692,19 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
             vectors: vectors.clone(),
             instructions: instructions.clone(),
         });
-        if !instructions.is_empty() {
+        if !instructions.is_empty() && !ctx.handshakes.is_confirmed(peer.ip()) {
+            // The datagram's source may be forged: acting on it would
+            // fetch from, or connect to, whoever the sender named as source.
+            for instruction in instructions {
+                ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+                let _ = ctx.events.send(SensorEvent::Refused {
+                    ts: now(),
+                    attacker: peer.ip(),
+                    instruction,
+                    reason: Refusal::UnconfirmedSource(peer.ip()),
+                });
+            }
+        } else if !instructions.is_empty() {
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 handle_instructions(&ctx, peer.ip(), dst, vectors.first().cloned(), instructions)
@@ -646,4 +733,31 @@ impl SpecimenSink for StoreSink {
             .map(|(sha, _new)| sha)
             .map_err(|e| e.to_string())
     }
+
+    /// The store folder and everything in it (database, WAL, quarantine
+    /// folders) becomes the sensor user's: it was opened, and perhaps
+    /// created, as root, and the sensor writes to it after the switch.
+    fn hand_over(&self, uid: u32, gid: u32) -> std::io::Result<()> {
+        let store = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        chown_tree(store.root(), uid, gid)
+    }
+}
+
+/// `lchown` of `root` and everything below it (symbolic links are not
+/// followed). Quarantined files keep their mode (0444).
+pub fn chown_tree(root: &std::path::Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    let named = |p: &std::path::Path, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("handing {} to uid {uid}: {e}", p.display()))
+    };
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        std::os::unix::fs::lchown(&p, Some(uid), Some(gid)).map_err(|e| named(&p, e))?;
+        let meta = std::fs::symlink_metadata(&p).map_err(|e| named(&p, e))?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&p).map_err(|e| named(&p, e))? {
+                stack.push(entry.map_err(|e| named(&p, e))?.path());
+            }
+        }
+    }
+    Ok(())
 }
