@@ -245,6 +245,9 @@ struct Tok<'s> {
     /// Starts after a zero byte or another string's end (always so for
     /// NUL-split views; decoded views may start one inside junk).
     clean: bool,
+    /// For a list of pointers to hosts standing in for the first: the
+    /// other hosts, in order.
+    more: Vec<String>,
 }
 
 /// A segment read one way: tokens sorted by offset, offsets into the
@@ -273,6 +276,7 @@ fn ascii_tokens(data: &[u8]) -> Vec<Tok<'_>> {
                 end: nul,
                 text: String::from_utf8_lossy(piece),
                 clean: true,
+                more: Vec::new(),
             });
         }
         start = nul + 1;
@@ -296,6 +300,7 @@ fn utf16_tokens(data: &[u8], align: usize) -> Vec<Tok<'static>> {
                     end: i,
                     text: Cow::Owned(std::mem::take(&mut text)),
                     clean: true,
+                    more: Vec::new(),
                 });
             }
             text.clear();
@@ -710,6 +715,7 @@ fn restart_tokens(raw: &[u8], anchor: usize, t: &Transform) -> Vec<Tok<'static>>
             end,
             text: Cow::Owned(text),
             clean: boundary(s),
+            more: Vec::new(),
         });
     }
     out.sort_by_key(|t| t.off);
@@ -890,6 +896,14 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
             score += 2 + p.0.min(6) / 2;
             evidence.push(p.2.clone());
         }
+        if !host.more.is_empty() {
+            score += 1;
+            evidence.push(format!(
+                "{} more servers in the list of host pointers at {}",
+                host.more.len(),
+                loc(seg, host.off)
+            ));
+        }
         if let Some(k) = key {
             score += 1;
             evidence.push(format!(
@@ -902,10 +916,13 @@ fn globals(view: &View, seg: &Segment, cands: &mut Vec<Cand>) {
         cands.push(Cand {
             ex: Extracted {
                 config: BotConfig {
-                    servers: vec![BotServer {
-                        host: host.text.to_ascii_lowercase(),
-                        port: port.map_or(0, |p| p.1),
-                    }],
+                    servers: std::iter::once(host.text.to_ascii_lowercase())
+                        .chain(host.more.iter().cloned())
+                        .map(|h| BotServer {
+                            host: h,
+                            port: port.map_or(0, |p| p.1),
+                        })
+                        .collect(),
                     channel: chan.text.to_string(),
                     key: key.map(|k| k.text.to_string()),
                     nick_prefix: String::new(),
@@ -1185,16 +1202,19 @@ fn dword(b: &[u8], at: usize) -> Option<u32> {
         .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
 }
 
-/// Pointer tables: rows (rbot) and named settings (agobot).
-fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
-    let m = Mapped { segs };
-    // Targets of interest: hosts and setting names, by VA.
+/// Pointer targets (VA → (is a host, text)) and hits (segment, offset, VA).
+type Pointers = (HashMap<u32, (bool, String)>, Vec<(usize, usize, u32)>);
+
+/// Aligned dwords of the mapped segments pointing at a host, a setting
+/// name or a channel found among the plain tokens.
+fn pointer_hits(segs: &[Segment], plain: &[View]) -> Pointers {
+    // Targets of interest: hosts, setting names and channels, by VA.
     let mut targets: HashMap<u32, (bool, String)> = HashMap::new();
     for v in plain {
         let Some(base) = segs[v.seg].va else { continue };
         for t in &v.tokens {
             let is_host = is_config_host(&t.text);
-            if is_host || role_of(&t.text).is_some() {
+            if is_host || role_of(&t.text).is_some() || is_channel(&t.text) {
                 if let Ok(va) = u32::try_from(base + t.off as u64) {
                     targets.insert(va, (is_host, t.text.to_string()));
                 }
@@ -1205,7 +1225,7 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
         }
     }
     if targets.is_empty() {
-        return;
+        return (targets, Vec::new());
     }
     let lo = *targets.keys().min().unwrap_or(&0);
     let hi = *targets.keys().max().unwrap_or(&0);
@@ -1230,6 +1250,82 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
             p += 4;
         }
     }
+    (targets, hits)
+}
+
+/// Pointer globals (`char *server = "irc…"`, `char *servers[] = {…}`,
+/// `char *channel = "#…"`) as tokens of the segment holding the pointers:
+/// a run of host pointers 4 bytes apart becomes one host token (the others
+/// in `more`), a channel pointer a channel token, and a string pointed to
+/// right beside a channel pointer a token too (the key).
+fn inject_pointer_tokens(segs: &[Segment], plain: &mut [View], ptrs: &Pointers) {
+    let (targets, hits) = ptrs;
+    let m = Mapped { segs };
+    let mut added: HashMap<usize, Vec<Tok<'static>>> = HashMap::new();
+    let mut k = 0;
+    while k < hits.len() {
+        let (si, p, v) = hits[k];
+        let (is_host, text) = &targets[&v];
+        if *is_host {
+            let mut more = Vec::new();
+            let mut end = p + 4;
+            while let Some(&(sj, q, w)) = hits.get(k + 1 + more.len()) {
+                match targets.get(&w) {
+                    Some((true, h)) if sj == si && q == end => {
+                        more.push(h.to_ascii_lowercase());
+                        end += 4;
+                    }
+                    _ => break,
+                }
+            }
+            k += more.len();
+            // `end` is where a terminator would be: the pointer's last byte.
+            added.entry(si).or_default().push(Tok {
+                off: p,
+                end: end - 1,
+                text: Cow::Owned(text.clone()),
+                clean: true,
+                more,
+            });
+        } else if is_channel(text) {
+            added.entry(si).or_default().push(Tok {
+                off: p,
+                end: p + 3,
+                text: Cow::Owned(text.clone()),
+                clean: true,
+                more: Vec::new(),
+            });
+            for at in [p.wrapping_sub(4), p + 4] {
+                let Some(s) = dword(segs[si].bytes, at).and_then(|d| m.cstr(u64::from(d))) else {
+                    continue;
+                };
+                if !s.is_empty() && !is_channel(&s) && !is_config_host(&s) {
+                    added.entry(si).or_default().push(Tok {
+                        off: at,
+                        end: at + 3,
+                        text: Cow::Owned(s),
+                        clean: true,
+                        more: Vec::new(),
+                    });
+                }
+            }
+        }
+        k += 1;
+    }
+    for v in plain.iter_mut() {
+        if let Some(mut extra) = added.remove(&v.seg) {
+            extra.retain(|t| t.end <= v.raw.len());
+            v.tokens.extend(extra);
+            v.tokens.sort_by_key(|t| t.off);
+            v.tokens.dedup_by_key(|t| t.off);
+        }
+    }
+}
+
+/// Pointer tables: rows (rbot) and named settings (agobot).
+fn pointer_tables(segs: &[Segment], ptrs: &Pointers, cands: &mut Vec<Cand>) {
+    let m = Mapped { segs };
+    let (targets, hits) = ptrs;
     // Resolves the dwords of a row to strings where they point at one.
     let resolve = |si: usize, at: usize| -> Option<String> {
         let v = dword(segs[si].bytes, at)?;
@@ -1237,7 +1333,7 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
     };
     // rbot rows.
     let mut rows: Vec<Row> = Vec::new();
-    for &(si, p, v) in &hits {
+    for &(si, p, v) in hits {
         let (true, host) = &targets[&v] else { continue };
         let b = segs[si].bytes;
         let mut chan = None;
@@ -1325,7 +1421,7 @@ fn pointer_tables(segs: &[Segment], plain: &[View], cands: &mut Vec<Cand>) {
     }
     // Named settings: a name pointer followed by its value pointer.
     let mut pairs: Vec<(Role, String, String)> = Vec::new();
-    for &(si, p, v) in &hits {
+    for &(si, p, v) in hits {
         let (false, name) = &targets[&v] else {
             continue;
         };
@@ -1413,12 +1509,16 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
             tokens: ascii_tokens(raw),
         });
     }
+    let ptrs = pointer_hits(segs, &plain);
     for v in &plain {
-        globals(v, &segs[v.seg], &mut cands);
         name_value_adjacent(v, &segs[v.seg], &mut cands);
         name_value_text(v.raw, &segs[v.seg], &mut cands);
     }
-    pointer_tables(segs, &plain, &mut cands);
+    inject_pointer_tokens(segs, &mut plain, &ptrs);
+    for v in &plain {
+        globals(v, &segs[v.seg], &mut cands);
+    }
+    pointer_tables(segs, &ptrs, &mut cands);
     for &i in &scanned {
         let raw = clip(i);
         if memchr::memmem::find(raw, b"\0\0#\0").is_some() {
