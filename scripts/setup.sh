@@ -6,6 +6,7 @@ set -euo pipefail
 
 PKGS=(
   libpcap0.8         # live capture (--interface): libpcap, loaded at run time
+  libsqlite3-dev     # SQLite that the specimen and intel stores link (on Rust images already)
   tshark             # peer for capture tests and bench/capture.sh
   libndpi-bin        # ndpiReader, peer for bench/capture.sh
   bind9 bind9-dnsutils   # named + dig: resolver-log, dnstap and RPZ tests

@@ -784,7 +784,9 @@ mod store {
         ];
         lines.extend(files.iter().cloned());
         let mut c = helper();
-        c.env("BOTSCOPE_CHILD_ARGS", lines.join("\n"));
+        // The child's own test-harness lines would interleave with ours.
+        c.env("BOTSCOPE_CHILD_ARGS", lines.join("\n"))
+            .stdout(std::process::Stdio::null());
         c
     }
 
