@@ -5,7 +5,9 @@
 //! old search took minutes here. Also asserts the work is at most 16 times
 //! that on the first 64 KiB (plus the shorter windows at the edges), so
 //! superlinear growth fails even on a fast machine.
-use botscope_sensor::instructions::{find_instructions_with_work, MAX_INSTRUCTIONS, MAX_LINE, MAX_SCAN};
+use botscope_sensor::instructions::{
+    find_instructions_with_work, MAX_INSTRUCTIONS, MAX_LINE, MAX_SCAN,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -31,15 +31,24 @@ pub enum Refusal {
     },
     /// The instruction names a host name; resolving it would be traffic to
     /// a third party.
-    #[error("instruction names host name {0}; only the attacking address is contacted")]
-    HostName(String),
+    #[error("instruction names host name {name}; only the attacking address is contacted")]
+    HostName {
+        /// The name.
+        name: String,
+    },
     /// Port 0 or otherwise unusable.
-    #[error("unusable port {0}")]
-    BadPort(u16),
+    #[error("unusable port {port}")]
+    BadPort {
+        /// The port.
+        port: u16,
+    },
     /// The instruction came in a datagram whose source has not completed
     /// a TCP handshake with the sensor recently: the source may be forged.
-    #[error("datagram source {0} has not completed a TCP handshake with the sensor; it may be forged")]
-    UnconfirmedSource(IpAddr),
+    #[error("datagram source {addr} has not completed a TCP handshake with the sensor; it may be forged")]
+    UnconfirmedSource {
+        /// The datagram's source address.
+        addr: IpAddr,
+    },
     /// Too many downloads under way or started recently.
     #[error("download rate or concurrency limit reached")]
     RateLimited,
@@ -56,7 +65,7 @@ pub fn target_for(instr: &DownloadInstruction, attacker: IpAddr) -> Result<Socke
         | DownloadInstruction::BindPort { port } => *port,
     };
     if port == 0 {
-        return Err(Refusal::BadPort(port));
+        return Err(Refusal::BadPort { port });
     }
     if let Some(host) = instr.host() {
         match host.parse::<IpAddr>() {
@@ -67,7 +76,11 @@ pub fn target_for(instr: &DownloadInstruction, attacker: IpAddr) -> Result<Socke
                     attacker,
                 })
             }
-            Err(_) => return Err(Refusal::HostName(host.to_string())),
+            Err(_) => {
+                return Err(Refusal::HostName {
+                    name: host.to_string(),
+                })
+            }
         }
     }
     Ok(SocketAddr::new(attacker, port))
@@ -178,7 +191,11 @@ impl HandshakeTable {
 
     /// Sources held right now (expired ones included until evicted).
     pub fn len(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).seen.len()
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .seen
+            .len()
     }
 
     /// Whether the table holds no source.
@@ -281,11 +298,45 @@ mod tests {
         );
         assert_eq!(
             target_for(&tftp("bots.example.net"), attacker),
-            Err(Refusal::HostName("bots.example.net".into()))
+            Err(Refusal::HostName {
+                name: "bots.example.net".into()
+            })
         );
         assert_eq!(
             target_for(&DownloadInstruction::Push { port: 4444 }, attacker),
             Ok(SocketAddr::new(attacker, 4444))
+        );
+    }
+
+    /// Refusals are logged as JSON tagged by `reason`: every variant must
+    /// serialise (an internally tagged newtype around a string cannot).
+    #[test]
+    fn every_refusal_serialises() {
+        let ip: IpAddr = "10.9.0.2".parse().unwrap();
+        let got: Vec<String> = [
+            Refusal::ThirdParty {
+                named: "10.9.0.3".into(),
+                attacker: ip,
+            },
+            Refusal::HostName {
+                name: "a.example".into(),
+            },
+            Refusal::UnconfirmedSource { addr: ip },
+            Refusal::BadPort { port: 0 },
+            Refusal::RateLimited,
+        ]
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap_or_else(|e| format!("{r:?}: {e}")))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                r#"{"reason":"third_party","named":"10.9.0.3","attacker":"10.9.0.2"}"#,
+                r#"{"reason":"host_name","name":"a.example"}"#,
+                r#"{"reason":"unconfirmed_source","addr":"10.9.0.2"}"#,
+                r#"{"reason":"bad_port","port":0}"#,
+                r#"{"reason":"rate_limited"}"#,
+            ]
         );
     }
 

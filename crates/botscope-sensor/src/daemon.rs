@@ -3,10 +3,10 @@
 
 use crate::accounting::{BackgroundCounter, Table1, Volume};
 use crate::config::SensorConfig;
+use crate::server::now;
 use crate::server::{
     bind, lookup_user, running_as_root, serve, switch_user, SensorEvent, SensorStats, SpecimenSink,
 };
-use crate::server::now;
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;

@@ -82,7 +82,8 @@ impl Emulator {
 
     /// Why the emulator stopped answering, once it has.
     pub fn desync_reason(&self) -> Option<&'static str> {
-        self.desynced.then_some(self.desync_reason.unwrap_or("unframed input"))
+        self.desynced
+            .then_some(self.desync_reason.unwrap_or("unframed input"))
     }
 
     /// Stops answering, dropping everything buffered.
@@ -466,7 +467,9 @@ mod tests {
         m.push(0x2f);
         m.resize(32, 0);
         m.push(14); // word count
-        let mut words = vec![0xff, 0, 0, 0, 0x00, 0x40, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        let mut words = vec![
+            0xff, 0, 0, 0, 0x00, 0x40, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+        ];
         words.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
         words.extend_from_slice(&(pdu.len() as u16).to_le_bytes());
         words.extend_from_slice(&64u16.to_le_bytes()); // data offset from the SMB header

@@ -201,7 +201,13 @@ struct NextOf {
 }
 
 impl NextOf {
-    fn find(&mut self, bytes: &[u8], at: usize, pred: impl Fn(u8) -> bool, work: &mut ScanWork) -> usize {
+    fn find(
+        &mut self,
+        bytes: &[u8],
+        at: usize,
+        pred: impl Fn(u8) -> bool,
+        work: &mut ScanWork,
+    ) -> usize {
         match self.pos {
             Some(p) if p >= at => p,
             _ => {
@@ -274,7 +280,16 @@ fn scan_text(text: &str, work: &mut ScanWork) -> Vec<DownloadInstruction> {
     let mut found: Vec<(usize, DownloadInstruction)> = Vec::new();
     let f = &mut found;
     scan_key(text, &lower, "tftp", MAX_LINE, false, work, f, parse_tftp);
-    scan_key(text, &lower, "echo open ", MAX_LINE, false, work, f, parse_ftp_script);
+    scan_key(
+        text,
+        &lower,
+        "echo open ",
+        MAX_LINE,
+        false,
+        work,
+        f,
+        parse_ftp_script,
+    );
     scan_key(text, &lower, "http://", MAX_LINE, true, work, f, |w| {
         parse_http_url(w, &w.text[7..w.url_end])
     });
@@ -282,15 +297,33 @@ fn scan_text(text: &str, work: &mut ScanWork) -> Vec<DownloadInstruction> {
         parse_ftp_url(w, &w.text[6..w.url_end])
     });
     for key in ["connect to me on port ", "connect back on port "] {
-        scan_key(text, &lower, key, key.len() + 6, false, work, &mut found, |w| {
-            leading_port(w, &w.text[key.len()..]).map(|port| DownloadInstruction::Push { port })
-        });
+        scan_key(
+            text,
+            &lower,
+            key,
+            key.len() + 6,
+            false,
+            work,
+            &mut found,
+            |w| {
+                leading_port(w, &w.text[key.len()..]).map(|port| DownloadInstruction::Push { port })
+            },
+        );
     }
     for key in ["bindport ", "bind shell on port "] {
-        scan_key(text, &lower, key, key.len() + 6, false, work, &mut found, |w| {
-            leading_port(w, &w.text[key.len()..])
-                .map(|port| DownloadInstruction::BindPort { port })
-        });
+        scan_key(
+            text,
+            &lower,
+            key,
+            key.len() + 6,
+            false,
+            work,
+            &mut found,
+            |w| {
+                leading_port(w, &w.text[key.len()..])
+                    .map(|port| DownloadInstruction::BindPort { port })
+            },
+        );
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, i)| i).collect()

@@ -701,7 +701,7 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
                     ts: now(),
                     attacker: peer.ip(),
                     instruction,
-                    reason: Refusal::UnconfirmedSource(peer.ip()),
+                    reason: Refusal::UnconfirmedSource { addr: peer.ip() },
                 });
             }
         } else if !instructions.is_empty() {
@@ -747,7 +747,10 @@ impl SpecimenSink for StoreSink {
 /// followed). Quarantined files keep their mode (0444).
 pub fn chown_tree(root: &std::path::Path, uid: u32, gid: u32) -> std::io::Result<()> {
     let named = |p: &std::path::Path, e: std::io::Error| {
-        std::io::Error::new(e.kind(), format!("handing {} to uid {uid}: {e}", p.display()))
+        std::io::Error::new(
+            e.kind(),
+            format!("handing {} to uid {uid}: {e}", p.display()),
+        )
     };
     let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {

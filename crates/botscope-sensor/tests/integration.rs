@@ -297,7 +297,10 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
         .expect("sensor runs")
     });
     // Started as root without `user`: the sensor says so before anything.
-    match ev_rx.recv_timeout(Duration::from_secs(20)).expect("warning") {
+    match ev_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("warning")
+    {
         SensorEvent::Warning { message, .. } => {
             assert!(message.starts_with("running as root"), "{message}")
         }
@@ -601,7 +604,20 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
 /// namespace's addresses are (a raw socket writing its own IP header).
 fn send_forged_udp(src: Ipv4Addr, src_port: u16, dst: Ipv4Addr, dst_port: u16, payload: &[u8]) {
     let total = 20 + 8 + payload.len();
-    let mut pkt = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, 17, 0, 0];
+    let mut pkt = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0,
+        0,
+        64,
+        17,
+        0,
+        0,
+    ];
     pkt.extend_from_slice(&src.octets());
     pkt.extend_from_slice(&dst.octets());
     pkt.extend_from_slice(&src_port.to_be_bytes());
@@ -633,7 +649,9 @@ fn send_forged_udp(src: Ipv4Addr, src_port: u16, dst: Ipv4Addr, dst_port: u16, p
 
 fn nft_packets_to(ns: &str, addr: &str) -> u64 {
     let out = Command::new("ip")
-        .args(["netns", "exec", ns, "nft", "list", "chain", "inet", "bs", "out"])
+        .args([
+            "netns", "exec", ns, "nft", "list", "chain", "inet", "bs", "out",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -659,12 +677,32 @@ fn forged_udp_source_is_never_contacted() {
     let sens = Netns::new(format!("bsf{tag}"));
     let atk = Netns::new(format!("bsg{tag}"));
     let (vs, va) = (format!("vf{tag}"), format!("vg{tag}"));
-    sh(&["ip", "link", "add", &vs, "type", "veth", "peer", "name", &va]);
+    sh(&[
+        "ip", "link", "add", &vs, "type", "veth", "peer", "name", &va,
+    ]);
     sh(&["ip", "link", "set", &vs, "netns", &sens.0]);
     sh(&["ip", "link", "set", &va, "netns", &atk.0]);
-    sh(&["ip", "-n", &sens.0, "addr", "add", &format!("{SENSOR}/16"), "dev", &vs]);
+    sh(&[
+        "ip",
+        "-n",
+        &sens.0,
+        "addr",
+        "add",
+        &format!("{SENSOR}/16"),
+        "dev",
+        &vs,
+    ]);
     sh(&["ip", "-n", &sens.0, "link", "set", &vs, "up"]);
-    sh(&["ip", "-n", &atk.0, "addr", "add", &format!("{ATK}/16"), "dev", &va]);
+    sh(&[
+        "ip",
+        "-n",
+        &atk.0,
+        "addr",
+        "add",
+        &format!("{ATK}/16"),
+        "dev",
+        &va,
+    ]);
     sh(&["ip", "-n", &atk.0, "link", "set", &va, "up"]);
     let nft = |args: &[&str]| {
         let mut a = vec!["ip", "netns", "exec", &sens.0, "nft"];
@@ -672,9 +710,18 @@ fn forged_udp_source_is_never_contacted() {
         sh(&a);
     };
     nft(&["add", "table", "inet", "bs"]);
-    nft(&["add", "chain", "inet", "bs", "out", "{ type filter hook output priority 0 ; }"]);
+    nft(&[
+        "add",
+        "chain",
+        "inet",
+        "bs",
+        "out",
+        "{ type filter hook output priority 0 ; }",
+    ]);
     for addr in [FORGED, ATK] {
-        nft(&["add", "rule", "inet", "bs", "out", "ip", "daddr", addr, "counter"]);
+        nft(&[
+            "add", "rule", "inet", "bs", "out", "ip", "daddr", addr, "counter",
+        ]);
     }
 
     let tmp = tempfile::tempdir().unwrap();
@@ -740,16 +787,29 @@ fn forged_udp_source_is_never_contacted() {
     let datagram = script.messages[0].clone();
     let forged: Ipv4Addr = FORGED.parse().unwrap();
     let to: Ipv4Addr = SENSOR.parse().unwrap();
-    in_ns(&atk.0, move || send_forged_udp(forged, 1028, to, 135, &datagram))
-        .join()
-        .unwrap();
+    in_ns(&atk.0, move || {
+        send_forged_udp(forged, 1028, to, 135, &datagram)
+    })
+    .join()
+    .unwrap();
     let seen = wait_for("refused", &|e| {
-        matches!(e, SensorEvent::Refused { instruction: botscope_sensor::instructions::DownloadInstruction::Push { .. }, .. })
+        matches!(
+            e,
+            SensorEvent::Refused {
+                instruction: botscope_sensor::instructions::DownloadInstruction::Push { .. },
+                ..
+            }
+        )
     });
     let datagram = seen
         .iter()
         .find_map(|e| match e {
-            SensorEvent::Datagram { src, vectors, instructions, .. } => Some((*src, vectors.clone(), instructions.len())),
+            SensorEvent::Datagram {
+                src,
+                vectors,
+                instructions,
+                ..
+            } => Some((*src, vectors.clone(), instructions.len())),
             _ => None,
         })
         .expect("datagram logged");
@@ -759,9 +819,11 @@ fn forged_udp_source_is_never_contacted() {
     let refusals: Vec<String> = seen
         .iter()
         .filter_map(|e| match e {
-            SensorEvent::Refused { instruction, reason, .. } => {
-                Some(format!("{} {reason}", instruction.method()))
-            }
+            SensorEvent::Refused {
+                instruction,
+                reason,
+                ..
+            } => Some(format!("{} {reason}", instruction.method())),
             _ => None,
         })
         .collect();
@@ -770,7 +832,11 @@ fn forged_udp_source_is_never_contacted() {
     );
     assert_eq!(
         refusals,
-        [format!("tftp {why}"), format!("http {why}"), format!("reverse {why}")]
+        [
+            format!("tftp {why}"),
+            format!("http {why}"),
+            format!("reverse {why}")
+        ]
     );
 
     // The same kind of instruction from a source that completed a
@@ -793,15 +859,25 @@ fn forged_udp_source_is_never_contacted() {
         drop(connect_from_attacker(SocketAddr::new(IpAddr::V4(to), 445)));
         std::thread::sleep(Duration::from_millis(300));
         let u = UdpSocket::bind(format!("{ATK}:0")).unwrap();
-        u.send_to(b"cmd /c connect to me on port 4444\0", (to, 135)).unwrap();
+        u.send_to(b"cmd /c connect to me on port 4444\0", (to, 135))
+            .unwrap();
     })
     .join()
     .unwrap();
     let seen = wait_for("download", &|e| matches!(e, SensorEvent::Download { .. }));
     match seen.last() {
-        Some(SensorEvent::Download { attacker, sha256, error, copy_method, .. }) => {
+        Some(SensorEvent::Download {
+            attacker,
+            sha256,
+            error,
+            copy_method,
+            ..
+        }) => {
             assert_eq!(attacker.to_string(), ATK);
-            assert_eq!((sha256.as_deref(), error.as_deref()), (Some(sha.as_str()), None));
+            assert_eq!(
+                (sha256.as_deref(), error.as_deref()),
+                (Some(sha.as_str()), None)
+            );
             assert_eq!(copy_method, "reverse_connect");
         }
         other => panic!("{other:?}"),
@@ -809,6 +885,18 @@ fn forged_udp_source_is_never_contacted() {
     let _ = stop_tx.send(());
     let report = sensor.join().expect("sensor thread");
     assert_eq!((report.refused, report.downloads_ok), (3, 1));
+    // The refusals are in the event log too, one JSON line each.
+    let log = std::fs::read_to_string(tmp.path().join("sensor.jsonl")).unwrap();
+    let logged = log
+        .lines()
+        .filter(|l| {
+            l.contains(r#""event":"refused""#)
+                && l.contains(&format!(
+                    r#""reason":"unconfirmed_source","addr":"{FORGED}""#
+                ))
+        })
+        .count();
+    assert_eq!(logged, 3, "{log}");
     // Not one packet to the forged source; the counters do count (ATK).
     assert_eq!(nft_packets_to(&sens.0, FORGED), 0);
     assert!(nft_packets_to(&sens.0, ATK) > 0);
