@@ -33,6 +33,8 @@ pub struct RunReport {
     pub downloads_failed: u64,
     /// Downloads refused by containment or limits.
     pub refused: u64,
+    /// `error` events: specimens whose analysis or store panicked.
+    pub errors: u64,
     /// Table 1, when background accounting ran.
     pub table1: Option<Table1>,
     /// Per-address volume, when background accounting ran.
@@ -180,6 +182,7 @@ pub async fn run(
         downloads_ok: g(&stats.downloads_ok),
         downloads_failed: g(&stats.downloads_failed),
         refused: g(&stats.refused),
+        errors: g(&stats.errors),
         per_address: if capture_ran {
             counter.per_address()
         } else {

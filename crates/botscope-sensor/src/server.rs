@@ -25,12 +25,32 @@ pub trait SpecimenSink: Send + Sync + 'static {
     /// SHA-256 (hex) or a reason it was not stored.
     fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String>;
 
+    /// Like [`SpecimenSink::store`], also saying when the binary was
+    /// stored but its analysis failed (the sensor logs an `error` event
+    /// naming it). Runs on a blocking worker, never on the async ones.
+    fn store_checked(&self, data: &[u8], meta: &DownloadMeta) -> Result<Stored, String> {
+        self.store(data, meta).map(|sha256| Stored {
+            sha256,
+            analysis_error: None,
+        })
+    }
+
     /// Hands whatever the sink writes to over to `uid`:`gid`, before the
     /// sensor switches to that user. Called as root; the default has
     /// nothing to hand over.
     fn hand_over(&self, _uid: u32, _gid: u32) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A binary a sink stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    /// Its SHA-256 (hex).
+    pub sha256: String,
+    /// Why its analysis failed (it panicked), if it did; the file and its
+    /// row are stored all the same.
+    pub analysis_error: Option<String>,
 }
 
 /// What the sensor knows about a downloaded binary.
@@ -156,6 +176,18 @@ pub enum SensorEvent {
         /// What.
         message: String,
     },
+    /// Something went wrong with one specimen (its analysis panicked, or
+    /// the sink did); the sensor carries on storing the next ones.
+    Error {
+        /// When.
+        ts: Ts,
+        /// The attacker it came from.
+        attacker: IpAddr,
+        /// SHA-256 of the specimen concerned.
+        sha256: Option<String>,
+        /// What happened.
+        message: String,
+    },
     /// A session was turned away because too many were open.
     Overloaded {
         /// When.
@@ -182,6 +214,8 @@ pub struct SensorStats {
     pub downloads_failed: AtomicU64,
     /// Downloads refused.
     pub refused: AtomicU64,
+    /// `error` events: specimens whose analysis (or sink) panicked.
+    pub errors: AtomicU64,
 }
 
 /// Current wall-clock time as a [`Ts`].
@@ -201,6 +235,32 @@ struct Ctx {
     sink: Arc<dyn SpecimenSink>,
     events: mpsc::UnboundedSender<SensorEvent>,
     stats: Arc<SensorStats>,
+}
+
+impl Ctx {
+    fn new(
+        cfg: SensorConfig,
+        sink: Arc<dyn SpecimenSink>,
+        events: mpsc::UnboundedSender<SensorEvent>,
+        stats: Arc<SensorStats>,
+    ) -> Ctx {
+        Ctx {
+            sessions: Semaphore::new(cfg.limits.max_sessions),
+            limiter: DownloadLimiter::new(
+                cfg.limits.downloads_concurrent,
+                cfg.limits.downloads_per_minute,
+            ),
+            handshakes: HandshakeTable::new(
+                cfg.limits.handshake_sources,
+                Duration::from_secs(cfg.limits.handshake_ttl_secs),
+            ),
+            analyses: Semaphore::new(cfg.limits.analyses_concurrent.max(1)),
+            cfg,
+            sink,
+            events,
+            stats,
+        }
+    }
 }
 
 /// The bound sockets of a sensor, ready to serve.
@@ -324,22 +384,7 @@ pub async fn serve(
     stats: Arc<SensorStats>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let ctx = Arc::new(Ctx {
-        sessions: Semaphore::new(cfg.limits.max_sessions),
-        limiter: DownloadLimiter::new(
-            cfg.limits.downloads_concurrent,
-            cfg.limits.downloads_per_minute,
-        ),
-        handshakes: HandshakeTable::new(
-            cfg.limits.handshake_sources,
-            Duration::from_secs(cfg.limits.handshake_ttl_secs),
-        ),
-        analyses: Semaphore::new(cfg.limits.analyses_concurrent.max(1)),
-        cfg,
-        sink,
-        events,
-        stats,
-    });
+    let ctx = Arc::new(Ctx::new(cfg, sink, events, stats));
     let _ = ctx.events.send(SensorEvent::Started {
         ts: now(),
         addresses: bound.addresses,
@@ -627,14 +672,7 @@ async fn handle_instructions(
                     protocol: instr.method().to_string(),
                     file_name: file_name(&instr),
                 };
-                match ctx.sink.store(&data, &meta) {
-                    Ok(h) => (Some(h), data.len(), None),
-                    Err(e) => (
-                        Some(hex::encode(Sha256::digest(&data))),
-                        data.len(),
-                        Some(e),
-                    ),
-                }
+                store_download(ctx, attacker, data, meta).await
             }
             Ok(_) => (None, 0, Some("empty download".to_string())),
             Err(e) => (None, 0, Some(e.to_string())),
@@ -658,6 +696,68 @@ async fn handle_instructions(
             return;
         }
     }
+}
+
+/// Stores one download on a blocking worker: hashing, analysis and the
+/// file-system flush never run on the async workers, and a panic in any
+/// of them costs this specimen's analysis (or this one store), never the
+/// sensor's ability to store the next. Returns (SHA-256, size, error) for
+/// the `download` event; panics are logged as `error` events.
+async fn store_download(
+    ctx: &Arc<Ctx>,
+    attacker: IpAddr,
+    data: Vec<u8>,
+    meta: DownloadMeta,
+) -> (Option<String>, usize, Option<String>) {
+    let size = data.len();
+    let sink = ctx.sink.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sink.store_checked(&data, &meta)
+        }));
+        (result, data)
+    })
+    .await;
+    let error_event = |sha256: Option<String>, message: String| {
+        ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
+        let _ = ctx.events.send(SensorEvent::Error {
+            ts: now(),
+            attacker,
+            sha256,
+            message,
+        });
+    };
+    match joined {
+        Ok((Ok(Ok(stored)), _)) => {
+            if let Some(e) = stored.analysis_error {
+                error_event(
+                    Some(stored.sha256.clone()),
+                    format!("analysis of {} failed: {e}", stored.sha256),
+                );
+            }
+            (Some(stored.sha256), size, None)
+        }
+        Ok((Ok(Err(e)), data)) => (Some(hex::encode(Sha256::digest(&data))), size, Some(e)),
+        Ok((Err(panic), data)) => {
+            let sha = hex::encode(Sha256::digest(&data));
+            let message = format!("storing {sha} panicked: {}", panic_message(&*panic));
+            error_event(Some(sha.clone()), message.clone());
+            (Some(sha), size, Some(message))
+        }
+        Err(e) => {
+            let message = format!("store worker failed: {e}");
+            error_event(None, message.clone());
+            (None, size, Some(message))
+        }
+    }
+}
+
+/// The text a panic was raised with.
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }
 
 fn file_name(i: &DownloadInstruction) -> Option<String> {
@@ -717,30 +817,129 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
 /// Stores downloads in the specimen store with source `sensor`.
 pub struct StoreSink(pub std::sync::Mutex<botscope_specimen::Store>);
 
+impl StoreSink {
+    /// The store, also after a panic while it was locked (a poisoned lock
+    /// is taken over: the store's own writes are transactions).
+    fn lock(&self) -> std::sync::MutexGuard<'_, botscope_specimen::Store> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl SpecimenSink for StoreSink {
     fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String> {
-        let mut store = self
-            .0
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
-        store
-            .add(
-                data,
-                meta.ts.secs(),
-                botscope_specimen::Source::Sensor,
-                &Default::default(),
-            )
-            .map(|(sha, _new)| sha)
-            .map_err(|e| e.to_string())
+        self.store_checked(data, meta).map(|s| s.sha256)
+    }
+
+    /// Hashes, quarantines and analyses without the store lock (only the
+    /// "already stored?" lookup and the commit, with its `syncfs`, hold
+    /// it). A panic in the analysis is caught: the file is stored with a
+    /// row whose analysis records the failure.
+    fn store_checked(&self, data: &[u8], meta: &DownloadMeta) -> Result<Stored, String> {
+        use botscope_specimen::store::{NewRecord, Prepared, Sighting};
+        let hashes = botscope_specimen::analysis::hashes(data);
+        let sha256 = hashes.sha256.clone();
+        let (quarantine, known) = {
+            let store = self.lock();
+            let known = store.get(&sha256).map_err(|e| e.to_string())?.is_some();
+            (store.quarantine(), known)
+        };
+        let path = quarantine.path_of(&sha256);
+        let wrote_file = !path.exists();
+        if wrote_file {
+            write_quarantined(&path, data)
+                .map_err(|e| format!("quarantining {}: {e}", path.display()))?;
+        }
+        let mut specimen = Prepared {
+            hashes,
+            size: data.len() as u64,
+            record: None,
+            wrote_file,
+        };
+        let mut analysis_error = None;
+        if !known {
+            let analysed = std::panic::catch_unwind(|| {
+                #[cfg(test)]
+                tests::analysis_fault(data);
+                let a = botscope_specimen::analyze(data);
+                serde_json::to_string(&a).map(|json| NewRecord {
+                    file_type: a.file_type.as_str(),
+                    imphash: a.pe.as_ref().and_then(|p| p.imphash.clone()),
+                    fuzzy: a.family_digest().to_string(),
+                    analysis_json: json,
+                })
+            });
+            specimen.record = Some(match analysed {
+                Ok(Ok(record)) => record,
+                failed => {
+                    let e = match failed {
+                        Ok(Err(e)) => e.to_string(),
+                        Err(p) => format!("analysis panicked: {}", panic_message(&*p)),
+                        Ok(Ok(_)) => unreachable!(),
+                    };
+                    let json = serde_json::json!({ "analysis_error": e }).to_string();
+                    analysis_error = Some(e);
+                    NewRecord {
+                        file_type: "other",
+                        imphash: None,
+                        fuzzy: String::new(),
+                        analysis_json: json,
+                    }
+                }
+            });
+        }
+        self.lock()
+            .commit(&[Sighting {
+                specimen,
+                seen: meta.ts.secs(),
+                source: botscope_specimen::Source::Sensor,
+            }])
+            .map_err(|e| e.to_string())?;
+        Ok(Stored {
+            sha256,
+            analysis_error,
+        })
     }
 
     /// The store folder and everything in it (database, WAL, quarantine
     /// folders) becomes the sensor user's: it was opened, and perhaps
     /// created, as root, and the sensor writes to it after the switch.
     fn hand_over(&self, uid: u32, gid: u32) -> std::io::Result<()> {
-        let store = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let store = self.lock();
         chown_tree(store.root(), uid, gid)
     }
+}
+
+/// Writes a specimen's quarantine file like the store does: a temp file in
+/// the final folder, mode 0444, renamed into place (flushed by the store's
+/// commit, before the row naming it).
+fn write_quarantined(dest: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = dest
+        .parent()
+        .ok_or_else(|| std::io::Error::other("quarantine path has no folder"))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".tmp-sensor-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o444))?;
+        drop(f);
+        std::fs::rename(&tmp, dest)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// `lchown` of `root` and everything below it (symbolic links are not
@@ -763,4 +962,160 @@ pub fn chown_tree(root: &std::path::Path, uid: u32, gid: u32) -> std::io::Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Specimens starting with this make the analysis panic (test builds
+    /// only), like a parser bug hit by one hostile binary.
+    const PANIC_MARKER: &[u8] = b"BOTSCOPE-TEST-PANIC-IN-ANALYSIS";
+
+    pub(super) fn analysis_fault(data: &[u8]) {
+        if data.starts_with(PANIC_MARKER) {
+            panic!("injected analysis fault");
+        }
+    }
+
+    fn meta() -> DownloadMeta {
+        DownloadMeta {
+            ts: Ts(1_700_000_000_000_000),
+            attacker: "127.0.0.2".parse().unwrap(),
+            sensor: "127.0.0.1:445".parse().unwrap(),
+            vector: None,
+            copy_method: "tftp_get".into(),
+            protocol: "tftp".into(),
+            file_name: Some("x.exe".into()),
+        }
+    }
+
+    fn ctx_with(sink: Arc<dyn SpecimenSink>) -> (Arc<Ctx>, mpsc::UnboundedReceiver<SensorEvent>) {
+        let cfg = SensorConfig::parse("addresses = [\"127.0.0.1\"]").unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let ctx = Ctx::new(cfg, sink, tx, Arc::new(SensorStats::default()));
+        (Arc::new(ctx), rx)
+    }
+
+    fn sha(data: &[u8]) -> String {
+        hex::encode(Sha256::digest(data))
+    }
+
+    fn store_sink(dir: &std::path::Path) -> Arc<StoreSink> {
+        let store = botscope_specimen::Store::open(dir).unwrap();
+        Arc::new(StoreSink(std::sync::Mutex::new(store)))
+    }
+
+    #[tokio::test]
+    async fn analysis_panic_is_logged_and_the_next_download_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = store_sink(dir.path());
+        let (ctx, mut rx) = ctx_with(sink.clone());
+        let attacker: IpAddr = "127.0.0.2".parse().unwrap();
+
+        let mut bad = PANIC_MARKER.to_vec();
+        bad.extend_from_slice(&[0x90; 1000]);
+        let (h, size, error) = store_download(&ctx, attacker, bad.clone(), meta()).await;
+        assert_eq!(h.as_deref(), Some(sha(&bad).as_str()));
+        assert_eq!(size, PANIC_MARKER.len() + 1000);
+        assert_eq!(
+            error, None,
+            "the file is stored although its analysis failed"
+        );
+        match rx.try_recv().unwrap() {
+            SensorEvent::Error {
+                sha256, message, ..
+            } => {
+                assert_eq!(sha256, Some(sha(&bad)));
+                assert!(message.contains("injected analysis fault"), "{message}");
+                assert!(message.contains(&sha(&bad)), "{message}");
+            }
+            other => panic!("expected an error event, got {other:?}"),
+        }
+        assert_eq!(ctx.stats.errors.load(Ordering::Relaxed), 1);
+
+        let good = b"MZ synthetic specimen, never executed".repeat(40);
+        let (h, size, error) = store_download(&ctx, attacker, good.clone(), meta()).await;
+        assert_eq!(h.as_deref(), Some(sha(&good).as_str()));
+        assert_eq!(size, good.len());
+        assert_eq!(error, None);
+        assert!(rx.try_recv().is_err(), "no error event for a good specimen");
+        assert_eq!(ctx.stats.errors.load(Ordering::Relaxed), 1);
+
+        assert!(!sink.0.is_poisoned());
+        let store = sink.lock();
+        assert_eq!(store.read(&sha(&bad)).unwrap(), bad);
+        assert_eq!(store.read(&sha(&good)).unwrap(), good);
+        let bad_row = store.get(&sha(&bad)).unwrap().unwrap();
+        assert_eq!(bad_row.file_type, "other");
+        assert_eq!(bad_row.size, bad.len() as u64);
+        let a = store.analysis(&sha(&bad)).unwrap().unwrap();
+        assert_eq!(
+            a["analysis_error"],
+            "analysis panicked: injected analysis fault"
+        );
+        assert_eq!(
+            store.get(&sha(&good)).unwrap().unwrap().size,
+            good.len() as u64
+        );
+        let a = store.analysis(&sha(&good)).unwrap().unwrap();
+        assert!(a.get("analysis_error").is_none());
+        assert!(a.get("file_type").is_some(), "{a}");
+    }
+
+    #[tokio::test]
+    async fn a_poisoned_store_lock_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = store_sink(dir.path());
+        let s2 = sink.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = s2.0.lock().unwrap();
+            panic!("poisoning the store lock");
+        })
+        .join();
+        assert!(sink.0.is_poisoned());
+        let (ctx, _rx) = ctx_with(sink.clone());
+        let data = b"synthetic payload after a poisoned lock".to_vec();
+        let (h, _, error) =
+            store_download(&ctx, "127.0.0.2".parse().unwrap(), data.clone(), meta()).await;
+        assert_eq!(error, None);
+        assert_eq!(h, Some(sha(&data)));
+        assert!(sink.lock().get(&sha(&data)).unwrap().is_some());
+    }
+
+    /// A sink that panics on its first store.
+    struct PanicsOnce(std::sync::atomic::AtomicBool, std::sync::Mutex<Vec<String>>);
+
+    impl SpecimenSink for PanicsOnce {
+        fn store(&self, data: &[u8], _: &DownloadMeta) -> Result<String, String> {
+            if !self.0.swap(true, Ordering::SeqCst) {
+                panic!("sink bug");
+            }
+            let h = hex::encode(Sha256::digest(data));
+            self.1.lock().unwrap().push(h.clone());
+            Ok(h)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_sink_costs_one_download() {
+        let sink = Arc::new(PanicsOnce(Default::default(), Default::default()));
+        let (ctx, mut rx) = ctx_with(sink.clone());
+        let a = b"first synthetic payload".to_vec();
+        let b = b"second synthetic payload".to_vec();
+        let attacker: IpAddr = "127.0.0.2".parse().unwrap();
+        let (h, _, error) = store_download(&ctx, attacker, a.clone(), meta()).await;
+        assert_eq!(h, Some(sha(&a)));
+        assert_eq!(
+            error.as_deref(),
+            Some(format!("storing {} panicked: sink bug", sha(&a)).as_str())
+        );
+        assert!(matches!(
+            rx.try_recv().unwrap(),
+            SensorEvent::Error { sha256: Some(s), .. } if s == sha(&a)
+        ));
+        let (h, _, error) = store_download(&ctx, attacker, b.clone(), meta()).await;
+        assert_eq!((h, error), (Some(sha(&b)), None));
+        assert_eq!(*sink.1.lock().unwrap(), vec![sha(&b)]);
+    }
 }
