@@ -133,8 +133,15 @@ pub fn file_type(data: &[u8]) -> FileType {
 }
 
 /// Analyses one file's bytes. Never fails: problems land in `pe_reject`,
-/// `pe.warnings` or `pe.packer.unpack_error`.
+/// `pe.warnings` or `pe.packer.unpack_error`. Default [`pe::UnpackCaps`].
 pub fn analyze(data: &[u8]) -> Analysis {
+    analyze_with(data, &pe::UnpackCaps::default())
+}
+
+/// [`analyze`] with UPX unpacking bounded by `caps`. The unpacked image is
+/// fuzzy-hashed whole (it is at most `caps.max_size`), but like every other
+/// region only its first [`MAX_SCAN_REGION`] bytes are searched.
+pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
     // (name, bytes, virtual address when mapped)
     let mut regions: Vec<(String, std::borrow::Cow<'_, [u8]>, Option<u64>)> = Vec::new();
     let base = config::pe_image_base(data);
@@ -166,12 +173,14 @@ pub fn analyze(data: &[u8]) -> Analysis {
                 let is_upx = info.packer.as_ref().is_some_and(|p| p.name == "UPX");
                 let first_rva = info.sections.first().map(|s| s.virtual_address);
                 if is_upx {
-                    match pe::upx_unpack(data, &info) {
-                        Ok(img) => {
+                    match pe::upx_unpack_capped(data, &info, caps) {
+                        Ok(un) => {
+                            let mut img = un.image;
                             if let Some(p) = info.packer.as_mut() {
                                 p.unpacked_size = Some(img.len() as u64);
                             }
                             fuzzy_unpacked = Some(crate::fuzzy::digest(&img));
+                            img.truncate(MAX_SCAN_REGION);
                             let va = base.zip(first_rva).map(|(b, r)| b + u64::from(r));
                             regions.insert(0, ("unpacked".into(), img.into(), va));
                         }

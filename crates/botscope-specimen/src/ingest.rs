@@ -28,6 +28,21 @@ pub struct Limits {
     pub max_depth: usize,
     /// Password tried for encrypted entries.
     pub password: Vec<u8>,
+    /// Largest UPX unpack output analysed (a larger one is refused with a
+    /// reason in the analysis; the file is still stored).
+    pub max_unpacked: u64,
+    /// Largest UPX unpacked : packed ratio analysed.
+    pub max_unpack_ratio: u64,
+}
+
+impl Limits {
+    /// The unpack bounds analysis runs under.
+    pub fn unpack_caps(&self) -> crate::pe::UnpackCaps {
+        crate::pe::UnpackCaps {
+            max_size: self.max_unpacked,
+            max_ratio: self.max_unpack_ratio,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -39,6 +54,8 @@ impl Default for Limits {
             max_entries: 100_000,
             max_depth: 32,
             password: b"infected".to_vec(),
+            max_unpacked: crate::pe::DEFAULT_MAX_UNPACKED,
+            max_unpack_ratio: crate::pe::DEFAULT_MAX_UNPACK_RATIO,
         }
     }
 }
@@ -163,7 +180,14 @@ pub fn add_paths(
                         Done {
                             seq: job.seq,
                             awaits_record: !stored && !first,
-                            prepared: store::prepare(quarantine, &job.data, h, !first, cfg.opts),
+                            prepared: store::prepare(
+                                quarantine,
+                                &job.data,
+                                h,
+                                !first,
+                                cfg.opts,
+                                &cfg.limits.unpack_caps(),
+                            ),
                         }
                     }
                     Err(e) => Done {

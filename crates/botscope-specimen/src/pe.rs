@@ -9,6 +9,31 @@ use serde::Serialize;
 
 /// Largest image we will map or unpack (declared sizes above are hostile).
 pub const MAX_IMAGE: u64 = 256 << 20;
+/// Default cap on one UPX unpack's output (see [`UnpackCaps`]).
+pub const DEFAULT_MAX_UNPACKED: u64 = 32 << 20;
+/// Default cap on the ratio of unpacked to packed bytes.
+pub const DEFAULT_MAX_UNPACK_RATIO: u64 = 1000;
+
+/// Bounds on one UPX unpack, checked against the pack header before any
+/// output is allocated: a tiny specimen whose one NRV match runs for
+/// hundreds of megabytes is refused with a stated reason instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnpackCaps {
+    /// Largest unpacked size accepted (bytes).
+    pub max_size: u64,
+    /// Largest unpacked : packed ratio accepted (`u_len` over `c_len`).
+    pub max_ratio: u64,
+}
+
+impl Default for UnpackCaps {
+    fn default() -> Self {
+        UnpackCaps {
+            max_size: DEFAULT_MAX_UNPACKED,
+            max_ratio: DEFAULT_MAX_UNPACK_RATIO,
+        }
+    }
+}
+
 /// Largest number of sections accepted.
 pub const MAX_SECTIONS: usize = 96;
 
@@ -418,7 +443,8 @@ fn detect_packer(b: &[u8], info: &PeInfo) -> Option<PackerInfo> {
 /// [`MAX_IMAGE`]; both Adler-32 sums must match (`u_adler` covers the data
 /// still filtered, as in UPX), then the branch filter is undone over the
 /// original code range UPX recorded in its extra info. An unknown filter
-/// leaves the code filtered (see [`PackerInfo::unpack_error`]).
+/// leaves the code filtered (see [`PackerInfo::unpack_error`]). Default
+/// [`UnpackCaps`]; see [`upx_unpack_capped`].
 pub fn upx_unpack(b: &[u8], info: &PeInfo) -> Result<Vec<u8>, String> {
     upx_unpack_detailed(b, info).map(|u| u.image)
 }
@@ -437,8 +463,19 @@ pub struct UpxUnpacked {
     pub left_filtered: Option<String>,
 }
 
-/// [`upx_unpack`] with the filter outcome.
+/// [`upx_unpack`] with the filter outcome (default [`UnpackCaps`]).
 pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, String> {
+    upx_unpack_capped(b, info, &UnpackCaps::default())
+}
+
+/// [`upx_unpack_detailed`] under `caps`: a declared unpacked size above
+/// `caps.max_size`, or above `caps.max_ratio` times the packed size, is
+/// refused before decompression, so the output never passes the cap.
+pub fn upx_unpack_capped(
+    b: &[u8],
+    info: &PeInfo,
+    caps: &UnpackCaps,
+) -> Result<UpxUnpacked, String> {
     let (_, h) = find_upx_header(b).ok_or("no UPX! header")?;
     let method =
         Method::from_upx(h.method).ok_or_else(|| format!("unsupported UPX method {}", h.method))?;
@@ -454,6 +491,21 @@ pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, Strin
     }
     if h.c_len > upx1.raw_size {
         return Err(format!("declared packed size {} exceeds section", h.c_len));
+    }
+    if u64::from(h.u_len) > caps.max_size {
+        return Err(format!(
+            "declared unpacked size {} exceeds the unpack cap of {} bytes",
+            h.u_len, caps.max_size
+        ));
+    }
+    if u64::from(h.u_len) > caps.max_ratio.saturating_mul(u64::from(h.c_len)) {
+        return Err(format!(
+            "unpack ratio {}:1 ({} from {} bytes) exceeds the cap of {}:1",
+            u64::from(h.u_len) / u64::from(h.c_len.max(1)),
+            h.u_len,
+            h.c_len,
+            caps.max_ratio
+        ));
     }
     let start = upx1.raw_offset as usize;
     let src = b

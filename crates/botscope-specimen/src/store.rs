@@ -220,7 +220,14 @@ impl Store {
     ) -> Result<(String, bool)> {
         let h = analysis::hashes(data);
         let known = is_stored(&self.db, &h.sha256)?;
-        let prepared = prepare(&self.quarantine(), data, h, known, opts)?;
+        let prepared = prepare(
+            &self.quarantine(),
+            data,
+            h,
+            known,
+            opts,
+            &crate::pe::UnpackCaps::default(),
+        )?;
         let sha = prepared.hashes.sha256.clone();
         let new = self.commit(&[Sighting {
             specimen: prepared,
@@ -420,13 +427,14 @@ pub struct Sighting {
 
 /// Quarantines `data` (unless `known` and its file is present) and
 /// analyses it (unless `known`); `hashes` are the caller's. Safe to call
-/// from many threads at once.
+/// from many threads at once. UPX unpacking is bounded by `caps`.
 pub fn prepare(
     q: &Quarantine,
     data: &[u8],
     hashes: Hashes,
     known: bool,
     opts: &AddOptions,
+    caps: &crate::pe::UnpackCaps,
 ) -> Result<Prepared> {
     let mut wrote_file = false;
     if !known || !q.path_of(&hashes.sha256).exists() {
@@ -437,7 +445,7 @@ pub fn prepare(
     let record = if known {
         None
     } else {
-        let a: Analysis = analysis::analyze(data);
+        let a: Analysis = analysis::analyze_with(data, caps);
         Some(NewRecord {
             file_type: a.file_type.as_str(),
             imphash: a.pe.as_ref().and_then(|p| p.imphash.clone()),

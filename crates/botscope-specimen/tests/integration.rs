@@ -1870,3 +1870,176 @@ mod fuzzy_peer {
         assert_eq!(compare(by_name["rel1_base"], by_name["rand3"]), 0);
     }
 }
+
+mod upx_bomb {
+    //! A tiny UPX-like specimen whose one NRV match runs for tens of
+    //! megabytes: refused with a stated reason, never allocated.
+    use super::common::*;
+    use botscope_specimen::ingest::Limits;
+    use botscope_specimen::nrv::adler32;
+    use botscope_specimen::{analysis::analyze_with, analyze, pe};
+    use botscope_synth::specimen::{build_specimen, ConfigEncoding, Packer};
+
+    /// NRV2B bit writer (control bits in 32-bit LE words, MSB first).
+    struct W {
+        out: Vec<u8>,
+        at: usize,
+        word: u32,
+        n: u32,
+    }
+    impl W {
+        fn bit(&mut self, b: u32) {
+            if self.n == 32 {
+                self.at = self.out.len();
+                self.out.extend_from_slice(&[0; 4]);
+                self.n = 0;
+                self.word = 0;
+            }
+            self.word = (self.word << 1) | b;
+            self.n += 1;
+            let w = self.word << (32 - self.n);
+            self.out[self.at..self.at + 4].copy_from_slice(&w.to_le_bytes());
+        }
+        fn gamma(&mut self, v: u64) {
+            let top = 63 - v.leading_zeros();
+            for i in (0..top).rev() {
+                self.bit(((v >> i) & 1) as u32);
+                self.bit(u32::from(i == 0));
+            }
+        }
+    }
+
+    /// One literal zero, then one match (offset 1) of `len - 1` bytes,
+    /// then the end marker: `len` zero bytes from about 20 bytes.
+    fn zero_run(len: u64) -> Vec<u8> {
+        let mut w = W {
+            out: Vec::new(),
+            at: 0,
+            word: 0,
+            n: 32,
+        };
+        w.bit(1);
+        w.out.push(0);
+        w.bit(0);
+        w.gamma(3);
+        w.out.push(0);
+        w.bit(0);
+        w.bit(0);
+        w.gamma(len - 1 - 3);
+        w.bit(0);
+        w.gamma(0x0100_0002);
+        w.out.push(0xff);
+        w.out
+    }
+
+    fn rd32(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    }
+
+    /// A packed synthetic specimen with its NRV stream replaced by
+    /// [`zero_run`]`(u_len)` and UPX0 widened to hold it.
+    fn bomb(u_len: u32) -> Vec<u8> {
+        let s = spec(
+            vec![server("irc.bomb.example.com", 6667)],
+            ConfigEncoding::Plain,
+            Packer::Nrv2b,
+            3,
+            0,
+        );
+        let mut b = build_specimen(&s);
+        let pe_at = rd32(&b, 0x3c) as usize;
+        let nsec = u16::from_le_bytes([b[pe_at + 6], b[pe_at + 7]]) as usize;
+        let opt = u16::from_le_bytes([b[pe_at + 20], b[pe_at + 21]]) as usize;
+        let table = pe_at + 24 + opt;
+        let sec = |name: &[u8]| {
+            (0..nsec)
+                .map(|i| table + 40 * i)
+                .find(|&at| b[at..at + 8].starts_with(name))
+                .unwrap()
+        };
+        let (upx0, upx1) = (sec(b"UPX0"), sec(b"UPX1"));
+        b[upx0 + 8..upx0 + 12].copy_from_slice(&u_len.to_le_bytes());
+        let stream = zero_run(u64::from(u_len));
+        let raw = rd32(&b, upx1 + 20) as usize;
+        assert!(stream.len() < rd32(&b, upx1 + 16) as usize);
+        b[raw..raw + stream.len()].copy_from_slice(&stream);
+        let h = memchr::memmem::find(&b, b"UPX!").unwrap();
+        assert_eq!((b[h + 6], b[h + 28]), (2, 0), "NRV2B, no filter");
+        let u_adler = adler32(&vec![0u8; u_len as usize]);
+        b[h + 8..h + 12].copy_from_slice(&u_adler.to_le_bytes());
+        b[h + 12..h + 16].copy_from_slice(&adler32(&stream).to_le_bytes());
+        b[h + 16..h + 20].copy_from_slice(&u_len.to_le_bytes());
+        b[h + 20..h + 24].copy_from_slice(&(stream.len() as u32).to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn oversize_unpack_is_refused_with_a_reason() {
+        let u_len = 40 << 20;
+        let b = bomb(u_len);
+        assert!(b.len() < 64 << 10, "{}", b.len());
+        let info = pe::analyze(&b).unwrap();
+        let err = pe::upx_unpack_detailed(&b, &info).unwrap_err();
+        assert_eq!(
+            err,
+            "declared unpacked size 41943040 exceeds the unpack cap of 33554432 bytes"
+        );
+        let a = analyze(&b);
+        let p = a.pe.unwrap().packer.unwrap();
+        assert_eq!(p.unpack_error.as_deref(), Some(err.as_str()));
+        assert_eq!(p.unpacked_size, None);
+        assert_eq!(a.fuzzy_unpacked, None);
+
+        // The stream is a real one: raised caps unpack it whole.
+        let caps = pe::UnpackCaps {
+            max_size: 64 << 20,
+            max_ratio: u64::MAX,
+        };
+        let un = pe::upx_unpack_capped(&b, &info, &caps).unwrap();
+        assert_eq!(un.image.len(), u_len as usize);
+        assert!(un.image.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn ratio_past_the_cap_is_refused() {
+        // 2 MiB from a 15-byte stream: under the size cap, far past 1000:1.
+        let b = bomb(2 << 20);
+        let info = pe::analyze(&b).unwrap();
+        let err = pe::upx_unpack_detailed(&b, &info).unwrap_err();
+        assert_eq!(
+            err,
+            "unpack ratio 139810:1 (2097152 from 15 bytes) exceeds the cap of 1000:1"
+        );
+        let p = analyze(&b).pe.unwrap().packer.unwrap();
+        assert_eq!(p.unpack_error.as_deref(), Some(err.as_str()));
+        assert_eq!(p.unpacked_size, None);
+
+        // The limits struct carries both caps to analysis.
+        let lim = Limits {
+            max_unpack_ratio: 1 << 20,
+            ..Limits::default()
+        };
+        assert_eq!(lim.max_unpacked, 32 << 20);
+        let p = analyze_with(&b, &lim.unpack_caps())
+            .pe
+            .unwrap()
+            .packer
+            .unwrap();
+        assert_eq!(p.unpack_error, None);
+        assert_eq!(p.unpacked_size, Some(2 << 20));
+        let lim = Limits {
+            max_unpacked: 1 << 20,
+            max_unpack_ratio: 1 << 20,
+            ..Limits::default()
+        };
+        let p = analyze_with(&b, &lim.unpack_caps())
+            .pe
+            .unwrap()
+            .packer
+            .unwrap();
+        assert_eq!(
+            p.unpack_error.as_deref(),
+            Some("declared unpacked size 2097152 exceeds the unpack cap of 1048576 bytes")
+        );
+    }
+}
