@@ -7,6 +7,14 @@
 //! partial last line waits until its newline arrives, and a file that got
 //! shorter (the writer restarted) is read again from the start. The page
 //! polls `/api/version` and reloads itself when the folder changed.
+//!
+//! Access: on a loopback bind every request must name the server by a
+//! loopback `Host` (`localhost`, `127.0.0.1` or `[::1]`, with the port), so
+//! a page on another site cannot reach it through DNS rebinding (421
+//! otherwise). With a token (`--token` or `$BOTSCOPE_TOKEN`), requests need
+//! `Authorization: Bearer T` or the `botscope_token` cookie; `/?token=T` is
+//! only a login that sets the cookie and redirects to `/` without it.
+//! Tokens are compared in constant time.
 
 use crate::build::{
     build_report, parse_file, Cell, DataFolder, Row, Section, Status, Table, TableKind,
@@ -14,7 +22,7 @@ use crate::build::{
 use crate::html::report_html_with;
 use crate::val::Val;
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -32,13 +40,60 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Recent events listed on the dashboard.
 pub const RECENT: usize = 20;
 
+/// Environment variable read for the token when none is given.
+pub const TOKEN_ENV: &str = "BOTSCOPE_TOKEN";
+/// Cookie holding the token after a `/?token=T` login.
+pub const TOKEN_COOKIE: &str = "botscope_token";
+
 /// Dashboard settings.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     /// The data folder.
     pub data: PathBuf,
-    /// Access token; required when bound to a non-loopback address.
+    /// Access token; required when bound to a non-loopback address. When
+    /// `None` (or empty), [`serve`] and [`serve_blocking`] use
+    /// `$BOTSCOPE_TOKEN` if it is set and not empty.
     pub token: Option<String>,
+}
+
+/// The token in force: `given` unless empty, else `$BOTSCOPE_TOKEN` unless
+/// unset or empty.
+pub fn effective_token(given: Option<String>) -> Option<String> {
+    given
+        .filter(|t| !t.is_empty())
+        .or_else(|| std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()))
+}
+
+/// Compares a presented token with the expected one in time that depends
+/// only on the expected token's length.
+pub fn token_eq(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(given.len() != expected.len());
+    for (i, &e) in expected.iter().enumerate() {
+        diff |= given.get(i).copied().unwrap_or(0) ^ e;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// Whether `host` (a `Host` header) names a server bound at `bound`: on a
+/// loopback bind only `localhost`, `127.0.0.1` or `[::1]` with the bound
+/// port (the port may be left out only when it is 80); any host otherwise.
+pub fn host_allowed(bound: &SocketAddr, host: Option<&str>) -> bool {
+    if !bound.ip().is_loopback() {
+        return true;
+    }
+    let Some(host) = host else {
+        return false;
+    };
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !p.contains(']') => (n, Some(p)),
+        _ => (host, None),
+    };
+    let port_ok = match port {
+        Some(p) => p.parse::<u16>().ok() == Some(bound.port()),
+        None => bound.port() == 80,
+    };
+    let name_ok = name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "[::1]";
+    port_ok && name_ok
 }
 
 /// Refuses a non-loopback bind without a token.
@@ -74,13 +129,16 @@ struct Live {
 
 struct AppState {
     cfg: ServeConfig,
+    bound: SocketAddr,
     live: Mutex<Live>,
 }
 
-/// The router (exposed so tests and `demo` can serve on their own listener).
-pub fn router(cfg: ServeConfig) -> Router {
+/// The router for a server listening at `bound` (its `Host` check needs
+/// the address). `cfg.token` is used as given; see [`effective_token`].
+pub fn router(cfg: ServeConfig, bound: SocketAddr) -> Router {
     let state = Arc::new(AppState {
         cfg,
+        bound,
         live: Mutex::new(Live::default()),
     });
     Router::new()
@@ -91,14 +149,16 @@ pub fn router(cfg: ServeConfig) -> Router {
         .with_state(state)
 }
 
-/// Binds `bind` (refusing a non-loopback address without a token) and
-/// serves on a runtime of its own until the process ends; `on_ready` is
-/// called with the bound address (port 0 picks a free port).
+/// Binds `bind` (refusing a non-loopback address without a token, given
+/// or from `$BOTSCOPE_TOKEN`) and serves on a runtime of its own until the
+/// process ends; `on_ready` is called with the bound address (port 0 picks
+/// a free port).
 pub fn serve_blocking(
-    cfg: ServeConfig,
+    mut cfg: ServeConfig,
     bind: SocketAddr,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    cfg.token = effective_token(cfg.token);
     check_bind(&bind, cfg.token.as_deref())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -112,35 +172,62 @@ pub fn serve_blocking(
     })
 }
 
-/// Serves until the listener fails.
-pub async fn serve(cfg: ServeConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(cfg)).await
+/// Serves until the listener fails (token: given or `$BOTSCOPE_TOKEN`).
+pub async fn serve(mut cfg: ServeConfig, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    cfg.token = effective_token(cfg.token);
+    let bound = listener.local_addr()?;
+    axum::serve(listener, router(cfg, bound)).await
 }
 
-fn authorized(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> bool {
-    let Some(tok) = st.cfg.token.as_deref().filter(|t| !t.is_empty()) else {
+fn token(st: &AppState) -> Option<&str> {
+    st.cfg.token.as_deref().filter(|t| !t.is_empty())
+}
+
+/// Token from `Authorization: Bearer` or the cookie (never the query).
+fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
+    let Some(tok) = token(st) else {
         return true;
     };
-    if q.get("token").map(String::as_str) == Some(tok) {
-        return true;
-    }
     let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if bearer.and_then(|b| b.strip_prefix("Bearer ")) == Some(tok) {
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|b| b.strip_prefix("Bearer "))
+        .any(|b| token_eq(b.trim().as_bytes(), tok.as_bytes()));
+    if bearer {
         return true;
     }
+    let prefix = format!("{TOKEN_COOKIE}=");
     headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| {
-            c.split(';')
-                .any(|kv| kv.trim().strip_prefix("botscope_token=") == Some(tok))
-        })
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|c| c.split(';'))
+        .filter_map(|kv| kv.trim().strip_prefix(prefix.as_str()))
+        .any(|v| token_eq(v.as_bytes(), tok.as_bytes()))
 }
 
-fn denied() -> Response {
-    (StatusCode::UNAUTHORIZED, "token required\n").into_response()
+fn misdirected(st: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    (!host_allowed(&st.bound, host)).then(|| {
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            "Host must be localhost, 127.0.0.1 or [::1] with the port\n",
+        )
+            .into_response()
+    })
+}
+
+/// The checks every request passes: a loopback `Host` on a loopback bind
+/// (421), then the token (401).
+fn gate(st: &AppState, headers: &HeaderMap) -> Option<Response> {
+    if let Some(r) = misdirected(st, headers) {
+        return Some(r);
+    }
+    if !authorized(st, headers) {
+        return Some((StatusCode::UNAUTHORIZED, "token required\n").into_response());
+    }
+    None
 }
 
 fn stamp(p: &Path) -> (Option<SystemTime>, u64) {
@@ -404,7 +491,7 @@ fn folder_version(dir: &Path) -> String {
 }
 
 const REFRESH_JS: &str = r#"<script>
-(function(){var v=null;function poll(){fetch('api/version'+location.search,{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload();}v=t;}).catch(function(){});}
+(function(){var v=null;function poll(){fetch('api/version',{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload();}v=t;}).catch(function(){});}
 poll();setInterval(poll,1500);})();
 </script>"#;
 
@@ -417,13 +504,48 @@ fn build_live(st: &AppState) -> crate::build::Report {
     report
 }
 
+/// `/?token=T` logs in: the cookie is set (`HttpOnly; SameSite=Strict`,
+/// plus `Secure` when a TLS proxy in front says `X-Forwarded-Proto:
+/// https`; this server speaks no TLS itself) and the browser is sent to `/`,
+/// so the token does not stay in the address bar or history.
+fn login(st: &AppState, headers: &HeaderMap, given: &str) -> Response {
+    if let Some(r) = misdirected(st, headers) {
+        return r;
+    }
+    let Some(tok) = token(st) else {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    };
+    if !token_eq(given.as_bytes(), tok.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, "token required\n").into_response();
+    }
+    let tls = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let cookie = format!(
+        "{TOKEN_COOKIE}={tok}; HttpOnly; SameSite=Strict; Path=/{}",
+        if tls { "; Secure" } else { "" }
+    );
+    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    match HeaderValue::from_str(&cookie) {
+        Ok(v) => {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+            resp
+        }
+        Err(_) => (StatusCode::BAD_REQUEST, "token not usable in a cookie\n").into_response(),
+    }
+}
+
 async fn page(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !authorized(&st, &headers, &q) {
-        return denied();
+    if let Some(given) = q.get("token") {
+        return login(&st, &headers, given);
+    }
+    if let Some(r) = gate(&st, &headers) {
+        return r;
     }
     let st2 = st.clone();
     let report = match tokio::task::spawn_blocking(move || build_live(&st2)).await {
@@ -432,26 +554,12 @@ async fn page(
     };
     // Data links point at the served copies.
     let html = report_html_with(&report, Some(REFRESH_JS), "data/");
-    let mut resp = Html(html).into_response();
-    if let (Some(tok), Some(given)) = (st.cfg.token.as_deref(), q.get("token")) {
-        if tok == given {
-            if let Ok(v) =
-                format!("botscope_token={tok}; HttpOnly; SameSite=Strict; Path=/").parse()
-            {
-                resp.headers_mut().insert(header::SET_COOKIE, v);
-            }
-        }
-    }
-    resp
+    Html(html).into_response()
 }
 
-async fn version(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if !authorized(&st, &headers, &q) {
-        return denied();
+async fn version(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(r) = gate(&st, &headers) {
+        return r;
     }
     let dir = st.cfg.data.clone();
     tokio::task::spawn_blocking(move || folder_version(&dir))
@@ -460,13 +568,9 @@ async fn version(
         .into_response()
 }
 
-async fn report_json(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if !authorized(&st, &headers, &q) {
-        return denied();
+async fn report_json(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(r) = gate(&st, &headers) {
+        return r;
     }
     let st2 = st.clone();
     match tokio::task::spawn_blocking(move || build_live(&st2).to_json()).await {
@@ -479,10 +583,9 @@ async fn data_file(
     State(st): State<Arc<AppState>>,
     UrlPath(file): UrlPath<String>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !authorized(&st, &headers, &q) {
-        return denied();
+    if let Some(r) = gate(&st, &headers) {
+        return r;
     }
     // Plain file names only: no separators, no dot-dot.
     let ok = !file.contains(['/', '\\'])
@@ -508,6 +611,56 @@ mod tests {
         assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), None).is_err());
         assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("")).is_err());
         assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("s3cret")).is_ok());
+    }
+
+    #[test]
+    fn host_must_be_loopback_with_the_port() {
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        for bound in [v4, v6] {
+            for ok in [
+                "localhost:8080",
+                "LocalHost:8080",
+                "127.0.0.1:8080",
+                "[::1]:8080",
+            ] {
+                assert!(host_allowed(&bound, Some(ok)), "{ok}");
+            }
+            for bad in [
+                "evil.example",
+                "evil.example:8080",
+                "localhost",
+                "localhost:8081",
+                "127.0.0.1",
+                "[::1]",
+                "127.0.0.2:8080",
+                "localhost.evil.example:8080",
+                "localhost:8080:8080",
+                "",
+            ] {
+                assert!(!host_allowed(&bound, Some(bad)), "{bad}");
+            }
+            assert!(!host_allowed(&bound, None));
+        }
+        // Port 80 may be left out, as browsers do.
+        let p80: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        assert!(host_allowed(&p80, Some("localhost")));
+        assert!(!host_allowed(&p80, Some("evil.example")));
+        // Off loopback the token guards the server, whatever the name.
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert!(host_allowed(&any, Some("dash.example.org:8080")));
+    }
+
+    #[test]
+    fn token_comparison() {
+        assert!(token_eq(b"s3cret", b"s3cret"));
+        assert!(!token_eq(b"s3cre", b"s3cret"));
+        assert!(!token_eq(b"s3cretX", b"s3cret"));
+        assert!(!token_eq(b"s3creT", b"s3cret"));
+        assert!(!token_eq(b"", b"s3cret"));
+        // A prefix padded with NULs is still a different token.
+        assert!(!token_eq(b"s3cre\0", b"s3cret"));
+        assert!(!token_eq(b"s3cret\0", b"s3cret"));
     }
 
     #[test]

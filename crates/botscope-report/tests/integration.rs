@@ -648,21 +648,31 @@ fn pdf_export_prints_the_report() {
     assert!(bytes.len() > 20_000, "{} bytes", bytes.len());
 }
 
-/// Minimal HTTP GET over a TcpStream (status line and body).
+/// Minimal HTTP GET over a TcpStream (status line and body), naming the
+/// server as a browser would (`Host: 127.0.0.1:PORT`).
 fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let (code, _, body) = http_req(addr, path, &[("Host", &addr.to_string())]);
+    (code, body)
+}
+
+/// GET with the given header lines; (status, header block, body).
+fn http_req(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
     let mut r = String::new();
     s.read_to_string(&mut r).unwrap();
     let code = r[9..12].parse().unwrap();
-    (
-        code,
-        r[r.find("\r\n\r\n").map(|i| i + 4).unwrap_or(0)..].to_string(),
-    )
+    let split = r.find("\r\n\r\n").unwrap();
+    (code, r[..split].to_string(), r[split + 4..].to_string())
 }
 
 fn start_server(cfg: botscope_report::serve::ServeConfig) -> std::net::SocketAddr {
@@ -797,12 +807,106 @@ fn dashboard_token_is_enforced() {
         data: dir.path().to_path_buf(),
         token: Some("s3cret".into()),
     });
+    let host = addr.to_string();
+    let get = |path: &str, extra: &[(&str, &str)]| {
+        let mut h = vec![("Host", host.as_str())];
+        h.extend_from_slice(extra);
+        http_req(addr, path, &h)
+    };
     assert_eq!(http_get(addr, "/").0, 401);
-    assert_eq!(http_get(addr, "/api/report.json?token=wrong").0, 401);
-    let (c, body) = http_get(addr, "/api/report.json?token=s3cret");
-    assert_eq!(c, 200);
-    let j: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(j["sections"][0]["id"], "live");
+    // Wrong tokens, by header and by cookie.
+    for (k, v) in [
+        ("Authorization", "Bearer wrong"),
+        ("Authorization", "Bearer s3cre"),
+        ("Authorization", "Bearer s3cretX"),
+        ("Authorization", "s3cret"),
+        ("Cookie", "botscope_token=wrong"),
+        ("Cookie", "other=s3cret"),
+    ] {
+        let (c, _, body) = get("/api/report.json", &[(k, v)]);
+        assert_eq!((c, body.as_str()), (401, "token required\n"), "{k}: {v}");
+    }
+    // The query string is no way in to the API.
+    assert_eq!(http_get(addr, "/api/report.json?token=s3cret").0, 401);
+    assert_eq!(http_get(addr, "/data/table3.json?token=s3cret").0, 401);
+    // The right token by header and by cookie.
+    for (k, v) in [
+        ("Authorization", "Bearer s3cret"),
+        ("Cookie", "a=b; botscope_token=s3cret"),
+    ] {
+        let (c, _, body) = get("/api/report.json", &[(k, v)]);
+        assert_eq!(c, 200, "{k}: {v}");
+        let j: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(j["sections"][0]["id"], "live");
+        assert_eq!(get("/api/version", &[(k, v)]).0, 200);
+    }
+    // `/?token=` logs in: cookie set, redirect to a URL without the token.
+    let (c, head, _) = get("/?token=s3cret", &[]);
+    assert_eq!(c, 303);
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("\r\nlocation: /\r\n"), "{head}");
+    assert!(
+        head.contains(
+            "\r\nset-cookie: botscope_token=s3cret; httponly; samesite=strict; path=/\r\n"
+        ),
+        "{head}"
+    );
+    // Behind a TLS proxy the cookie is also Secure.
+    let (_, head, _) = get("/?token=s3cret", &[("X-Forwarded-Proto", "https")]);
+    assert!(head.contains("; Path=/; Secure\r\n"), "{head}");
+    let (c, head, _) = get("/?token=wrong", &[]);
+    assert_eq!(c, 401);
+    assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
     let dom = dump_dom(&format!("http://{addr}/?token=s3cret"));
     assert_eq!(dom_named(&dom, "table9")[1]["Measured sessions"], "576");
+}
+
+#[test]
+fn dashboard_refuses_foreign_host_names() {
+    // DNS rebinding: a page on evil.example whose name now resolves to
+    // 127.0.0.1 sends `Host: evil.example`; with or without a token it
+    // must not read the report.
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(dir.path());
+    for token in [None, Some("s3cret")] {
+        let addr = start_server(botscope_report::serve::ServeConfig {
+            data: dir.path().to_path_buf(),
+            token: token.map(String::from),
+        });
+        let port = addr.port();
+        let auth = [("Authorization", "Bearer s3cret")];
+        for host in [
+            "evil.example".to_string(),
+            format!("evil.example:{port}"),
+            format!("localhost.evil.example:{port}"),
+            format!("localhost:{}", port + 1),
+        ] {
+            for path in [
+                "/",
+                "/api/report.json",
+                "/api/version",
+                "/data/table3.json",
+                "/?token=s3cret",
+            ] {
+                let (c, head, body) = http_req(addr, path, &[("Host", &host), auth[0]]);
+                assert_eq!(
+                    (c, body.as_str()),
+                    (
+                        421,
+                        "Host must be localhost, 127.0.0.1 or [::1] with the port\n"
+                    ),
+                    "{host} {path}"
+                );
+                assert!(!head.to_ascii_lowercase().contains("set-cookie"));
+            }
+        }
+        // No Host header at all.
+        assert_eq!(http_req(addr, "/api/report.json", &auth).0, 421);
+        for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+            let (c, _, body) = http_req(addr, "/api/report.json", &[("Host", &host), auth[0]]);
+            assert_eq!(c, 200, "{host}");
+            let j: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(j["sections"][0]["id"], "live");
+        }
+    }
 }
