@@ -69,6 +69,15 @@ pub struct Limits {
     /// Payload analyses (classification and instruction search) running
     /// at once, off the async workers.
     pub analyses_concurrent: usize,
+    /// Sessions one source address may hold open at once; more are
+    /// closed at once and logged `source_limited`.
+    pub sessions_per_source: usize,
+    /// Downloads one attacking address may have under way at once; more
+    /// are refused (`source_quota`).
+    pub downloads_per_source: usize,
+    /// Events queued for the log writer; when it falls this far behind,
+    /// further events are dropped and counted (`events_dropped`).
+    pub event_queue: usize,
 }
 
 impl Default for Limits {
@@ -85,6 +94,9 @@ impl Default for Limits {
             handshake_ttl_secs: 600,
             handshake_sources: 65_536,
             analyses_concurrent: 2,
+            sessions_per_source: 256,
+            downloads_per_source: 4,
+            event_queue: 65_536,
         }
     }
 }

@@ -52,6 +52,95 @@ pub enum Refusal {
     /// Too many downloads under way or started recently.
     #[error("download rate or concurrency limit reached")]
     RateLimited,
+    /// This source already has its quota of downloads under way.
+    #[error("{addr} already has {limit} downloads under way")]
+    SourceQuota {
+        /// The source.
+        addr: IpAddr,
+        /// `limits.downloads_per_source`.
+        limit: usize,
+    },
+    /// A bind-port offer for a privileged port or one of the sensor's own
+    /// listening ports.
+    #[error("bindport {port} is below 1024 or one of the sensor's own ports")]
+    ReservedPort {
+        /// The port.
+        port: u16,
+    },
+}
+
+/// Whether the sensor may open `port` for a bind-port offer: never below
+/// 1024, never one of its own listening ports (`own`).
+pub fn check_bind_port(port: u16, own: &[u16]) -> Result<(), Refusal> {
+    if port < 1024 || own.contains(&port) {
+        return Err(Refusal::ReservedPort { port });
+    }
+    Ok(())
+}
+
+/// A per-source quota: at most `per_source` slots held by one address at
+/// once. Only sources holding a slot are remembered, so the table is no
+/// larger than the slots handed out.
+#[derive(Debug)]
+pub struct SourceQuota {
+    per_source: usize,
+    held: Mutex<std::collections::HashMap<IpAddr, usize>>,
+}
+
+/// One slot of a [`SourceQuota`]; given back when dropped.
+#[derive(Debug)]
+pub struct SourceSlot<'a> {
+    quota: &'a SourceQuota,
+    addr: IpAddr,
+}
+
+impl SourceQuota {
+    /// At most `per_source` slots per address (0 is taken as 1).
+    pub fn new(per_source: usize) -> Self {
+        SourceQuota {
+            per_source: per_source.max(1),
+            held: Mutex::new(Default::default()),
+        }
+    }
+
+    /// The quota.
+    pub fn limit(&self) -> usize {
+        self.per_source
+    }
+
+    /// A slot for `addr`, unless it holds its quota already.
+    pub fn try_acquire(&self, addr: IpAddr) -> Option<SourceSlot<'_>> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let n = held.entry(addr).or_insert(0);
+        if *n >= self.per_source {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot { quota: self, addr })
+    }
+
+    /// Slots `addr` holds now.
+    pub fn held(&self, addr: IpAddr) -> usize {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.get(&addr).copied().unwrap_or(0)
+    }
+
+    /// Sources holding a slot now.
+    pub fn sources(&self) -> usize {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+impl Drop for SourceSlot<'_> {
+    fn drop(&mut self) {
+        let mut held = self.quota.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.addr) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.addr);
+            }
+        }
+    }
 }
 
 /// Decides where a download instruction may connect: always the attacker.
@@ -324,6 +413,8 @@ mod tests {
             Refusal::UnconfirmedSource { addr: ip },
             Refusal::BadPort { port: 0 },
             Refusal::RateLimited,
+            Refusal::SourceQuota { addr: ip, limit: 2 },
+            Refusal::ReservedPort { port: 445 },
         ]
         .iter()
         .map(|r| serde_json::to_string(r).unwrap_or_else(|e| format!("{r:?}: {e}")))
@@ -336,7 +427,59 @@ mod tests {
                 r#"{"reason":"unconfirmed_source","addr":"10.9.0.2"}"#,
                 r#"{"reason":"bad_port","port":0}"#,
                 r#"{"reason":"rate_limited"}"#,
+                r#"{"reason":"source_quota","addr":"10.9.0.2","limit":2}"#,
+                r#"{"reason":"reserved_port","port":445}"#,
             ]
+        );
+    }
+
+    #[test]
+    fn source_quota_gives_one_source_16_of_50() {
+        let q = SourceQuota::new(16);
+        let a: IpAddr = "10.9.0.2".parse().unwrap();
+        let b: IpAddr = "10.9.0.3".parse().unwrap();
+        let mut held = Vec::new();
+        let mut refused = 0;
+        for _ in 0..50 {
+            match q.try_acquire(a) {
+                Some(s) => held.push(s),
+                None => refused += 1,
+            }
+        }
+        assert_eq!((held.len(), refused), (16, 34));
+        assert_eq!(q.held(a), 16);
+        // Another source is not affected.
+        let other = q.try_acquire(b);
+        assert!(other.is_some());
+        assert_eq!(q.sources(), 2);
+        // Slots come back when dropped; a source with none is forgotten.
+        held.truncate(10);
+        assert_eq!(q.held(a), 10);
+        let more: Vec<_> = (0..10).filter_map(|_| q.try_acquire(a)).collect();
+        assert_eq!(more.len(), 6, "6 slots free again");
+        assert_eq!(q.held(a), 16);
+        drop(more);
+        drop(held);
+        drop(other);
+        assert_eq!((q.held(a), q.sources()), (0, 0));
+    }
+
+    #[test]
+    fn bind_port_never_privileged_or_own() {
+        let own = [135, 139, 445, 1025, 2745, 3127, 5000, 6129, 80, 21, 42, 69];
+        assert_eq!(check_bind_port(5555, &own), Ok(()));
+        assert_eq!(check_bind_port(1024, &own), Ok(()));
+        assert_eq!(
+            check_bind_port(1023, &own),
+            Err(Refusal::ReservedPort { port: 1023 })
+        );
+        assert_eq!(
+            check_bind_port(1025, &own),
+            Err(Refusal::ReservedPort { port: 1025 })
+        );
+        assert_eq!(
+            check_bind_port(5000, &own),
+            Err(Refusal::ReservedPort { port: 5000 })
         );
     }
 

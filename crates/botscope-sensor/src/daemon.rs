@@ -5,14 +5,14 @@ use crate::accounting::{BackgroundCounter, Table1, Volume};
 use crate::config::SensorConfig;
 use crate::server::now;
 use crate::server::{
-    bind, lookup_user, running_as_root, serve, switch_user, SensorEvent, SensorStats, SpecimenSink,
+    bind, event_channel, lookup_user, running_as_root, serve, switch_user, SensorEvent,
+    SensorStats, SpecimenSink,
 };
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
 
 /// What a sensor run produced.
 #[derive(Debug, Serialize)]
@@ -35,6 +35,10 @@ pub struct RunReport {
     pub refused: u64,
     /// `error` events: specimens whose analysis or store panicked.
     pub errors: u64,
+    /// Connections turned away at the per-source session quota.
+    pub source_limited: u64,
+    /// Events dropped because the event queue was full.
+    pub events_dropped: u64,
     /// Table 1, when background accounting ran.
     pub table1: Option<Table1>,
     /// Per-address volume, when background accounting ran.
@@ -132,18 +136,32 @@ pub async fn run(
         })
     });
 
-    let (tx, mut rx) = mpsc::unbounded_channel::<SensorEvent>();
+    let (tx, mut rx) = event_channel(cfg.limits.event_queue);
+    let dropped = tx.dropped_counter();
+    let writer_dropped = dropped.clone();
     let writer = tokio::spawn(async move {
         let mut log = std::io::LineWriter::new(log);
+        let mut reported = 0u64;
         while let Some(ev) = rx.recv().await {
-            if let Ok(line) = serde_json::to_string(&ev) {
-                let _ = writeln!(log, "{line}");
+            // Events dropped while the queue was full are reported as soon
+            // as the writer gets to run again.
+            let total = writer_dropped.load(Ordering::Relaxed);
+            let mut evs = Vec::with_capacity(2);
+            if total != reported {
+                reported = total;
+                evs.push(SensorEvent::EventsDropped { ts: now(), total });
             }
-            on_event(&ev);
+            evs.push(ev);
+            for ev in evs {
+                if let Ok(line) = serde_json::to_string(&ev) {
+                    let _ = writeln!(log, "{line}");
+                }
+                on_event(&ev);
+            }
         }
     });
     for message in warnings {
-        let _ = tx.send(SensorEvent::Warning { ts: now(), message });
+        tx.send(SensorEvent::Warning { ts: now(), message });
     }
     let stats = Arc::new(SensorStats::default());
     serve(bound, cfg.clone(), sink, tx, stats.clone(), shutdown).await;
@@ -183,6 +201,8 @@ pub async fn run(
         downloads_failed: g(&stats.downloads_failed),
         refused: g(&stats.refused),
         errors: g(&stats.errors),
+        source_limited: g(&stats.source_limited),
+        events_dropped: dropped.load(Ordering::Relaxed),
         per_address: if capture_ran {
             counter.per_address()
         } else {

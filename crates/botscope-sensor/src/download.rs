@@ -55,9 +55,12 @@ impl From<tokio::time::error::Elapsed> for DownloadError {
 
 /// Fetches the binary an instruction names from `target` (already
 /// checked by containment).
+/// A bind-port offer is listened for on `sensor` (the attacked address)
+/// only.
 pub async fn fetch(
     instr: &DownloadInstruction,
     target: SocketAddr,
+    sensor: std::net::IpAddr,
     caps: DownloadCaps,
 ) -> Result<Vec<u8>, DownloadError> {
     let work = async {
@@ -79,7 +82,9 @@ pub async fn fetch(
                 http_get(target, host, path, caps).await
             }
             DownloadInstruction::Push { .. } => push_read(target, caps).await,
-            DownloadInstruction::BindPort { port } => bind_accept(target.ip(), *port, caps).await,
+            DownloadInstruction::BindPort { port } => {
+                bind_accept(sensor, target.ip(), *port, caps).await
+            }
         }
     };
     timeout(caps.max_time, work).await?
@@ -167,27 +172,46 @@ pub async fn tftp_get(
     }
 }
 
+/// Longest FTP reply line read from a server, line end included.
+pub const MAX_FTP_LINE: usize = 8 * 1024;
+
 async fn ftp_reply<R: AsyncBufReadExt + Unpin>(
     r: &mut R,
+    server: SocketAddr,
     caps: DownloadCaps,
 ) -> Result<(u16, String), DownloadError> {
     // Multi-line replies (`230-...`) end with a line `230 ...`.
     let mut last = String::new();
     for _ in 0..64 {
-        let mut line = String::new();
-        let n = timeout(caps.step_timeout, r.read_line(&mut line)).await??;
-        if n == 0 || line.len() > 4096 {
-            return Err(DownloadError::Protocol("FTP control closed".into()));
+        // At most one byte past the cap is read: a server sending an
+        // endless line costs 8 KiB, not memory until the timeout.
+        let mut line = Vec::new();
+        let n = timeout(
+            caps.step_timeout,
+            (&mut *r)
+                .take(MAX_FTP_LINE as u64 + 1)
+                .read_until(b'\n', &mut line),
+        )
+        .await??;
+        if n == 0 {
+            return Err(DownloadError::Protocol(format!(
+                "FTP server {server} closed the control connection"
+            )));
         }
-        last = line.trim_end().to_string();
+        if line.len() > MAX_FTP_LINE {
+            return Err(DownloadError::Protocol(format!(
+                "FTP server {server} sent a reply line longer than {MAX_FTP_LINE} bytes"
+            )));
+        }
+        last = String::from_utf8_lossy(&line).trim_end().to_string();
         if last.len() >= 4 && last.as_bytes()[3] == b' ' {
-            if let Ok(code) = last[..3].parse::<u16>() {
+            if let Some(code) = last.get(..3).and_then(|c| c.parse::<u16>().ok()) {
                 return Ok((code, last));
             }
         }
     }
     Err(DownloadError::Protocol(format!(
-        "FTP reply too long: {last}"
+        "FTP server {server} sent more than 64 reply lines: {last}"
     )))
 }
 
@@ -220,27 +244,27 @@ pub async fn ftp_get(
             Err(DownloadError::Protocol(got.1))
         }
     };
-    expect(ftp_reply(&mut rd, caps).await?, &[220])?;
+    expect(ftp_reply(&mut rd, target, caps).await?, &[220])?;
     wr.write_all(format!("USER {}\r\n", user.unwrap_or("anonymous")).as_bytes())
         .await?;
-    let r = expect(ftp_reply(&mut rd, caps).await?, &[230, 331])?;
+    let r = expect(ftp_reply(&mut rd, target, caps).await?, &[230, 331])?;
     if r.0 == 331 {
         wr.write_all(format!("PASS {}\r\n", password.unwrap_or("sensor@")).as_bytes())
             .await?;
-        expect(ftp_reply(&mut rd, caps).await?, &[230, 202])?;
+        expect(ftp_reply(&mut rd, target, caps).await?, &[230, 202])?;
     }
     wr.write_all(b"TYPE I\r\n").await?;
-    expect(ftp_reply(&mut rd, caps).await?, &[200])?;
+    expect(ftp_reply(&mut rd, target, caps).await?, &[200])?;
     wr.write_all(b"PASV\r\n").await?;
-    let (_, pasv) = expect(ftp_reply(&mut rd, caps).await?, &[227])?;
+    let (_, pasv) = expect(ftp_reply(&mut rd, target, caps).await?, &[227])?;
     let port = pasv_port(&pasv).ok_or_else(|| DownloadError::Protocol(pasv.clone()))?;
     let mut data = TcpStream::connect(SocketAddr::new(target.ip(), port)).await?;
     wr.write_all(format!("RETR {}\r\n", file.trim_start_matches('/')).as_bytes())
         .await?;
-    expect(ftp_reply(&mut rd, caps).await?, &[125, 150])?;
+    expect(ftp_reply(&mut rd, target, caps).await?, &[125, 150])?;
     let body = read_to_cap(&mut data, caps).await?;
     drop(data);
-    expect(ftp_reply(&mut rd, caps).await?, &[226, 250])?;
+    expect(ftp_reply(&mut rd, target, caps).await?, &[226, 250])?;
     let _ = wr.write_all(b"QUIT\r\n").await;
     Ok(body)
 }
@@ -279,19 +303,17 @@ pub async fn push_read(target: SocketAddr, caps: DownloadCaps) -> Result<Vec<u8>
     read_to_cap(&mut s, caps).await
 }
 
-/// Opens `port` on every local address and takes one connection from
-/// `attacker` (others are closed at once), reading the pushed binary.
+/// Opens `port` on the attacked address `sensor` only (never every local
+/// address) and takes one connection from `attacker` (others are closed
+/// at once), reading the pushed binary. The port was checked by
+/// [`crate::containment::check_bind_port`].
 pub async fn bind_accept(
+    sensor: std::net::IpAddr,
     attacker: std::net::IpAddr,
     port: u16,
     caps: DownloadCaps,
 ) -> Result<Vec<u8>, DownloadError> {
-    let any: std::net::IpAddr = if attacker.is_ipv4() {
-        std::net::Ipv4Addr::UNSPECIFIED.into()
-    } else {
-        std::net::Ipv6Addr::UNSPECIFIED.into()
-    };
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(any, port)).await?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(sensor, port)).await?;
     loop {
         let (mut s, from) = timeout(caps.max_time, listener.accept()).await??;
         if from.ip() == attacker {
@@ -312,5 +334,82 @@ mod tests {
         );
         assert_eq!(pasv_port("227 nonsense"), None);
         assert_eq!(pasv_port("227 (1,2,3,4,999,1)"), None);
+    }
+
+    fn server() -> SocketAddr {
+        "127.0.0.9:2121".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn ftp_reply_lines_are_capped_at_8_kib() {
+        // A line of exactly 8,192 bytes (CRLF included) is read...
+        let mut ok = b"220 ".to_vec();
+        ok.resize(MAX_FTP_LINE - 2, b'x');
+        ok.extend_from_slice(b"\r\n");
+        let mut r = BufReader::new(&ok[..]);
+        let (code, line) = ftp_reply(&mut r, server(), DownloadCaps::default())
+            .await
+            .unwrap();
+        assert_eq!((code, line.len()), (220, MAX_FTP_LINE - 2));
+        // ...one byte more is refused, naming the server.
+        let mut long = b"220 ".to_vec();
+        long.resize(MAX_FTP_LINE - 1, b'x');
+        long.extend_from_slice(b"\r\n");
+        let mut r = BufReader::new(&long[..]);
+        let e = ftp_reply(&mut r, server(), DownloadCaps::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "protocol: FTP server 127.0.0.9:2121 sent a reply line longer than 8192 bytes"
+        );
+    }
+
+    #[tokio::test]
+    async fn endless_ftp_line_stops_at_the_cap() {
+        // A server that never ends its line: the reply fails after at most
+        // 8,193 bytes instead of buffering until the (long) timeout.
+        let mut r = BufReader::new(tokio::io::repeat(b'2'));
+        let caps = DownloadCaps {
+            step_timeout: Duration::from_secs(3600),
+            max_time: Duration::from_secs(3600),
+            ..Default::default()
+        };
+        let e = ftp_reply(&mut r, server(), caps).await.unwrap_err();
+        assert!(
+            matches!(&e, DownloadError::Protocol(m) if m.contains("127.0.0.9:2121") && m.contains("8192")),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bindport_listens_on_the_attacked_address_only() {
+        // A free port on 127.0.0.3 (the "attacked address").
+        let port = std::net::TcpListener::bind("127.0.0.3:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let sensor: std::net::IpAddr = "127.0.0.3".parse().unwrap();
+        let attacker: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let caps = DownloadCaps::default();
+        let accept = tokio::spawn(bind_accept(sensor, attacker, port, caps));
+        // Wait until it listens on the attacked address...
+        let mut s = loop {
+            if let Ok(s) = TcpStream::connect(SocketAddr::new(sensor, port)).await {
+                break s;
+            }
+            tokio::task::yield_now().await;
+        };
+        // ...and it does not listen on any other local address.
+        let other = TcpStream::connect(("127.0.0.4", port)).await;
+        assert_eq!(
+            other.unwrap_err().kind(),
+            std::io::ErrorKind::ConnectionRefused
+        );
+        s.write_all(b"pushed synthetic binary").await.unwrap();
+        drop(s);
+        assert_eq!(accept.await.unwrap().unwrap(), b"pushed synthetic binary");
     }
 }

@@ -3,7 +3,9 @@
 //! contained downloads, and a JSON Lines event log.
 
 use crate::config::SensorConfig;
-use crate::containment::{target_for, DownloadLimiter, HandshakeTable, Refusal};
+use crate::containment::{
+    check_bind_port, target_for, DownloadLimiter, HandshakeTable, Refusal, SourceQuota,
+};
 use crate::download::{fetch, DownloadCaps};
 use crate::emulate::{Emulator, Personality};
 use crate::instructions::{find_instructions, DownloadInstruction};
@@ -188,6 +190,24 @@ pub enum SensorEvent {
         /// What happened.
         message: String,
     },
+    /// A session was turned away because its source already held
+    /// `limits.sessions_per_source` sessions.
+    SourceLimited {
+        /// When.
+        ts: Ts,
+        /// Attacker.
+        src: SocketAddr,
+        /// The per-source quota.
+        limit: usize,
+    },
+    /// The event queue was full and events were dropped; written by the
+    /// log writer once it catches up.
+    EventsDropped {
+        /// When.
+        ts: Ts,
+        /// Events dropped since the sensor started.
+        total: u64,
+    },
     /// A session was turned away because too many were open.
     Overloaded {
         /// When.
@@ -216,6 +236,49 @@ pub struct SensorStats {
     pub refused: AtomicU64,
     /// `error` events: specimens whose analysis (or sink) panicked.
     pub errors: AtomicU64,
+    /// Connections turned away at the per-source session quota.
+    pub source_limited: AtomicU64,
+}
+
+/// The sending side of the bounded event queue: when the log writer falls
+/// `capacity` events behind, further events are dropped and counted
+/// instead of queueing without bound.
+#[derive(Clone, Debug)]
+pub struct EventSender {
+    tx: mpsc::Sender<SensorEvent>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl EventSender {
+    /// Queues `ev`, or counts it as dropped when the queue is full (or
+    /// the writer is gone).
+    pub fn send(&self, ev: SensorEvent) {
+        if self.tx.try_send(ev).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Events dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The shared drop counter.
+    pub fn dropped_counter(&self) -> Arc<AtomicU64> {
+        self.dropped.clone()
+    }
+}
+
+/// A bounded event queue of `capacity` events (at least 1).
+pub fn event_channel(capacity: usize) -> (EventSender, mpsc::Receiver<SensorEvent>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    (
+        EventSender {
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
+        },
+        rx,
+    )
 }
 
 /// Current wall-clock time as a [`Ts`].
@@ -233,18 +296,22 @@ struct Ctx {
     handshakes: HandshakeTable,
     analyses: Semaphore,
     sink: Arc<dyn SpecimenSink>,
-    events: mpsc::UnboundedSender<SensorEvent>,
+    events: EventSender,
     stats: Arc<SensorStats>,
+    source_sessions: SourceQuota,
+    source_downloads: SourceQuota,
 }
 
 impl Ctx {
     fn new(
         cfg: SensorConfig,
         sink: Arc<dyn SpecimenSink>,
-        events: mpsc::UnboundedSender<SensorEvent>,
+        events: EventSender,
         stats: Arc<SensorStats>,
     ) -> Ctx {
         Ctx {
+            source_sessions: SourceQuota::new(cfg.limits.sessions_per_source),
+            source_downloads: SourceQuota::new(cfg.limits.downloads_per_source),
             sessions: Semaphore::new(cfg.limits.max_sessions),
             limiter: DownloadLimiter::new(
                 cfg.limits.downloads_concurrent,
@@ -380,12 +447,12 @@ pub async fn serve(
     bound: BoundSensor,
     cfg: SensorConfig,
     sink: Arc<dyn SpecimenSink>,
-    events: mpsc::UnboundedSender<SensorEvent>,
+    events: EventSender,
     stats: Arc<SensorStats>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let ctx = Arc::new(Ctx::new(cfg, sink, events, stats));
-    let _ = ctx.events.send(SensorEvent::Started {
+    ctx.events.send(SensorEvent::Started {
         ts: now(),
         addresses: bound.addresses,
         tcp_listeners: bound.tcp.len(),
@@ -417,9 +484,18 @@ async fn accept_loop(l: TcpListener, ctx: Arc<Ctx>) {
         let local = s.local_addr().unwrap_or(peer);
         let ctx = ctx.clone();
         tokio::spawn(async move {
+            let Some(_slot) = ctx.source_sessions.try_acquire(peer.ip()) else {
+                ctx.stats.source_limited.fetch_add(1, Ordering::Relaxed);
+                ctx.events.send(SensorEvent::SourceLimited {
+                    ts: now(),
+                    src: peer,
+                    limit: ctx.source_sessions.limit(),
+                });
+                return;
+            };
             let Ok(_permit) = ctx.sessions.try_acquire() else {
                 ctx.stats.overloaded.fetch_add(1, Ordering::Relaxed);
-                let _ = ctx.events.send(SensorEvent::Overloaded {
+                ctx.events.send(SensorEvent::Overloaded {
                     ts: now(),
                     src: peer,
                 });
@@ -456,7 +532,7 @@ async fn release_memory_when_load_falls(ctx: Arc<Ctx>) {
             continue;
         }
         if let Some(m) = memory::release() {
-            let _ = ctx.events.send(SensorEvent::MemoryReleased {
+            ctx.events.send(SensorEvent::MemoryReleased {
                 ts: now(),
                 open_sessions: open,
                 heap_in_use: m.heap_in_use,
@@ -568,7 +644,7 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
     drop(emu);
     let (vectors, details, instructions) = analyse(ctx, kept, false).await;
     ctx.stats.sessions.fetch_add(1, Ordering::Relaxed);
-    let _ = ctx.events.send(SensorEvent::Session {
+    ctx.events.send(SensorEvent::Session {
         ts,
         src: peer,
         dst: local,
@@ -639,7 +715,7 @@ async fn handle_instructions(
     for instr in instructions {
         let refuse = |reason: Refusal| {
             ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
-            let _ = ctx.events.send(SensorEvent::Refused {
+            ctx.events.send(SensorEvent::Refused {
                 ts: now(),
                 attacker,
                 instruction: instr.clone(),
@@ -653,6 +729,26 @@ async fn handle_instructions(
                 continue;
             }
         };
+        if let DownloadInstruction::BindPort { port } = &instr {
+            let own: Vec<u16> = ctx
+                .cfg
+                .tcp_ports
+                .iter()
+                .chain(&ctx.cfg.udp_ports)
+                .copied()
+                .collect();
+            if let Err(r) = check_bind_port(*port, &own) {
+                refuse(r);
+                continue;
+            }
+        }
+        let Some(_slot) = ctx.source_downloads.try_acquire(attacker) else {
+            refuse(Refusal::SourceQuota {
+                addr: attacker,
+                limit: ctx.source_downloads.limit(),
+            });
+            continue;
+        };
         let _permit = match ctx.limiter.acquire() {
             Ok(p) => p,
             Err(r) => {
@@ -660,7 +756,7 @@ async fn handle_instructions(
                 continue;
             }
         };
-        let result = fetch(&instr, target, caps).await;
+        let result = fetch(&instr, target, sensor.ip(), caps).await;
         let (sha256, size, error) = match result {
             Ok(data) if !data.is_empty() => {
                 let meta = DownloadMeta {
@@ -683,7 +779,7 @@ async fn handle_instructions(
         } else {
             ctx.stats.downloads_failed.fetch_add(1, Ordering::Relaxed);
         }
-        let _ = ctx.events.send(SensorEvent::Download {
+        ctx.events.send(SensorEvent::Download {
             ts: now(),
             attacker,
             copy_method: instr.copy_method().to_string(),
@@ -720,7 +816,7 @@ async fn store_download(
     .await;
     let error_event = |sha256: Option<String>, message: String| {
         ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
-        let _ = ctx.events.send(SensorEvent::Error {
+        ctx.events.send(SensorEvent::Error {
             ts: now(),
             attacker,
             sha256,
@@ -784,7 +880,7 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
         // Awaited before the next datagram: a flood waits in the kernel's
         // socket buffer (and is dropped there), not in the sensor's memory.
         let (vectors, _, instructions) = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135).await;
-        let _ = ctx.events.send(SensorEvent::Datagram {
+        ctx.events.send(SensorEvent::Datagram {
             ts: now(),
             src: peer,
             dst,
@@ -797,7 +893,7 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
             // fetch from, or connect to, whoever the sender named as source.
             for instruction in instructions {
                 ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
-                let _ = ctx.events.send(SensorEvent::Refused {
+                ctx.events.send(SensorEvent::Refused {
                     ts: now(),
                     attacker: peer.ip(),
                     instruction,
@@ -990,9 +1086,9 @@ mod tests {
         }
     }
 
-    fn ctx_with(sink: Arc<dyn SpecimenSink>) -> (Arc<Ctx>, mpsc::UnboundedReceiver<SensorEvent>) {
+    fn ctx_with(sink: Arc<dyn SpecimenSink>) -> (Arc<Ctx>, mpsc::Receiver<SensorEvent>) {
         let cfg = SensorConfig::parse("addresses = [\"127.0.0.1\"]").unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = event_channel(1024);
         let ctx = Ctx::new(cfg, sink, tx, Arc::new(SensorStats::default()));
         (Arc::new(ctx), rx)
     }
@@ -1117,5 +1213,224 @@ mod tests {
         let (h, _, error) = store_download(&ctx, attacker, b.clone(), meta()).await;
         assert_eq!((h, error), (Some(sha(&b)), None));
         assert_eq!(*sink.1.lock().unwrap(), vec![sha(&b)]);
+    }
+
+    /// A sink that stores nothing.
+    struct NullSink;
+
+    impl SpecimenSink for NullSink {
+        fn store(&self, data: &[u8], _: &DownloadMeta) -> Result<String, String> {
+            Ok(sha(data))
+        }
+    }
+
+    #[test]
+    fn event_queue_is_bounded_and_counts_drops() {
+        let (tx, mut rx) = event_channel(4);
+        for i in 0..10 {
+            tx.send(SensorEvent::Warning {
+                ts: Ts(i),
+                message: format!("event {i}"),
+            });
+        }
+        assert_eq!(tx.dropped(), 6);
+        let mut got = Vec::new();
+        while let Ok(SensorEvent::Warning { message, .. }) = rx.try_recv() {
+            got.push(message);
+        }
+        assert_eq!(got, ["event 0", "event 1", "event 2", "event 3"]);
+        // Room again: the next one is queued.
+        tx.send(SensorEvent::Warning {
+            ts: Ts(10),
+            message: "event 10".into(),
+        });
+        assert!(rx.try_recv().is_ok());
+        assert_eq!(tx.dropped(), 6);
+    }
+
+    async fn next_event(rx: &mut mpsc::Receiver<SensorEvent>) -> SensorEvent {
+        loop {
+            match rx.recv().await.expect("event queue open") {
+                SensorEvent::Started { .. } | SensorEvent::MemoryReleased { .. } => continue,
+                ev => return ev,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn one_source_gets_16_of_50_sessions() {
+        let cfg = SensorConfig::parse(
+            "addresses = [\"127.0.0.1\"]\ntcp_ports = [0]\nudp_ports = []\n\
+             [limits]\nsessions_per_source = 16\nsession_idle_secs = 3600\n",
+        )
+        .unwrap();
+        let bound = bind(&cfg).await.unwrap();
+        let addr = bound.tcp[0].local_addr().unwrap();
+        let (tx, mut rx) = event_channel(1024);
+        let stats = Arc::new(SensorStats::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            bound,
+            cfg,
+            Arc::new(NullSink),
+            tx,
+            stats.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let mut conns = Vec::new();
+        for _ in 0..50 {
+            conns.push(TcpStream::connect(addr).await.unwrap());
+        }
+        for _ in 0..34 {
+            match next_event(&mut rx).await {
+                SensorEvent::SourceLimited { src, limit, .. } => {
+                    assert_eq!((src.ip(), limit), (addr.ip(), 16));
+                }
+                other => panic!("expected source_limited, got {other:?}"),
+            }
+        }
+        assert_eq!(stats.source_limited.load(Ordering::Relaxed), 34);
+        assert_eq!(stats.accepted.load(Ordering::Relaxed), 50);
+        // Another source still gets in while 127.0.0.1 holds its 16.
+        let other = tokio::net::TcpSocket::new_v4().unwrap();
+        other.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let mut other = other.connect(addr).await.unwrap();
+        other.write_all(b"hello").await.unwrap();
+        drop(other);
+        match next_event(&mut rx).await {
+            SensorEvent::Session { src, bytes_in, .. } => {
+                assert_eq!((src.ip().to_string(), bytes_in), ("127.0.0.2".into(), 5));
+            }
+            other => panic!("expected the other source's session, got {other:?}"),
+        }
+        // Closing everything gives the 16 slots back: 16 sessions end.
+        drop(conns);
+        for _ in 0..16 {
+            assert!(matches!(
+                next_event(&mut rx).await,
+                SensorEvent::Session { src, .. } if src.ip() == addr.ip()
+            ));
+        }
+        // ...and 20 new connections get exactly 16 again.
+        let mut conns = Vec::new();
+        for _ in 0..20 {
+            conns.push(TcpStream::connect(addr).await.unwrap());
+        }
+        for _ in 0..4 {
+            assert!(matches!(
+                next_event(&mut rx).await,
+                SensorEvent::SourceLimited { .. }
+            ));
+        }
+        assert_eq!(stats.source_limited.load(Ordering::Relaxed), 38);
+        drop(conns);
+        for _ in 0..16 {
+            assert!(matches!(
+                next_event(&mut rx).await,
+                SensorEvent::Session { .. }
+            ));
+        }
+        assert_eq!(stats.sessions.load(Ordering::Relaxed), 33);
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn one_source_gets_2_downloads_at_once() {
+        let cfg = SensorConfig::parse(
+            "addresses = [\"127.0.0.1\"]\n[limits]\ndownloads_per_source = 2\n",
+        )
+        .unwrap();
+        let (tx, mut rx) = event_channel(1024);
+        let ctx = Arc::new(Ctx::new(
+            cfg,
+            Arc::new(NullSink),
+            tx,
+            Arc::new(SensorStats::default()),
+        ));
+        // The "attacker" offers its binary on a port and holds every
+        // connection open until told.
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let attacker: IpAddr = "127.0.0.1".parse().unwrap();
+        let sensor: SocketAddr = "127.0.0.1:445".parse().unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..5 {
+            let ctx = ctx.clone();
+            tasks.push(tokio::spawn(async move {
+                let instr = vec![DownloadInstruction::Push { port }];
+                handle_instructions(&ctx, attacker, sensor, None, instr).await;
+            }));
+        }
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            held.push(l.accept().await.unwrap().0);
+        }
+        for _ in 0..3 {
+            match next_event(&mut rx).await {
+                SensorEvent::Refused { reason, .. } => assert_eq!(
+                    reason,
+                    Refusal::SourceQuota {
+                        addr: attacker,
+                        limit: 2
+                    }
+                ),
+                other => panic!("expected a source_quota refusal, got {other:?}"),
+            }
+        }
+        for (i, mut s) in held.into_iter().enumerate() {
+            s.write_all(format!("synthetic binary {i}").as_bytes())
+                .await
+                .unwrap();
+        }
+        let mut stored = Vec::new();
+        for _ in 0..2 {
+            match next_event(&mut rx).await {
+                SensorEvent::Download { sha256, error, .. } => {
+                    assert_eq!(error, None);
+                    stored.push(sha256.unwrap());
+                }
+                other => panic!("expected a download, got {other:?}"),
+            }
+        }
+        stored.sort();
+        let mut want = vec![sha(b"synthetic binary 0"), sha(b"synthetic binary 1")];
+        want.sort();
+        assert_eq!(stored, want);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(ctx.stats.refused.load(Ordering::Relaxed), 3);
+        assert_eq!(ctx.stats.downloads_ok.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn bindport_refuses_privileged_and_own_ports() {
+        let cfg = SensorConfig::parse("addresses = [\"127.0.0.1\"]\n").unwrap();
+        let (tx, mut rx) = event_channel(1024);
+        let ctx = Arc::new(Ctx::new(
+            cfg,
+            Arc::new(NullSink),
+            tx,
+            Arc::new(SensorStats::default()),
+        ));
+        let attacker: IpAddr = "127.0.0.1".parse().unwrap();
+        let sensor: SocketAddr = "127.0.0.1:445".parse().unwrap();
+        let instr = [80u16, 1023, 445, 2745]
+            .into_iter()
+            .map(|port| DownloadInstruction::BindPort { port })
+            .collect();
+        handle_instructions(&ctx, attacker, sensor, None, instr).await;
+        for port in [80u16, 1023, 445, 2745] {
+            match next_event(&mut rx).await {
+                SensorEvent::Refused { reason, .. } => {
+                    assert_eq!(reason, Refusal::ReservedPort { port })
+                }
+                other => panic!("expected reserved_port for {port}, got {other:?}"),
+            }
+        }
+        assert_eq!(ctx.stats.refused.load(Ordering::Relaxed), 4);
     }
 }

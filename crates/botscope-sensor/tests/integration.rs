@@ -267,11 +267,14 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
     let _vsftpd = atk.spawn(&["vsftpd", vsconf.to_str().unwrap()]);
 
     // The sensor, in its namespace, storing into a real specimen store.
+    // One attacker runs every case in a burst, so its downloads overlap:
+    // the per-source download quota is raised to the global cap here.
     let store_dir = tmp.path().join("store");
     let pcap_path = tmp.path().join("sensor.pcap");
     let cfg = SensorConfig::parse(&format!(
         "addresses = [\"10.201.0.10-10.201.0.201\"]\nlog = \"{}\"\ncapture_interface = \"{vs}\"\n\
-         pcap = \"{}\"\n[limits]\nsession_idle_secs = 2\ndownload_timeout_secs = 15\n",
+         pcap = \"{}\"\n[limits]\nsession_idle_secs = 2\ndownload_timeout_secs = 15\n\
+         downloads_per_source = 16\n",
         tmp.path().join("sensor.jsonl").display(),
         pcap_path.display()
     ))
