@@ -21,6 +21,14 @@ pub struct SensorConfig {
     /// JSON Lines event log.
     #[serde(default = "default_log")]
     pub log: PathBuf,
+    /// Rotate the event log once it would grow past this many bytes
+    /// (`log` → `log.1` → ... → `log.<log_keep>`, the oldest deleted);
+    /// 0: never rotate.
+    #[serde(default = "default_log_max_bytes")]
+    pub log_max_bytes: u64,
+    /// Rotated event logs kept (at least 1).
+    #[serde(default = "default_log_keep")]
+    pub log_keep: usize,
     /// Specimen store folder (else `--store`, `$BOTSCOPE_HOME`, XDG).
     pub store: Option<PathBuf>,
     /// Interface to count background traffic on through libpcap (e.g.
@@ -126,6 +134,12 @@ fn default_tcp_ports() -> Vec<u16> {
 }
 fn default_udp_ports() -> Vec<u16> {
     vec![135, 69]
+}
+fn default_log_max_bytes() -> u64 {
+    1 << 30
+}
+fn default_log_keep() -> usize {
+    5
 }
 fn default_log() -> PathBuf {
     PathBuf::from("sensor.jsonl")

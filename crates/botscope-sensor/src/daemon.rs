@@ -66,6 +66,83 @@ pub enum RunError {
     PcapWithoutInterface,
 }
 
+/// The JSON Lines event log, flushed per line and rotated by size: once a
+/// line would take it past `max_bytes`, `path` becomes `path.1` (`path.1`
+/// becomes `path.2` ..., `path.<keep>` is deleted) and a new `path` is
+/// started. A rotation that fails (e.g. the folder is not writable by the
+/// sensor's user) is reported once on stderr and the log goes on growing.
+pub struct RotatingLog {
+    path: std::path::PathBuf,
+    file: std::io::LineWriter<std::fs::File>,
+    size: u64,
+    max_bytes: u64,
+    keep: usize,
+    rotation_failed: bool,
+}
+
+impl RotatingLog {
+    /// Wraps `file`, opened for appending at `path`.
+    pub fn new(
+        path: std::path::PathBuf,
+        file: std::fs::File,
+        max_bytes: u64,
+        keep: usize,
+    ) -> std::io::Result<Self> {
+        let size = file.metadata()?.len();
+        Ok(RotatingLog {
+            path,
+            file: std::io::LineWriter::new(file),
+            size,
+            max_bytes,
+            keep: keep.max(1),
+            rotation_failed: false,
+        })
+    }
+
+    /// Appends one line (a newline is added).
+    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        let n = line.len() as u64 + 1;
+        if self.max_bytes > 0 && self.size > 0 && self.size + n > self.max_bytes {
+            if let Err(e) = self.rotate() {
+                if !self.rotation_failed {
+                    eprintln!(
+                        "botscope sensor: cannot rotate {}: {e}",
+                        self.path.display()
+                    );
+                    self.rotation_failed = true;
+                }
+            }
+        }
+        writeln!(self.file, "{line}")?;
+        self.size += n;
+        Ok(())
+    }
+
+    fn rotated(&self, i: usize) -> std::path::PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(format!(".{i}"));
+        p.into()
+    }
+
+    fn rotate(&mut self) -> std::io::Result<()> {
+        self.file.flush()?;
+        for i in (1..self.keep).rev() {
+            match std::fs::rename(self.rotated(i), self.rotated(i + 1)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        std::fs::rename(&self.path, self.rotated(1))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.file = std::io::LineWriter::new(file);
+        self.size = 0;
+        Ok(())
+    }
+}
+
 /// Runs the sensor until `shutdown` resolves. Events are appended to the
 /// configured log as JSON Lines (flushed per line, so a dashboard can
 /// follow it) and also passed to `on_event`.
@@ -139,8 +216,8 @@ pub async fn run(
     let (tx, mut rx) = event_channel(cfg.limits.event_queue);
     let dropped = tx.dropped_counter();
     let writer_dropped = dropped.clone();
+    let mut log = RotatingLog::new(cfg.log.clone(), log, cfg.log_max_bytes, cfg.log_keep)?;
     let writer = tokio::spawn(async move {
-        let mut log = std::io::LineWriter::new(log);
         let mut reported = 0u64;
         while let Some(ev) = rx.recv().await {
             // Events dropped while the queue was full are reported as soon
@@ -154,7 +231,7 @@ pub async fn run(
             evs.push(ev);
             for ev in evs {
                 if let Ok(line) = serde_json::to_string(&ev) {
-                    let _ = writeln!(log, "{line}");
+                    let _ = log.write_line(&line);
                 }
                 on_event(&ev);
             }
@@ -211,4 +288,52 @@ pub async fn run(
         table1,
         capture_dropped,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_log_rotates_at_100_bytes_keeping_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sensor.jsonl");
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .unwrap()
+        };
+        let mut log = RotatingLog::new(path.clone(), open(), 100, 2).unwrap();
+        // 10 lines of 30 bytes (29 + newline): 3 fit in 100 bytes.
+        for i in 0..10 {
+            log.write_line(&format!("{{\"event\":\"line\",\"n\":{i:05}}}xxx"))
+                .unwrap();
+        }
+        drop(log);
+        let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+        let ns = |text: String| -> Vec<usize> {
+            text.lines()
+                .map(|l| {
+                    assert_eq!(l.len(), 29, "{l}");
+                    l[20..25].parse().unwrap()
+                })
+                .collect()
+        };
+        assert_eq!(ns(read(&path)), [9]);
+        assert_eq!(ns(read(&dir.path().join("sensor.jsonl.1"))), [6, 7, 8]);
+        assert_eq!(ns(read(&dir.path().join("sensor.jsonl.2"))), [3, 4, 5]);
+        assert!(!dir.path().join("sensor.jsonl.3").exists());
+        // Reopened with 30 bytes in it: two more lines fit, the third rotates.
+        let mut log = RotatingLog::new(path.clone(), open(), 100, 2).unwrap();
+        for i in 10..13 {
+            log.write_line(&format!("{{\"event\":\"line\",\"n\":{i:05}}}xxx"))
+                .unwrap();
+        }
+        drop(log);
+        assert_eq!(ns(read(&path)), [12]);
+        assert_eq!(ns(read(&dir.path().join("sensor.jsonl.1"))), [9, 10, 11]);
+        assert_eq!(ns(read(&dir.path().join("sensor.jsonl.2"))), [6, 7, 8]);
+    }
 }
