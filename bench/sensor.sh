@@ -26,6 +26,8 @@ udp_ports = []
 log = "$work/sensor.jsonl"
 [limits]
 max_sessions = 20000
+# The load comes from one address: lift the per-source quota (default 256).
+sessions_per_source = 20000
 session_idle_secs = 3
 session_max_secs = 10
 TOML
