@@ -4,11 +4,14 @@
 //! in the repository's `tests/corpus/` (see its README and SOURCE.md).
 
 use botscope_capture::{read_files, EngineConfig};
-use botscope_core::events::{Event, FtpEvent, IrcEvent};
-use botscope_dissect::logs::{zeek_rows, FTP};
+use botscope_core::events::{Event, IrcEvent};
 use botscope_dissect::{Analyzer, Record, Stats};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+#[path = "integration/ftp_logs.rs"]
+mod ftp_logs;
+use ftp_logs::{baseline, ftp_events, ndpi_flows, our_ftp_rows, COMPARED};
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
@@ -29,18 +32,6 @@ fn run(p: &Path) -> (Vec<Record>, Stats) {
     run_cfg(&[p.to_path_buf()], &EngineConfig::default())
 }
 
-fn ftp_events(records: &[Record]) -> Vec<&FtpEvent> {
-    let mut v: Vec<&FtpEvent> = records
-        .iter()
-        .filter_map(|r| match &r.event {
-            Event::Ftp(f) => Some(f),
-            _ => None,
-        })
-        .collect();
-    v.sort_by_key(|f| f.ts);
-    v
-}
-
 fn irc_events(records: &[Record]) -> Vec<&IrcEvent> {
     records
         .iter()
@@ -50,65 +41,6 @@ fn irc_events(records: &[Record]) -> Vec<&IrcEvent> {
         })
         .collect()
 }
-
-/// A Zeek TSV baseline: field names and rows (as maps).
-fn baseline(p: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(p).expect("baseline");
-    let mut fields: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
-    for l in text.lines() {
-        if let Some(f) = l.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(str::to_string).collect();
-        } else if !l.starts_with('#') && !fields.is_empty() {
-            rows.push(
-                fields
-                    .iter()
-                    .cloned()
-                    .zip(l.split('\t').map(str::to_string))
-                    .collect(),
-            );
-        }
-    }
-    rows
-}
-
-/// Our ftp.log rows in command order, as maps.
-fn our_ftp_rows(records: &[Record]) -> Vec<HashMap<String, String>> {
-    let fields = FTP.fields();
-    let mut rows: Vec<(i64, HashMap<String, String>)> = Vec::new();
-    for r in records {
-        if let Event::Ftp(f) = &r.event {
-            for (_, row) in zeek_rows(r) {
-                rows.push((
-                    f.ts.0,
-                    fields.iter().map(|s| s.to_string()).zip(row).collect(),
-                ));
-            }
-        }
-    }
-    rows.sort_by_key(|r| r.0);
-    rows.into_iter().map(|r| r.1).collect()
-}
-
-/// The columns compared with Zeek (`mime_type` and `fuid` need Zeek's
-/// file analysis framework; `ts` is masked in the baselines).
-const COMPARED: &[&str] = &[
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "user",
-    "password",
-    "command",
-    "arg",
-    "file_size",
-    "reply_code",
-    "reply_msg",
-    "data_channel.passive",
-    "data_channel.orig_h",
-    "data_channel.resp_h",
-    "data_channel.resp_p",
-];
 
 fn compare_ftp_log(trace: &str, test: &str, port_map: Option<(&str, &str)>) -> Vec<Record> {
     let z = corpus().join("zeek/testing/btest");
@@ -260,6 +192,9 @@ fn ftp_retr_data_hash_matches_zeek_file_analysis() {
     assert_eq!(retr.len(), 1);
     let t = retr[0].transfer.as_ref().unwrap();
     assert_eq!(t.bytes, 16557);
+    // file_size from `SIZE /README` → `213 16557` (the 150 reply names no
+    // size), equal to Zeek's `file #0, 16557`.
+    assert_eq!(retr[0].file_size, Some(16557));
     assert_eq!(t.sha256.as_deref(), Some(sha.as_str()));
     assert!(!t.is_executable);
     // The data connection Zeek names: 141.142.228.5:50737 -> 141.142.192.162:38141.
@@ -492,22 +427,6 @@ fn blaster_shell_session_is_a_shell_with_its_typed_command() {
     assert_eq!(shell[0].peer.to_string(), "10.234.0.239");
     assert_eq!(shell[0].id.resp_p, 4444);
     assert!(shell[0].fetch.is_none());
-}
-
-/// nDPI's per-flow lines (`TCP a:p <-> b:p [proto: N/NAME]...`) of a
-/// result file: (client port, server port, protocol name, rest).
-fn ndpi_flows(out: &str) -> Vec<(u16, u16, String, String)> {
-    out.lines()
-        .filter_map(|l| {
-            let l = l.trim_start();
-            let rest = l.split_once("TCP ")?.1;
-            let (a, rest) = rest.split_once(" <-> ")?;
-            let (b, rest) = rest.split_once(" [proto: ")?;
-            let proto = rest.split(']').next()?.split('/').nth(1)?.to_string();
-            let port = |s: &str| s.rsplit(':').next()?.parse::<u16>().ok();
-            Some((port(a)?, port(b)?, proto, rest.to_string()))
-        })
-        .collect()
 }
 
 fn run_no_checksums(p: &Path) -> (Vec<Record>, Stats) {

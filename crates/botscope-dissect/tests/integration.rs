@@ -1,5 +1,6 @@
 //! Integration tests of botscope-dissect (one binary): corpus agreement
-//! with Zeek and Suricata, the real IRC bot capture, bad input, and a live
+//! with Zeek and Suricata, the FTP captures of `tests/realworld` against
+//! their peers' baselines, the real IRC bot capture, bad input, and a live
 //! capture against a real ngircd.
 
 mod common {
@@ -35,11 +36,15 @@ mod common {
 mod bad_input;
 #[path = "integration/corpus.rs"]
 mod corpus;
+#[path = "integration/ftp_logs.rs"]
+mod ftp_logs;
 #[path = "integration/irc_bot.rs"]
 mod irc_bot;
 #[path = "integration/live.rs"]
 mod live;
 #[path = "integration/midstream.rs"]
 mod midstream;
+#[path = "integration/realworld.rs"]
+mod realworld;
 #[path = "integration/suricata.rs"]
 mod suricata;

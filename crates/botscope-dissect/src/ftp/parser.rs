@@ -147,16 +147,35 @@ pub fn parse_epsv(msg: &str) -> Option<u16> {
     parts[3].parse().ok()
 }
 
-/// The last number in a reply text (Zeek's `extract_count(msg, F)`:
-/// `150 Opening BINARY mode data connection for a.exe (77 bytes)` → 77).
-pub fn last_number(msg: &str) -> Option<u64> {
+/// The size a 150 reply announces: the last number written right before
+/// ` bytes` (`150 Opening BINARY mode data connection for a.exe (77 bytes).`
+/// → 77). Zeek takes the last number of any text (`extract_count(msg, F)`),
+/// which gives 5 for Pure-FTPd's `5289713.5 kbytes to download` and 1001
+/// where a file name has digits; only a byte count is taken here.
+pub fn bytes_in_reply(msg: &str) -> Option<u64> {
     let b = msg.as_bytes();
-    let end = b.iter().rposition(u8::is_ascii_digit)? + 1;
-    let start = b[..end]
-        .iter()
-        .rposition(|c| !c.is_ascii_digit())
-        .map_or(0, |s| s + 1);
-    msg[start..end].parse().ok()
+    let mut found = None;
+    for (i, _) in msg.match_indices(" bytes") {
+        let start = b[..i]
+            .iter()
+            .rposition(|c| !c.is_ascii_digit())
+            .map_or(0, |s| s + 1);
+        if start < i {
+            if let Ok(n) = msg[start..i].parse() {
+                found = Some(n);
+            }
+        }
+    }
+    found
+}
+
+/// The size in a `213` reply to SIZE (RFC 3659: `213 <digits>`).
+pub fn size_reply(msg: &str) -> Option<u64> {
+    let t = msg.trim();
+    if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
 }
 
 /// The path in a 257 reply (`257 "/pub" is the current directory`): the
@@ -290,10 +309,24 @@ mod tests {
     #[test]
     fn sizes_and_paths_like_zeek() {
         assert_eq!(
-            last_number("Opening BINARY mode data connection for robots.txt (77 bytes)."),
+            bytes_in_reply("Opening BINARY mode data connection for robots.txt (77 bytes)."),
             Some(77)
         );
-        assert_eq!(last_number("no digits"), None);
+        assert_eq!(
+            bytes_in_reply(
+                "Opening BINARY mode data connection for /rfc/rfc1001.txt (154427 bytes)."
+            ),
+            Some(154427)
+        );
+        assert_eq!(bytes_in_reply("5289713.5 kbytes to download"), None);
+        assert_eq!(
+            bytes_in_reply("Opening BINARY mode data connection for /README"),
+            None
+        );
+        assert_eq!(bytes_in_reply("no digits"), None);
+        assert_eq!(size_reply("5416666670"), Some(5416666670));
+        assert_eq!(size_reply("20140327165243 "), Some(20140327165243));
+        assert_eq!(size_reply("File not found"), None);
         assert_eq!(
             extract_path("\"/pub/data\" is the current directory"),
             Some("/pub/data".into())

@@ -78,6 +78,9 @@ pub struct FtpSession {
     last_chan: Option<u32>,
     logged_any: bool,
     last_done: Option<(Cmd, Option<u16>, Option<String>)>,
+    /// The last `213 N` answer to SIZE: (the file's path resolved against
+    /// the working directory then, N).
+    size_reply: Option<(String, u64)>,
     /// Commands parsed.
     pub commands: u64,
 }
@@ -110,6 +113,7 @@ impl Default for FtpSession {
             last_chan: None,
             logged_any: false,
             last_done: None,
+            size_reply: None,
             commands: 0,
         }
     }
@@ -439,7 +443,17 @@ impl FtpTracker {
                     None => out.anomaly(ctx, "ftp_bad_port"),
                 }
             }
-            v if DATA_CMDS.contains(&v) => cmd.uses = s.last_chan.take(),
+            v if DATA_CMDS.contains(&v) => {
+                cmd.uses = s.last_chan.take();
+                // The size the server gave a SIZE for the same file.
+                if v == "RETR" {
+                    if let Some((path, n)) = &s.size_reply {
+                        if *path == resolved(&s.cwd, &cmd.arg) {
+                            cmd.file_size = Some(*n);
+                        }
+                    }
+                }
+            }
             _ => {}
         }
         if s.pending.len() >= MAX_PENDING {
@@ -482,7 +496,16 @@ impl FtpTracker {
         };
         let cmd = &mut s.pending[idx];
         match (code, cmd.verb.as_str()) {
-            (150, "RETR") => cmd.file_size = parser::last_number(&msg),
+            // A size already known from SIZE wins (Pure-FTPd's 150 says
+            // `5289713.5 kbytes to download`); else the 150's `(N bytes)`.
+            (150, "RETR") if cmd.file_size.is_none() => {
+                cmd.file_size = parser::bytes_in_reply(&msg)
+            }
+            (213, "SIZE") => {
+                if let Some(n) = parser::size_reply(&msg) {
+                    s.size_reply = Some((resolved(&s.cwd, &cmd.arg), n));
+                }
+            }
             (227, "PASV") | (229, "EPSV") | (227, "EPSV") | (229, "PASV") => {
                 let hp = if code == 227 {
                     parser::parse_pasv(&msg)
@@ -638,6 +661,12 @@ fn best_pending(pending: &VecDeque<Cmd>, code: u16, msg: &str) -> Option<usize> 
         }
     }
     best.map(|b| b.1)
+}
+
+/// A file argument as a path from the working directory (Zeek's
+/// `build_path_compressed`).
+fn resolved(cwd: &str, arg: &str) -> String {
+    parser::compress_path(&parser::build_path(cwd, arg))
 }
 
 fn truncate(s: &str, n: usize) -> String {
