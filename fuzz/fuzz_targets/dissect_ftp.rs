@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = parser::parse_pasv(&s);
     let _ = parser::parse_epsv(&s);
     let _ = parser::parse_eprt(&s);
-    let _ = parser::last_number(&s);
+    let _ = parser::bytes_in_reply(&s);
+    let _ = parser::size_reply(&s);
+    let _ = parser::extract_path(&s);
+    let _ = parser::compress_path(&s);
+    let _ = parser::build_path(&s, &s);
     let _ = parser::url([10, 0, 0, 2].into(), &s, &s);
     let cut = data.first().map_or(0, |&b| b as usize % (data.len() + 1));
     let cut2 = data
