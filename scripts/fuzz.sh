@@ -27,7 +27,7 @@ fi
 seeds() {
   local dirs=()
   case "$1" in
-    capture_* | dissect_* | dnslog_* | sensor_* | behavior_*) dirs=(tests/corpus) ;;
+    capture_* | dissect_* | dnslog_* | sensor_* | behavior_*) dirs=(tests/corpus tests/realworld) ;;
     specimen_*) dirs=(data/specimen) ;;
     intel_*) dirs=(data/providers) ;;
   esac
