@@ -942,7 +942,8 @@ impl SpecimenSink for StoreSink {
         let path = quarantine.path_of(&sha256);
         let wrote_file = !path.exists();
         if wrote_file {
-            write_quarantined(&path, data)
+            quarantine
+                .write(&sha256, data, &Default::default())
                 .map_err(|e| format!("quarantining {}: {e}", path.display()))?;
         }
         let mut specimen = Prepared {
@@ -956,13 +957,7 @@ impl SpecimenSink for StoreSink {
             let analysed = std::panic::catch_unwind(|| {
                 #[cfg(test)]
                 tests::analysis_fault(data);
-                let a = botscope_specimen::analyze(data);
-                serde_json::to_string(&a).map(|json| NewRecord {
-                    file_type: a.file_type.as_str(),
-                    imphash: a.pe.as_ref().and_then(|p| p.imphash.clone()),
-                    fuzzy: a.family_digest().to_string(),
-                    analysis_json: json,
-                })
+                NewRecord::from_analysis(&botscope_specimen::analyze(data))
             });
             specimen.record = Some(match analysed {
                 Ok(Ok(record)) => record,
@@ -1003,39 +998,6 @@ impl SpecimenSink for StoreSink {
         let store = self.lock();
         chown_tree(store.root(), uid, gid)
     }
-}
-
-/// Writes a specimen's quarantine file like the store does: a temp file in
-/// the final folder, mode 0444, renamed into place (flushed by the store's
-/// commit, before the row naming it).
-fn write_quarantined(dest: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = dest
-        .parent()
-        .ok_or_else(|| std::io::Error::other("quarantine path has no folder"))?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".tmp-sensor-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o444))?;
-        drop(f);
-        std::fs::rename(&tmp, dest)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 /// `lchown` of `root` and everything below it (symbolic links are not

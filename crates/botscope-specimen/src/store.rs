@@ -399,6 +399,18 @@ pub struct NewRecord {
     pub analysis_json: String,
 }
 
+impl NewRecord {
+    /// The row values of an analysis.
+    pub fn from_analysis(a: &Analysis) -> Result<NewRecord> {
+        Ok(NewRecord {
+            file_type: a.file_type.as_str(),
+            imphash: a.pe.as_ref().and_then(|p| p.imphash.clone()),
+            fuzzy: a.family_digest().to_string(),
+            analysis_json: serde_json::to_string(a)?,
+        })
+    }
+}
+
 /// A specimen hashed, quarantined and (when not yet stored) analysed,
 /// ready for [`Store::commit`].
 #[derive(Clone, Debug)]
@@ -445,13 +457,9 @@ pub fn prepare(
     let record = if known {
         None
     } else {
-        let a: Analysis = analysis::analyze_with(data, caps);
-        Some(NewRecord {
-            file_type: a.file_type.as_str(),
-            imphash: a.pe.as_ref().and_then(|p| p.imphash.clone()),
-            fuzzy: a.family_digest().to_string(),
-            analysis_json: serde_json::to_string(&a)?,
-        })
+        Some(NewRecord::from_analysis(&analysis::analyze_with(
+            data, caps,
+        ))?)
     };
     Ok(Prepared {
         hashes,
@@ -482,7 +490,7 @@ impl Quarantine {
     /// Writes a specimen's file: a temp file in the final folder, mode
     /// 0444, renamed into place. Not flushed here: [`Store::commit`] flushes
     /// the file system once per batch, before the rows naming the files.
-    fn write(&self, sha256: &str, data: &[u8], opts: &AddOptions) -> Result<()> {
+    pub fn write(&self, sha256: &str, data: &[u8], opts: &AddOptions) -> Result<()> {
         let dir = self.root.join(&sha256[..2]);
         std::fs::create_dir_all(&dir).map_err(io(dir.display().to_string()))?;
         let mut tmp = tempfile_in(&dir)?;
