@@ -204,15 +204,22 @@ async fn ftp_reply<R: AsyncBufReadExt + Unpin>(
             )));
         }
         last = String::from_utf8_lossy(&line).trim_end().to_string();
-        if last.len() >= 4 && last.as_bytes()[3] == b' ' {
-            if let Some(code) = last.get(..3).and_then(|c| c.parse::<u16>().ok()) {
-                return Ok((code, last));
-            }
+        if let Some(code) = ftp_final_code(&last) {
+            return Ok((code, last));
         }
     }
     Err(DownloadError::Protocol(format!(
         "FTP server {server} sent more than 64 reply lines: {last}"
     )))
+}
+
+/// The code of a reply's last line (`230 ok`), or None for a continuation
+/// (`230-...`) or anything else.
+pub fn ftp_final_code(line: &str) -> Option<u16> {
+    if line.len() >= 4 && line.as_bytes()[3] == b' ' {
+        return line.get(..3).and_then(|c| c.parse::<u16>().ok());
+    }
+    None
 }
 
 /// Parses the port out of a `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`
@@ -283,7 +290,12 @@ pub async fn http_get(
     )
     .await?;
     let raw = read_to_cap(&mut s, caps).await?;
-    let head_end = memchr::memmem::find(&raw, b"\r\n\r\n")
+    http_body(&raw).map(<[u8]>::to_vec)
+}
+
+/// The body of a whole HTTP response when its status is 200.
+pub fn http_body(raw: &[u8]) -> Result<&[u8], DownloadError> {
+    let head_end = memchr::memmem::find(raw, b"\r\n\r\n")
         .ok_or_else(|| DownloadError::Protocol("no HTTP header end".into()))?;
     let status_line = raw[..head_end].split(|&b| b == b'\n').next().unwrap_or(&[]);
     let status = String::from_utf8_lossy(status_line);
@@ -294,7 +306,7 @@ pub async fn http_get(
     if code != Some(200) {
         return Err(DownloadError::Protocol(status.trim().to_string()));
     }
-    Ok(raw[head_end + 4..].to_vec())
+    Ok(&raw[head_end + 4..])
 }
 
 /// Connects to the attacker's offered port and reads until it closes.
