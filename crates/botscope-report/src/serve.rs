@@ -111,8 +111,11 @@ struct JsonFile {
     error: Option<String>,
 }
 
+/// The dashboard's running view of one JSON Lines file: counts per event
+/// kind, malformed lines and the most recent events, fed the bytes appended
+/// since the last read.
 #[derive(Default)]
-struct Tail {
+pub struct Tail {
     offset: u64,
     by_kind: BTreeMap<String, u64>,
     malformed: u64,
@@ -293,110 +296,116 @@ impl Live {
     }
 
     fn live_sections(&self) -> Vec<Section> {
-        let mut facts = Table {
-            kind: TableKind::Facts,
-            caption: String::new(),
-            columns: vec![Cell::text("Quantity"), Cell::text("Now")],
-            rows: vec![],
-            rows_more: 0,
-        };
-        let mut counts = Table {
-            kind: TableKind::Data,
-            caption: "Events per file and kind".into(),
-            columns: vec![Cell::text("File"), Cell::text("Kind"), Cell::text("Events")],
-            rows: vec![],
-            rows_more: 0,
-        };
-        let mut recent = Table {
-            kind: TableKind::Data,
-            caption: String::new(),
-            columns: vec![
-                Cell::text("File"),
-                Cell::text("Line"),
-                Cell::text("Kind"),
-                Cell::text("Time"),
-                Cell::text("Summary"),
-            ],
-            rows: vec![],
-            rows_more: 0,
-        };
-        let mut total = 0;
-        let mut malformed = 0;
-        for (name, t) in &self.tails {
-            for (k, n) in &t.by_kind {
-                total += n;
-                counts.rows.push(Row::with_evidence(
-                    vec![
-                        Cell::text(name.clone()),
-                        Cell::keyed(k.clone(), k.clone()),
-                        Cell::count(*n),
-                    ],
-                    2,
-                    &[format!("{name} lines 1–{}", t.lines)],
-                    0,
-                ));
-            }
-            malformed += t.malformed;
-            for (line, kind, ts, summary) in t.recent.iter().rev() {
-                recent.rows.push(Row::plain(vec![
-                    Cell::text(name.clone()),
-                    Cell::count(*line),
-                    Cell::text(kind.clone()),
-                    Cell::keyed(crate::build::fmt_time(ts), ts.clone()),
-                    Cell::text(summary.clone()),
-                ]));
-            }
-            if t.malformed > 0 {
-                facts.rows.push(Row::plain(vec![
-                    Cell::keyed(
-                        format!("{name}: malformed lines"),
-                        format!("{name} malformed lines"),
-                    ),
-                    Cell::text(format!(
-                        "{} (first at line {})",
-                        t.malformed,
-                        t.first_malformed
-                            .iter()
-                            .map(u64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                ]));
-            }
-        }
-        facts.rows.insert(
-            0,
-            Row::plain(vec![
-                Cell::keyed("Events read", "events"),
-                Cell::count(total),
-            ]),
-        );
-        facts.rows.insert(
-            1,
-            Row::plain(vec![
-                Cell::keyed("Malformed lines", "malformed lines"),
-                Cell::count(malformed),
-            ]),
-        );
-        recent.rows.truncate(RECENT);
-        let live = Section {
-            id: "live".into(),
-            title: "Live — events in the data folder's JSON Lines files".into(),
-            study: String::new(),
-            status: Status::Data,
-            command: "botscope capture ... --jsonl DATA/events.jsonl".into(),
-            tables: vec![facts, counts],
-            charts: vec![],
-            remarks: vec![],
-        };
-        let recent = Section {
-            id: "recent".into(),
-            title: "Recent — the last events read from the JSON Lines files".into(),
-            tables: vec![recent],
-            ..live.clone()
-        };
-        vec![live, recent]
+        tail_sections(&self.tails)
     }
+}
+
+/// The dashboard's "live" and "recent" sections for the tailed files (by
+/// file name).
+pub fn tail_sections(tails: &BTreeMap<String, Tail>) -> Vec<Section> {
+    let mut facts = Table {
+        kind: TableKind::Facts,
+        caption: String::new(),
+        columns: vec![Cell::text("Quantity"), Cell::text("Now")],
+        rows: vec![],
+        rows_more: 0,
+    };
+    let mut counts = Table {
+        kind: TableKind::Data,
+        caption: "Events per file and kind".into(),
+        columns: vec![Cell::text("File"), Cell::text("Kind"), Cell::text("Events")],
+        rows: vec![],
+        rows_more: 0,
+    };
+    let mut recent = Table {
+        kind: TableKind::Data,
+        caption: String::new(),
+        columns: vec![
+            Cell::text("File"),
+            Cell::text("Line"),
+            Cell::text("Kind"),
+            Cell::text("Time"),
+            Cell::text("Summary"),
+        ],
+        rows: vec![],
+        rows_more: 0,
+    };
+    let mut total = 0;
+    let mut malformed = 0;
+    for (name, t) in tails {
+        for (k, n) in &t.by_kind {
+            total += n;
+            counts.rows.push(Row::with_evidence(
+                vec![
+                    Cell::text(name.clone()),
+                    Cell::keyed(k.clone(), k.clone()),
+                    Cell::count(*n),
+                ],
+                2,
+                &[format!("{name} lines 1–{}", t.lines)],
+                0,
+            ));
+        }
+        malformed += t.malformed;
+        for (line, kind, ts, summary) in t.recent.iter().rev() {
+            recent.rows.push(Row::plain(vec![
+                Cell::text(name.clone()),
+                Cell::count(*line),
+                Cell::text(kind.clone()),
+                Cell::keyed(crate::build::fmt_time(ts), ts.clone()),
+                Cell::text(summary.clone()),
+            ]));
+        }
+        if t.malformed > 0 {
+            facts.rows.push(Row::plain(vec![
+                Cell::keyed(
+                    format!("{name}: malformed lines"),
+                    format!("{name} malformed lines"),
+                ),
+                Cell::text(format!(
+                    "{} (first at line {})",
+                    t.malformed,
+                    t.first_malformed
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ]));
+        }
+    }
+    facts.rows.insert(
+        0,
+        Row::plain(vec![
+            Cell::keyed("Events read", "events"),
+            Cell::count(total),
+        ]),
+    );
+    facts.rows.insert(
+        1,
+        Row::plain(vec![
+            Cell::keyed("Malformed lines", "malformed lines"),
+            Cell::count(malformed),
+        ]),
+    );
+    recent.rows.truncate(RECENT);
+    let live = Section {
+        id: "live".into(),
+        title: "Live — events in the data folder's JSON Lines files".into(),
+        study: String::new(),
+        status: Status::Data,
+        command: "botscope capture ... --jsonl DATA/events.jsonl".into(),
+        tables: vec![facts, counts],
+        charts: vec![],
+        remarks: vec![],
+    };
+    let recent = Section {
+        id: "recent".into(),
+        title: "Recent — the last events read from the JSON Lines files".into(),
+        tables: vec![recent],
+        ..live.clone()
+    };
+    vec![live, recent]
 }
 
 impl Tail {
@@ -416,12 +425,19 @@ impl Tail {
         if f.take(TAIL_CHUNK).read_to_end(&mut buf).is_err() {
             return;
         }
+        self.feed(&buf);
+    }
+
+    /// Reads the complete lines at the start of `buf` (the bytes after the
+    /// ones already consumed) and returns how many bytes it consumed; the
+    /// rest, a partial last line, is to be offered again with what follows.
+    pub fn feed(&mut self, buf: &[u8]) -> usize {
         // Only complete lines: a partial last line is read again next time,
         // unless it is already too long to ever be accepted.
         let end = match buf.iter().rposition(|&b| b == b'\n') {
             Some(i) => i + 1,
             None if buf.len() > MAX_LINE => buf.len(),
-            None => return,
+            None => return 0,
         };
         let body = buf[..end].strip_suffix(b"\n").unwrap_or(&buf[..end]);
         for line in body.split(|&b| b == b'\n') {
@@ -462,6 +478,32 @@ impl Tail {
             }
         }
         self.offset += end as u64;
+        end
+    }
+
+    /// Lines read so far (blank ones included).
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Lines that were not a JSON object (or longer than [`MAX_LINE`]).
+    pub fn malformed(&self) -> u64 {
+        self.malformed
+    }
+
+    /// Events read, by `kind` (`event` when the object has none).
+    pub fn by_kind(&self) -> &BTreeMap<String, u64> {
+        &self.by_kind
+    }
+
+    /// The last [`RECENT`] events: line number, kind, time and summary.
+    pub fn recent(&self) -> impl Iterator<Item = &(u64, String, String, String)> {
+        self.recent.iter()
+    }
+
+    /// Bytes of the file consumed.
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 }
 
