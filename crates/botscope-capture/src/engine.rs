@@ -152,8 +152,9 @@ struct Flow {
     bytes: [u64; 2],
     hist: Hist,
     hist_seen: [u16; 2],
-    /// Counts for Zeek's exponentially scaled letters T, W per direction.
-    scaled: [[u32; 3]; 2],
+    /// Counts for Zeek's exponentially scaled letters T, W, C, G per
+    /// direction.
+    scaled: [[u32; 4]; 2],
     tcp: Option<Box<[Endpoint; 2]>>,
     handshake: [bool; 2],
     missed: u64,
@@ -1288,7 +1289,7 @@ impl<'c> Engine<'c> {
                     bytes: [0; 2],
                     hist: Hist { b: [0; 48], len: 0 },
                     hist_seen: [0; 2],
-                    scaled: [[0; 3]; 2],
+                    scaled: [[0; 4]; 2],
                     tcp: (proto == Proto::Tcp)
                         .then(|| Box::new([Endpoint::default(), Endpoint::default()])),
                     handshake: [false; 2],
@@ -1431,8 +1432,16 @@ impl<'c> Engine<'c> {
         self.enforce_cap(sink);
     }
 
+    /// Ends the least recently active flows while the engine's state plus
+    /// what the sink holds for its flows ([`FlowSink::held_bytes`]) is over
+    /// the cap. Each ended flow emits its conn record (and the sink what it
+    /// had), so nothing already decoded is lost.
     fn enforce_cap(&mut self, sink: &mut dyn FlowSink) {
-        while self.mem + self.frags.bytes > self.cfg.memory_cap && self.flows.len() > 1 {
+        loop {
+            let own = self.mem + self.frags.bytes;
+            if own + sink.held_bytes() <= self.cfg.memory_cap || self.flows.len() <= 1 {
+                break;
+            }
             // Evict the flow with the oldest last activity across lists.
             let mut best: Option<(Ts, u32)> = None;
             for l in 0..4 {
@@ -1450,12 +1459,17 @@ impl<'c> Engine<'c> {
             }
             let Some((_, victim)) = best else { break };
             self.summary.evicted_memory += 1;
+            if own <= self.cfg.memory_cap {
+                self.summary.evicted_sink_memory += 1;
+            }
             self.end_flow(victim, sink);
         }
         // Measured after eviction: between packets the state never
         // exceeds the cap (unless one flow alone does).
-        let used = self.mem + self.frags.bytes;
+        let held = sink.held_bytes();
+        let used = self.mem + self.frags.bytes + held;
         self.summary.peak_memory = self.summary.peak_memory.max(used as u64);
+        self.summary.peak_sink_memory = self.summary.peak_sink_memory.max(held as u64);
     }
 
     /// Ends flows idle longer than their timeout.
@@ -1660,6 +1674,7 @@ fn tcp_packet(
     }
 
     // Endpoint state machine (Zeek's TCP analyzer, simplified).
+    let old_states = (ep.state, peer.state);
     match ep.state {
         EpState::Inactive => {
             if syn {
@@ -1713,6 +1728,17 @@ fn tcp_packet(
         EpState::Closed => {}
         EpState::Reset => {}
     }
+    if ep.state != old_states.0 {
+        ep.prev_state = old_states.0;
+    }
+    if peer.state != old_states.1 {
+        peer.prev_state = old_states.1;
+    }
+    // Zeek's history letter for a content gap (`G`/`g`, scaled 1, 10,
+    // 100...) is only given while both sides are established or closed
+    // from established.
+    let clean = ep.is_clean() && peer.is_clean();
+    let (mut peer_gaps, mut own_gaps) = (0u32, 0u32);
     if syn && !ackf && d == 0 {
         f.handshake[0] = true;
     }
@@ -1750,7 +1776,10 @@ fn tcp_packet(
             let before = peer.gap_bytes;
             peer.acked(a, &mut |p| match p {
                 Piece::Data(bytes) => sink.on_stream_data(fr, other, pi, bytes),
-                Piece::Gap(n) => sink.on_stream_gap(fr, other, n),
+                Piece::Gap(n) => {
+                    peer_gaps += 1;
+                    sink.on_stream_gap(fr, other, n)
+                }
             });
             missed += peer.gap_bytes - before;
         }
@@ -1761,7 +1790,10 @@ fn tcp_packet(
         let start = rel + syn as u64;
         was_retrans = ep.accept(start, pi.payload, window, &mut |p| match p {
             Piece::Data(bytes) => sink.on_stream_data(fr, dir, pi, bytes),
-            Piece::Gap(n) => sink.on_stream_gap(fr, dir, n),
+            Piece::Gap(n) => {
+                own_gaps += 1;
+                sink.on_stream_gap(fr, dir, n)
+            }
         });
         missed += ep.gap_bytes - before.0;
         *conflicts += ep.conflicts - before.1;
@@ -1775,6 +1807,14 @@ fn tcp_packet(
     let closed = matches!(ep.state, EpState::Closed | EpState::Reset)
         && (ep.state == EpState::Reset || matches!(peer.state, EpState::Closed | EpState::Reset));
     f.tcp = Some(eps);
+    if clean {
+        for _ in 0..peer_gaps {
+            f.scaled_hist(1 - d, 3, b'G');
+        }
+        for _ in 0..own_gaps {
+            f.scaled_hist(d, 3, b'G');
+        }
+    }
     if hist_rxmit {
         f.scaled_hist(d, 0, b'T');
     }

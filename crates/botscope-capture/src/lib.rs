@@ -192,10 +192,17 @@ pub struct CaptureSummary {
     pub evicted_idle: u64,
     /// Flows ended early because of the memory cap.
     pub evicted_memory: u64,
+    /// Of those, the flows ended only because of what the sink held (the
+    /// engine's own state alone was under the cap).
+    pub evicted_sink_memory: u64,
     /// Most flows held at once.
     pub peak_flows: u64,
-    /// Most bytes of flow state held at once.
+    /// Most bytes of flow state held at once: the engine's (flow table,
+    /// reassembly, fragments) plus the sink's ([`FlowSink::held_bytes`]),
+    /// measured after each packet's evictions.
     pub peak_memory: u64,
+    /// Most bytes the sink held at one of those measurements.
+    pub peak_sink_memory: u64,
     /// Skipped records and file-level errors, by reason, with places.
     pub skipped: SkipCounter,
     /// Anomalies that did not stop decoding (overlaps...), by reason.
@@ -332,6 +339,15 @@ pub trait FlowSink {
     /// The flow ended (FIN/RST, idle eviction, memory-cap eviction or end of
     /// input). The sink may fill in `conn.service`.
     fn on_flow_end(&mut self, _flow: FlowRef<'_>, _conn: &mut Conn) {}
+    /// Bytes the sink holds for flows the engine still tracks (line,
+    /// header and detection buffers, per-flow dissector state). The engine
+    /// counts them against [`EngineConfig::memory_cap`] with its own state
+    /// and, over the cap, ends the least recently active flows, which
+    /// releases what the sink held for them. Called after every packet,
+    /// so it must be cheap (a running total). Default: nothing held.
+    fn held_bytes(&self) -> usize {
+        0
+    }
 }
 
 impl<A: FlowSink, B: FlowSink> FlowSink for (A, B) {
@@ -361,6 +377,9 @@ impl<A: FlowSink, B: FlowSink> FlowSink for (A, B) {
         self.0.on_flow_end(flow, conn);
         self.1.on_flow_end(flow, conn);
     }
+    fn held_bytes(&self) -> usize {
+        self.0.held_bytes() + self.1.held_bytes()
+    }
 }
 
 impl<T: FlowSink + ?Sized> FlowSink for &mut T {
@@ -384,6 +403,9 @@ impl<T: FlowSink + ?Sized> FlowSink for &mut T {
     }
     fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
         (**self).on_flow_end(flow, conn)
+    }
+    fn held_bytes(&self) -> usize {
+        (**self).held_bytes()
     }
 }
 
@@ -431,6 +453,9 @@ impl<S: FlowSink, F: FnMut(&PacketInfo<'_>)> FlowSink for ProgressSink<S, F> {
     }
     fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
         self.inner.on_flow_end(flow, conn)
+    }
+    fn held_bytes(&self) -> usize {
+        self.inner.held_bytes()
     }
 }
 

@@ -30,6 +30,9 @@ impl<T: FlowSink> FlowSink for Arc<Mutex<T>> {
     fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
         lock(self).on_flow_end(flow, conn)
     }
+    fn held_bytes(&self) -> usize {
+        lock(self).held_bytes()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -43,6 +43,9 @@ pub enum Piece<'a> {
 pub struct Endpoint {
     /// Zeek state.
     pub state: EpState,
+    /// The state before the last change (Zeek's `prev_state`): a closed
+    /// endpoint that was established is still "clean" for gap letters.
+    pub prev_state: EpState,
     /// Whether any packet was seen from this side.
     pub seen: bool,
     /// Sequence number that maps to relative 0 (the ISN, or seq-1 when
@@ -77,6 +80,14 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Zeek's `is_clean`: established, or closed from established. Only
+    /// gaps between two clean endpoints get the history letter `G`/`g`
+    /// (elsewhere they arise falsely from partial connections or RSTs).
+    pub fn is_clean(&self) -> bool {
+        self.state == EpState::Established
+            || (self.state == EpState::Closed && self.prev_state == EpState::Established)
+    }
+
     /// Unwraps a 32-bit sequence number to this side's relative space,
     /// starting tracking on the first call.
     pub fn rel(&mut self, seq: u32, syn: bool) -> u64 {

@@ -351,7 +351,11 @@ fn realworld_zeek_bigtransfer_size_gap_and_conn_log() {
         );
         assert_eq!(c.missed_bytes.to_string(), z["missed_bytes"], "{key}");
         assert_eq!(c.conn_state, z["conn_state"], "{key}");
+        // History with Zeek's content-gap letter: the RETR flow (:37150)
+        // is `ShAdgfFa` (a responder gap while both sides established).
+        assert_eq!(c.history, z["history"], "{key}");
     }
+    assert!(zconn.iter().any(|z| z["history"] == "ShAdgfFa"));
     // The file: files.log `seen_bytes` 23822 + `missing_bytes` 5416642848
     // = conn.log `resp_bytes` 5416666670 of the RETR flow (:37150).
     let big = zfiles
