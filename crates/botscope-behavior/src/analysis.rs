@@ -194,6 +194,11 @@ pub struct SessionRow {
     /// (herder sessions are left out of Table 9, the diurnal table and the
     /// per-bot rates).
     pub role: String,
+    /// Whether this is a C&C session (`cc`, counted in Table 9 unless a
+    /// herder's) or an IRC session with too little evidence of a bot
+    /// (`unattributed`: people chatting, test clients), with the evidence
+    /// either way ([`crate::attribution`]).
+    pub attribution: crate::attribution::Attribution,
 }
 
 /// A herder order (Table 10, Fig. 6), received by a bot or sent by a
@@ -375,10 +380,16 @@ pub struct Report {
     pub copies: Vec<CopyRow>,
     /// Fig. 3.
     pub sequences: Vec<Sequence>,
-    /// Table 9.
+    /// Table 9: C&C sessions per server port (bot side only).
     pub table9: Vec<Row>,
-    /// IRC sessions.
+    /// IRC sessions: C&C ones and unattributed ones (see
+    /// `SessionRow::attribution`).
     pub sessions: Vec<SessionRow>,
+    /// IRC sessions attributed to C&C (bot or herder side).
+    pub irc_sessions_cc: u64,
+    /// IRC sessions not attributed to a bot (left out of Table 9, the
+    /// diurnal table, Fig. 3 and the per-bot rates).
+    pub irc_sessions_unattributed: u64,
     /// Table 10: `ddos.*` orders per command.
     pub table10: Vec<Row>,
     /// Orders per command (all).
@@ -723,6 +734,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     packets: vec![first.evidence.packets.first().copied().unwrap_or(0), last],
                 },
                 role: "bot".into(),
+                attribution: Default::default(),
             },
             evs,
         ));
@@ -730,8 +742,16 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     sessions.sort_by(|a, b| (a.0.start, &a.0.uid).cmp(&(b.0.start, &b.0.uid)));
     let mut t9 = BTreeMap::new();
     let mut hours = vec![0u64; 24];
+    let infected = crate::attribution::infected_hosts(inp, &r.copies);
     for (s, evs) in sessions.iter_mut() {
+        let first_order = r.orders.len();
         let found = crate::herd::session_orders(&s.uid, s.bot, evs, &mut r.orders, &mut r.replies);
+        s.attribution = crate::attribution::attribute(s, evs, &r.orders[first_order..], &infected);
+        if !s.attribution.is_cc() {
+            r.irc_sessions_unattributed += 1;
+            continue;
+        }
+        r.irc_sessions_cc += 1;
         if found.sent > 0 && found.received == 0 {
             s.role = "herder".into();
             continue;
@@ -931,7 +951,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     let bots: BTreeSet<IpAddr> = r
         .sessions
         .iter()
-        .filter(|s| s.role == "bot")
+        .filter(|s| s.role == "bot" && s.attribution.is_cc())
         .map(|s| s.bot)
         .collect();
     let days = opt.days.unwrap_or_else(|| {

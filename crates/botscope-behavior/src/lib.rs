@@ -9,6 +9,7 @@
 
 pub mod accounting;
 pub mod analysis;
+pub mod attribution;
 pub mod herd;
 pub mod orders;
 pub mod pipeline;

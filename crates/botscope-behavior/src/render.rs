@@ -48,11 +48,11 @@ pub fn text(r: &Report) -> String {
     }
     let _ = writeln!(o);
     count_table(&mut o, "Table 9. IRC C&C server ports", "port", &r.table9);
-    let _ = writeln!(o, "IRC C&C sessions");
-    for s in &r.sessions {
+    let _ = writeln!(o, "IRC C&C sessions ({})", r.irc_sessions_cc);
+    let session_line = |o: &mut String, s: &crate::analysis::SessionRow| {
         let _ = writeln!(
             o,
-            "  {} {} -> {}:{} fqdn={} nick={} ({}) channels={} key={}",
+            "  {} {} -> {}:{} fqdn={} nick={} ({}) channels={} key={} role={}",
             s.uid,
             s.bot,
             s.server,
@@ -61,8 +61,29 @@ pub fn text(r: &Report) -> String {
             s.nick.as_deref().unwrap_or("-"),
             s.nick_pattern.as_deref().unwrap_or("-"),
             s.channels.join(","),
-            s.key.as_deref().unwrap_or("-")
+            s.key.as_deref().unwrap_or("-"),
+            s.role
         );
+        let a = &s.attribution;
+        let _ = writeln!(
+            o,
+            "    {}: {}; for: [{}]; against: [{}]",
+            a.verdict,
+            a.reason,
+            a.evidence_for.join("; "),
+            a.evidence_against.join("; ")
+        );
+    };
+    for s in r.sessions.iter().filter(|s| s.attribution.is_cc()) {
+        session_line(&mut o, s);
+    }
+    let _ = writeln!(
+        o,
+        "IRC sessions not attributed to a bot ({}; not in Table 9)",
+        r.irc_sessions_unattributed
+    );
+    for s in r.sessions.iter().filter(|s| !s.attribution.is_cc()) {
+        session_line(&mut o, s);
     }
     let _ = writeln!(o);
     count_table(
@@ -267,6 +288,11 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
             "key",
             "start",
             "join",
+            "role",
+            "attribution",
+            "reason",
+            "evidence_for",
+            "evidence_against",
         ],
         r.sessions.iter().map(|s| {
             vec![
@@ -281,6 +307,11 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
                 s.key.clone().unwrap_or_default(),
                 s.start.to_string(),
                 s.join.map(|j| j.to_string()).unwrap_or_default(),
+                s.role.clone(),
+                s.attribution.verdict.clone(),
+                s.attribution.reason.clone(),
+                s.attribution.evidence_for.join("; "),
+                s.attribution.evidence_against.join("; "),
             ]
         }),
     )?;

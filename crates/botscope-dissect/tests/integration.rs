@@ -34,6 +34,8 @@ mod common {
 
 #[path = "integration/bad_input.rs"]
 mod bad_input;
+#[path = "integration/bounded_state.rs"]
+mod bounded_state;
 #[path = "integration/corpus.rs"]
 mod corpus;
 #[path = "integration/ftp_logs.rs"]
@@ -46,5 +48,7 @@ mod live;
 mod midstream;
 #[path = "integration/realworld.rs"]
 mod realworld;
+#[path = "integration/realworld_irc.rs"]
+mod realworld_irc;
 #[path = "integration/suricata.rs"]
 mod suricata;
