@@ -122,7 +122,15 @@ pub fn session_orders(
                     "notice"
                 };
                 let target = e.params.first().cloned();
-                if parse_order(text).is_some() {
+                // A bot answering the herder may start with a command word
+                // (`download of http://... complete`): from a nick this
+                // session ordered, a text without an order prefix is a
+                // reply, not an order to the herder.
+                let from_ordered = found.sent > 0
+                    && e.prefix
+                        .as_deref()
+                        .is_some_and(|p| ordered_nick(&orders[first_order..], prefix_nick(p)));
+                if parse_order(text).is_some_and(|o| !(from_ordered && o.prefix.is_none())) {
                     if push_received(uid, client, e, via, target, e.prefix.clone(), text, orders) {
                         found.received += 1;
                     }
@@ -156,7 +164,20 @@ pub fn session_orders(
                     );
                     continue;
                 }
-                if let Some(order) = parse_order(text) {
+                // The herder who ordered this bot in private, within the
+                // window: a plain line to them is an answer (even one that
+                // starts with a command word), not an order.
+                let asked = found.received > 0
+                    && !is_channel(&target)
+                    && orders[first_order..].iter().any(|o| {
+                        o.direction == RECEIVED
+                            && o.via != "topic"
+                            && o.sender
+                                .as_deref()
+                                .is_some_and(|s| prefix_nick(s).eq_ignore_ascii_case(&target))
+                            && e.ts.0 - o.ts.0 <= UNTAGGED_REPLY_WINDOW_US
+                    });
+                if let Some(order) = parse_order(text).filter(|o| !(asked && o.prefix.is_none())) {
                     let via = if cmd == "PRIVMSG" {
                         "privmsg"
                     } else {
@@ -183,34 +204,58 @@ pub fn session_orders(
                 }
                 // An SDBot-style plain reply to the herder who ordered in
                 // private, on the bot side.
-                if found.received > 0 && !is_channel(&target) {
-                    let asked = orders[first_order..].iter().rev().find(|o| {
-                        o.direction == RECEIVED
-                            && o.via != "topic"
-                            && o.sender
-                                .as_deref()
-                                .is_some_and(|s| prefix_nick(s).eq_ignore_ascii_case(&target))
-                            && e.ts.0 - o.ts.0 <= UNTAGGED_REPLY_WINDOW_US
-                    });
-                    if asked.is_some() {
-                        if let Some(reply) = parse_relayed_reply(text) {
-                            own_reply(
-                                uid,
-                                e,
-                                text,
-                                reply,
-                                &mut orders[first_order..],
-                                first_order,
-                                replies,
-                            );
-                        }
-                    }
+                if let Some(reply) = parse_relayed_reply(text).filter(|_| asked) {
+                    own_reply(
+                        uid,
+                        e,
+                        text,
+                        reply,
+                        &mut orders[first_order..],
+                        first_order,
+                        replies,
+                    );
                 }
             }
             _ => {}
         }
     }
+    bot_identities(evs, &mut orders[first_order..]);
     found
+}
+
+/// Whether an order of the session was sent to `nick`.
+fn ordered_nick(session: &[OrderRow], nick: &str) -> bool {
+    session.iter().any(|o| {
+        o.direction == SENT
+            && o.bot_nick
+                .as_deref()
+                .is_some_and(|b| b.eq_ignore_ascii_case(nick))
+    })
+}
+
+/// Gives every order sent to a bot's nick that bot's identity: the
+/// `user@host` (and address) of any server-relayed line from that nick in
+/// the session, so orders the bot never answered are attributed too.
+fn bot_identities(evs: &[&IrcEvent], session: &mut [OrderRow]) {
+    for o in session
+        .iter_mut()
+        .filter(|o| o.direction == SENT && o.bot_host.is_none())
+    {
+        let Some(nick) = o.bot_nick.as_deref() else {
+            continue;
+        };
+        let prefix = evs
+            .iter()
+            .filter(|e| !e.from_client)
+            .filter_map(|e| e.prefix.as_deref())
+            .find(|p| p.contains('!') && prefix_nick(p).eq_ignore_ascii_case(nick));
+        if let Some(p) = prefix {
+            o.bot_host = prefix_userhost(p).map(str::to_string);
+            if let (Some(a), true) = (prefix_addr(p), o.bot.is_unspecified()) {
+                o.bot = a;
+            }
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -573,5 +618,89 @@ mod tests {
             .map(|r| (r.order, r.reply.tag.as_str()))
             .collect();
         assert_eq!(linked, vec![(Some(0), "MAIN"), (Some(1), "SYN")]);
+    }
+
+    /// A plain answer that starts with a command word is a reply both
+    /// ways: the bot's own line to the herder who ordered it in private,
+    /// and the line relayed to a herder from the nick it ordered.
+    #[test]
+    fn command_word_answers_are_replies_not_orders() {
+        let evs = [
+            ev(
+                0,
+                false,
+                Some("herder!h@example.net"),
+                "PRIVMSG",
+                &["bot-123", "!download http://d.example/s.exe s.exe"],
+            ),
+            ev(
+                1_000_000,
+                true,
+                None,
+                "PRIVMSG",
+                &["herder", "download of http://d.example/s.exe complete"],
+            ),
+        ];
+        let refs: Vec<&IrcEvent> = evs.iter().collect();
+        let (mut orders, mut replies) = (Vec::new(), Vec::new());
+        let found = session_orders(
+            "C1",
+            "10.0.0.5".parse().unwrap(),
+            &refs,
+            &mut orders,
+            &mut replies,
+        );
+        assert_eq!(
+            found,
+            Found {
+                received: 1,
+                sent: 0
+            }
+        );
+        assert_eq!(
+            (
+                replies.len(),
+                replies[0].order,
+                replies[0].reply.tag.as_str()
+            ),
+            (1, Some(0), "DOWNLOAD")
+        );
+        let evs = [
+            ev(
+                0,
+                true,
+                None,
+                "PRIVMSG",
+                &["spy-1", "!download http://d.example/s.exe s.exe"],
+            ),
+            ev(
+                1_000_000,
+                false,
+                Some("spy-1!s@10.7.7.7"),
+                "NOTICE",
+                &["bot-123", "download of http://d.example/s.exe complete"],
+            ),
+            ev(2_000_000, true, None, "PRIVMSG", &["spy-1", "!remove"]),
+        ];
+        let refs: Vec<&IrcEvent> = evs.iter().collect();
+        let (mut orders, mut replies) = (Vec::new(), Vec::new());
+        let found = session_orders(
+            "C1",
+            "10.0.0.5".parse().unwrap(),
+            &refs,
+            &mut orders,
+            &mut replies,
+        );
+        assert_eq!(
+            found,
+            Found {
+                received: 0,
+                sent: 2
+            }
+        );
+        assert_eq!((replies.len(), replies[0].order), (1, Some(0)));
+        // The unanswered !remove still gets the bot's identity.
+        assert_eq!(orders[1].bot.to_string(), "10.7.7.7");
+        assert_eq!(orders[1].bot_host.as_deref(), Some("s@10.7.7.7"));
     }
 }

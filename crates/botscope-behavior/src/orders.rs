@@ -723,14 +723,17 @@ pub fn parse_reply(text: &str) -> Option<Reply> {
 /// type: ...` → `NETINFO`, `downloading`/`downloaded` → `DOWNLOAD`,
 /// `executed`/`opened` → `EXECUTE`, `ready. Up ...` → `STATUS`). Only the
 /// caller knows the line answers an order (it came from the nick the
-/// order went to); `None` for an empty text or one that is itself an order.
+/// order went to); `None` for an empty text or a prefixed order (`.x`,
+/// `!x`...).
 pub fn parse_relayed_reply(text: &str) -> Option<Reply> {
     if let Some(r) = parse_reply(text) {
         return Some(r);
     }
     let clean = strip_formatting(text);
     let t = clean.trim();
-    if t.is_empty() || parse_order(t).is_some() {
+    // A prefixed order is never a reply; a line merely starting with a
+    // command word (`download of http://... complete`) may be one.
+    if t.is_empty() || parse_order(t).is_some_and(|o| o.prefix.is_some()) {
         return None;
     }
     let tag = implied_tag(t);
