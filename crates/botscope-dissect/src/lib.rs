@@ -16,14 +16,14 @@ pub mod irc;
 pub mod logs;
 pub mod shell;
 pub mod tftp;
+pub mod undecided;
 
 use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
 use botscope_core::error::SkipCounter;
 use botscope_core::events::{Conn, Event};
 use botscope_core::{FlowKey, Located, Location, Proto, Ts};
 use detect::{Protocol, Verdict};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::IpAddr;
+use std::collections::{BTreeMap, HashMap};
 
 /// One emitted event plus what only the Zeek TSV rendering needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +108,15 @@ pub struct Stats {
     pub services: BTreeMap<String, u64>,
     /// Named anomalies with first places.
     pub anomalies: SkipCounter,
+    /// DCC SEND offers that expired (5 minutes of capture time) before
+    /// their data connection was seen.
+    pub dcc_offers_expired: u64,
+    /// DCC SEND offers dropped to make room for newer ones (at most
+    /// [`irc::expect::MAX_EXPECTED`] wait).
+    pub dcc_offers_displaced: u64,
+    /// Most bytes the dissectors held at once for live flows (what
+    /// [`FlowSink::held_bytes`] reports to the engine's memory cap).
+    pub peak_held_bytes: u64,
 }
 
 /// Hasher for the engine's dense flow ids (looked up several times per
@@ -132,16 +141,16 @@ impl std::hash::Hasher for IdHasher {
 
 type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
 
-/// Most bytes buffered per flow before detection gives up.
-const DETECT_LIMIT: usize = 2048;
+/// Bookkeeping per flow beyond its `FlowState` (the id map's key and
+/// control byte, rounded up), counted in [`FlowSink::held_bytes`].
+const FLOW_ENTRY_OVERHEAD: usize = 16;
 
 enum Dissector {
     Undecided {
-        /// Held-back stream chunks (direction, time, packet, bytes), to
-        /// replay into the dissector once detection decides.
-        chunks: Vec<(bool, Ts, u64, Vec<u8>)>,
-        /// Per direction: the first bytes (at most `DETECT_LIMIT`).
-        head: [Vec<u8>; 2],
+        /// Stream bytes held back (one buffer per direction plus a mark
+        /// per segment), replayed into the dissector once detection
+        /// decides.
+        held: undecided::Undecided,
         datagrams: u32,
     },
     Irc(Box<irc::state::IrcState>),
@@ -165,9 +174,32 @@ struct FlowState {
     last_ts: Ts,
     last_pkt: u64,
     file: u32,
+    /// Bytes accounted for this flow in `Analyzer::held`.
+    held: usize,
 }
 
 impl FlowState {
+    /// Bytes this flow's state holds now (the state itself, its boxed
+    /// dissector and that dissector's buffers).
+    fn held_bytes(&self) -> usize {
+        let d = match &self.d {
+            Dissector::Undecided { held, .. } => held.held_bytes(),
+            Dissector::Irc(s) => s.held_bytes(),
+            Dissector::Dns(s) => s.held_bytes(),
+            Dissector::Http(s) => s.held_bytes(),
+            // The FTP session's own buffers are not reported yet (its
+            // lines are capped at 64 KiB per direction): the box only.
+            Dissector::Ftp(_) => std::mem::size_of::<ftp::state::FtpSession>(),
+            Dissector::Shell(s) => s.held_bytes(),
+            Dissector::Tftp
+            | Dissector::TftpData
+            | Dissector::FtpData
+            | Dissector::IrcDccData
+            | Dissector::Unknown => 0,
+        };
+        std::mem::size_of::<Self>() + FLOW_ENTRY_OVERHEAD + d
+    }
+
     /// Context at the flow's last packet (for calls that carry no packet:
     /// gaps and the flow's end).
     fn last_ctx<'a>(&self, flow: &FlowRef<'a>) -> FlowCtx<'a> {
@@ -188,7 +220,9 @@ pub struct Analyzer<S: RecordSink> {
     flows: IdMap<FlowState>,
     tftp: tftp::state::TftpTracker,
     ftp: ftp::state::FtpTracker,
-    dcc_expect: HashSet<(IpAddr, u16)>,
+    dcc_expect: irc::expect::DccExpectations,
+    /// Sum of `FlowState::held` over live flows.
+    held: usize,
     out: Output,
     files: Vec<String>,
     /// Run statistics.
@@ -205,7 +239,8 @@ impl<S: RecordSink> Analyzer<S> {
             flows: IdMap::default(),
             tftp: Default::default(),
             ftp: Default::default(),
-            dcc_expect: HashSet::new(),
+            dcc_expect: Default::default(),
+            held: 0,
             out: Output::default(),
             files: Vec::new(),
             stats: Stats::default(),
@@ -325,17 +360,109 @@ impl<S: RecordSink> Analyzer<S> {
         }
     }
 
+    /// While a TCP flow is undecided: holds `data` back and runs
+    /// detection on both directions' first bytes; once it decides, starts
+    /// the dissector and replays what was held. True when `data` should
+    /// go to the flow's dissector as usual (it was decided before).
+    fn detect_tcp(
+        &mut self,
+        flow: FlowRef<'_>,
+        ctx: &FlowCtx<'_>,
+        from_orig: bool,
+        data: &[u8],
+    ) -> bool {
+        let Some(st) = self.flows.get_mut(&flow.id) else {
+            return false;
+        };
+        let Dissector::Undecided { held, .. } = &mut st.d else {
+            return true;
+        };
+        if held.push(from_orig, ctx.ts, ctx.pkt_no, data) == 0 {
+            return false;
+        }
+        let port = flow.key.resp_p;
+        let mut verdict = detect::tcp_flow(held.head(0), held.head(1), port);
+        if st.mid_stream.iter().any(|&m| m) && verdict != Verdict::Is(Protocol::Irc) {
+            // Picked up mid-stream: the first line may be the tail of
+            // one; IRC is still recognised by the next full line.
+            let cut = |d: usize| -> &[u8] {
+                let h = held.head(d);
+                if st.mid_stream[d] {
+                    memchr::memchr(b'\n', h).map_or(&[][..], |nl| &h[nl + 1..])
+                } else {
+                    h
+                }
+            };
+            if detect::tcp_flow(cut(0), cut(1), port) == Verdict::Is(Protocol::Irc) {
+                verdict = Verdict::Is(Protocol::Irc);
+            }
+        }
+        let proto = match verdict {
+            Verdict::Undecided if held.full() => {
+                st.d = Dissector::Unknown;
+                return false;
+            }
+            Verdict::Undecided => return false,
+            Verdict::Unknown => {
+                st.d = Dissector::Unknown;
+                return false;
+            }
+            Verdict::Is(p) => p,
+        };
+        let Dissector::Undecided { held, .. } = std::mem::replace(&mut st.d, Self::start(proto))
+        else {
+            unreachable!("matched above");
+        };
+        // Which side runs a shell: the one that greeted.
+        if let Dissector::Shell(s) = &mut st.d {
+            s.shell_is_orig = !shell::parser::is_greeting(held.head(1))
+                && shell::parser::is_greeting(held.head(0));
+        }
+        if let Dissector::Irc(s) = &mut st.d {
+            for (d, mid) in st.mid_stream.iter().enumerate() {
+                if *mid {
+                    s.start_mid_stream(d == 0);
+                }
+            }
+        }
+        // Replay what detection held back, in arrival order.
+        for piece in held.replay() {
+            let c = FlowCtx {
+                ts: piece.ts,
+                pkt_no: piece.pkt_no,
+                ..*ctx
+            };
+            self.feed(flow, &c, piece.from_orig, piece.data, false);
+        }
+        self.note_dcc();
+        self.drain();
+        false
+    }
+
+    /// Remembers the DCC SEND offers among the records made so far, at
+    /// the time of the message that made each.
     fn note_dcc(&mut self) {
         for r in &self.out.records {
             if let Event::Irc(e) = &r.event {
                 if let Some(d) = e.dcc.as_ref().filter(|d| d.kind == "SEND") {
                     if let (Some(h), Some(p)) = (d.host, d.port) {
-                        if self.dcc_expect.len() < 4096 {
-                            self.dcc_expect.insert((h, p));
-                        }
+                        self.dcc_expect.offer((h, p), e.ts);
                     }
                 }
             }
+        }
+        self.stats.dcc_offers_expired = self.dcc_expect.expired;
+        self.stats.dcc_offers_displaced = self.dcc_expect.displaced;
+    }
+
+    /// Re-measures what one flow holds and updates the running total the
+    /// engine reads through [`FlowSink::held_bytes`].
+    fn account(&mut self, id: u64) {
+        if let Some(st) = self.flows.get_mut(&id) {
+            let now = st.held_bytes();
+            self.held = self.held - st.held + now;
+            st.held = now;
+            self.stats.peak_held_bytes = self.stats.peak_held_bytes.max(self.held as u64);
         }
     }
 }
@@ -368,8 +495,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             new = true;
             FlowState {
                 d: Dissector::Undecided {
-                    chunks: Vec::new(),
-                    head: [Vec::new(), Vec::new()],
+                    held: Default::default(),
                     datagrams: 0,
                 },
                 seen: [false; 2],
@@ -377,6 +503,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                 last_ts: pkt.ts,
                 last_pkt: pkt.pkt_no,
                 file: pkt.file,
+                held: 0,
             }
         });
         if let Some(flags) = pkt.tcp_flags {
@@ -396,11 +523,13 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             } else if k.proto == Proto::Tcp && self.ftp.claim(flow.id, flow.uid, k) {
                 st.d = Dissector::FtpData;
             } else if k.proto == Proto::Tcp
-                && (self.dcc_expect.remove(&(k.resp_h, k.resp_p))
-                    || self.dcc_expect.remove(&(k.orig_h, k.orig_p)))
+                && (self.dcc_expect.take(&(k.resp_h, k.resp_p), pkt.ts)
+                    || self.dcc_expect.take(&(k.orig_h, k.orig_p), pkt.ts))
             {
                 st.d = Dissector::IrcDccData;
             }
+            self.stats.dcc_offers_expired = self.dcc_expect.expired;
+            self.account(flow.id);
         }
     }
 
@@ -420,6 +549,7 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
         }
         self.feed(flow, &ctx, from_orig, pkt.payload, true);
         self.drain();
+        self.account(flow.id);
     }
 
     fn on_stream_data(
@@ -431,79 +561,12 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
     ) {
         let ctx = ctx_of(&flow, pkt);
         let from_orig = dir == Direction::FromOrig;
-        let Some(st) = self.flows.get_mut(&flow.id) else {
-            return;
-        };
-        if let Dissector::Undecided { chunks, head, .. } = &mut st.d {
-            let i = usize::from(!from_orig);
-            let room = DETECT_LIMIT.saturating_sub(head[i].len());
-            let kept = &data[..data.len().min(room)];
-            if kept.is_empty() {
-                return;
-            }
-            chunks.push((from_orig, pkt.ts, pkt.pkt_no, kept.to_vec()));
-            head[i].extend_from_slice(kept);
-            let port = flow.key.resp_p;
-            let mut verdict = detect::tcp_flow(&head[0], &head[1], port);
-            if st.mid_stream.iter().any(|&m| m) && verdict != Verdict::Is(Protocol::Irc) {
-                // Picked up mid-stream: the first line may be the tail of
-                // one; IRC is still recognised by the next full line.
-                let cut = |d: usize| -> &[u8] {
-                    if st.mid_stream[d] {
-                        memchr::memchr(b'\n', &head[d]).map_or(&[][..], |nl| &head[d][nl + 1..])
-                    } else {
-                        &head[d]
-                    }
-                };
-                if detect::tcp_flow(cut(0), cut(1), port) == Verdict::Is(Protocol::Irc) {
-                    verdict = Verdict::Is(Protocol::Irc);
-                }
-            }
-            let full = head.iter().any(|h| h.len() >= DETECT_LIMIT);
-            let verdict = match verdict {
-                Verdict::Undecided if full => Verdict::Unknown,
-                v => v,
-            };
-            match verdict {
-                Verdict::Undecided => return,
-                Verdict::Unknown => {
-                    st.d = Dissector::Unknown;
-                    return;
-                }
-                Verdict::Is(p) => {
-                    let chunks = std::mem::take(chunks);
-                    // Which side runs a shell: the one that greeted.
-                    let shell_orig = !shell::parser::is_greeting(&head[1])
-                        && shell::parser::is_greeting(&head[0]);
-                    st.d = Self::start(p);
-                    if let Dissector::Shell(s) = &mut st.d {
-                        s.shell_is_orig = shell_orig;
-                    }
-                    if let Dissector::Irc(s) = &mut st.d {
-                        for (d, mid) in st.mid_stream.iter().enumerate() {
-                            if *mid {
-                                s.start_mid_stream(d == 0);
-                            }
-                        }
-                    }
-                    // Replay what detection held back, in arrival order.
-                    for (o, ts, n, bytes) in chunks {
-                        let c = FlowCtx {
-                            ts,
-                            pkt_no: n,
-                            ..ctx
-                        };
-                        self.feed(flow, &c, o, &bytes, false);
-                    }
-                    self.note_dcc();
-                    self.drain();
-                    return;
-                }
-            }
+        if self.detect_tcp(flow, &ctx, from_orig, data) {
+            self.feed(flow, &ctx, from_orig, data, false);
+            self.note_dcc();
+            self.drain();
         }
-        self.feed(flow, &ctx, from_orig, data, false);
-        self.note_dcc();
-        self.drain();
+        self.account(flow.id);
     }
 
     fn on_stream_gap(&mut self, flow: FlowRef<'_>, dir: Direction, len: u64) {
@@ -522,10 +585,12 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             _ => {}
         }
         self.drain();
+        self.account(flow.id);
     }
 
     fn on_flow_end(&mut self, flow: FlowRef<'_>, conn: &mut Conn) {
         if let Some(mut st) = self.flows.remove(&flow.id) {
+            self.held -= st.held;
             let ctx = st.last_ctx(&flow);
             let service = match &mut st.d {
                 Dissector::Irc(s) => {
@@ -571,5 +636,8 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             });
         }
         self.drain();
+    }
+    fn held_bytes(&self) -> usize {
+        self.held
     }
 }

@@ -63,7 +63,26 @@ fn multicast(a: IpAddr) -> bool {
     }
 }
 
+/// Heap bytes counted per transaction still in the arena (its name,
+/// answers and packet list), an estimate that keeps accounting O(1).
+const TXN_HEAP_ESTIMATE: usize = 128;
+
 impl DnsState {
+    /// Bytes this flow's state holds: itself, the transaction arena, the
+    /// TCP framing buffers and the pending-id queues (transactions'
+    /// strings estimated at [`TXN_HEAP_ESTIMATE`] each).
+    pub fn held_bytes(&self) -> usize {
+        let queues = |m: &BTreeMap<u16, VecDeque<usize>>| {
+            m.len() * 64 + m.values().map(|q| q.capacity() * 8).sum::<usize>()
+        };
+        std::mem::size_of::<Self>()
+            + self.arena.capacity() * std::mem::size_of::<Option<Txn>>()
+            + self.arena.len() * TXN_HEAP_ESTIMATE
+            + self.tcp_buf.iter().map(Vec::capacity).sum::<usize>()
+            + queues(&self.pending_queries)
+            + queues(&self.pending_replies)
+    }
+
     /// One UDP datagram (one message).
     pub fn on_datagram(&mut self, ctx: &FlowCtx<'_>, data: &[u8], out: &mut Output) {
         self.on_message(ctx, data, out);

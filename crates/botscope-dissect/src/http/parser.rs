@@ -168,6 +168,13 @@ pub struct Dechunker {
     line: Vec<u8>,
 }
 
+impl Dechunker {
+    /// Heap bytes held (the chunk-size line being read).
+    pub fn held_bytes(&self) -> usize {
+        self.line.capacity()
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum ChunkState {
     #[default]

@@ -138,6 +138,19 @@ fn feed_body(
 }
 
 impl Txn {
+    /// Heap bytes of one transaction's strings and buffers.
+    fn heap_bytes(&self) -> usize {
+        let s = |o: &Option<String>| o.as_ref().map_or(0, String::capacity);
+        s(&self.method)
+            + s(&self.host)
+            + s(&self.uri)
+            + s(&self.version)
+            + s(&self.user_agent)
+            + s(&self.status_msg)
+            + self.first_bytes.capacity()
+            + self.packets.capacity() * std::mem::size_of::<u64>()
+    }
+
     /// A transaction started by the current packet, nothing known yet.
     fn new(ctx: &FlowCtx<'_>, depth: u32) -> Txn {
         Txn {
@@ -174,6 +187,23 @@ impl Txn {
 }
 
 impl HttpState {
+    /// Bytes this connection's state holds: itself, both head buffers,
+    /// chunk-size lines, and the requests waiting for responses.
+    pub fn held_bytes(&self) -> usize {
+        let body = |b: &Body| match b {
+            Body::Chunked(d) => d.held_bytes(),
+            _ => 0,
+        };
+        std::mem::size_of::<Self>()
+            + self.req_buf.capacity()
+            + self.resp_buf.capacity()
+            + body(&self.req_body)
+            + body(&self.resp_body)
+            + self.pending.capacity() * std::mem::size_of::<Txn>()
+            + self.pending.iter().map(Txn::heap_bytes).sum::<usize>()
+            + self.current.as_ref().map_or(0, Txn::heap_bytes)
+    }
+
     /// In-order bytes from the client.
     pub fn on_request_data(&mut self, ctx: &FlowCtx<'_>, mut data: &[u8], out: &mut Output) {
         while !data.is_empty() && !self.req_failed && !self.tunnel {

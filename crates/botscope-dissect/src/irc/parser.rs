@@ -127,6 +127,11 @@ impl LineSplitter {
     pub fn pending(&self) -> usize {
         self.buf.len()
     }
+
+    /// Heap bytes held (the partial line's buffer, by capacity).
+    pub fn held_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
 }
 
 /// A parsed IRC message.

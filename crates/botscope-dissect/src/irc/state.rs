@@ -31,6 +31,19 @@ pub struct IrcState {
 }
 
 impl IrcState {
+    /// Bytes this connection's state holds: itself, both directions'
+    /// partial lines, and the nick/user/value strings it remembers.
+    pub fn held_bytes(&self) -> usize {
+        let s = |o: &Option<String>| o.as_ref().map_or(0, String::capacity);
+        std::mem::size_of::<Self>()
+            + self.from_client.held_bytes()
+            + self.from_server.held_bytes()
+            + s(&self.nick)
+            + s(&self.user)
+            + s(&self.last_value)
+            + s(&self.last_addl)
+    }
+
     /// Feeds in-order stream bytes of one direction.
     pub fn on_data(&mut self, ctx: &FlowCtx<'_>, from_client: bool, data: &[u8], out: &mut Output) {
         let data = self.skip_cut_line(ctx, from_client, data, out);

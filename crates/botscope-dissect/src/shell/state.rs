@@ -21,6 +21,12 @@ pub struct ShellState {
 }
 
 impl ShellState {
+    /// Bytes this connection's state holds: itself and the typed line
+    /// still waiting for its end.
+    pub fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.typed.held_bytes()
+    }
+
     /// A shell run by the originator (`true`) or the responder.
     pub fn new(shell_is_orig: bool) -> Self {
         ShellState {
