@@ -21,7 +21,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 pub use engine::Engine;
-pub use live::{open_live, read_live, LiveCapture, DROPPED_REASON};
+pub use live::{open_live, read_live, LiveCapture, PcapLoadError, DROPPED_REASON};
 
 /// Engine limits and timeouts.
 #[derive(Clone, Debug)]
@@ -91,14 +91,20 @@ pub const CHECKSUM_SAMPLE: u64 = 1000;
 /// packets have a bad checksum.
 pub const CHECKSUM_BAD_RATIO: u64 = 10;
 
+/// A checksum mode name that is none of `auto`, `on`, `off` (or their
+/// yes/no, true/false, none spellings).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown checksum mode {0:?} (auto, on, off)")]
+pub struct UnknownChecksumMode(pub String);
+
 impl std::str::FromStr for ChecksumMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownChecksumMode;
+    fn from_str(s: &str) -> Result<Self, UnknownChecksumMode> {
         match s.to_ascii_lowercase().as_str() {
             "auto" => Ok(ChecksumMode::Auto),
             "on" | "yes" | "true" => Ok(ChecksumMode::On),
             "off" | "no" | "false" | "none" => Ok(ChecksumMode::Off),
-            _ => Err(format!("unknown checksum mode {s:?} (auto, on, off)")),
+            _ => Err(UnknownChecksumMode(s.to_string())),
         }
     }
 }
@@ -559,5 +565,22 @@ pub struct ConnCollector {
 impl FlowSink for ConnCollector {
     fn on_flow_end(&mut self, _flow: FlowRef<'_>, conn: &mut Conn) {
         self.conns.push(conn.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_mode_names_parse_and_unknown_ones_are_a_typed_error() {
+        assert_eq!("AUTO".parse::<ChecksumMode>(), Ok(ChecksumMode::Auto));
+        assert_eq!("no".parse::<ChecksumMode>(), Ok(ChecksumMode::Off));
+        let e = "sometimes".parse::<ChecksumMode>().unwrap_err();
+        assert_eq!(e, UnknownChecksumMode("sometimes".into()));
+        assert_eq!(
+            e.to_string(),
+            "unknown checksum mode \"sometimes\" (auto, on, off)"
+        );
     }
 }

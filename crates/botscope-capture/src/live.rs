@@ -85,13 +85,33 @@ mod ffi {
 /// Sonames tried in turn: Debian's, upstream's, then the development link.
 const LIB_NAMES: [&str; 3] = ["libpcap.so.0.8", "libpcap.so.1", "libpcap.so"];
 
+/// Why libpcap could not be loaded for live capture.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PcapLoadError {
+    /// None of the sonames could be opened.
+    #[error(
+        "libpcap is not installed (tried {tried}); live capture needs it: \
+         apt-get install libpcap0.8 (scripts/setup.sh installs it)"
+    )]
+    NotInstalled {
+        /// The sonames tried, comma-separated.
+        tried: String,
+    },
+    /// The library lacks an entry point live capture uses.
+    #[error("libpcap lacks {symbol} (libpcap >= 1.5 needed)")]
+    MissingSymbol {
+        /// The symbol's name.
+        symbol: String,
+    },
+}
+
 /// libpcap, loaded on first use; the error says what to install.
-pub fn pcap_lib() -> Result<&'static ffi::Lib, String> {
-    static LIB: OnceLock<Result<ffi::Lib, String>> = OnceLock::new();
+pub fn pcap_lib() -> Result<&'static ffi::Lib, PcapLoadError> {
+    static LIB: OnceLock<Result<ffi::Lib, PcapLoadError>> = OnceLock::new();
     LIB.get_or_init(load_pcap).as_ref().map_err(Clone::clone)
 }
 
-fn load_pcap() -> Result<ffi::Lib, String> {
+fn load_pcap() -> Result<ffi::Lib, PcapLoadError> {
     let handle = LIB_NAMES
         .iter()
         .find_map(|name| {
@@ -101,12 +121,8 @@ fn load_pcap() -> Result<ffi::Lib, String> {
             let h = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
             (!h.is_null()).then_some(h)
         })
-        .ok_or_else(|| {
-            format!(
-                "libpcap is not installed (tried {}); live capture needs it: \
-                 apt-get install libpcap0.8 (scripts/setup.sh installs it)",
-                LIB_NAMES.join(", ")
-            )
+        .ok_or_else(|| PcapLoadError::NotInstalled {
+            tried: LIB_NAMES.join(", "),
         })?;
     macro_rules! sym {
         ($name:literal) => {
@@ -144,13 +160,14 @@ fn load_pcap() -> Result<ffi::Lib, String> {
 ///
 /// # Safety
 /// `F` must be a function pointer type matching the symbol's C signature.
-unsafe fn symbol<F: Copy>(handle: *mut c_void, name: &str) -> Result<F, String> {
+unsafe fn symbol<F: Copy>(handle: *mut c_void, name: &str) -> Result<F, PcapLoadError> {
     assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
     // SAFETY: dlsym on a live handle with a NUL-terminated name.
     let p = unsafe { libc::dlsym(handle, name.as_ptr().cast()) };
     if p.is_null() {
-        let bare = name.trim_end_matches('\0');
-        return Err(format!("libpcap lacks {bare} (libpcap >= 1.5 needed)"));
+        return Err(PcapLoadError::MissingSymbol {
+            symbol: name.trim_end_matches('\0').to_string(),
+        });
     }
     // SAFETY: the caller names the symbol's type; sizes checked above.
     Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
@@ -208,7 +225,7 @@ pub fn open_live(iface: &str, bpf: Option<&str>) -> Result<LiveCapture, CaptureE
         iface: iface.to_string(),
         reason,
     };
-    let lib = pcap_lib().map_err(err)?;
+    let lib = pcap_lib().map_err(|e| err(e.to_string()))?;
     let name = CString::new(iface).map_err(|_| err("interface name holds a NUL".into()))?;
     let mut errbuf = [0 as c_char; ERRBUF_SIZE];
     // SAFETY: valid C string and an error buffer of PCAP_ERRBUF_SIZE.
