@@ -45,7 +45,9 @@ struct Common {
     /// Log format.
     #[arg(long, value_enum, default_value = "zeek")]
     format: FormatArg,
-    /// Hard cap on flow and reassembly memory, in bytes.
+    /// Hard cap on flow, reassembly and dissector memory (line, header
+    /// and detection buffers), in bytes; over it the least recently
+    /// active flows are ended early.
     #[arg(long, default_value_t = 1 << 30)]
     memory_cap: usize,
     /// Accept packets with bad TCP/UDP checksums (like `zeek -C`; needed
@@ -461,6 +463,16 @@ fn finish(
         println!("services {}", services.join(", "));
     }
     println!("{}", summary.checksums);
+    if summary.evicted_memory > 0 {
+        println!(
+            "memory  cap {} B reached: {} flows ended early ({} for dissector bytes); peak {} B, dissectors {} B",
+            c.memory_cap,
+            summary.evicted_memory,
+            summary.evicted_sink_memory,
+            summary.peak_memory,
+            summary.peak_sink_memory
+        );
+    }
     for (file, n) in &s.logs {
         println!("wrote   {}/{file} ({n} lines)", c.out.display());
     }
