@@ -124,6 +124,18 @@ fn table(counts: &BTreeMap<String, (u64, Vec<String>)>) -> Vec<Row> {
     rows
 }
 
+/// Whether an FTP data connection carried the whole file: no byte lost
+/// (a SHA-256 was taken) and, when the server announced a size, at least
+/// that many bytes. A `226` alone does not say so: captures cut off
+/// mid-transfer still hold the server's reply to an earlier command, and
+/// servers send `226` on aborted transfers too.
+pub fn ftp_transfer_complete(
+    t: &botscope_core::events::FtpTransfer,
+    announced: Option<u64>,
+) -> bool {
+    t.sha256.is_some() && announced.is_none_or(|n| t.bytes >= n)
+}
+
 fn bump(m: &mut BTreeMap<String, (u64, Vec<String>)>, k: impl Into<String>, uid: &str, n: u64) {
     let e = m.entry(k.into()).or_default();
     e.0 += n;
@@ -155,9 +167,13 @@ pub struct CopyRow {
     pub filename: Option<String>,
     /// Bytes.
     pub size: u64,
+    /// Size the server announced for the file (FTP `SIZE`/`150` reply),
+    /// when it did: a transfer that carried fewer bytes is partial.
+    pub announced_size: Option<u64>,
     /// SHA-256.
     pub sha256: Option<String>,
-    /// Whether the whole binary arrived.
+    /// Whether the whole binary arrived (a partial FTP transfer, fewer
+    /// bytes than announced, did not).
     pub success: bool,
     /// Evidence.
     pub evidence: Evidence,
@@ -553,6 +569,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     ts: x.ts,
                     filename: Some(x.fname.clone()),
                     size: x.size,
+                    announced_size: None,
                     sha256: x.sha256.clone(),
                     success: x.sha256.is_some() && x.error_code.is_none(),
                     evidence: x.evidence.clone(),
@@ -580,8 +597,9 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     ts: f.ts,
                     filename: f.file_name.clone(),
                     size: tr.map_or(0, |t| t.bytes),
+                    announced_size: f.file_size,
                     sha256: tr.and_then(|t| t.sha256.clone()),
-                    success: ok && tr.is_some_and(|t| t.sha256.is_some()),
+                    success: ok && tr.is_some_and(|t| ftp_transfer_complete(t, f.file_size)),
                     evidence: f.evidence.clone(),
                 },
                 &mut best,
@@ -620,6 +638,7 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
                     ts: b.ts,
                     filename: None,
                     size: b.size,
+                    announced_size: None,
                     sha256: Some(b.sha256.clone()),
                     success: b.complete,
                     evidence: b.evidence.clone(),

@@ -24,13 +24,13 @@ fn corpus() -> PathBuf {
 }
 
 fn ftp_of(path: &PathBuf) -> Vec<FtpEvent> {
+    ftp_with(path, &EngineConfig::default())
+}
+
+/// FTP events of `path` read with `cfg`.
+fn ftp_with(path: &PathBuf, cfg: &EngineConfig) -> Vec<FtpEvent> {
     let mut an = Analyzer::new(Vec::new());
-    read_files(
-        std::slice::from_ref(path),
-        &EngineConfig::default(),
-        &mut an,
-    )
-    .unwrap();
+    read_files(std::slice::from_ref(path), cfg, &mut an).unwrap();
     an.finish();
     let records: Vec<Record> = an.into_sink();
     records
@@ -366,4 +366,77 @@ fn synthetic_fields_ftp_fetches_are_reverse_connections() {
         seen += want.len();
     }
     assert!(seen > 0, "no FTP fetch in the synthetic fields");
+}
+
+fn realworld() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/realworld")
+}
+
+/// Table 8 on a real FTP fetch: the server of `capture` taken as the
+/// infecting host (an exploit one second before the first command), its
+/// client as the victim; returns the one copy analysis finds.
+fn copy_of_real_fetch(capture: &str) -> botscope_behavior::analysis::CopyRow {
+    // Both captures carry offloaded checksums: `auto`, the CLI default.
+    let cfg = EngineConfig {
+        checksums: botscope_capture::ChecksumMode::Auto,
+        ..Default::default()
+    };
+    let ftp = ftp_with(&realworld().join(capture), &cfg);
+    let first = ftp.iter().map(|f| f.ts).min().expect("FTP commands");
+    let (a, v) = (ftp[0].id.resp_h, ftp[0].id.orig_h);
+    let exploit = ExploitEvent {
+        ts: Ts(first.0 - 1_000_000),
+        uid: "Cexploit".into(),
+        id: FlowKey {
+            orig_h: a,
+            orig_p: 4321,
+            resp_h: v,
+            resp_p: 445,
+            proto: Proto::Tcp,
+        },
+        vector: ExploitVector::Ms04_011,
+        detail: String::new(),
+        stream_offset: 0,
+        evidence: Evidence::default(),
+    };
+    let inp = Inputs {
+        exploits: vec![exploit],
+        ftp,
+        ..Default::default()
+    };
+    let r = analyze(&inp, &Options::default());
+    assert_eq!(r.copies.len(), 1, "{capture}: one copy");
+    r.copies[0].clone()
+}
+
+#[test]
+fn realworld_cut_off_ftp_transfer_is_a_partial_copy() {
+    // nDPI's ftp.pcap: `SIZE 1MB.zip` -> `213 1048576`, RETR over PASV, the
+    // capture ends after 109,440 bytes of the data connection (nDPI's
+    // report and tshark agree on the byte count). A 226 is on the control
+    // connection, yet the copy did not complete.
+    let c = copy_of_real_fetch("ndpi/tests/cfgs/default/pcap/ftp.pcap");
+    assert_eq!(
+        (c.method.as_str(), c.via.as_str()),
+        ("reverse_connect", "ftp")
+    );
+    assert_eq!(c.filename.as_deref(), Some("1MB.zip"));
+    assert_eq!(c.size, 109_440);
+    assert_eq!(c.announced_size, Some(1_048_576));
+    // No byte of what was captured is missing, so the hash alone would
+    // have called this a complete copy.
+    assert!(c.sha256.is_some());
+    assert!(!c.success, "109,440 of 1,048,576 bytes is not a copy");
+}
+
+#[test]
+fn realworld_complete_ftp_transfer_is_a_successful_copy() {
+    // suricata-verify filestore-ftp-active-mode: 150 announces 39 bytes, the
+    // active data connection carries 39 (Suricata stores exactly 1 file).
+    let c =
+        copy_of_real_fetch("suricata-verify/tests/filestore-ftp-active-mode/ftp-active-mode.pcap");
+    assert_eq!(c.filename.as_deref(), Some("index.html"));
+    assert_eq!((c.size, c.announced_size), (39, Some(39)));
+    assert!(c.sha256.is_some());
+    assert!(c.success);
 }
