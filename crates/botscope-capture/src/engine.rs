@@ -1334,6 +1334,8 @@ impl<'c> Engine<'c> {
                 self.summary.bad_checksums += 1;
                 let list = self.flows.slots[i as usize].list;
                 self.flows.touch(i, list);
+                // The flow may be new: its state counts like any other's.
+                self.enforce_cap(sink);
                 return;
             }
             let dir = if d == 0 {

@@ -12,5 +12,7 @@ mod corpus;
 mod crafted;
 #[path = "integration/live.rs"]
 mod live;
+#[path = "integration/sink_memory.rs"]
+mod sink_memory;
 #[path = "integration/zeek.rs"]
 mod zeek;
