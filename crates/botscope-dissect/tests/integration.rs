@@ -50,5 +50,7 @@ mod midstream;
 mod realworld;
 #[path = "integration/realworld_irc.rs"]
 mod realworld_irc;
+#[path = "integration/realworld_tftp.rs"]
+mod realworld_tftp;
 #[path = "integration/suricata.rs"]
 mod suricata;
