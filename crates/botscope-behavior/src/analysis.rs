@@ -763,10 +763,14 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     let mut hours = vec![0u64; 24];
     let infected = crate::attribution::infected_hosts(inp, &r.copies);
     for (s, evs) in sessions.iter_mut() {
-        let first_order = r.orders.len();
+        let (first_order, first_reply) = (r.orders.len(), r.replies.len());
         let found = crate::herd::session_orders(&s.uid, s.bot, evs, &mut r.orders, &mut r.replies);
         s.attribution = crate::attribution::attribute(s, evs, &r.orders[first_order..], &infected);
         if !s.attribution.is_cc() {
+            // Not a bot's session: its `!seen`-style lines are no herder's
+            // orders (Table 10, Fig. 6-7); the evidence keeps their count.
+            r.orders.truncate(first_order);
+            r.replies.truncate(first_reply);
             r.irc_sessions_unattributed += 1;
             continue;
         }

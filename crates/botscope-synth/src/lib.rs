@@ -8,6 +8,7 @@
 //! same bytes: every choice comes from one seeded ChaCha stream, no map is
 //! iterated in hash order and no wall clock is read.
 
+pub mod chat;
 pub mod exploits;
 pub mod pcap;
 pub mod ports;

@@ -363,6 +363,10 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     })?;
     let (bg_file, table1) = bg_done;
     g.t.files.insert(0, bg_file);
+    // The person's chat session: its own stream, so nothing above changes.
+    let (chat_file, chat) = crate::chat::render_chat(cfg.seed, cfg.start_us, out)?;
+    g.t.files.push(chat_file);
+    g.t.chat_sessions.push(chat);
     g.t.tables.table1 = table1;
     if let Some(rt) = rt {
         g.finish_resolver(rt, out)?;

@@ -111,6 +111,34 @@ pub struct IrcSessionTruth {
     pub privmsg_lines: u32,
 }
 
+/// A person's IRC session (`pcap/chat.pcap`): the negative of the C&C
+/// attribution — not in Table 9, Fig. 3 or the diurnal table.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChatSessionTruth {
+    /// The person's host.
+    pub client: Ipv4Addr,
+    /// IRC server.
+    pub server: Ipv4Addr,
+    /// Server port.
+    pub port: u16,
+    /// Nick.
+    pub nick: String,
+    /// Channel joined (no key).
+    pub channel: String,
+    /// TCP connect time.
+    pub connect: Ts,
+    /// JOIN time.
+    pub join: Ts,
+    /// QUIT time.
+    pub end: Ts,
+    /// Plain chat lines the person sent.
+    pub chat_lines: u32,
+    /// Connection 5-tuple.
+    pub flow: FlowKey,
+    /// Capture file.
+    pub file: String,
+}
+
 /// One order a herder gave.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OrderTruth {
@@ -440,8 +468,11 @@ pub struct Truth {
     pub bots: Vec<BotTruth>,
     /// DNS lookups of C&C names in the captures.
     pub dns_lookups: Vec<DnsLookupTruth>,
-    /// IRC sessions.
+    /// IRC C&C sessions.
     pub irc_sessions: Vec<IrcSessionTruth>,
+    /// IRC sessions of people (not C&C), in their own capture.
+    #[serde(default)]
+    pub chat_sessions: Vec<ChatSessionTruth>,
     /// Orders.
     pub orders: Vec<OrderTruth>,
     /// Floods.

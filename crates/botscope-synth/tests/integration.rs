@@ -132,6 +132,52 @@ mod tshark_reads {
             .collect()
     }
 
+    /// The person's chat session (`pcap/chat.pcap`, issue 15) as tshark
+    /// reads it: one IRC connection from the truth's client to its server,
+    /// one keyless JOIN of the truth's channel by the truth's nick, the
+    /// truth's chat lines plus the `!seen` question as client PRIVMSGs, and
+    /// no malformed frame.
+    #[test]
+    fn chat_session_agrees_with_truth() {
+        let (dir, truth) = field(11);
+        assert_eq!(truth.chat_sessions.len(), 1);
+        let c = &truth.chat_sessions[0];
+        let p = dir.path().join(&c.file);
+        let d = vec!["-d".to_string(), "tcp.port==6667,irc".to_string()];
+        let bad = fields(
+            &p,
+            "_ws.malformed || _ws.expert.severity >= error",
+            "frame.number",
+            &d,
+        );
+        assert!(bad.is_empty(), "{bad:?}");
+        let conv = fields(&p, "tcp.flags.syn == 1 && tcp.flags.ack == 0", "ip.src", &d);
+        assert_eq!(conv, vec![c.client.to_string()]);
+        let dst = fields(&p, "tcp.flags.syn == 1 && tcp.flags.ack == 0", "ip.dst", &d);
+        assert_eq!(dst, vec![c.server.to_string()]);
+        let joins = fields(&p, "irc.request.command == \"JOIN\"", "irc.request", &d);
+        assert_eq!(joins, vec![format!("JOIN {}", c.channel)]);
+        let nick = fields(&p, "irc.request.command == \"NICK\"", "irc.request", &d);
+        assert_eq!(nick, vec![format!("NICK {}", c.nick)]);
+        let said = fields(
+            &p,
+            "irc.request.command == \"PRIVMSG\"",
+            "irc.request.trailer",
+            &d,
+        );
+        assert_eq!(said.len() as u32, c.chat_lines + 1, "{said:?}");
+        assert!(said.last().unwrap().starts_with("!seen "));
+        let f = truth
+            .files
+            .iter()
+            .find(|f| f.path == c.file)
+            .expect("file entry");
+        assert_eq!(
+            f.packets,
+            fields(&p, "frame", "frame.number", &[]).len() as u64
+        );
+    }
+
     #[test]
     fn captures_read_cleanly_and_agree_with_truth() {
         let (dir, truth) = field(11);

@@ -447,3 +447,76 @@ fn gre_wrapped_field_tables_equal_truth() {
         f.truth.tables.joins_per_local_hour
     );
 }
+
+/// The field's person chatting on IRC (`pcap/chat.pcap`, `truth.json` →
+/// `chat_sessions`; issue 15): analyzed with the infected honeypots'
+/// capture, it is reported as an unattributed session with its evidence,
+/// and Table 9, the diurnal table, Fig. 3 and the orders still equal the
+/// truth, which has only the bots' sessions.
+#[test]
+fn human_chat_session_is_unattributed_and_tables_still_equal_truth() {
+    let (seed, gre) = SEEDS[0];
+    let f = field(seed, gre);
+    assert_eq!(f.truth.chat_sessions.len(), 1);
+    let c = &f.truth.chat_sessions[0];
+    let opt = Options {
+        tz_offset_s: f.truth.tz_offset_s,
+        ..Default::default()
+    };
+    let paths = [
+        f._dir.path().join("pcap/infected.pcap"),
+        f._dir.path().join(&c.file),
+    ];
+    let r = pipeline::run(&paths, &EngineConfig::default(), Limits::default(), &opt)
+        .expect("reads")
+        .0;
+    assert_eq!(counts(&r.table9), truth_counts(&f.truth.tables.table9));
+    assert_eq!(r.joins_per_local_hour, f.truth.tables.joins_per_local_hour);
+    assert_eq!(r.orders.len(), f.truth.orders.len());
+    let bots: Vec<String> = r.sequences.iter().map(|s| s.bot.to_string()).collect();
+    let want: Vec<String> = f.truth.tables.fig3.keys().cloned().collect();
+    let mut got = bots.clone();
+    got.sort();
+    let mut want = want;
+    want.sort();
+    assert_eq!(got, want);
+    let n = f.truth.irc_sessions.len() as u64;
+    assert_eq!(r.sessions.len() as u64, n + 1);
+    assert_eq!((r.irc_sessions_cc, r.irc_sessions_unattributed), (n, 1));
+    let s = r
+        .sessions
+        .iter()
+        .find(|s| s.bot == std::net::IpAddr::V4(c.client))
+        .expect("the chat session");
+    assert_eq!(s.server, std::net::IpAddr::V4(c.server));
+    assert_eq!(s.port, c.port);
+    assert_eq!(s.nick.as_deref(), Some(c.nick.as_str()));
+    assert_eq!(s.channels, vec![c.channel.clone()]);
+    assert_eq!(s.key, None);
+    assert_eq!(s.join, Some(c.join));
+    assert_eq!(s.attribution.verdict, "unattributed");
+    // Its `!seen` to the channel's service bot: an order-shaped line of an
+    // unknown command, listed but deciding nothing.
+    assert_eq!(
+        s.attribution.evidence_for,
+        vec!["orders_sent: 1 (0 of a known command)".to_string()]
+    );
+    let against: Vec<&str> = s
+        .attribution
+        .evidence_against
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(against.len(), 3, "{against:?}");
+    assert!(against[0].starts_with(&format!("chat: {} line(s)", c.chat_lines)));
+    assert_eq!(
+        &against[1..],
+        &["cap_negotiation: IRCv3 CAP", "client_queries: LIST"]
+    );
+    // Every C&C session of the truth is still C&C.
+    assert!(r
+        .sessions
+        .iter()
+        .filter(|x| x.bot != std::net::IpAddr::V4(c.client))
+        .all(|x| x.attribution.verdict == "cc"));
+}
