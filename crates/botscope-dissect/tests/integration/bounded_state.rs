@@ -235,6 +235,8 @@ fn storm(cap: usize) -> (CaptureSummary, Vec<Record>, botscope_dissect::Stats) {
     }
     assert!(next_complete.next().is_none(), "every complete flow sent");
     let summary = cap.finish(&mut an);
+    // Every flow ended: the dissectors' running total is back to nothing.
+    assert_eq!(an.held_bytes(), 0);
     an.finish();
     let stats = an.stats.clone();
     (summary, an.into_sink(), stats)
