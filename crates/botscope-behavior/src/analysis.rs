@@ -208,7 +208,8 @@ pub struct SessionRow {
     pub evidence: Evidence,
     /// `bot`, or `herder` when the client sent orders and received none
     /// (herder sessions are left out of Table 9, the diurnal table and the
-    /// per-bot rates).
+    /// per-bot rates). Meaningful for C&C sessions; an unattributed
+    /// session keeps `bot` (the client side).
     pub role: String,
     /// Whether this is a C&C session (`cc`, counted in Table 9 unless a
     /// herder's) or an IRC session with too little evidence of a bot
