@@ -306,3 +306,31 @@ fn weak_signs_decide_only_together_and_an_infected_client_is_cc() {
     let bots: Vec<String> = r.sequences.iter().map(|s| s.bot.to_string()).collect();
     assert_eq!(bots, vec!["127.0.0.10", "127.0.0.13"]);
 }
+
+/// `analyze --out`: `sessions.csv` carries the verdict and its evidence,
+/// `report.json` the two counts.
+#[test]
+fn sessions_csv_and_report_json_carry_the_attribution() {
+    let r = analyze("tests/realworld/disspcap/tests/pcaps/irc.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    botscope_behavior::render::write_dir(&r, dir.path()).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("sessions.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("uid,bot,server,port,fqdn,nick,nick_pattern,channels,key,start,join,role,attribution,reason,evidence_for,evidence_against")
+    );
+    let row = lines.next().unwrap();
+    assert!(row.contains(",daniel,daniel,#testchannel,"), "{row}");
+    assert!(row.contains(",bot,unattributed,"), "{row}");
+    assert!(row.ends_with("client_queries: LIST,WHO\""), "{row}");
+    assert_eq!(lines.next(), None);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["irc_sessions_cc"], 0);
+    assert_eq!(json["irc_sessions_unattributed"], 1);
+    assert_eq!(
+        json["sessions"][0]["attribution"]["verdict"],
+        "unattributed"
+    );
+}
