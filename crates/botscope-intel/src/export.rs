@@ -9,6 +9,7 @@
 
 use crate::classify::Classified;
 use crate::configs::BotConfigs;
+use crate::error::ParseError;
 use crate::names::{normalize, AllowList, MAX_NAME};
 use crate::probe::ProbeResult;
 use crate::targets::{SkippedAddr, TargetPolicy};
@@ -54,7 +55,7 @@ pub enum RpzAction {
 
 impl RpzAction {
     /// Parses `nxdomain`, `nodata`, an address, or a host name.
-    pub fn parse(s: &str) -> Result<RpzAction, String> {
+    pub fn parse(s: &str) -> Result<RpzAction, ParseError> {
         match s.trim().to_ascii_lowercase().as_str() {
             "nxdomain" => Ok(RpzAction::Nxdomain),
             "nodata" => Ok(RpzAction::Nodata),
@@ -64,7 +65,10 @@ impl RpzAction {
                 } else {
                     normalize(other)
                         .map(RpzAction::SinkholeCname)
-                        .map_err(|e| format!("sinkhole {other:?}: {e}"))
+                        .map_err(|reason| ParseError::Sinkhole {
+                            given: other.to_string(),
+                            reason,
+                        })
                 }
             }
         }
@@ -692,7 +696,13 @@ mod tests {
         assert!(rpz_zone(&n, &o, 1, Ts(0)).contains("cc.evil.example A 10.9.9.9\n"));
         o.action = RpzAction::parse("Sink.Example.ORG").unwrap();
         assert!(rpz_zone(&n, &o, 1, Ts(0)).contains("cc.evil.example CNAME sink.example.org.\n"));
-        assert!(RpzAction::parse("bad..name").is_err());
+        assert_eq!(
+            RpzAction::parse("bad..name"),
+            Err(ParseError::Sinkhole {
+                given: "bad..name".into(),
+                reason: crate::names::NameError::EmptyLabel
+            })
+        );
     }
 
     #[test]

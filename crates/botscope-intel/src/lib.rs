@@ -13,6 +13,7 @@
 
 pub mod classify;
 pub mod configs;
+pub mod error;
 pub mod export;
 pub mod names;
 pub mod probe;

@@ -10,6 +10,7 @@
 //! - [`NetList`]: the operator's never-block list (CIDRs and addresses).
 //! - [`TargetPolicy`]: both together, plus the lab opt-in for private targets.
 
+use crate::error::ParseError;
 use botscope_core::error::{Located, Location, SkipCounter};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -122,7 +123,7 @@ pub struct Net {
 impl Net {
     /// Parses `a.b.c.d`, `a.b.c.d/len`, `x::y` or `x::y/len`. Host bits
     /// set below the prefix are cleared (`10.1.2.3/8` is `10/8`).
-    pub fn parse(s: &str) -> Result<Net, String> {
+    pub fn parse(s: &str) -> Result<Net, ParseError> {
         let (a, l) = match s.split_once('/') {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
@@ -130,13 +131,13 @@ impl Net {
         let addr: IpAddr = a
             .trim()
             .parse()
-            .map_err(|_| format!("not an IP address: {a:?}"))?;
+            .map_err(|_| ParseError::NotAnAddress(a.to_string()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match l {
             None => max,
             Some(l) => match l.trim().parse::<u8>() {
                 Ok(n) if n <= max => n,
-                _ => return Err(format!("bad prefix length {l:?}")),
+                _ => return Err(ParseError::BadPrefix(l.to_string())),
             },
         };
         let addr = match addr {
@@ -203,7 +204,7 @@ impl NetList {
                         line: Some(i as u64 + 1),
                         ..Default::default()
                     },
-                    reason: e.split(':').next().unwrap_or("bad line").to_string(),
+                    reason: e.reason().to_string(),
                 }),
             }
         }
@@ -389,6 +390,15 @@ mod tests {
         assert_eq!(l.nets.len(), 3);
         assert_eq!(sk.total(), 2);
         assert_eq!(sk.by_reason["not an IP address"].1, vec!["nb.txt line 5"]);
+        assert_eq!(sk.by_reason["bad prefix length"].1, vec!["nb.txt line 6"]);
+        assert_eq!(
+            Net::parse("10.0.0.0/33"),
+            Err(ParseError::BadPrefix("33".into()))
+        );
+        assert_eq!(
+            Net::parse("bad/8"),
+            Err(ParseError::NotAnAddress("bad".into()))
+        );
         assert_eq!(
             l.covering("5.45.64.77".parse().unwrap())
                 .unwrap()
