@@ -186,7 +186,7 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
                         }
                         Err(e) => {
                             if let Some(p) = info.packer.as_mut() {
-                                p.unpack_error = Some(e);
+                                p.unpack_error = Some(e.to_string());
                             }
                         }
                     }

@@ -438,6 +438,75 @@ fn detect_packer(b: &[u8], info: &PeInfo) -> Option<PackerInfo> {
     })
 }
 
+/// Why a UPX-packed PE was not unpacked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UnpackError {
+    /// No `UPX!` pack header in the file.
+    #[error("no UPX! header")]
+    NoHeader,
+    /// A compression method other than NRV2B/D/E.
+    #[error("unsupported UPX method {0}")]
+    Method(u8),
+    /// No section named `UPX0`.
+    #[error("no UPX0 section")]
+    NoUpx0,
+    /// No section after `UPX0` to hold the packed data.
+    #[error("no section after UPX0")]
+    NoUpx1,
+    /// The declared unpacked size is past [`MAX_IMAGE`] or `UPX0`'s size.
+    #[error("declared unpacked size {0} too large")]
+    UnpackedTooLarge(u32),
+    /// The declared packed size is past the packed section.
+    #[error("declared packed size {0} exceeds section")]
+    PackedTooLarge(u32),
+    /// The declared unpacked size is past [`UnpackCaps::max_size`].
+    #[error("declared unpacked size {size} exceeds the unpack cap of {cap} bytes")]
+    OverSizeCap {
+        /// Declared unpacked size.
+        size: u32,
+        /// The cap.
+        cap: u64,
+    },
+    /// Unpacked : packed is past [`UnpackCaps::max_ratio`].
+    #[error("unpack ratio {ratio}:1 ({u_len} from {c_len} bytes) exceeds the cap of {cap}:1")]
+    OverRatioCap {
+        /// Declared unpacked size over declared packed size, rounded down.
+        ratio: u64,
+        /// Declared unpacked size.
+        u_len: u32,
+        /// Declared packed size.
+        c_len: u32,
+        /// The cap.
+        cap: u64,
+    },
+    /// The packed data runs past the end of the file.
+    #[error("packed data past end of file")]
+    PackedPastEnd,
+    /// The packed data's Adler-32 differs from the header's.
+    #[error("packed data checksum mismatch")]
+    PackedChecksum,
+    /// The NRV stream is broken.
+    #[error(transparent)]
+    Nrv(#[from] nrv::NrvError),
+    /// The stream ended before the declared size.
+    #[error("unpacked {got} bytes, header says {declared}")]
+    ShortOutput {
+        /// Bytes produced.
+        got: usize,
+        /// Declared unpacked size.
+        declared: u32,
+    },
+    /// The unpacked data's Adler-32 differs from the header's.
+    #[error("unpacked data checksum mismatch")]
+    UnpackedChecksum,
+    /// No code range to unfilter in UPX's extra info.
+    #[error(transparent)]
+    CodeRange(#[from] unfilter::CodeRangeError),
+    /// The branch filter could not be undone.
+    #[error(transparent)]
+    Unfilter(#[from] unfilter::UnfilterError),
+}
+
 /// Unpacks a UPX-packed PE: the NRV stream at the start of the section
 /// after `UPX0`, bounded by the pack header's sizes, the section sizes and
 /// [`MAX_IMAGE`]; both Adler-32 sums must match (`u_adler` covers the data
@@ -445,7 +514,7 @@ fn detect_packer(b: &[u8], info: &PeInfo) -> Option<PackerInfo> {
 /// original code range UPX recorded in its extra info. An unknown filter
 /// leaves the code filtered (see [`PackerInfo::unpack_error`]). Default
 /// [`UnpackCaps`]; see [`upx_unpack_capped`].
-pub fn upx_unpack(b: &[u8], info: &PeInfo) -> Result<Vec<u8>, String> {
+pub fn upx_unpack(b: &[u8], info: &PeInfo) -> Result<Vec<u8>, UnpackError> {
     upx_unpack_detailed(b, info).map(|u| u.image)
 }
 
@@ -464,7 +533,7 @@ pub struct UpxUnpacked {
 }
 
 /// [`upx_unpack`] with the filter outcome (default [`UnpackCaps`]).
-pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, String> {
+pub fn upx_unpack_detailed(b: &[u8], info: &PeInfo) -> Result<UpxUnpacked, UnpackError> {
     upx_unpack_capped(b, info, &UnpackCaps::default())
 }
 
@@ -475,63 +544,59 @@ pub fn upx_unpack_capped(
     b: &[u8],
     info: &PeInfo,
     caps: &UnpackCaps,
-) -> Result<UpxUnpacked, String> {
-    let (_, h) = find_upx_header(b).ok_or("no UPX! header")?;
-    let method =
-        Method::from_upx(h.method).ok_or_else(|| format!("unsupported UPX method {}", h.method))?;
+) -> Result<UpxUnpacked, UnpackError> {
+    let (_, h) = find_upx_header(b).ok_or(UnpackError::NoHeader)?;
+    let method = Method::from_upx(h.method).ok_or(UnpackError::Method(h.method))?;
     let idx = info
         .sections
         .iter()
         .position(|s| s.name == "UPX0")
-        .ok_or("no UPX0 section")?;
+        .ok_or(UnpackError::NoUpx0)?;
     let upx0 = &info.sections[idx];
-    let upx1 = info.sections.get(idx + 1).ok_or("no section after UPX0")?;
+    let upx1 = info.sections.get(idx + 1).ok_or(UnpackError::NoUpx1)?;
     if u64::from(h.u_len) > MAX_IMAGE || h.u_len > upx0.virtual_size.max(upx0.raw_size) {
-        return Err(format!("declared unpacked size {} too large", h.u_len));
+        return Err(UnpackError::UnpackedTooLarge(h.u_len));
     }
     if h.c_len > upx1.raw_size {
-        return Err(format!("declared packed size {} exceeds section", h.c_len));
+        return Err(UnpackError::PackedTooLarge(h.c_len));
     }
     if u64::from(h.u_len) > caps.max_size {
-        return Err(format!(
-            "declared unpacked size {} exceeds the unpack cap of {} bytes",
-            h.u_len, caps.max_size
-        ));
+        return Err(UnpackError::OverSizeCap {
+            size: h.u_len,
+            cap: caps.max_size,
+        });
     }
     if u64::from(h.u_len) > caps.max_ratio.saturating_mul(u64::from(h.c_len)) {
-        return Err(format!(
-            "unpack ratio {}:1 ({} from {} bytes) exceeds the cap of {}:1",
-            u64::from(h.u_len) / u64::from(h.c_len.max(1)),
-            h.u_len,
-            h.c_len,
-            caps.max_ratio
-        ));
+        return Err(UnpackError::OverRatioCap {
+            ratio: u64::from(h.u_len) / u64::from(h.c_len.max(1)),
+            u_len: h.u_len,
+            c_len: h.c_len,
+            cap: caps.max_ratio,
+        });
     }
     let start = upx1.raw_offset as usize;
     let src = b
         .get(start..start + h.c_len as usize)
-        .ok_or("packed data past end of file")?;
+        .ok_or(UnpackError::PackedPastEnd)?;
     if nrv::adler32(src) != h.c_adler {
-        return Err("packed data checksum mismatch".into());
+        return Err(UnpackError::PackedChecksum);
     }
-    let (mut out, _) = nrv::decompress(src, method, h.u_len as usize).map_err(|e| e.to_string())?;
+    let (mut out, _) = nrv::decompress(src, method, h.u_len as usize)?;
     if out.len() != h.u_len as usize {
-        return Err(format!(
-            "unpacked {} bytes, header says {}",
-            out.len(),
-            h.u_len
-        ));
+        return Err(UnpackError::ShortOutput {
+            got: out.len(),
+            declared: h.u_len,
+        });
     }
     if nrv::adler32(&out) != h.u_adler {
-        return Err("unpacked data checksum mismatch".into());
+        return Err(UnpackError::UnpackedChecksum);
     }
     let (mut restored, mut left_filtered) = (0, None);
     if h.filter != 0 {
         if unfilter::is_supported(h.filter) {
             let (start, len) = unfilter::upx_code_range(&out)?;
             let stats =
-                unfilter::unfilter(&mut out[start..start + len], h.filter, h.cto, start as u32)
-                    .map_err(|e| e.to_string())?;
+                unfilter::unfilter(&mut out[start..start + len], h.filter, h.cto, start as u32)?;
             restored = stats.calls;
         } else {
             left_filtered = Some(format!("unsupported UPX filter {:#04x}", h.filter));

@@ -70,6 +70,18 @@ pub fn parse_hash_list(text: &str) -> HashList {
     out
 }
 
+/// Why a signature set did not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum SigSetError {
+    /// YARA rules given to a build without the `yara` feature.
+    #[error("this build has no YARA support (feature `yara`)")]
+    NoYara,
+    /// The YARA rules do not compile.
+    #[cfg(feature = "yara")]
+    #[error("{0}")]
+    Yara(Box<yara_x::errors::CompileError>),
+}
+
 /// A compiled signature set.
 pub enum Compiled {
     /// YARA-X rules.
@@ -80,17 +92,17 @@ pub enum Compiled {
 }
 
 impl Compiled {
-    /// Compiles a set's content; YARA errors are returned as text.
-    pub fn new(kind: SetKind, content: &str) -> Result<Compiled, String> {
+    /// Compiles a set's content.
+    pub fn new(kind: SetKind, content: &str) -> Result<Compiled, SigSetError> {
         match kind {
             #[cfg(feature = "yara")]
             SetKind::Yara => yara_x::compile(content)
                 .map(|r| Compiled::Yara(Box::new(r)))
-                .map_err(|e| e.to_string()),
+                .map_err(|e| SigSetError::Yara(Box::new(e))),
             #[cfg(not(feature = "yara"))]
             SetKind::Yara => {
                 let _ = content;
-                Err("this build has no YARA support (feature `yara`)".into())
+                Err(SigSetError::NoYara)
             }
             SetKind::Hashes => Ok(Compiled::Hashes(parse_hash_list(content))),
         }
@@ -247,7 +259,7 @@ pub fn scan_all_threads(
         .map(|(v, c)| {
             Compiled::new(v.kind, &c)
                 .map(|c| (v, c))
-                .map_err(StoreError::Other)
+                .map_err(|e| StoreError::Other(e.to_string()))
         })
         .collect::<Result<_, _>>()?;
     let rows: Vec<(String, String, String)> = {

@@ -98,6 +98,44 @@ pub enum UnfilterError {
     Unsupported(u8),
 }
 
+/// Why [`upx_code_range`] found no code range in UPX's extra info.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodeRangeError {
+    /// Fewer than the four bytes that give the extra info's offset.
+    #[error("unpacked data too short for UPX extra info")]
+    TooShort,
+    /// The offset in the last four bytes is not that of a `PE\0\0` copy.
+    #[error("UPX extra info offset {0:#x} does not point at a PE header")]
+    NoPeHeader(usize),
+    /// The copied optional header is neither PE32 nor PE32+.
+    #[error("UPX extra info: unknown optional header magic")]
+    UnknownMagic,
+    /// The copied header ends past the data.
+    #[error("UPX extra info truncated")]
+    Truncated,
+    /// No room for the original section table after the header.
+    #[error("UPX extra info: no original section table")]
+    NoSectionTable,
+    /// BaseOfCode lies before the first section's RVA.
+    #[error("UPX code base {code_base:#x} before first section {first_rva:#x}")]
+    BaseBeforeFirstSection {
+        /// BaseOfCode.
+        code_base: u32,
+        /// The first original section's RVA.
+        first_rva: u32,
+    },
+    /// The code range runs past the unpacked data.
+    #[error("UPX code range {start:#x}+{size:#x} outside the unpacked data ({len:#x})")]
+    OutsideData {
+        /// Offset of the code in the data.
+        start: usize,
+        /// SizeOfCode.
+        size: u32,
+        /// Length of the unpacked data.
+        len: usize,
+    },
+}
+
 /// What [`unfilter`] restored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UnfilterStats {
@@ -191,11 +229,9 @@ pub fn unfilter(
 /// copy of the original `PE\0\0` header, followed by the original section
 /// table. Returns (offset of the code in `image`, its length), checked to
 /// lie inside `image`, or why not.
-pub fn upx_code_range(image: &[u8]) -> Result<(usize, usize), String> {
+pub fn upx_code_range(image: &[u8]) -> Result<(usize, usize), CodeRangeError> {
     let n = image.len();
-    let tail = n
-        .checked_sub(4)
-        .ok_or("unpacked data too short for UPX extra info")?;
+    let tail = n.checked_sub(4).ok_or(CodeRangeError::TooShort)?;
     let rd = |at: usize| -> Option<u32> {
         image
             .get(at..at.checked_add(4)?)
@@ -208,31 +244,34 @@ pub fn upx_code_range(image: &[u8]) -> Result<(usize, usize), String> {
     };
     let extra = rd(tail).unwrap_or(u32::MAX) as usize;
     if extra >= tail || image.get(extra..extra + 4) != Some(b"PE\0\0".as_slice()) {
-        return Err(format!(
-            "UPX extra info offset {extra:#x} does not point at a PE header"
-        ));
+        return Err(CodeRangeError::NoPeHeader(extra));
     }
     let opt = extra + 24;
     // UPX copies a fixed-size header: 16 data directories.
     let header_len = match rd16(opt) {
         Some(0x10b) => 4 + 20 + 0xE0,
         Some(0x20b) => 4 + 20 + 0xF0,
-        _ => return Err("UPX extra info: unknown optional header magic".into()),
+        _ => return Err(CodeRangeError::UnknownMagic),
     };
-    let code_size = rd(opt + 4).ok_or("UPX extra info truncated")?;
-    let code_base = rd(opt + 20).ok_or("UPX extra info truncated")?;
+    let code_size = rd(opt + 4).ok_or(CodeRangeError::Truncated)?;
+    let code_base = rd(opt + 20).ok_or(CodeRangeError::Truncated)?;
     // The first original section's RVA is where the unpacked data starts.
     let first_rva = rd(extra + header_len + 12)
         .filter(|_| extra + header_len + 40 <= tail)
-        .ok_or("UPX extra info: no original section table")?;
-    let start = code_base.checked_sub(first_rva).ok_or_else(|| {
-        format!("UPX code base {code_base:#x} before first section {first_rva:#x}")
-    })? as usize;
+        .ok_or(CodeRangeError::NoSectionTable)?;
+    let start = code_base
+        .checked_sub(first_rva)
+        .ok_or(CodeRangeError::BaseBeforeFirstSection {
+            code_base,
+            first_rva,
+        })? as usize;
     let end = start
         .checked_add(code_size as usize)
         .filter(|&e| e <= n)
-        .ok_or_else(|| {
-            format!("UPX code range {start:#x}+{code_size:#x} outside the unpacked data ({n:#x})")
+        .ok_or(CodeRangeError::OutsideData {
+            start,
+            size: code_size,
+            len: n,
         })?;
     Ok((start, end - start))
 }

@@ -1218,6 +1218,24 @@ mod sets_and_iocs {
         );
     }
 
+    /// A rule set that does not compile is a typed error carrying
+    /// YARA-X's diagnostic (the unknown identifier and where it is).
+    #[cfg(feature = "yara")]
+    #[test]
+    fn yara_compile_error_is_typed() {
+        use botscope_specimen::sigs::{Compiled, SetKind, SigSetError};
+        let bad = "rule broken { condition: no_such_thing }";
+        match Compiled::new(SetKind::Yara, bad) {
+            Err(e @ SigSetError::Yara(_)) => {
+                let text = e.to_string();
+                assert!(text.contains("unknown identifier `no_such_thing`"), "{text}");
+            }
+            Err(e) => panic!("wrong error {e}"),
+            Ok(_) => panic!("compiled"),
+        }
+        assert!(Compiled::new(SetKind::Yara, "rule ok { condition: true }").is_ok());
+    }
+
     #[test]
     fn fqdns_need_a_public_suffix() {
         assert!(is_fqdn("irc.example.com"));
@@ -1606,23 +1624,36 @@ mod upx_filters {
         // Offset past the end / not at a PE header.
         let mut bad = img.clone();
         bad[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(unfilter::upx_code_range(&bad)
-            .unwrap_err()
-            .contains("does not point at a PE header"));
+        assert_eq!(
+            unfilter::upx_code_range(&bad),
+            Err(unfilter::CodeRangeError::NoPeHeader(u32::MAX as usize))
+        );
         // SizeOfCode claims 4 GiB.
         let mut big = img.clone();
         big[extra + 28..extra + 32].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-        assert!(unfilter::upx_code_range(&big)
-            .unwrap_err()
-            .contains("outside the unpacked data"));
+        assert_eq!(
+            unfilter::upx_code_range(&big),
+            Err(unfilter::CodeRangeError::OutsideData {
+                start: 0,
+                size: 0xFFFF_FFF0,
+                len: n
+            })
+        );
         // BaseOfCode before the first section.
         let mut low = img.clone();
         low[extra + 44..extra + 48].copy_from_slice(&0x10u32.to_le_bytes());
-        assert!(unfilter::upx_code_range(&low)
-            .unwrap_err()
-            .contains("before first section"));
+        assert!(matches!(
+            unfilter::upx_code_range(&low),
+            Err(unfilter::CodeRangeError::BaseBeforeFirstSection {
+                code_base: 0x10,
+                ..
+            })
+        ));
         // Too short for anything.
-        assert!(unfilter::upx_code_range(&img[..3]).is_err());
+        assert_eq!(
+            unfilter::upx_code_range(&img[..3]),
+            Err(unfilter::CodeRangeError::TooShort)
+        );
         assert!(unfilter::upx_code_range(&[]).is_err());
         // Every truncation of the extra info: an error or a range, no panic.
         for cut in (n - 400)..n {
@@ -1982,6 +2013,14 @@ mod upx_bomb {
         let err = pe::upx_unpack_detailed(&b, &info).unwrap_err();
         assert_eq!(
             err,
+            pe::UnpackError::OverSizeCap {
+                size: 41943040,
+                cap: 33554432
+            }
+        );
+        let err = err.to_string();
+        assert_eq!(
+            err,
             "declared unpacked size 41943040 exceeds the unpack cap of 33554432 bytes"
         );
         let a = analyze(&b);
@@ -2006,6 +2045,16 @@ mod upx_bomb {
         let b = bomb(2 << 20);
         let info = pe::analyze(&b).unwrap();
         let err = pe::upx_unpack_detailed(&b, &info).unwrap_err();
+        assert_eq!(
+            err,
+            pe::UnpackError::OverRatioCap {
+                ratio: 139810,
+                u_len: 2097152,
+                c_len: 15,
+                cap: 1000
+            }
+        );
+        let err = err.to_string();
         assert_eq!(
             err,
             "unpack ratio 139810:1 (2097152 from 15 bytes) exceeds the cap of 1000:1"
