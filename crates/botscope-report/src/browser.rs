@@ -3,6 +3,7 @@
 //! dumps. Used by the tests that check the report and the demo against
 //! ground truth, and usable as a smoke check after `botscope report`.
 
+use crate::ReportError;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -18,13 +19,12 @@ const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
 /// Runs headless Chromium on `url` with `extra` flags and returns its
 /// standard output. Background networking is off: this machine has no
 /// internet, and Chromium's own lookups would only be refused.
-pub fn chromium(url: &str, extra: &[&str]) -> Result<String, String> {
+pub fn chromium(url: &str, extra: &[&str]) -> Result<String, ReportError> {
+    let step = |what| move |source| ReportError::Browser { what, source };
     if !Path::new(CHROMIUM).exists() {
-        return Err(format!(
-            "{CHROMIUM} is missing: run scripts/setup.sh (a real browser is needed)"
-        ));
+        return Err(ReportError::NoBrowser(CHROMIUM));
     }
-    let profile = tempfile::tempdir().map_err(|e| format!("profile folder: {e}"))?;
+    let profile = tempfile::tempdir().map_err(step("profile folder"))?;
     let mut child = Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -42,8 +42,11 @@ pub fn chromium(url: &str, extra: &[&str]) -> Result<String, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("starting chromium: {e}"))?;
-    let mut out = child.stdout.take().ok_or("no chromium stdout")?;
+        .map_err(step("starting chromium"))?;
+    let mut out = child
+        .stdout
+        .take()
+        .ok_or(ReportError::BrowserOutput("no standard output"))?;
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = out.read_to_string(&mut s);
@@ -56,22 +59,27 @@ pub fn chromium(url: &str, extra: &[&str]) -> Result<String, String> {
             Ok(None) if start.elapsed() > CHROMIUM_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("chromium did not finish on {url}"));
+                return Err(ReportError::BrowserTimeout(url.to_string()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Err(format!("waiting for chromium: {e}")),
+            Err(e) => return Err(step("waiting for chromium")(e)),
         }
     }
-    reader.join().map_err(|_| "chromium reader panicked".into())
+    reader
+        .join()
+        .map_err(|_| ReportError::BrowserOutput("reader thread panicked"))
 }
 
 /// The DOM of `url` after its scripts ran (3 s of virtual time).
-pub fn dump_dom(url: &str) -> Result<String, String> {
+pub fn dump_dom(url: &str) -> Result<String, ReportError> {
     let dom = chromium(url, &["--dump-dom", "--virtual-time-budget=3000"])?;
     if dom.contains("</html>") {
         Ok(dom)
     } else {
-        Err(format!("no DOM from chromium for {url}: {dom:.200}"))
+        Err(ReportError::NoDom {
+            url: url.to_string(),
+            start: dom.chars().take(200).collect(),
+        })
     }
 }
 
@@ -222,7 +230,7 @@ pub fn notes(dom: &str, id: &str) -> Option<HashMap<String, String>> {
 }
 
 /// Prints `url` to a PDF file with headless Chromium (print CSS applies).
-pub fn print_to_pdf(url: &str, pdf: &Path) -> Result<(), String> {
+pub fn print_to_pdf(url: &str, pdf: &Path) -> Result<(), ReportError> {
     chromium(
         url,
         &[
@@ -233,12 +241,15 @@ pub fn print_to_pdf(url: &str, pdf: &Path) -> Result<(), String> {
     )?;
     match std::fs::metadata(pdf) {
         Ok(m) if m.len() > 0 => Ok(()),
-        _ => Err(format!("chromium wrote no PDF to {}", pdf.display())),
+        _ => Err(ReportError::NoBrowserFile {
+            what: "PDF",
+            path: pdf.to_path_buf(),
+        }),
     }
 }
 
 /// A PNG screenshot of `url` in a `width`×`height` window.
-pub fn screenshot(url: &str, png: &Path, width: u32, height: u32) -> Result<(), String> {
+pub fn screenshot(url: &str, png: &Path, width: u32, height: u32) -> Result<(), ReportError> {
     chromium(
         url,
         &[
@@ -249,6 +260,9 @@ pub fn screenshot(url: &str, png: &Path, width: u32, height: u32) -> Result<(), 
     )?;
     match std::fs::metadata(png) {
         Ok(m) if m.len() > 0 => Ok(()),
-        _ => Err(format!("chromium wrote no screenshot to {}", png.display())),
+        _ => Err(ReportError::NoBrowserFile {
+            what: "screenshot",
+            path: png.to_path_buf(),
+        }),
     }
 }

@@ -75,7 +75,7 @@ pub fn load_data(dir: &Path) -> Result<DataFolder, ReportError> {
         }
         match parse_file(&path) {
             Ok(v) => data.files.push((name, v)),
-            Err(e) => data.unreadable.push((name, e)),
+            Err(e) => data.unreadable.push((name, e.to_string())),
         }
     }
     Ok(data)
@@ -83,13 +83,13 @@ pub fn load_data(dir: &Path) -> Result<DataFolder, ReportError> {
 
 /// Reads one data file (at most [`MAX_FILE`] bytes) and checks that it
 /// is complete JSON (a half-written file is an error, not a section).
-pub fn parse_file(path: &Path) -> Result<Arc<[u8]>, String> {
+pub fn parse_file(path: &Path) -> Result<Arc<[u8]>, ReportError> {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if len > MAX_FILE {
-        return Err(format!("{len} bytes, more than the {MAX_FILE} read"));
+        return Err(ReportError::FileTooLarge { len, max: MAX_FILE });
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(ReportError::Read)?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(ReportError::Json)?;
     Ok(bytes.into())
 }
 

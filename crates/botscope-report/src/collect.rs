@@ -12,6 +12,7 @@
 //! | `dns rate --window 1h --json` | rate_series |
 //! | `intel classify --table-json` (+ `--json` per-name rows) | table5 |
 
+use crate::ReportError;
 use botscope_core::report::*;
 use botscope_core::Ts;
 use serde::Serialize;
@@ -21,30 +22,33 @@ use std::path::Path;
 /// One section ready to be written: id and JSON.
 pub type Out = (&'static str, Value);
 
-fn err(what: &str, field: &str) -> String {
-    format!("{what}: missing or mistyped field `{field}`")
+fn err(what: &str, field: &str) -> ReportError {
+    ReportError::Field {
+        what: what.to_string(),
+        field: field.to_string(),
+    }
 }
 
-fn u(v: &Value, what: &str, field: &str) -> Result<u64, String> {
+fn u(v: &Value, what: &str, field: &str) -> Result<u64, ReportError> {
     v.get(field)
         .and_then(Value::as_u64)
         .ok_or_else(|| err(what, field))
 }
 
-fn f(v: &Value, what: &str, field: &str) -> Result<f64, String> {
+fn f(v: &Value, what: &str, field: &str) -> Result<f64, ReportError> {
     v.get(field)
         .and_then(Value::as_f64)
         .ok_or_else(|| err(what, field))
 }
 
-fn s(v: &Value, what: &str, field: &str) -> Result<String, String> {
+fn s(v: &Value, what: &str, field: &str) -> Result<String, ReportError> {
     v.get(field)
         .and_then(Value::as_str)
         .map(str::to_string)
         .ok_or_else(|| err(what, field))
 }
 
-fn arr<'a>(v: &'a Value, what: &str, field: &str) -> Result<&'a [Value], String> {
+fn arr<'a>(v: &'a Value, what: &str, field: &str) -> Result<&'a [Value], ReportError> {
     v.get(field)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
@@ -87,7 +91,7 @@ fn pct(n: u64, total: u64) -> f64 {
 }
 
 /// `analyze`'s count rows (`key`, `count`, `percent`, `evidence`).
-fn share_rows(v: &Value, what: &str, field: &str) -> Result<Vec<ShareRow>, String> {
+fn share_rows(v: &Value, what: &str, field: &str) -> Result<Vec<ShareRow>, ReportError> {
     arr(v, what, field)?
         .iter()
         .map(|r| {
@@ -121,7 +125,7 @@ fn ts_text(v: Option<&Value>) -> String {
 }
 
 /// The sections of `botscope analyze`'s `report.json`.
-pub fn from_analyze(v: &Value) -> Result<Vec<Out>, String> {
+pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
     let what = "analyze report.json";
     let mut out = Vec::new();
     // Table 1 needs the capture of the sensor interface.
@@ -221,7 +225,7 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, String> {
                     .unwrap_or_default(),
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, ReportError>>()?;
     out.push((
         "table10",
         json(&Table10 {
@@ -284,10 +288,10 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, String> {
                             evidence: ts_text(st.get("uid")),
                         })
                     })
-                    .collect::<Result<Vec<_>, String>>()?,
+                    .collect::<Result<Vec<_>, ReportError>>()?,
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, ReportError>>()?;
     out.push((
         "fig3",
         json(&Fig3 {
@@ -353,7 +357,7 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, String> {
                 evidence: vec![format!("session {}", s(o, what, "uid")?)],
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, ReportError>>()?;
     let mut commands = share_rows(v, what, "order_commands")?;
     for c in &mut commands {
         if c.evidence.is_empty() {
@@ -441,7 +445,7 @@ fn strings_or_nums(v: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
-fn counts(v: &Value, what: &str, field: &str) -> Result<Counts, String> {
+fn counts(v: &Value, what: &str, field: &str) -> Result<Counts, ReportError> {
     let c = v.get(field).ok_or_else(|| err(what, field))?;
     Ok(Counts {
         detections: u(c, what, "detections")?,
@@ -452,7 +456,7 @@ fn counts(v: &Value, what: &str, field: &str) -> Result<Counts, String> {
 }
 
 /// Table 2 from `botscope specimen --json table2`.
-pub fn from_table2(v: &Value) -> Result<Vec<Out>, String> {
+pub fn from_table2(v: &Value) -> Result<Vec<Out>, ReportError> {
     let what = "specimen table2";
     let as_of = v
         .get("as_of")
@@ -479,7 +483,7 @@ pub fn from_table2(v: &Value) -> Result<Vec<Out>, String> {
 }
 
 /// Table 4 from `botscope specimen --json table4`.
-pub fn from_table4(v: &Value) -> Result<Vec<Out>, String> {
+pub fn from_table4(v: &Value) -> Result<Vec<Out>, ReportError> {
     let what = "specimen table4";
     let by = v
         .get("by_fqdn_count")
@@ -523,7 +527,7 @@ pub fn from_table4(v: &Value) -> Result<Vec<Out>, String> {
     )])
 }
 
-fn rate_rows(v: &Value, what: &str, field: &str) -> Result<Vec<RateRow>, String> {
+fn rate_rows(v: &Value, what: &str, field: &str) -> Result<Vec<RateRow>, ReportError> {
     arr(v, what, field)?
         .iter()
         .map(|r| {
@@ -551,7 +555,7 @@ fn rate_rows(v: &Value, what: &str, field: &str) -> Result<Vec<RateRow>, String>
 
 /// Table 3 from `botscope dns rate --json` (one row per window; the whole
 /// run when it has a single window), each row with its infected clients.
-pub fn from_dns_rate(v: &Value) -> Result<Vec<Out>, String> {
+pub fn from_dns_rate(v: &Value) -> Result<Vec<Out>, ReportError> {
     let what = "dns rate --json";
     let mut rows = rate_rows(v, what, "windows")?;
     if rows.is_empty() {
@@ -598,7 +602,7 @@ pub fn from_dns_rate(v: &Value) -> Result<Vec<Out>, String> {
 
 /// The infection-rate series from `botscope dns rate --window W --json`
 /// (the first group's windows).
-pub fn from_rate_series(v: &Value) -> Result<Vec<Out>, String> {
+pub fn from_rate_series(v: &Value) -> Result<Vec<Out>, ReportError> {
     let what = "dns rate --window --json";
     let rows = rate_rows(v, what, "windows")?;
     let group = rows.first().map(|r| r.group.clone()).unwrap_or_default();
@@ -627,7 +631,7 @@ pub fn from_rate_series(v: &Value) -> Result<Vec<Out>, String> {
 
 /// Table 5 from `botscope intel classify --table-json`; `names` (the
 /// `--json` per-name output) gives each row its names as evidence.
-pub fn from_table5(v: &Value, names: Option<&Value>) -> Result<Vec<Out>, String> {
+pub fn from_table5(v: &Value, names: Option<&Value>) -> Result<Vec<Out>, ReportError> {
     let what = "intel classify --table-json";
     let total = u(v, what, "total")?;
     let c = v
@@ -716,9 +720,15 @@ pub fn table6_from(
 }
 
 /// Reads a JSON file for a converter.
-pub fn read_json(path: &Path) -> Result<Value, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+pub fn read_json(path: &Path) -> Result<Value, ReportError> {
+    let bytes = std::fs::read(path).map_err(|source| ReportError::InputRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| ReportError::InputJson {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes each section to `dir/<id>.json` (through a temporary file, so a

@@ -66,6 +66,81 @@ pub enum ReportError {
         /// Why.
         source: std::io::Error,
     },
+    /// A data file is larger than the report reads.
+    #[error("{len} bytes, more than the {max} read")]
+    FileTooLarge {
+        /// Its size.
+        len: u64,
+        /// The most read.
+        max: u64,
+    },
+    /// A data file could not be read (the caller names the file).
+    #[error(transparent)]
+    Read(std::io::Error),
+    /// A data file is not complete JSON (the caller names the file).
+    #[error(transparent)]
+    Json(serde_json::Error),
+    /// Another command's output could not be read.
+    #[error("{path}: {source}")]
+    InputRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another command's output is not JSON.
+    #[error("{path}: {source}")]
+    InputJson {
+        /// The file.
+        path: PathBuf,
+        /// Where the JSON broke.
+        source: serde_json::Error,
+    },
+    /// Another command's output lacks a documented field, or has it with
+    /// another type.
+    #[error("{what}: missing or mistyped field `{field}`")]
+    Field {
+        /// The output read (`analyze report.json`...).
+        what: String,
+        /// The field, dotted from the top when nested.
+        field: String,
+    },
+    /// The browser is not installed.
+    #[error("{0} is missing: run scripts/setup.sh (a real browser is needed)")]
+    NoBrowser(&'static str),
+    /// A step of running the browser failed.
+    #[error("{what}: {source}")]
+    Browser {
+        /// The step (`starting chromium`...).
+        what: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The browser's output could not be collected.
+    #[error("chromium output lost: {0}")]
+    BrowserOutput(&'static str),
+    /// The browser ran past its time limit on a page and was killed.
+    #[error("chromium did not finish on {0}")]
+    BrowserTimeout(String),
+    /// The browser printed no page.
+    #[error("no DOM from chromium for {url}: {start}")]
+    NoDom {
+        /// The page.
+        url: String,
+        /// The first 200 characters it printed.
+        start: String,
+    },
+    /// The browser left no (or an empty) output file.
+    #[error("chromium wrote no {what} to {path}")]
+    NoBrowserFile {
+        /// `PDF` or `screenshot`.
+        what: &'static str,
+        /// The file expected.
+        path: PathBuf,
+    },
+    /// A dashboard bind that would serve the network without a token.
+    #[error("binding to {0} (not loopback) needs --token")]
+    BindNeedsToken(std::net::SocketAddr),
 }
 
 /// What a rendered report contains, for callers that print a summary.
@@ -107,12 +182,15 @@ pub fn render_report(
 
 /// Prints an HTML report to PDF with headless Chromium
 /// ([`browser::CHROMIUM`]); its print CSS lays the sections out on A4.
-pub fn export_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
+pub fn export_pdf(html: &Path, pdf: &Path) -> Result<(), ReportError> {
     let pdf_abs = if pdf.is_absolute() {
         pdf.to_path_buf()
     } else {
         std::env::current_dir()
-            .map_err(|e| e.to_string())?
+            .map_err(|source| ReportError::Browser {
+                what: "current directory",
+                source,
+            })?
             .join(pdf)
     };
     browser::print_to_pdf(&browser::file_url(html), &pdf_abs)

@@ -21,6 +21,7 @@ use crate::build::{
 };
 use crate::html::report_html_with;
 use crate::val::Val;
+use crate::ReportError;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -97,9 +98,9 @@ pub fn host_allowed(bound: &SocketAddr, host: Option<&str>) -> bool {
 }
 
 /// Refuses a non-loopback bind without a token.
-pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<(), String> {
+pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<(), ReportError> {
     if !bind.ip().is_loopback() && token.is_none_or(str::is_empty) {
-        return Err(format!("binding to {bind} (not loopback) needs --token"));
+        return Err(ReportError::BindNeedsToken(*bind));
     }
     Ok(())
 }
@@ -265,7 +266,7 @@ impl Live {
                             f.error = None;
                         }
                         // Keep the last good version while a writer rewrites it.
-                        Err(e) => f.error = Some(e),
+                        Err(e) => f.error = Some(e.to_string()),
                     }
                 }
             } else if name.ends_with(".jsonl") {
@@ -653,6 +654,38 @@ mod tests {
         assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), None).is_err());
         assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("")).is_err());
         assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("s3cret")).is_ok());
+    }
+
+    /// The crate's errors are typed and say what went wrong and where.
+    #[test]
+    fn errors_are_typed() {
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let e = check_bind(&any, None).unwrap_err();
+        assert!(matches!(e, ReportError::BindNeedsToken(a) if a == any));
+        assert_eq!(
+            e.to_string(),
+            "binding to 0.0.0.0:8080 (not loopback) needs --token"
+        );
+        // A half-written data file.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("table7.json");
+        std::fs::write(&p, "{\"schema_version\": 1, \"rows\": [").unwrap();
+        match parse_file(&p) {
+            Err(ReportError::Json(j)) => assert!(j.is_eof(), "{j}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        // `specimen --json table2` output without its period.
+        let e = crate::collect::from_table2(&serde_json::json!({"as_of": 0})).unwrap_err();
+        assert!(
+            matches!(&e, ReportError::Field { what, field } if what == "specimen table2" && field == "from"),
+            "{e}"
+        );
+        let missing = dir.path().join("nope.json");
+        assert!(matches!(
+            crate::collect::read_json(&missing),
+            Err(ReportError::InputRead { path, source })
+                if path == missing && source.kind() == std::io::ErrorKind::NotFound
+        ));
     }
 
     #[test]

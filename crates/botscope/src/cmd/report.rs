@@ -123,7 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn convert(
     path: &Option<PathBuf>,
-    f: impl FnOnce(&serde_json::Value) -> Result<Vec<Out>, String>,
+    f: impl FnOnce(&serde_json::Value) -> Result<Vec<Out>, botscope_report::ReportError>,
 ) -> anyhow::Result<Vec<Out>> {
     match path {
         None => Ok(vec![]),
