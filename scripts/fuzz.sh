@@ -22,14 +22,31 @@ if [ -z "$targets" ]; then
   exit 1
 fi
 
+# Zip archives of the repository's specimen data (stored, deflated, and
+# ZipCrypto with the "infected" password), built fresh: the repository
+# keeps no archives of its own.
+zipseeds=$(mktemp -d)
+log=$(mktemp)
+trap 'rm -rf "$log" "$zipseeds"' EXIT
+if command -v zip >/dev/null; then
+  (cd data/specimen && zip -q -0 "$zipseeds/stored.zip" ./* &&
+    zip -q -9 "$zipseeds/deflated.zip" ./* &&
+    zip -q -P infected "$zipseeds/infected.zip" ./*)
+else
+  echo "fuzz: no zip (scripts/setup.sh installs it): specimen_zip runs unseeded" >&2
+fi
+
 # Seed folders per target (libFuzzer reads them recursively; inputs longer
 # than -max_len are cut). New findings go to fuzz/corpus/<target> only.
 seeds() {
   local dirs=()
   case "$1" in
     capture_* | dissect_* | dnslog_* | sensor_* | behavior_*) dirs=(tests/corpus tests/realworld) ;;
+    specimen_zip) dirs=("$zipseeds") ;;
     specimen_*) dirs=(data/specimen) ;;
     intel_*) dirs=(data/providers) ;;
+    # JSON Lines (Zeek's JSON dns.log) and the docs' example events.
+    report_tail) dirs=(crates/botscope-dnslog/tests/data docs) ;;
   esac
   for d in "${dirs[@]}"; do
     [ -d "$d" ] && echo "$d"
@@ -37,8 +54,6 @@ seeds() {
   return 0
 }
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 for t in $targets; do
   mkdir -p "fuzz/corpus/$t"
   # shellcheck disable=SC2046 # one word per seed folder
