@@ -6,6 +6,7 @@
 //! clients and clients that resolved a [`watch::NameSet`] name per window
 //! and group, and lists the infected clients. See `docs/dns.md`.
 
+pub mod clients;
 pub mod hll;
 pub mod lake;
 pub mod name;

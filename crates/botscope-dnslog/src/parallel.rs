@@ -25,9 +25,11 @@ struct RangeReader {
     done: bool,
 }
 
-impl Read for RangeReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.done || out.is_empty() {
+impl RangeReader {
+    /// How much of the inner buffer belongs to the range: everything
+    /// before `end`, then up to the end of the line that straddles it.
+    fn available(&mut self) -> std::io::Result<usize> {
+        if self.done {
             return Ok(0);
         }
         let buf = self.inner.fill_buf()?;
@@ -35,22 +37,45 @@ impl Read for RangeReader {
             self.done = true;
             return Ok(0);
         }
-        let n = if self.pos < self.end {
+        Ok(if self.pos < self.end {
             buf.len().min((self.end - self.pos) as usize)
         } else {
             match memchr::memchr(b'\n', buf) {
                 Some(p) => p + 1,
                 None => buf.len(),
             }
+        })
+    }
+}
+
+// Read straight out of the inner buffer (no second copy of the range).
+impl BufRead for RangeReader {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let n = self.available()?;
+        if n == 0 {
+            return Ok(&[]);
         }
-        .min(out.len());
-        out[..n].copy_from_slice(&buf[..n]);
-        self.last = buf[n - 1];
-        self.inner.consume(n);
-        self.pos += n as u64;
+        Ok(&self.inner.buffer()[..n])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if amt == 0 {
+            return;
+        }
+        self.last = self.inner.buffer()[amt - 1];
+        self.inner.consume(amt);
+        self.pos += amt as u64;
         if self.pos >= self.end && self.last == b'\n' {
             self.done = true;
         }
+    }
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.fill_buf()?.len().min(out.len());
+        out[..n].copy_from_slice(&self.inner.buffer()[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
@@ -133,10 +158,9 @@ pub fn read_parallel<'w>(
                     };
                     let mut skips = std::mem::take(&mut e.skips);
                     match open_range(path, start, end) {
-                        Ok(r) => {
-                            let mut br = BufReader::with_capacity(256 * 1024, r);
+                        Ok(mut r) => {
                             let res = read_from(
-                                &mut br,
+                                &mut r,
                                 &name,
                                 opts,
                                 &mut |q| e.observe(q, path),

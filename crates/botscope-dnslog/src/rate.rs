@@ -8,15 +8,15 @@
 //! `::ffff:a.b.c.d`, IPv6 masked to `v6_prefix` bits (64 by default: one
 //! customer usually gets a /64).
 
+use crate::clients::ClientSet;
 use crate::hll::Hll;
 use crate::name::normalize_qname_into;
 use crate::read::{FileStats, Query};
 use crate::watch::NameSet;
 use botscope_core::error::SkipCounter;
 use botscope_core::Ts;
-use roaring::RoaringBitmap;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Exact or approximate counting.
@@ -53,9 +53,37 @@ pub struct CidrMap {
     by_len: Vec<(u8, HashMap<u128, String>)>,
 }
 
+/// A CIDR map line that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file} line {line}: {reason}: {text:?}")]
+pub struct CidrMapError {
+    /// Map file name.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong (`expected a CIDR`, `bad address`, …).
+    pub reason: &'static str,
+    /// The line's text (comment removed).
+    pub text: String,
+}
+
+/// A `--window` value that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    /// Not a number followed by a unit.
+    #[error("bad window {0:?}")]
+    Bad(String),
+    /// A unit other than s, m, h, d, w.
+    #[error("bad window unit in {0:?} (s, m, h, d, w)")]
+    Unit(String),
+    /// Zero or negative.
+    #[error("window must be positive: {0:?}")]
+    NotPositive(String),
+}
+
 impl CidrMap {
     /// Parses the map text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<CidrMap, String> {
+    pub fn parse(text: &str, file: &str) -> Result<CidrMap, CidrMapError> {
         let mut m: BTreeMap<u8, HashMap<u128, String>> = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
             let t = line.split('#').next().unwrap_or("").trim();
@@ -66,7 +94,12 @@ impl CidrMap {
                 .split(|c: char| c.is_whitespace() || c == ',')
                 .filter(|s| !s.is_empty());
             let (cidr, name) = (parts.next().unwrap_or(""), parts.next());
-            let bad = |why: &str| format!("{file} line {}: {why}: {t:?}", i + 1);
+            let bad = |reason: &'static str| CidrMapError {
+                file: file.into(),
+                line: i + 1,
+                reason,
+                text: t.into(),
+            };
             let name = name.ok_or_else(|| bad("expected `CIDR NAME`"))?;
             let (addr, len) = cidr.split_once('/').ok_or_else(|| bad("expected a CIDR"))?;
             let addr: IpAddr = addr.parse().map_err(|_| bad("bad address"))?;
@@ -131,125 +164,57 @@ impl Default for RateConfig {
 }
 
 /// Parses `1d`, `6h`, `30m`, `90s`, `1w` or `all` into µs (0 = all).
-pub fn parse_window(s: &str) -> Result<i64, String> {
+pub fn parse_window(s: &str) -> Result<i64, WindowError> {
     if s == "all" || s == "0" {
         return Ok(0);
     }
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().map_err(|_| format!("bad window {s:?}"))?;
+    let n: i64 = n.parse().map_err(|_| WindowError::Bad(s.into()))?;
     let secs = match unit {
         "s" | "" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
-        _ => return Err(format!("bad window unit in {s:?} (s, m, h, d, w)")),
+        _ => return Err(WindowError::Unit(s.into())),
     };
     if n <= 0 {
-        return Err(format!("window must be positive: {s:?}"));
+        return Err(WindowError::NotPositive(s.into()));
     }
     Ok(n.saturating_mul(secs).saturating_mul(1_000_000))
-}
-
-/// A set of distinct clients.
-#[derive(Clone)]
-enum ClientSet {
-    Exact {
-        v4: RoaringBitmap,
-        /// IPv4 keys not yet in `v4`. Inserting one random key at a time
-        /// into a roaring array container moves up to 8 KiB; a sorted batch
-        /// merged with `|=` costs a few nanoseconds a key instead.
-        pending: Vec<u32>,
-        v6: HashSet<u128>,
-    },
-    Approx(Hll),
-}
-
-/// IPv4 keys buffered per set before a batch merge (16 KiB).
-const PENDING_V4: usize = 4096;
-
-/// Moves the buffered keys into the bitmap.
-fn flush_v4(v4: &mut RoaringBitmap, pending: &mut Vec<u32>) {
-    pending.sort_unstable();
-    pending.dedup();
-    match RoaringBitmap::from_sorted_iter(pending.iter().copied()) {
-        Ok(batch) => *v4 |= batch,
-        // Unreachable after sort + dedup; insert one by one all the same.
-        Err(_) => v4.extend(pending.iter().copied()),
-    }
-    pending.clear();
-}
-
-impl ClientSet {
-    fn new(mode: Mode) -> ClientSet {
-        match mode {
-            Mode::Exact => ClientSet::Exact {
-                v4: RoaringBitmap::new(),
-                pending: Vec::new(),
-                v6: HashSet::new(),
-            },
-            Mode::Approx { precision, seed } => ClientSet::Approx(Hll::new(precision, seed)),
-        }
-    }
-
-    #[inline]
-    fn insert(&mut self, key: u128) {
-        match self {
-            ClientSet::Exact { v4, pending, v6 } => {
-                if key >> 32 == 0xffff {
-                    pending.push(key as u32);
-                    if pending.len() >= PENDING_V4 {
-                        flush_v4(v4, pending);
-                    }
-                } else {
-                    v6.insert(key);
-                }
-            }
-            ClientSet::Approx(h) => h.insert(key),
-        }
-    }
-
-    fn count(&self) -> f64 {
-        match self {
-            ClientSet::Exact { v4, pending, v6 } => {
-                let mut p = pending.clone();
-                p.sort_unstable();
-                p.dedup();
-                let unseen = p.iter().filter(|k| !v4.contains(**k)).count();
-                (v4.len() + unseen as u64 + v6.len() as u64) as f64
-            }
-            ClientSet::Approx(h) => h.estimate(),
-        }
-    }
-
-    fn merge(&mut self, other: &ClientSet) {
-        match (self, other) {
-            (
-                ClientSet::Exact { v4, pending, v6 },
-                ClientSet::Exact {
-                    v4: o4,
-                    pending: op,
-                    v6: o6,
-                },
-            ) => {
-                *v4 |= o4;
-                pending.extend_from_slice(op);
-                flush_v4(v4, pending);
-                v6.extend(o6.iter().copied());
-            }
-            (ClientSet::Approx(a), ClientSet::Approx(b)) => {
-                // Same config on both sides, so the merge cannot fail.
-                let _ = a.merge(b);
-            }
-            _ => {}
-        }
-    }
 }
 
 #[derive(Clone)]
 struct Cell {
     all: ClientSet,
     infected: ClientSet,
+    queries: u64,
+    matched: u64,
+}
+
+impl Cell {
+    fn new(mode: Mode) -> Cell {
+        Cell {
+            all: ClientSet::new(mode),
+            infected: ClientSet::new(mode),
+            queries: 0,
+            matched: 0,
+        }
+    }
+
+    fn merge(&mut self, o: &Cell) {
+        self.all.merge(&o.all);
+        self.infected.merge(&o.infected);
+        self.queries += o.queries;
+        self.matched += o.matched;
+    }
+}
+
+/// Query counts of a group over the whole run. Its client sets are not
+/// kept while reading (that would insert every key twice): the report
+/// forms them as the union of the group's window cells.
+#[derive(Clone, Copy, Default)]
+struct Totals {
     queries: u64,
     matched: u64,
 }
@@ -281,9 +246,11 @@ pub struct RateEngine<'w> {
     allow: &'w NameSet,
     cells: HashMap<(i64, u32), usize>,
     cell_vec: Vec<Cell>,
-    totals: Vec<Cell>,
+    totals: Vec<Totals>,
     groups: Vec<String>,
     group_index: HashMap<String, u32>,
+    /// `--group-by resolver`: server address → group.
+    server_groups: HashMap<IpAddr, u32>,
     infected: HashMap<u128, InfectedAcc>,
     last_cell: Option<((i64, u32), usize)>,
     name_buf: Vec<u8>,
@@ -372,6 +339,7 @@ impl<'w> RateEngine<'w> {
             totals: Vec::new(),
             groups: Vec::new(),
             group_index: HashMap::new(),
+            server_groups: HashMap::new(),
             infected: HashMap::new(),
             last_cell: None,
             name_buf: Vec::with_capacity(256),
@@ -398,12 +366,7 @@ impl<'w> RateEngine<'w> {
         let g = self.groups.len() as u32;
         self.groups.push(name.to_string());
         self.group_index.insert(name.to_string(), g);
-        self.totals.push(Cell {
-            all: ClientSet::new(self.cfg.mode),
-            infected: ClientSet::new(self.cfg.mode),
-            queries: 0,
-            matched: 0,
-        });
+        self.totals.push(Totals::default());
         g
     }
 
@@ -419,16 +382,33 @@ impl<'w> RateEngine<'w> {
                     0
                 }
             }
+            // Both look up without allocating; a name is made once per group.
             GroupBy::Resolver => match q.server {
-                Some(s) => self.group_id(&s.to_string()),
+                Some(s) => match self.server_groups.get(&s) {
+                    Some(&g) => g,
+                    None => {
+                        let g = self.group_id(&s.to_string());
+                        self.server_groups.insert(s, g);
+                        g
+                    }
+                },
                 None => self.group_id(file),
             },
             GroupBy::Cidr(m) => {
-                let name = m.lookup(key).unwrap_or("unmapped").to_string();
-                self.group_id(&name)
+                let name = m.lookup(key).unwrap_or("unmapped");
+                match self.group_index.get(name) {
+                    Some(&g) => g,
+                    None => {
+                        let name = name.to_string();
+                        self.group_id(&name)
+                    }
+                }
             }
         };
-        let matched = normalize_qname_into(q.qname, &mut self.name_buf)
+        // Most names share no tail with any watched name: those are never
+        // copied, lower-cased or hashed.
+        let matched = self.watch.may_match_raw(q.qname)
+            && normalize_qname_into(q.qname, &mut self.name_buf)
             && self.watch.matches(&self.name_buf)
             && if self.allow.matches(&self.name_buf) {
                 self.allowlisted += 1;
@@ -448,12 +428,7 @@ impl<'w> RateEngine<'w> {
                 let next = self.cell_vec.len();
                 let i = *self.cells.entry((w, group)).or_insert(next);
                 if i == next {
-                    self.cell_vec.push(Cell {
-                        all: ClientSet::new(self.cfg.mode),
-                        infected: ClientSet::new(self.cfg.mode),
-                        queries: 0,
-                        matched: 0,
-                    });
+                    self.cell_vec.push(Cell::new(self.cfg.mode));
                 }
                 self.last_cell = Some(((w, group), i));
                 i
@@ -463,12 +438,10 @@ impl<'w> RateEngine<'w> {
         cell.all.insert(key);
         cell.queries += 1;
         let total = &mut self.totals[group as usize];
-        total.all.insert(key);
         total.queries += 1;
         if matched {
             cell.infected.insert(key);
             cell.matched += 1;
-            total.infected.insert(key);
             total.matched += 1;
             let name = std::str::from_utf8(&self.name_buf).unwrap_or("?");
             let e = self.infected.entry(key).or_insert_with(|| InfectedAcc {
@@ -510,18 +483,11 @@ impl<'w> RateEngine<'w> {
             if j == next {
                 self.cell_vec.push(other.cell_vec[i].clone());
             } else {
-                let c = &mut self.cell_vec[j];
-                let o = &other.cell_vec[i];
-                c.all.merge(&o.all);
-                c.infected.merge(&o.infected);
-                c.queries += o.queries;
-                c.matched += o.matched;
+                self.cell_vec[j].merge(&other.cell_vec[i]);
             }
         }
         for (g, o) in other.totals.iter().enumerate() {
             let t = &mut self.totals[remap[g] as usize];
-            t.all.merge(&o.all);
-            t.infected.merge(&o.infected);
             t.queries += o.queries;
             t.matched += o.matched;
         }
@@ -592,7 +558,26 @@ impl<'w> RateEngine<'w> {
     }
 
     /// The finished report.
-    pub fn report(self) -> RateReport {
+    pub fn report(mut self) -> RateReport {
+        for c in self.cell_vec.iter_mut() {
+            c.all.flush();
+            c.infected.flush();
+        }
+        // Group totals: the union of the group's windows.
+        let mut total_cells: Vec<Cell> = self
+            .totals
+            .iter()
+            .map(|t| Cell {
+                queries: t.queries,
+                matched: t.matched,
+                ..Cell::new(self.cfg.mode)
+            })
+            .collect();
+        for (&(_, g), &i) in &self.cells {
+            let (t, c) = (&mut total_cells[g as usize], &self.cell_vec[i]);
+            t.all.merge(&c.all);
+            t.infected.merge(&c.infected);
+        }
         let mut keys: Vec<&(i64, u32)> = self.cells.keys().collect();
         keys.sort_by(|a, b| {
             (self.groups[a.1 as usize].as_str(), a.0)
@@ -605,8 +590,7 @@ impl<'w> RateEngine<'w> {
                 self.row(g, (self.cfg.window_us > 0).then_some(w), c)
             })
             .collect();
-        let mut totals: Vec<RateRow> = self
-            .totals
+        let mut totals: Vec<RateRow> = total_cells
             .iter()
             .enumerate()
             .map(|(g, c)| self.row(g as u32, None, c))
@@ -792,6 +776,7 @@ mod tests {
         assert_eq!(m.lookup(v4_key("11.0.0.1".parse().unwrap())), None);
         assert!(CidrMap::parse("10.0.0.0/33 x\n", "m")
             .unwrap_err()
+            .to_string()
             .contains("m line 1"));
     }
 }

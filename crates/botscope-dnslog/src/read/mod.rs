@@ -16,7 +16,7 @@ pub mod tz;
 pub mod unbound;
 pub mod zeek;
 
-pub use tz::Zone;
+pub use tz::{Zone, ZoneError};
 
 use botscope_core::error::SkipCounter;
 use botscope_core::{Located, Location};
@@ -75,31 +75,48 @@ pub struct CsvColumns {
     pub server: Option<usize>,
 }
 
+/// Why a `--csv-columns` value cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CsvColumnsError {
+    /// A part is not `key=index`.
+    #[error("expected key=index, got {0:?}")]
+    NotKeyValue(String),
+    /// The index is not a number.
+    #[error("bad column index {0:?}")]
+    BadIndex(String),
+    /// A key other than ts, client, qname/query, server/resolver.
+    #[error("unknown column key {0:?}")]
+    UnknownKey(String),
+    /// A required key is absent.
+    #[error("missing {0}=")]
+    Missing(&'static str),
+}
+
 impl std::str::FromStr for CsvColumns {
-    type Err = String;
+    type Err = CsvColumnsError;
     /// Parses `ts=0,client=1,qname=2[,server=3]`.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, CsvColumnsError> {
         let (mut ts, mut client, mut qname, mut server) = (None, None, None, None);
         for part in s.split(',') {
             let (k, v) = part
                 .split_once('=')
-                .ok_or_else(|| format!("expected key=index, got {part:?}"))?;
+                .ok_or_else(|| CsvColumnsError::NotKeyValue(part.into()))?;
             let v: usize = v
                 .trim()
                 .parse()
-                .map_err(|_| format!("bad column index {v:?}"))?;
+                .map_err(|_| CsvColumnsError::BadIndex(v.into()))?;
             match k.trim() {
                 "ts" => ts = Some(v),
                 "client" => client = Some(v),
                 "qname" | "query" => qname = Some(v),
                 "server" | "resolver" => server = Some(v),
-                other => return Err(format!("unknown column key {other:?}")),
+                other => return Err(CsvColumnsError::UnknownKey(other.into())),
             }
         }
         Ok(CsvColumns {
-            ts: ts.ok_or("missing ts=")?,
-            client: client.ok_or("missing client=")?,
-            qname: qname.ok_or("missing qname=")?,
+            ts: ts.ok_or(CsvColumnsError::Missing("ts"))?,
+            client: client.ok_or(CsvColumnsError::Missing("client"))?,
+            qname: qname.ok_or(CsvColumnsError::Missing("qname"))?,
             server,
         })
     }

@@ -59,10 +59,39 @@ enum RuleDay {
     Month(i32, i32, i32),
 }
 
+/// Why a `--log-tz` value cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneError {
+    /// A `+HH:MM`-style offset out of range or malformed.
+    #[error("bad UTC offset {0:?} (expected e.g. +09:00 or -0530)")]
+    BadOffset(String),
+    /// Not a zone name (empty, absolute, `..`, odd characters).
+    #[error("bad time zone {0:?}")]
+    BadName(String),
+    /// The zone file could not be read.
+    #[error("time zone {name:?}: {path}: {source}")]
+    Io {
+        /// Zone name asked for.
+        name: String,
+        /// File looked at.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The zone file is not TZif.
+    #[error("time zone {name:?}: {path} is not a TZif file")]
+    NotTzif {
+        /// Zone name asked for.
+        name: String,
+        /// File looked at.
+        path: String,
+    },
+}
+
 impl Zone {
     /// Parses `UTC`, `Z`, `GMT`, `+09:00`, `-0530`, `+9`, `UTC+02:00` or an
     /// IANA zone name (read from `$TZDIR` or `/usr/share/zoneinfo`).
-    pub fn parse(s: &str) -> Result<Zone, String> {
+    pub fn parse(s: &str) -> Result<Zone, ZoneError> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("utc")
             || s.eq_ignore_ascii_case("z")
@@ -77,7 +106,7 @@ impl Zone {
         if off.starts_with(['+', '-']) {
             return parse_fixed(off.as_bytes())
                 .map(Zone::Fixed)
-                .ok_or_else(|| format!("bad UTC offset {s:?} (expected e.g. +09:00 or -0530)"));
+                .ok_or_else(|| ZoneError::BadOffset(s.into()));
         }
         if s.is_empty()
             || s.starts_with('/')
@@ -86,14 +115,19 @@ impl Zone {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
         {
-            return Err(format!("bad time zone {s:?}"));
+            return Err(ZoneError::BadName(s.into()));
         }
         let dir = std::env::var_os("TZDIR").unwrap_or_else(|| "/usr/share/zoneinfo".into());
         let path = std::path::Path::new(&dir).join(s);
-        let data = std::fs::read(&path)
-            .map_err(|e| format!("time zone {s:?}: {}: {e}", path.display()))?;
-        let rules = TzRules::from_tzif(s, &data)
-            .ok_or_else(|| format!("time zone {s:?}: {} is not a TZif file", path.display()))?;
+        let data = std::fs::read(&path).map_err(|source| ZoneError::Io {
+            name: s.into(),
+            path: path.display().to_string(),
+            source,
+        })?;
+        let rules = TzRules::from_tzif(s, &data).ok_or_else(|| ZoneError::NotTzif {
+            name: s.into(),
+            path: path.display().to_string(),
+        })?;
         Ok(Zone::Rules(Arc::new(rules)))
     }
 

@@ -151,7 +151,10 @@ struct GenArgs {
     /// Probability that a client is active on a given day.
     #[arg(long, default_value_t = 0.9)]
     active_fraction: f64,
-    /// Formats (bind, unbound, zeek-tsv, zeek-json, dnstap, csv).
+    /// Formats, comma-separated: bind, unbound, zeek-tsv, zeek-json, dnstap,
+    /// csv, and the wrapped shapes unbound-rfc3339 (rsyslog), bind-syslog
+    /// (traditional syslog, local time UTC+09:00, no year), infoblox,
+    /// bind-answer (BIND 9.18+ response lines only).
     #[arg(long, default_value = "bind")]
     formats: String,
 }
@@ -221,11 +224,11 @@ fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading CIDR map {path}"))?;
-            GroupBy::Cidr(CidrMap::parse(&text, path).map_err(anyhow::Error::msg)?)
+            GroupBy::Cidr(CidrMap::parse(&text, path)?)
         }
     };
     let cfg = RateConfig {
-        window_us: parse_window(&a.window).map_err(anyhow::Error::msg)?,
+        window_us: parse_window(&a.window)?,
         mode: if a.approx && !a.exact {
             Mode::Approx {
                 precision: a.precision,
