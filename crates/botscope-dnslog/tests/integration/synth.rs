@@ -2,7 +2,7 @@
 //! ground truth (botscope-synth writes the same queries in each format).
 
 use botscope_dnslog::rate::RateReport;
-use botscope_dnslog::read::{CsvColumns, ReadOptions};
+use botscope_dnslog::read::{CsvColumns, ReadOptions, Zone};
 use botscope_dnslog::{Mode, NameSet, RateConfig, RateEngine};
 use botscope_synth::resolver::{write_resolver_logs, Format, ResolverSpec, ResolverTruth};
 use std::path::Path;
@@ -104,11 +104,22 @@ fn every_format_gives_the_truth() {
             Format::ZeekJson,
             Format::Dnstap,
             Format::Csv,
+            Format::UnboundRfc3339,
+            Format::BindSyslog,
+            Format::Infoblox,
+            Format::BindAnswer,
         ],
         ..Default::default()
     };
     let t = write_resolver_logs(&spec, dir.path()).unwrap();
     assert!(t.infected_clients > 30);
+    // The traditional syslog wrapper carries neither zone nor year: the
+    // operator says both (`--log-tz +09:00 --log-year 2005`).
+    let syslog = ReadOptions {
+        tz: Zone::parse("+09:00").unwrap(),
+        syslog_year: Some(2005),
+        ..Default::default()
+    };
     // Each synthetic IPv6 client has its own /64, so per-/64 counts equal per-client truth.
     let cfg = RateConfig::default();
     let csv = ReadOptions {
@@ -122,6 +133,10 @@ fn every_format_gives_the_truth() {
         ("zeek-json", 1, ReadOptions::default()),
         ("dnstap", 1, ReadOptions::default()),
         ("csv", 1, csv),
+        ("unbound-rfc3339", 1, ReadOptions::default()),
+        ("bind-syslog", 1_000_000, syslog),
+        ("infoblox", 1000, ReadOptions::default()),
+        ("bind-answer", 1000, ReadOptions::default()),
     ] {
         let r = run(&t.files[fmt], &spec, cfg.clone(), &opts);
         assert_matches_truth(&r, &t, precision, fmt);

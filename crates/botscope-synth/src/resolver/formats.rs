@@ -1,6 +1,10 @@
 //! Writers for each resolver-log format. Each renders a [`Query`] the way
 //! the real software does (BIND 9.16+ query log, Unbound `log-queries`,
-//! Zeek dns.log TSV and JSON, dnstap Frame Streams, plain CSV).
+//! Zeek dns.log TSV and JSON, dnstap Frame Streams, plain CSV), and the
+//! wrapped shapes real deployments produce (issue 15): Unbound through
+//! rsyslog's RFC 3339 file format, BIND through a traditional syslog
+//! wrapper (local time, no zone, no year), Infoblox NIOS query lines, and
+//! BIND 9.18+ `answer:` response lines.
 
 use super::{Query, ResolverSpec};
 use serde::{Deserialize, Serialize};
@@ -25,7 +29,25 @@ pub enum Format {
     Dnstap,
     /// CSV `ts,client,qname,qtype` (epoch seconds).
     Csv,
+    /// Unbound query lines through rsyslog's default file format: an
+    /// RFC 3339 stamp in the resolver's local time with its offset
+    /// ([`LOCAL_OFFSET_S`]), `host unbound[pid]: [pid:0] info: …`.
+    UnboundRfc3339,
+    /// BIND query lines through a traditional syslog wrapper: `<30>Mon DD
+    /// HH:MM:SS host named[pid]: client …`, local time with no zone and no
+    /// year (read with `--log-tz +09:00 --log-year YYYY`).
+    BindSyslog,
+    /// Infoblox NIOS query logging: `client ADDR#PORT UDP: query: NAME IN
+    /// TYPE response: NOERROR +…`, BIND's time stamp.
+    Infoblox,
+    /// BIND 9.18+ with only response logging on: `… (name): answer: NAME
+    /// IN TYPE -> NOERROR`, one line per query.
+    BindAnswer,
 }
+
+/// The resolver's local clock for the syslog-wrapped formats: UTC+09:00,
+/// the study's Japanese ISP.
+pub const LOCAL_OFFSET_S: i64 = 9 * 3600;
 
 impl Format {
     /// Short name used as a key in the truth's file map.
@@ -37,6 +59,10 @@ impl Format {
             Format::ZeekJson => "zeek-json",
             Format::Dnstap => "dnstap",
             Format::Csv => "csv",
+            Format::UnboundRfc3339 => "unbound-rfc3339",
+            Format::BindSyslog => "bind-syslog",
+            Format::Infoblox => "infoblox",
+            Format::BindAnswer => "bind-answer",
         }
     }
 
@@ -49,6 +75,10 @@ impl Format {
             Format::ZeekJson => "dns.json",
             Format::Dnstap => "dnstap.fstrm",
             Format::Csv => "queries.csv",
+            Format::UnboundRfc3339 => "unbound-syslog.log",
+            Format::BindSyslog => "named-syslog.log",
+            Format::Infoblox => "infoblox.log",
+            Format::BindAnswer => "responses.log",
         }
     }
 }
@@ -124,26 +154,57 @@ impl Writer {
         let qname = q.qname.as_bytes();
         let qtype = q.qtype.as_bytes();
         match self.format {
-            Format::Bind => {
-                let day = secs.div_euclid(86_400);
-                if self.day_cache.0 != day {
-                    let (y, m, d) = botscope_core::time::civil_from_days(day);
-                    self.day_cache = (
-                        day,
-                        format!("{d:02}-{}-{y:04}", MONTHS[(m - 1) as usize]).into_bytes(),
+            Format::Bind | Format::Infoblox | Format::BindAnswer => {
+                push_bind_stamp(l, &mut self.day_cache, secs, micros);
+                if self.format == Format::Infoblox {
+                    l.extend_from_slice(b" client ");
+                } else {
+                    l.extend_from_slice(b" queries: info: client @0x7f3a");
+                    push_hex(
+                        l,
+                        ((self.n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0) as u64,
+                        8,
                     );
+                    l.push(b' ');
                 }
-                let sod = secs.rem_euclid(86_400) as u64;
-                l.extend_from_slice(&self.day_cache.1);
+                push_ip(l, q.client);
+                l.push(b'#');
+                push_u64(l, q.port as u64);
+                match self.format {
+                    Format::Infoblox => {
+                        l.extend_from_slice(b" UDP: query: ");
+                        push_question(l, qname, qtype);
+                        l.extend_from_slice(b" response: NOERROR +\n");
+                    }
+                    Format::BindAnswer => {
+                        push_paren_name(l, qname);
+                        l.extend_from_slice(b"answer: ");
+                        push_question(l, qname, qtype);
+                        l.extend_from_slice(b" -> NOERROR\n");
+                    }
+                    _ => {
+                        push_paren_name(l, qname);
+                        l.extend_from_slice(b"query: ");
+                        push_question(l, qname, qtype);
+                        l.extend_from_slice(b" +E(0)K (");
+                        l.extend_from_slice(&self.resolver_txt);
+                        l.extend_from_slice(b")\n");
+                    }
+                }
+            }
+            Format::BindSyslog => {
+                // <30> is daemon.info; syslog pads the day with a space.
+                let (_, m, d, hms) = local_civil(secs);
+                l.extend_from_slice(b"<30>");
+                l.extend_from_slice(MONTHS[(m - 1) as usize].as_bytes());
                 l.push(b' ');
-                push_pad(l, sod / 3600, 2);
-                l.push(b':');
-                push_pad(l, (sod / 60) % 60, 2);
-                l.push(b':');
-                push_pad(l, sod % 60, 2);
-                l.push(b'.');
-                push_pad(l, micros as u64 / 1000, 3);
-                l.extend_from_slice(b" queries: info: client @0x7f3a");
+                if d < 10 {
+                    l.push(b' ');
+                }
+                push_u64(l, d as u64);
+                l.push(b' ');
+                push_hms(l, hms);
+                l.extend_from_slice(b" resolver1 named[3121]: client @0x7f3a");
                 push_hex(
                     l,
                     ((self.n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0) as u64,
@@ -153,15 +214,31 @@ impl Writer {
                 push_ip(l, q.client);
                 l.push(b'#');
                 push_u64(l, q.port as u64);
-                l.extend_from_slice(b" (");
-                l.extend_from_slice(qname);
-                l.extend_from_slice(b"): query: ");
-                l.extend_from_slice(qname);
-                l.extend_from_slice(b" IN ");
-                l.extend_from_slice(qtype);
-                l.extend_from_slice(b" +E(0)K (");
+                push_paren_name(l, qname);
+                l.extend_from_slice(b"query: ");
+                push_question(l, qname, qtype);
+                l.extend_from_slice(b" + (");
                 l.extend_from_slice(&self.resolver_txt);
                 l.extend_from_slice(b")\n");
+            }
+            Format::UnboundRfc3339 => {
+                let (y, m, d, hms) = local_civil(secs);
+                push_pad(l, y as u64, 4);
+                l.push(b'-');
+                push_pad(l, m as u64, 2);
+                l.push(b'-');
+                push_pad(l, d as u64, 2);
+                l.push(b'T');
+                push_hms(l, hms);
+                l.push(b'.');
+                push_pad(l, micros as u64, 6);
+                l.extend_from_slice(b"+09:00 resolver1 unbound[4242]: [4242:0] info: ");
+                push_ip(l, q.client);
+                l.push(b' ');
+                l.extend_from_slice(qname);
+                l.extend_from_slice(b". ");
+                l.extend_from_slice(qtype);
+                l.extend_from_slice(b" IN\n");
             }
             Format::Unbound => {
                 l.push(b'[');
@@ -262,6 +339,54 @@ impl Writer {
 }
 
 /// Appends `v` in decimal.
+/// BIND's `DD-Mon-YYYY HH:MM:SS.mmm` (UTC), the date part cached per day.
+fn push_bind_stamp(l: &mut Vec<u8>, day_cache: &mut (i64, Vec<u8>), secs: i64, micros: i64) {
+    let day = secs.div_euclid(86_400);
+    if day_cache.0 != day {
+        let (y, m, d) = botscope_core::time::civil_from_days(day);
+        *day_cache = (
+            day,
+            format!("{d:02}-{}-{y:04}", MONTHS[(m - 1) as usize]).into_bytes(),
+        );
+    }
+    l.extend_from_slice(&day_cache.1);
+    l.push(b' ');
+    push_hms(l, secs.rem_euclid(86_400) as u64);
+    l.push(b'.');
+    push_pad(l, micros as u64 / 1000, 3);
+}
+
+/// (year, month, day, second of day) of `secs` on the resolver's local
+/// clock ([`LOCAL_OFFSET_S`]).
+fn local_civil(secs: i64) -> (i64, u32, u32, u64) {
+    let local = secs + LOCAL_OFFSET_S;
+    let (y, m, d) = botscope_core::time::civil_from_days(local.div_euclid(86_400));
+    (y, m as u32, d as u32, local.rem_euclid(86_400) as u64)
+}
+
+/// `HH:MM:SS` of a second of the day.
+fn push_hms(l: &mut Vec<u8>, sod: u64) {
+    push_pad(l, sod / 3600, 2);
+    l.push(b':');
+    push_pad(l, (sod / 60) % 60, 2);
+    l.push(b':');
+    push_pad(l, sod % 60, 2);
+}
+
+/// ` (name): ` — the client's question name BIND 9.9+ puts in parentheses.
+fn push_paren_name(l: &mut Vec<u8>, qname: &[u8]) {
+    l.extend_from_slice(b" (");
+    l.extend_from_slice(qname);
+    l.extend_from_slice(b"): ");
+}
+
+/// `name IN TYPE`.
+fn push_question(l: &mut Vec<u8>, qname: &[u8], qtype: &[u8]) {
+    l.extend_from_slice(qname);
+    l.extend_from_slice(b" IN ");
+    l.extend_from_slice(qtype);
+}
+
 fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
