@@ -386,11 +386,21 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
         .filter_map(Value::as_u64)
         .collect();
     let mut by_hour: Vec<Vec<String>> = vec![vec![]; 24];
+    // Only the sessions the hour counts are made of: a bot's C&C session,
+    // not a herder's and not an unattributed one (people chatting).
+    let counted = |sess: &&Value| {
+        sess.get("role").and_then(Value::as_str) != Some("herder")
+            && sess
+                .pointer("/attribution/verdict")
+                .and_then(Value::as_str)
+                .is_none_or(|v| v == "cc")
+    };
     for sess in v
         .get("sessions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter(counted)
     {
         if let Some(j) = sess
             .get("join")

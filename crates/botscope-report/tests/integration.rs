@@ -594,7 +594,13 @@ fn collect_turns_the_analysis_output_into_contract_files() {
         "sequences": [{"bot": "10.0.0.1", "stages": [{"stage": "exploit", "ts": "2005-05-10T00:00:00Z", "delta_s": 0.0, "uid": "C1"}]}],
         "fig5": {"bin_upper": [100, 4294967295u64], "sources": [1, 0], "percent_le_100": 100.0},
         "joins_per_local_hour": (0..24).map(|h| if h == 3 { 1 } else { 0 }).collect::<Vec<_>>(),
-        "sessions": [{"uid": "S1", "bot": "10.0.0.1", "join": "2005-05-09T18:30:00Z"}],
+        "sessions": [{"uid": "S1", "bot": "10.0.0.1", "join": "2005-05-09T18:30:00Z",
+                      "role": "bot", "attribution": {"verdict": "cc"}},
+                     // Not counted in the hours, so not their evidence either.
+                     {"uid": "S2", "bot": "10.0.0.2", "join": "2005-05-09T18:40:00Z",
+                      "role": "bot", "attribution": {"verdict": "unattributed"}},
+                     {"uid": "S3", "bot": "10.0.0.3", "join": "2005-05-09T18:50:00Z",
+                      "role": "herder", "attribution": {"verdict": "cc"}}],
         "tz_offset_s": 32400, "days": 1.0});
     let outs = botscope_report::collect::from_analyze(&analysis).unwrap();
     let dir = tempfile::tempdir().unwrap();
