@@ -21,6 +21,7 @@ PKGS=(
   zip python3-pefile # specimen store tests: encrypted archives, PE cross-check
   ssdeep             # fuzzy-hash peer for specimen tests and bench/fuzzy.sh
   gcc-mingw-w64-i686 # i686-w64-mingw32-gcc: benign PE32 config-layout specimens in specimen tests
+  nasm               # assembles the sensor's test shellcode (decoded, never run)
 )
 
 missing=()

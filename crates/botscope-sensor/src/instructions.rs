@@ -6,6 +6,7 @@
 //! URL, or a "connect back to me on port N" push. This module finds them in
 //! raw payload bytes. It is a pure function: no I/O, bounded work.
 
+use crate::shellcode::{shellcode_downloads, ShellcodeWork};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -129,6 +130,10 @@ pub struct ScanWork {
     pub bytes_scanned: u64,
     /// Keyword matches handed to a parser.
     pub parses: u64,
+    /// The shellcode search's work (bodies decoded for the commands they
+    /// carry), counted apart: it has its own bounds
+    /// ([`crate::shellcode::find_shellcode_with_work`]).
+    pub shellcode: ShellcodeWork,
 }
 
 /// Finds every download instruction in `payload`, in the order they appear
@@ -142,7 +147,34 @@ pub fn find_instructions(payload: &[u8]) -> Vec<DownloadInstruction> {
 }
 
 /// [`find_instructions`], also saying how much work it did.
+///
+/// Besides the payload's own text, the commands carried inside encoded
+/// shellcode are included: the bodies [`crate::shellcode`] decodes are
+/// searched the same way, and what they add comes after the payload's
+/// own instructions (each instruction once, at most
+/// [`MAX_INSTRUCTIONS`] in all).
 pub fn find_instructions_with_work(payload: &[u8]) -> (Vec<DownloadInstruction>, ScanWork) {
+    let (mut found, mut work) = find_text_instructions_with_work(payload);
+    if found.len() < MAX_INSTRUCTIONS {
+        let (decoded, sc_work) = shellcode_downloads(payload);
+        work.shellcode = sc_work;
+        for i in decoded {
+            if found.len() == MAX_INSTRUCTIONS {
+                break;
+            }
+            if !found.contains(&i) {
+                found.push(i);
+            }
+        }
+    }
+    (found, work)
+}
+
+/// The payload's own text only (ASCII and UTF-16LE), no shellcode
+/// decoding: what the shellcode module runs on decoded bodies.
+pub(crate) fn find_text_instructions_with_work(
+    payload: &[u8],
+) -> (Vec<DownloadInstruction>, ScanWork) {
     let mut work = ScanWork::default();
     let payload = &payload[..payload.len().min(MAX_SCAN)];
     let printable = |b: u8| {

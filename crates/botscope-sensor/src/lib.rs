@@ -11,3 +11,4 @@ pub mod download;
 pub mod emulate;
 pub mod instructions;
 pub mod server;
+pub mod shellcode;

@@ -1,0 +1,307 @@
+//! Finding decoder stubs and running them.
+//!
+//! A decoder stub has to learn where it is (GetPC) before it can decode
+//! the body that follows it. The era's stubs did that one of three ways:
+//! `call` to the next instruction (or just past data) then `pop reg`; the
+//! `jmp short` forward to a `call` back, whose return address is the body;
+//! or an x87 instruction followed by `fnstenv [esp-0xc]`, which leaves the
+//! x87 instruction's address on the stack. Those byte patterns are the
+//! anchors. For each anchor the stub's set-up (the counter, the key) may
+//! come just before it, so the run starts at the earliest point, at most
+//! [`STUB_BACK`] bytes back, from which straight-line decoding reaches the
+//! anchor through register-only instructions, and the stub is then run in
+//! the interpreter ([`super::cpu`]) on a copy of the payload until it
+//! jumps into what it decoded.
+
+use super::cpu::{insn_len, Cpu, Stop, Traced, WriteOp, BASE};
+use super::{DecoderKind, ShellcodeWork, MAX_BODY};
+
+/// How far before a GetPC anchor the stub's set-up is looked for.
+pub const STUB_BACK: usize = 32;
+/// How far a GetPC `call` may reach (either way).
+pub const STUB_WINDOW: usize = 512;
+/// Instructions a run may execute before its first write into the
+/// payload: a stub that has not started decoding by then is not one.
+pub const PREFIX_STEPS: u64 = 96;
+/// Instructions a decode loop may execute in all (16 per body byte).
+pub const DECODE_STEPS: u64 = 16 * MAX_BODY as u64;
+/// Runs allowed to write into (a copy of) the payload, per payload.
+pub const MAX_DECODES: u32 = 16;
+/// A decoded body is at least this long.
+pub const MIN_BODY: usize = 16;
+/// Backward jumps allowed before the first write into the payload.
+pub const MAX_BACK_JUMPS: u32 = 4;
+/// Instructions remembered per run for the stub-start analysis.
+const TRACE_CAP: usize = STUB_BACK + PREFIX_STEPS as usize;
+
+/// A stub that ran and decoded a body.
+#[derive(Clone, Debug)]
+pub(super) struct Decoded {
+    /// Payload offset of the stub's first useful instruction.
+    pub stub: usize,
+    /// Payload offset of the decoded body.
+    pub body_start: usize,
+    /// The body as the stub left it.
+    pub body: Vec<u8>,
+    pub decoder: DecoderKind,
+    pub key: Vec<u8>,
+}
+
+/// Where execution of a stub around a GetPC pattern at `i` must pass.
+fn anchor_at(p: &[u8], i: usize) -> Option<usize> {
+    match p[i] {
+        0xe8 if i + 5 <= p.len() => {
+            let rel = i32::from_le_bytes([p[i + 1], p[i + 2], p[i + 3], p[i + 4]]);
+            if rel.unsigned_abs() as usize > STUB_WINDOW {
+                return None;
+            }
+            let target = (i + 5).checked_add_signed(rel as isize)?;
+            if target >= p.len() {
+                return None;
+            }
+            if rel < -5 {
+                // `jmp short` to this call-back: the stub starts there.
+                let from = target.saturating_sub(16);
+                if let Some(j) = (from..target).find(|&j| {
+                    p[j] == 0xeb && (j + 2).checked_add_signed(p[j + 1] as i8 as isize) == Some(i)
+                }) {
+                    return Some(j);
+                }
+            }
+            Some(i)
+        }
+        0xd9 if i + 1 < p.len() => {
+            let m = p[i + 1];
+            ((m >> 3) & 7 == 6 && m >> 6 != 3).then_some(i)
+        }
+        _ => None,
+    }
+}
+
+/// Bits for "this offset already ran as part of some stub's set-up".
+struct Seen(Vec<u64>);
+
+impl Seen {
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+}
+
+/// Finds and runs decoder stubs in `p`, at most `max`, in payload order.
+pub(super) fn find_decoders(p: &[u8], work: &mut ShellcodeWork, max: usize) -> Vec<Decoded> {
+    let mut out = Vec::new();
+    let mut seen = Seen(vec![0; p.len() / 64 + 1]);
+    let mut resume = 0;
+    let mut decodes_left = MAX_DECODES;
+    for i in 0..p.len() {
+        work.bytes_scanned += 1;
+        if i < resume {
+            continue;
+        }
+        let Some(anchor) = anchor_at(p, i) else {
+            continue;
+        };
+        if anchor < resume || seen.get(anchor) {
+            continue;
+        }
+        let earliest = earliest_start(p, anchor, work);
+        let mut got = run(p, earliest, anchor, &mut decodes_left, &mut seen, work);
+        if got.is_none() && earliest != anchor && !seen.get(anchor) {
+            // The set-up before the anchor jumped away: try the anchor
+            // alone (a run that passed through it would do the same).
+            got = run(p, anchor, anchor, &mut decodes_left, &mut seen, work);
+        }
+        if let Some(d) = got {
+            resume = d.body_start + d.body.len();
+            out.push(d);
+        }
+        if out.len() >= max {
+            break;
+        }
+    }
+    out
+}
+
+/// The earliest offset, at most [`STUB_BACK`] before `anchor`, from which
+/// straight-line decoding of register-only instructions lands exactly on
+/// `anchor`.
+fn earliest_start(p: &[u8], anchor: usize, work: &mut ShellcodeWork) -> usize {
+    let lo = anchor.saturating_sub(STUB_BACK);
+    let mut reach = [false; STUB_BACK + 1];
+    reach[anchor - lo] = true;
+    let mut earliest = anchor;
+    for s in (lo..anchor).rev() {
+        work.bytes_scanned += 1;
+        let end = (s + 16).min(p.len());
+        if let Some((len, true)) = insn_len(&p[s..end]) {
+            if s + len <= anchor && reach[s + len - lo] {
+                reach[s - lo] = true;
+                earliest = s;
+            }
+        }
+    }
+    earliest
+}
+
+/// Runs the stub from `start`; the decoded body if it decoded one and
+/// then jumped into it (or ran on into code this interpreter does not
+/// know, having decoded it).
+fn run(
+    p: &[u8],
+    start: usize,
+    anchor: usize,
+    decodes_left: &mut u32,
+    seen: &mut Seen,
+    work: &mut ShellcodeWork,
+) -> Option<Decoded> {
+    let lo = start.saturating_sub(STUB_WINDOW);
+    let hi = (anchor + STUB_WINDOW + MAX_BODY).min(p.len());
+    let mut cpu = Cpu::new(p, lo, hi, start, *decodes_left > 0, MAX_BODY, TRACE_CAP);
+    let (mut last_eip, mut back_jumps) = (0u32, 0);
+    let stop = loop {
+        match cpu.written {
+            None => {
+                if cpu.steps >= PREFIX_STEPS {
+                    break None;
+                }
+                if let Some(off) = cpu.eip_offset() {
+                    seen.set(off);
+                }
+                if cpu.eip <= last_eip {
+                    // GetPC jumps back once or twice; more, before any
+                    // decoding, is a loop that is not a decoder.
+                    back_jumps += 1;
+                    if back_jumps > MAX_BACK_JUMPS {
+                        break None;
+                    }
+                }
+                last_eip = cpu.eip;
+            }
+            Some((a, b)) => {
+                if cpu.steps >= PREFIX_STEPS + DECODE_STEPS {
+                    break None;
+                }
+                let at = cpu.eip.wrapping_sub(BASE) as usize;
+                if b + 1 - a >= MIN_BODY && (a..=b).contains(&at) {
+                    break Some(None);
+                }
+            }
+        }
+        if let Err(e) = cpu.step() {
+            break Some(Some(e));
+        }
+    };
+    work.steps += cpu.steps;
+    if cpu.written.is_some() {
+        *decodes_left = decodes_left.saturating_sub(1);
+        work.decodes += 1;
+    }
+    let stop = stop?;
+    if !matches!(stop, None | Some(Stop::Unsupported) | Some(Stop::ReadFault)) {
+        return None;
+    }
+    let (a, b) = cpu.written?;
+    if b + 1 - a < MIN_BODY {
+        return None;
+    }
+    let body = cpu.bytes(a, b + 1).to_vec();
+    let orig = &p[a..=b];
+    if body == orig {
+        return None;
+    }
+    let (decoder, key) = classify(orig, &body, cpu.first_write);
+    work.bytes_scanned += 4 * body.len() as u64;
+    Some(Decoded {
+        stub: stub_start(&cpu.trace, anchor),
+        body_start: a,
+        body,
+        decoder,
+        key,
+    })
+}
+
+/// The first instruction before the anchor that matters: one with an
+/// effect (memory, stack, a jump, x87) or whose result a later
+/// instruction reads before it is overwritten. NOP sleds and filler that
+/// happens to decode as `inc ecx` are not part of the stub.
+fn stub_start(trace: &[Traced], anchor: usize) -> usize {
+    let Some(k) = trace.iter().position(|t| t.off == anchor) else {
+        return anchor;
+    };
+    let mut live: u16 = 0;
+    let mut first = anchor;
+    for (j, t) in trace.iter().enumerate().rev() {
+        let useful = j >= k || t.effect || t.writes & live != 0;
+        if useful {
+            live = (live & !t.writes) | t.reads;
+            if j < k {
+                first = t.off;
+            }
+        }
+    }
+    first
+}
+
+/// Names the decoder by comparing the body before and after: the same
+/// byte XORed everywhere, a 4-byte XOR key, a constant byte or dword
+/// added, or (the stub's write being an XOR) a key that changed as it
+/// went (rolling). `key` is what the body was encoded with, in the order
+/// the body's bytes meet it.
+pub(super) fn classify(
+    orig: &[u8],
+    dec: &[u8],
+    first_write: Option<(WriteOp, u8)>,
+) -> (DecoderKind, Vec<u8>) {
+    let (op, width) = first_write.unwrap_or((WriteOp::Store, 1));
+    let x: Vec<u8> = orig.iter().zip(dec).map(|(a, b)| a ^ b).collect();
+    if x.iter().all(|&v| v == x[0]) {
+        return (DecoderKind::XorByte, vec![x[0]]);
+    }
+    if x.len() >= 8 && x.iter().enumerate().all(|(i, &v)| v == x[i % 4]) {
+        return (DecoderKind::XorDword, x[..4].to_vec());
+    }
+    let d: Vec<u8> = orig
+        .iter()
+        .zip(dec)
+        .map(|(a, b)| b.wrapping_sub(*a))
+        .collect();
+    if d.iter().all(|&v| v == d[0]) {
+        return if op == WriteOp::Sub {
+            (DecoderKind::SubByte, vec![d[0].wrapping_neg()])
+        } else {
+            (DecoderKind::AddByte, vec![d[0]])
+        };
+    }
+    let dwords = orig.len() / 4;
+    if dwords >= 2 {
+        let word = |s: &[u8], i: usize| {
+            u32::from_le_bytes([s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]])
+        };
+        let diff = |i| word(dec, i).wrapping_sub(word(orig, i));
+        let d0 = diff(0);
+        if (1..dwords).all(|i| diff(i) == d0) {
+            return if op == WriteOp::Sub {
+                (
+                    DecoderKind::SubDword,
+                    d0.wrapping_neg().to_le_bytes().to_vec(),
+                )
+            } else {
+                (DecoderKind::AddDword, d0.to_le_bytes().to_vec())
+            };
+        }
+    }
+    let kind = if op == WriteOp::Xor {
+        DecoderKind::XorRolling
+    } else {
+        DecoderKind::Custom
+    };
+    (
+        kind,
+        x[..(width as usize).clamp(1, 4).min(x.len())].to_vec(),
+    )
+}
