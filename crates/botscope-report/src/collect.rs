@@ -141,7 +141,7 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
                 .first()
                 .and_then(|m| m.get("minute"))
                 .and_then(Value::as_i64)
-                .map(|m| Ts(m * 1_000_000).rfc3339());
+                .map(|m| Ts::from_secs_micros(m, 0).rfc3339());
             let busiest = minutes.iter().max_by_key(|m| {
                 m.get("volume")
                     .and_then(|v| v.get("bytes"))
@@ -154,7 +154,7 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
                 let vol = b.get("volume").cloned().unwrap_or(Value::Null);
                 evidence.push(format!(
                     "busiest minute {}: {} bytes, {} packets",
-                    Ts(at * 1_000_000).rfc3339(),
+                    Ts::from_secs_micros(at, 0).rfc3339(),
                     vol.get("bytes").and_then(Value::as_u64).unwrap_or(0),
                     vol.get("packets").and_then(Value::as_u64).unwrap_or(0)
                 ));
@@ -479,12 +479,12 @@ pub fn from_table2(v: &Value) -> Result<Vec<Out>, ReportError> {
             schema_version: SCHEMA_VERSION,
             evidence: vec![format!(
                 "sightings of {from} – {to} in the specimen store; known = detected by a signature set released by {}",
-                Ts(as_of * 1_000_000).rfc3339()
+                Ts::from_secs_micros(as_of, 0).rfc3339()
             )],
             from,
             to,
             days: u(v, what, "days")?,
-            as_of: Ts(as_of * 1_000_000).rfc3339(),
+            as_of: Ts::from_secs_micros(as_of, 0).rfc3339(),
             total: counts(v, what, "total")?,
             known: counts(v, what, "known")?,
             unknown: counts(v, what, "unknown")?,
@@ -756,4 +756,25 @@ pub fn write_sections(dir: &Path, outs: &[Out]) -> std::io::Result<Vec<String>> 
         written.push(name);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A hostile `as_of` (i64::MAX seconds) saturates at the last
+    /// microsecond timestamp instead of overflowing (a panic in debug
+    /// builds, a wrapped date in release ones).
+    #[test]
+    fn table2_far_future_as_of_saturates() {
+        let c =
+            json!({"detections": 1, "kinds": 1, "detections_per_day": 1.0, "kinds_per_day": 1.0});
+        let v = json!({
+            "as_of": i64::MAX, "from": "2024-01-01", "to": "2024-01-31", "days": 31,
+            "total": c, "known": c, "unknown": c
+        });
+        let out = from_table2(&v).unwrap();
+        assert_eq!(out[0].1["as_of"], "294247-01-10T04:00:54.775807Z");
+    }
 }
