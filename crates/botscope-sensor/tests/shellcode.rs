@@ -14,7 +14,7 @@
 use botscope_sensor::instructions::{find_instructions, DownloadInstruction};
 use botscope_sensor::shellcode::{
     find_shellcode, find_shellcode_with_work, DecoderKind, ShellAction, ShellcodeFinding,
-    MAX_DECODES, PREFIX_STEPS, STUB_BACK,
+    DECODE_BUDGET_BASE, DECODE_BUDGET_PER_BYTE, PREFIX_STEPS, STUB_BACK,
 };
 use botscope_synth::proto::{self, Smb};
 use std::net::Ipv4Addr;
@@ -363,9 +363,9 @@ fn work_is_linear_on_adversarial_fragments() {
             big.steps as f64 / len,
             big.bytes_scanned as f64 / len
         );
-        // The budget runs (decodes) are a constant; the rest is per byte.
-        let budget = MAX_DECODES as u64 * (PREFIX_STEPS + 16 * 8192);
-        assert!(big.decodes <= MAX_DECODES);
+        // At most two bounded runs per anchor (at most one anchor a
+        // byte), plus the decode budget, itself linear.
+        let budget = DECODE_BUDGET_PER_BYTE * (1 << 20) + DECODE_BUDGET_BASE;
         assert!(
             big.steps <= 2 * PREFIX_STEPS * (1 << 20) + budget,
             "{frag:02x?}: {big:?}"
@@ -379,4 +379,42 @@ fn work_is_linear_on_adversarial_fragments() {
             "{frag:02x?}: {big:?}"
         );
     }
+}
+
+/// Decoy stubs whose counter is never set run away until the body cap:
+/// each costs a body's worth of decoding. Fifty of them (a fixed count
+/// of decodes used to be the whole allowance) do not hide the real stub
+/// after them.
+#[test]
+fn decoys_do_not_exhaust_the_decode_budget() {
+    if !have_nasm() {
+        return;
+    }
+    let mut rng = Rng::from_clock();
+    let e = encode(Stub::Xor8, Body::Tftp.assemble(), &mut rng);
+    // call $+5; pop esi; xor byte [esi], 0x99; inc esi; loop (ecx = 0)
+    let decoy = [0xe8, 0, 0, 0, 0, 0x5e, 0x80, 0x36, 0x99, 0x46, 0xe2, 0xfa];
+    let mut sc: Vec<u8> = decoy
+        .iter()
+        .cycle()
+        .take(50 * decoy.len())
+        .copied()
+        .collect();
+    sc.extend(std::iter::repeat_n(0x90, 40));
+    let at = sc.len();
+    sc.extend_from_slice(&e.stub);
+    sc.extend_from_slice(&e.body);
+    let payload = exploit(&sc, false);
+    let (got, work) = find_shellcode_with_work(&payload);
+    assert!(work.decodes > 16, "{work:?}");
+    assert_eq!(
+        got,
+        vec![ShellcodeFinding {
+            offset: position(&payload, &sc) + at,
+            decoder: DecoderKind::XorByte,
+            key: e.key.clone(),
+            body_len: e.body.len(),
+            actions: Body::Tftp.actions(),
+        }]
+    );
 }

@@ -14,10 +14,11 @@
 //! ([`plaintext`]). Plain (unencoded) bodies are read too.
 //!
 //! Everything is bounded: at most [`MAX_SCAN`] bytes are searched, each
-//! GetPC anchor costs a fixed number of instructions, at most
-//! [`stub::MAX_DECODES`] runs may decode (each at most [`MAX_BODY`]
-//! bytes), and at most [`MAX_FINDINGS`] findings are returned: the work is
-//! linear in the payload ([`find_shellcode_with_work`]).
+//! GetPC anchor costs at most two runs of [`PREFIX_STEPS`] instructions
+//! before it decodes, decoding is paid from a budget linear in the
+//! payload ([`DECODE_BUDGET_PER_BYTE`], each body at most [`MAX_BODY`]
+//! bytes), and at most [`MAX_FINDINGS`] findings are returned: the work
+//! is linear in the payload ([`find_shellcode_with_work`]).
 
 mod body;
 mod cpu;
@@ -25,7 +26,10 @@ pub mod hashes;
 mod plaintext;
 mod stub;
 
-pub use stub::{MAX_DECODES, MIN_BODY, PREFIX_STEPS, STUB_BACK, STUB_WINDOW};
+pub use stub::{
+    DECODE_BUDGET_BASE, DECODE_BUDGET_PER_BYTE, DECODE_STEPS, MIN_BODY, PREFIX_STEPS, STUB_BACK,
+    STUB_WINDOW,
+};
 
 use crate::instructions::DownloadInstruction;
 use std::fmt;

@@ -23,10 +23,20 @@ pub const STUB_WINDOW: usize = 512;
 /// Instructions a run may execute before its first write into the
 /// payload: a stub that has not started decoding by then is not one.
 pub const PREFIX_STEPS: u64 = 96;
-/// Instructions a decode loop may execute in all (16 per body byte).
+/// Instructions one decode loop may execute (16 per body byte).
 pub const DECODE_STEPS: u64 = 16 * MAX_BODY as u64;
-/// Runs allowed to write into (a copy of) the payload, per payload.
-pub const MAX_DECODES: u32 = 16;
+/// The decode budget per payload byte: decoding (instructions run after
+/// a run's first write, plus the bytes of the copy it writes to) may cost
+/// this much per payload byte, plus [`DECODE_BUDGET_BASE`]. A run may
+/// start decoding only while budget is left. Decoy stubs that run away
+/// (a counter never set) each spend at most one body's worth, so about a
+/// thousand of them in a megabyte are needed to hide a real one, instead
+/// of a fixed handful.
+pub const DECODE_BUDGET_PER_BYTE: u64 = 32;
+/// The part of the decode budget every payload gets: four full decodes.
+pub const DECODE_BUDGET_BASE: u64 = 4 * (DECODE_STEPS + WINDOW as u64);
+/// Largest window a run reads (and copies when it writes).
+const WINDOW: usize = STUB_BACK + 2 * STUB_WINDOW + MAX_BODY;
 /// A decoded body is at least this long.
 pub const MIN_BODY: usize = 16;
 /// Backward jumps allowed before the first write into the payload.
@@ -97,7 +107,7 @@ pub(super) fn find_decoders(p: &[u8], work: &mut ShellcodeWork, max: usize) -> V
     let mut out = Vec::new();
     let mut seen = Seen(vec![0; p.len() / 64 + 1]);
     let mut resume = 0;
-    let mut decodes_left = MAX_DECODES;
+    let mut budget = DECODE_BUDGET_PER_BYTE * p.len() as u64 + DECODE_BUDGET_BASE;
     for i in 0..p.len() {
         work.bytes_scanned += 1;
         if i < resume {
@@ -110,11 +120,11 @@ pub(super) fn find_decoders(p: &[u8], work: &mut ShellcodeWork, max: usize) -> V
             continue;
         }
         let earliest = earliest_start(p, anchor, work);
-        let mut got = run(p, earliest, anchor, &mut decodes_left, &mut seen, work);
+        let mut got = run(p, earliest, anchor, &mut budget, &mut seen, work);
         if got.is_none() && earliest != anchor && !seen.get(anchor) {
             // The set-up before the anchor jumped away: try the anchor
             // alone (a run that passed through it would do the same).
-            got = run(p, anchor, anchor, &mut decodes_left, &mut seen, work);
+            got = run(p, anchor, anchor, &mut budget, &mut seen, work);
         }
         if let Some(d) = got {
             resume = d.body_start + d.body.len();
@@ -155,14 +165,22 @@ fn run(
     p: &[u8],
     start: usize,
     anchor: usize,
-    decodes_left: &mut u32,
+    budget: &mut u64,
     seen: &mut Seen,
     work: &mut ShellcodeWork,
 ) -> Option<Decoded> {
     let lo = start.saturating_sub(STUB_WINDOW);
     let hi = (anchor + STUB_WINDOW + MAX_BODY).min(p.len());
-    let mut cpu = Cpu::new(p, lo, hi, start, *decodes_left > 0, MAX_BODY, TRACE_CAP);
+    let copy_cost = (hi - lo) as u64;
+    let may_write = *budget > copy_cost;
+    // The decode loop's allowance: what is left of the budget after the
+    // copy, at most one body's worth.
+    let loop_steps = budget.saturating_sub(copy_cost).min(DECODE_STEPS);
+    let mut cpu = Cpu::new(p, lo, hi, start, may_write, MAX_BODY, TRACE_CAP);
+    let mut first_write_step = 0;
     let (mut last_eip, mut back_jumps) = (0u32, 0);
+    // Offsets of the instructions the stub ran (not counting the body).
+    let mut code: Option<(usize, usize)> = None;
     let stop = loop {
         match cpu.written {
             None => {
@@ -183,7 +201,10 @@ fn run(
                 last_eip = cpu.eip;
             }
             Some((a, b)) => {
-                if cpu.steps >= PREFIX_STEPS + DECODE_STEPS {
+                if first_write_step == 0 {
+                    first_write_step = cpu.steps;
+                }
+                if cpu.steps - first_write_step >= loop_steps {
                     break None;
                 }
                 let at = cpu.eip.wrapping_sub(BASE) as usize;
@@ -192,14 +213,18 @@ fn run(
                 }
             }
         }
+        let at = cpu.eip.wrapping_sub(BASE) as usize;
         if let Err(e) = cpu.step() {
             break Some(Some(e));
         }
+        code = Some(code.map_or((at, at), |(x, y)| (x.min(at), y.max(at))));
     };
     work.steps += cpu.steps;
     if cpu.written.is_some() {
-        *decodes_left = decodes_left.saturating_sub(1);
+        let spent = copy_cost + cpu.steps - first_write_step;
+        *budget = budget.saturating_sub(spent);
         work.decodes += 1;
+        work.bytes_scanned += copy_cost;
     }
     let stop = stop?;
     if !matches!(stop, None | Some(Stop::Unsupported) | Some(Stop::ReadFault)) {
@@ -207,6 +232,15 @@ fn run(
     }
     let (a, b) = cpu.written?;
     if b + 1 - a < MIN_BODY {
+        return None;
+    }
+    let (c0, c1) = code?;
+    // A decoder decodes what it has not run: a run that rewrote its own
+    // instructions is self-modifying junk, not a stub and a body. One
+    // that stopped on an instruction it could not run must have left the
+    // stub for it.
+    let stopped_at = cpu.eip.wrapping_sub(BASE) as usize;
+    if a <= c1 && c0 <= b || stop.is_some() && (c0..=c1).contains(&stopped_at) {
         return None;
     }
     let body = cpu.bytes(a, b + 1).to_vec();
