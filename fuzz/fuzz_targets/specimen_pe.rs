@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(pe.sections.len() <= botscope_specimen::pe::MAX_SECTIONS);
     }
 
-    use botscope_specimen::{synthetic::filter, unfilter};
+    use botscope_specimen::unfilter;
+    use botscope_synth::specimen::filter;
     if data.len() >= 6 {
         let (id, cto) = (data[0], data[1]);
         let addvalue = u32::from_le_bytes([data[2], data[3], data[4], data[5]]) & 0xF_FFFF;

@@ -384,7 +384,7 @@ pub struct Report {
     /// Table 1: background traffic per honeypot address, when captures of
     /// the sensor interface were given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub table1: Option<crate::accounting::Table1>,
+    pub table1: Option<botscope_capture::accounting::Table1>,
     /// Table 7.
     pub table7: Vec<Row>,
     /// Exploit attempts counted in Table 7.

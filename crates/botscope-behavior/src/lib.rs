@@ -7,7 +7,6 @@
 //! observations with dissected events into the study's tables
 //! ([`analysis::Report`]); [`render`] prints and writes them.
 
-pub mod accounting;
 pub mod analysis;
 pub mod attribution;
 pub mod herd;

@@ -5,11 +5,11 @@
 //! Everything that reaches a sensor that never initiates traffic is
 //! unsolicited, so every inbound packet counts, open port or not. The
 //! counter is a [`FlowSink`] fed by the capture engine (live on the sensor
-//! interface, or from a capture of it).
+//! interface, or from a capture of it). It lives here, below both of its
+//! users: `botscope sensor` counts live, `botscope analyze --background`
+//! counts a capture of the sensor interface.
 
-use botscope_capture::{
-    read_files, CaptureError, CaptureSummary, EngineConfig, FlowRef, FlowSink, PacketInfo,
-};
+use crate::{read_files, CaptureError, CaptureSummary, EngineConfig, FlowRef, FlowSink, PacketInfo};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -19,10 +19,21 @@ use std::path::PathBuf;
 /// keeps one slot per address.
 pub const MAX_SENSOR_ADDRESSES: u128 = 1 << 20;
 
+/// The sensor networks hold more addresses than the counter keeps slots
+/// for; names the network at which the total went over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{net}/{len}: more than {MAX_SENSOR_ADDRESSES} sensor addresses in all")]
+pub struct TooManyAddresses {
+    /// The network that took the total over.
+    pub net: IpAddr,
+    /// Its prefix length.
+    pub len: u8,
+}
+
 /// Every address of the networks `nets` (address, prefix length), in
 /// order, or an error naming the network when they hold more than
 /// [`MAX_SENSOR_ADDRESSES`] together.
-pub fn addresses_of(nets: &[(IpAddr, u8)]) -> Result<Vec<IpAddr>, String> {
+pub fn addresses_of(nets: &[(IpAddr, u8)]) -> Result<Vec<IpAddr>, TooManyAddresses> {
     let mut out = Vec::new();
     for &(net, len) in nets {
         let (bits, base): (u32, u128) = match net {
@@ -32,9 +43,7 @@ pub fn addresses_of(nets: &[(IpAddr, u8)]) -> Result<Vec<IpAddr>, String> {
         let host_bits = bits.saturating_sub(len as u32);
         let size = 1u128.checked_shl(host_bits).unwrap_or(u128::MAX);
         if size > MAX_SENSOR_ADDRESSES || out.len() as u128 + size > MAX_SENSOR_ADDRESSES {
-            return Err(format!(
-                "{net}/{len}: more than {MAX_SENSOR_ADDRESSES} sensor addresses in all"
-            ));
+            return Err(TooManyAddresses { net, len });
         }
         let first = base & !(size - 1);
         for i in 0..size {
@@ -250,7 +259,10 @@ mod tests {
             .collect();
         assert_eq!(a, want);
         let err = addresses_of(&[("10.0.0.0".parse().unwrap(), 8)]).unwrap_err();
-        assert!(err.starts_with("10.0.0.0/8"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "10.0.0.0/8: more than 1048576 sensor addresses in all"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! Zeek-style [`Conn`] summary when it ends. Dissectors and analyses are
 //! sinks; nothing in this crate knows about application protocols.
 
+pub mod accounting;
 mod engine;
 mod frag;
 mod live;

@@ -1,7 +1,7 @@
 //! Runs a whole sensor: bind, start background accounting, drop
 //! privileges, serve, and on shutdown write Table 1 and a summary.
 
-use crate::accounting::{BackgroundCounter, Table1, Volume};
+use botscope_capture::accounting::{BackgroundCounter, Table1, Volume};
 use crate::config::SensorConfig;
 use crate::server::now;
 use crate::server::{

@@ -3,7 +3,6 @@
 //! of the bot binary from the attacking address only, and background
 //! traffic accounting (the study's Table 1).
 
-pub mod accounting;
 pub mod config;
 pub mod containment;
 pub mod daemon;

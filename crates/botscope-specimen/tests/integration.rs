@@ -1477,7 +1477,7 @@ mod upx_filters {
     fn synthetic_collection_mixes_filters() {
         let mut seen = std::collections::BTreeSet::new();
         for i in 0..400 {
-            let s = botscope_specimen::synthetic_spec(i);
+            let s = botscope_synth::specimen::collection::synthetic_spec(i);
             if let Some(p) = upx_payload(&s) {
                 seen.insert(p.filter);
             }
@@ -1753,16 +1753,16 @@ mod fuzzy_peer {
         v.push(("big_zero_tail".into(), big));
         // Synthetic specimens, two variants of each family among the first.
         for i in 0..40u32 {
-            let spec = botscope_specimen::synthetic_spec(i);
+            let spec = botscope_synth::specimen::collection::synthetic_spec(i);
             v.push((
                 format!("spec{i}"),
-                botscope_specimen::synthetic::build_specimen(&spec),
+                botscope_synth::specimen::build_specimen(&spec),
             ));
         }
         for i in 0..10u32 {
-            let spec = botscope_specimen::synthetic_spec(i + 50);
-            let mut bytes = botscope_specimen::synthetic::build_specimen(&spec);
-            botscope_specimen::synthetic::append_overlay(&mut bytes, 64 << 10, u64::from(i));
+            let spec = botscope_synth::specimen::collection::synthetic_spec(i + 50);
+            let mut bytes = botscope_synth::specimen::build_specimen(&spec);
+            botscope_synth::specimen::append_overlay(&mut bytes, 64 << 10, u64::from(i));
             v.push((format!("spec{}ovl", i + 50), bytes));
         }
         // Related pairs for the scores: light and heavy edits, a prefix

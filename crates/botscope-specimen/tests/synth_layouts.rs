@@ -4,7 +4,7 @@
 //! watch list's two tiers and Table 4's provenance from a store.
 
 use botscope_specimen::store::AddOptions;
-use botscope_specimen::synthetic::{
+use botscope_synth::specimen::{
     build_specimen_with, expected_config, expected_encoding, BotConfig, BotServer, ConfigEncoding,
     ConfigLayout, Packer, SpecimenSpec,
 };
@@ -289,7 +289,7 @@ fn gen_collection_matches_its_truth() {
     // rotating; the truth it writes is expected_config / expected_encoding.
     let mut layouts = std::collections::BTreeSet::new();
     for i in 0..120u32 {
-        let (s, layout) = botscope_specimen::synthetic_item(i);
+        let (s, layout) = botscope_synth::specimen::collection::synthetic_item(i);
         let a = analyze(&build_specimen_with(&s, layout));
         assert_eq!(
             a.config.as_ref(),

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 mod build;
+pub mod collection;
 pub mod filter;
 pub mod nrv;
 

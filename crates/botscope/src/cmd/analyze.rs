@@ -4,7 +4,8 @@
 
 use anyhow::Context;
 use botscope_behavior::analysis::{parse_cidr, Options};
-use botscope_behavior::{accounting, pipeline, render, tz, Limits};
+use botscope_behavior::{pipeline, render, tz, Limits};
+use botscope_capture::accounting;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sensor_addresses = if args.background.is_empty() {
         Vec::new()
     } else {
-        accounting::addresses_of(&opt.honeypot_nets).map_err(anyhow::Error::msg)?
+        accounting::addresses_of(&opt.honeypot_nets)?
     };
     let (mut report, summary) = pipeline::run(&args.captures, &engine, limits, &opt)?;
     if !args.background.is_empty() {

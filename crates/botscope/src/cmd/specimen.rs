@@ -224,9 +224,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut truth = std::io::BufWriter::new(std::fs::File::create(&truth_path)?);
         let mut total = 0u64;
         for i in 0..count {
-            let (spec, layout) = botscope_specimen::synthetic_item(i);
-            let mut bytes = botscope_specimen::synthetic::build_specimen_with(&spec, layout);
-            botscope_specimen::synthetic::append_overlay(
+            let (spec, layout) = botscope_synth::specimen::collection::synthetic_item(i);
+            let mut bytes = botscope_synth::specimen::build_specimen_with(&spec, layout);
+            botscope_synth::specimen::append_overlay(
                 &mut bytes,
                 overlay_kib << 10,
                 u64::from(i),
@@ -236,9 +236,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             total += bytes.len() as u64;
             // The truth: what was written and what extraction must recover.
             let expected = serde_json::json!({
-                "config": botscope_specimen::synthetic::expected_config(&spec, layout),
-                "encoding": botscope_specimen::synthetic::expected_encoding(&spec, layout),
-                "layout": botscope_specimen::synthetic::effective_layout(&spec, layout),
+                "config": botscope_synth::specimen::expected_config(&spec, layout),
+                "encoding": botscope_synth::specimen::expected_encoding(&spec, layout),
+                "layout": botscope_synth::specimen::effective_layout(&spec, layout),
             });
             writeln!(
                 truth,
