@@ -6,6 +6,7 @@
 //! consume them. Nothing here parses untrusted bytes.
 
 pub mod botconfig;
+pub mod checksum;
 pub mod error;
 pub mod events;
 pub mod exploit;

@@ -213,17 +213,5 @@ pub fn decompress(
     Ok((out, bits.pos))
 }
 
-/// Adler-32, as UPX's pack header records it for both streams.
-pub fn adler32(data: &[u8]) -> u32 {
-    let (mut a, mut b) = (1u32, 0u32);
-    // 5552 is the longest run before `b` could overflow 32 bits.
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += u32::from(x);
-            b += a;
-        }
-        a %= 65521;
-        b %= 65521;
-    }
-    (b << 16) | a
-}
+/// Adler-32 as UPX records it (one definition, in `botscope-core`).
+pub use botscope_core::checksum::adler32;

@@ -256,16 +256,5 @@ fn emit_match(w: &mut BitOut, method: NrvMethod, off: usize, len: usize, last_of
     }
 }
 
-/// Adler-32 as UPX records it in its pack header (`u_adler`, `c_adler`).
-pub fn adler32(data: &[u8]) -> u32 {
-    let (mut a, mut b) = (1u32, 0u32);
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += u32::from(x);
-            b += a;
-        }
-        a %= 65521;
-        b %= 65521;
-    }
-    (b << 16) | a
-}
+/// Adler-32 as UPX records it (one definition, in `botscope-core`).
+pub use botscope_core::checksum::adler32;
