@@ -418,3 +418,79 @@ fn decoys_do_not_exhaust_the_decode_budget() {
         }]
     );
 }
+
+/// The stub shapes Nepenthes and mwcollect catalogued from 2003–2006
+/// exploits (rbot, bielefeld, kaltenborn, schauenburg, leimbach,
+/// lichtenfels, adenau, Metasploit PexEnvSub and Pex), written in nasm
+/// (`stub_catalogue.asm`), each decoding a body encoded here.
+#[test]
+fn catalogued_stub_shapes_decode() {
+    if !have_nasm() {
+        return;
+    }
+    let mut rng = Rng::from_clock();
+    for form in 1..=9u64 {
+        let body = if form % 2 == 0 {
+            Body::Tftp
+        } else {
+            Body::Connect(Ipv4Addr::new(127, 3, 2, 1), 4545)
+        };
+        let mut plain = body.assemble();
+        while !plain.len().is_multiple_of(4) {
+            plain.push(0x90);
+        }
+        let dword = form >= 7;
+        let (key, stub, encoded) = if dword {
+            let key = loop {
+                let k = ((rng.next() >> 32) as u32).to_le_bytes();
+                if k.iter().any(|&x| x != k[0]) {
+                    break k;
+                }
+            };
+            let stub = nasm(
+                "stub_catalogue",
+                &[
+                    ("FORM", form),
+                    ("LEN", plain.len() as u64),
+                    ("KEY", u32::from_le_bytes(key) as u64),
+                ],
+            );
+            let enc: Vec<u8> = plain
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % 4])
+                .collect();
+            (key.to_vec(), stub, enc)
+        } else {
+            let k = rng.byte(&[0]);
+            let stub = nasm(
+                "stub_catalogue",
+                &[
+                    ("FORM", form),
+                    ("LEN", plain.len() as u64),
+                    ("KEY", k as u64),
+                ],
+            );
+            (vec![k], stub, plain.iter().map(|b| b ^ k).collect())
+        };
+        let mut sc = stub.clone();
+        sc.extend_from_slice(&encoded);
+        let payload = exploit(&sc, form % 3 == 0);
+        let got = find_shellcode(&payload);
+        assert_eq!(
+            got,
+            vec![ShellcodeFinding {
+                offset: position(&payload, &sc),
+                decoder: if dword {
+                    DecoderKind::XorDword
+                } else {
+                    DecoderKind::XorByte
+                },
+                key,
+                body_len: plain.len(),
+                actions: body.actions(),
+            }],
+            "form {form}"
+        );
+    }
+}

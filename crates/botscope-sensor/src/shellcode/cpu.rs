@@ -506,7 +506,20 @@ impl<'a> Cpu<'a> {
             op = self.fetch8()?;
         }
         match op {
-            // Group-1 arithmetic in its six classic forms.
+            0x00..=0x3f if op & 7 < 6 => self.group1_forms(op, w4),
+            0x40..=0x6a => self.regs_and_stack(op, w4),
+            0x70..=0x7f | 0xc3 | 0xe0..=0xe3 | 0xe8 | 0xe9 | 0xeb => self.control(op),
+            0x80..=0x8f => self.moves(op, w4),
+            0xf6 | 0xf7 | 0xfe | 0xff => self.groups_3_to_5(op, w4),
+            0x0f => self.two_byte(w4),
+            0xd8..=0xdf => self.x87(op, here),
+            _ => self.misc(op, w4),
+        }
+    }
+
+    /// The six classic forms of the eight group-1 operations (00–3d).
+    fn group1_forms(&mut self, op: u8, w4: u8) -> R<()> {
+        match op {
             0x00..=0x3f if op & 7 < 6 => {
                 let alu = op >> 3;
                 let w = if op & 1 == 0 { 1 } else { w4 };
@@ -547,6 +560,13 @@ impl<'a> Cpu<'a> {
                     }
                 }
             }
+            _ => Err(Stop::Unsupported),
+        }
+    }
+
+    /// inc/dec r32, push/pop r32, pusha/popa, push imm.
+    fn regs_and_stack(&mut self, op: u8, w4: u8) -> R<()> {
+        match op {
             0x40..=0x4f => {
                 let r = op & 7;
                 let v = self.get_w(r, w4);
@@ -594,6 +614,13 @@ impl<'a> Cpu<'a> {
                 let v = self.fetch_i8()?;
                 self.push(v)
             }
+            _ => Err(Stop::Unsupported),
+        }
+    }
+
+    /// Jumps, calls, `ret` and the `loop` family.
+    fn control(&mut self, op: u8) -> R<()> {
+        match op {
             0x70..=0x7f => {
                 let d = self.fetch_i8()?;
                 if self.cond(op & 0xf) {
@@ -601,6 +628,53 @@ impl<'a> Cpu<'a> {
                 }
                 Ok(())
             }
+            0xc3 => {
+                let t = self.pop()?;
+                self.jump(t);
+                Ok(())
+            }
+            0xe0..=0xe3 => {
+                let d = self.fetch_i8()?;
+                let c = self.get(1);
+                let taken = if op == 0xe3 {
+                    c == 0
+                } else {
+                    let c = c.wrapping_sub(1);
+                    self.set(1, c);
+                    match op {
+                        0xe0 => c != 0 && !self.cond(4),
+                        0xe1 => c != 0 && self.cond(4),
+                        _ => c != 0,
+                    }
+                };
+                if taken {
+                    self.jump(self.eip.wrapping_add(d));
+                }
+                Ok(())
+            }
+            0xe8 => {
+                let d = self.fetch(4)?;
+                self.push(self.eip)?;
+                self.jump(self.eip.wrapping_add(d));
+                Ok(())
+            }
+            0xe9 => {
+                let d = self.fetch(4)?;
+                self.jump(self.eip.wrapping_add(d));
+                Ok(())
+            }
+            0xeb => {
+                let d = self.fetch_i8()?;
+                self.jump(self.eip.wrapping_add(d));
+                Ok(())
+            }
+            _ => Err(Stop::Unsupported),
+        }
+    }
+
+    /// Group-1 with immediates (80–83), test, xchg, mov, lea, pop r/m.
+    fn moves(&mut self, op: u8, w4: u8) -> R<()> {
+        match op {
             0x80..=0x83 => {
                 let w = if op == 0x81 || op == 0x83 { w4 } else { 1 };
                 let (alu, loc, _) = self.modrm()?;
@@ -652,6 +726,65 @@ impl<'a> Cpu<'a> {
                 let (_, loc, _) = self.modrm()?;
                 self.store(loc, w4, v, WriteOp::Store, v)
             }
+            _ => Err(Stop::Unsupported),
+        }
+    }
+
+    /// Groups 3 (test/not/neg), 4 and 5 (inc/dec r/m, call/jmp/push r/m).
+    fn groups_3_to_5(&mut self, op: u8, w4: u8) -> R<()> {
+        match op {
+            0xf6 | 0xf7 => {
+                let w = if op == 0xf6 { 1 } else { w4 };
+                let (sub, loc, _) = self.modrm()?;
+                let a = self.load(loc, w)?;
+                match sub {
+                    0 | 1 => {
+                        let b = self.fetch(w)?;
+                        self.alu(4, a, b, w);
+                        Ok(())
+                    }
+                    2 => self.store(loc, w, !a, WriteOp::Store, 0),
+                    3 => {
+                        let r = self.alu(5, 0, a, w);
+                        self.store(loc, w, r, WriteOp::Store, 0)
+                    }
+                    _ => Err(Stop::Unsupported),
+                }
+            }
+            0xfe | 0xff => {
+                let w = if op == 0xfe { 1 } else { w4 };
+                let (sub, loc, _) = self.modrm()?;
+                match sub {
+                    0 | 1 => {
+                        let a = self.load(loc, w)?;
+                        let cf = self.cf;
+                        let r = self.alu(if sub == 0 { 0 } else { 5 }, a, 1, w);
+                        self.cf = cf;
+                        let op = if sub == 0 { WriteOp::Add } else { WriteOp::Sub };
+                        self.store(loc, w, r, op, 1)
+                    }
+                    2 | 4 if op == 0xff => {
+                        let t = self.load(loc, 4)?;
+                        if sub == 2 {
+                            self.push(self.eip)?;
+                        }
+                        self.jump(t);
+                        Ok(())
+                    }
+                    6 if op == 0xff => {
+                        let v = self.load(loc, 4)?;
+                        self.push(v)
+                    }
+                    _ => Err(Stop::Unsupported),
+                }
+            }
+            _ => Err(Stop::Unsupported),
+        }
+    }
+
+    /// The rest: nop, xchg eax, cwde/cdq, test al/eax, stos/lods, mov imm, shifts, mov r/m imm, flag bits.
+    fn misc(&mut self, op: u8, w4: u8) -> R<()> {
+        match op {
             0x90 => Ok(()),
             0x91..=0x97 => {
                 let r = op & 7;
@@ -705,52 +838,11 @@ impl<'a> Cpu<'a> {
                 let r = self.shift(sh, a, n, w)?;
                 self.store(loc, w, r, WriteOp::Store, n)
             }
-            0xc3 => {
-                let t = self.pop()?;
-                self.jump(t);
-                Ok(())
-            }
             0xc6 | 0xc7 => {
                 let w = if op == 0xc6 { 1 } else { w4 };
                 let (_, loc, _) = self.modrm()?;
                 let v = self.fetch(w)?;
                 self.store(loc, w, v, WriteOp::Store, v)
-            }
-            0xd8..=0xdf => self.x87(op, here),
-            0xe0..=0xe3 => {
-                let d = self.fetch_i8()?;
-                let c = self.get(1);
-                let taken = if op == 0xe3 {
-                    c == 0
-                } else {
-                    let c = c.wrapping_sub(1);
-                    self.set(1, c);
-                    match op {
-                        0xe0 => c != 0 && !self.cond(4),
-                        0xe1 => c != 0 && self.cond(4),
-                        _ => c != 0,
-                    }
-                };
-                if taken {
-                    self.jump(self.eip.wrapping_add(d));
-                }
-                Ok(())
-            }
-            0xe8 => {
-                let d = self.fetch(4)?;
-                self.push(self.eip)?;
-                self.jump(self.eip.wrapping_add(d));
-                Ok(())
-            }
-            0xe9 => {
-                let d = self.fetch(4)?;
-                self.jump(self.eip.wrapping_add(d));
-                Ok(())
-            }
-            0xeb => {
-                let d = self.fetch_i8()?;
-                self.jump(self.eip.wrapping_add(d));
-                Ok(())
             }
             0xf5 => {
                 self.cf = !self.cf;
@@ -764,75 +856,32 @@ impl<'a> Cpu<'a> {
                 self.df = op == 0xfd;
                 Ok(())
             }
-            0xf6 | 0xf7 => {
-                let w = if op == 0xf6 { 1 } else { w4 };
-                let (sub, loc, _) = self.modrm()?;
-                let a = self.load(loc, w)?;
-                match sub {
-                    0 | 1 => {
-                        let b = self.fetch(w)?;
-                        self.alu(4, a, b, w);
-                        Ok(())
-                    }
-                    2 => self.store(loc, w, !a, WriteOp::Store, 0),
-                    3 => {
-                        let r = self.alu(5, 0, a, w);
-                        self.store(loc, w, r, WriteOp::Store, 0)
-                    }
-                    _ => Err(Stop::Unsupported),
+            _ => Err(Stop::Unsupported),
+        }
+    }
+
+    /// Two-byte opcodes: jcc rel32, movzx/movsx.
+    fn two_byte(&mut self, w4: u8) -> R<()> {
+        let op2 = self.fetch8()?;
+        match op2 {
+            0x80..=0x8f => {
+                let d = self.fetch(4)?;
+                if self.cond(op2 & 0xf) {
+                    self.jump(self.eip.wrapping_add(d));
                 }
+                Ok(())
             }
-            0xfe | 0xff => {
-                let w = if op == 0xfe { 1 } else { w4 };
-                let (sub, loc, _) = self.modrm()?;
-                match sub {
-                    0 | 1 => {
-                        let a = self.load(loc, w)?;
-                        let cf = self.cf;
-                        let r = self.alu(if sub == 0 { 0 } else { 5 }, a, 1, w);
-                        self.cf = cf;
-                        let op = if sub == 0 { WriteOp::Add } else { WriteOp::Sub };
-                        self.store(loc, w, r, op, 1)
-                    }
-                    2 | 4 if op == 0xff => {
-                        let t = self.load(loc, 4)?;
-                        if sub == 2 {
-                            self.push(self.eip)?;
-                        }
-                        self.jump(t);
-                        Ok(())
-                    }
-                    6 if op == 0xff => {
-                        let v = self.load(loc, 4)?;
-                        self.push(v)
-                    }
-                    _ => Err(Stop::Unsupported),
-                }
-            }
-            0x0f => {
-                let op2 = self.fetch8()?;
-                match op2 {
-                    0x80..=0x8f => {
-                        let d = self.fetch(4)?;
-                        if self.cond(op2 & 0xf) {
-                            self.jump(self.eip.wrapping_add(d));
-                        }
-                        Ok(())
-                    }
-                    0xb6 | 0xb7 | 0xbe | 0xbf => {
-                        let w = if op2 & 1 == 0 { 1 } else { 2 };
-                        let (reg, loc, _) = self.modrm()?;
-                        let v = self.load(loc, w)?;
-                        let v = match (op2 >= 0xbe, w) {
-                            (true, 1) => v as u8 as i8 as i32 as u32,
-                            (true, _) => v as u16 as i16 as i32 as u32,
-                            _ => v,
-                        };
-                        self.set_w(reg, w4, v);
-                        Ok(())
-                    }
-                    _ => Err(Stop::Unsupported),
-                }
+            0xb6 | 0xb7 | 0xbe | 0xbf => {
+                let w = if op2 & 1 == 0 { 1 } else { 2 };
+                let (reg, loc, _) = self.modrm()?;
+                let v = self.load(loc, w)?;
+                let v = match (op2 >= 0xbe, w) {
+                    (true, 1) => v as u8 as i8 as i32 as u32,
+                    (true, _) => v as u16 as i16 as i32 as u32,
+                    _ => v,
+                };
+                self.set_w(reg, w4, v);
+                Ok(())
             }
             _ => Err(Stop::Unsupported),
         }
