@@ -83,6 +83,13 @@ pub struct Limits {
     /// Downloads one attacking address may have under way at once; more
     /// are refused (`source_quota`).
     pub downloads_per_source: usize,
+    /// Bytes an attacker may type into one shell session (bind or
+    /// connect-back); past it the shell closes.
+    pub shell_max_bytes: usize,
+    /// Longest a shell session may stay open, downloads included.
+    pub shell_max_secs: u64,
+    /// How long a bind-shell port waits for the attacker to connect.
+    pub shell_wait_secs: u64,
     /// Events queued for the log writer; when it falls this far behind,
     /// further events are dropped and counted (`events_dropped`).
     pub event_queue: usize,
@@ -105,6 +112,9 @@ impl Default for Limits {
             sessions_per_source: 256,
             downloads_per_source: 4,
             event_queue: 65_536,
+            shell_max_bytes: 64 * 1024,
+            shell_max_secs: 300,
+            shell_wait_secs: 60,
         }
     }
 }

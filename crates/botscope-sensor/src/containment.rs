@@ -60,6 +60,26 @@ pub enum Refusal {
         /// `limits.downloads_per_source`.
         limit: usize,
     },
+    /// A connection to a bind-shell port (or another port the sensor
+    /// opened for one attacker) came from some other address.
+    #[error("connection from {addr}, not from the attacking address {attacker}")]
+    OtherSource {
+        /// Who connected.
+        addr: IpAddr,
+        /// The attacker the port was opened for.
+        attacker: IpAddr,
+    },
+    /// This source already holds its quota of sessions (a shell is one).
+    #[error("{addr} already holds {limit} sessions")]
+    SessionQuota {
+        /// The source.
+        addr: IpAddr,
+        /// `limits.sessions_per_source`.
+        limit: usize,
+    },
+    /// The same shell offer was already being served for this attacker.
+    #[error("a shell for this offer is already open")]
+    Duplicate,
     /// A bind-port offer for a privileged port or one of the sensor's own
     /// listening ports.
     #[error("bindport {port} is below 1024 or one of the sensor's own ports")]
@@ -143,6 +163,33 @@ impl Drop for SourceSlot<'_> {
     }
 }
 
+/// Whether a host an instruction names stands for the attacker itself:
+/// its own address, or the unspecified address (`0.0.0.0`, `::`), which
+/// bots type (`echo open 0.0.0.0 PORT`) for "the host that infected you"
+/// and which, connected to, would reach the sensor's own host.
+pub fn means_attacker(named: IpAddr, attacker: IpAddr) -> bool {
+    named == attacker || named.is_unspecified()
+}
+
+/// Where a connect-back shell may connect: the attacker only (`addr` must
+/// mean the attacker, see [`means_attacker`]), on a usable port.
+pub fn connect_back_target(
+    addr: IpAddr,
+    port: u16,
+    attacker: IpAddr,
+) -> Result<SocketAddr, Refusal> {
+    if port == 0 {
+        return Err(Refusal::BadPort { port });
+    }
+    if !means_attacker(addr, attacker) {
+        return Err(Refusal::ThirdParty {
+            named: addr.to_string(),
+            attacker,
+        });
+    }
+    Ok(SocketAddr::new(attacker, port))
+}
+
 /// Decides where a download instruction may connect: always the attacker.
 pub fn target_for(instr: &DownloadInstruction, attacker: IpAddr) -> Result<SocketAddr, Refusal> {
     let port = match instr {
@@ -158,7 +205,7 @@ pub fn target_for(instr: &DownloadInstruction, attacker: IpAddr) -> Result<Socke
     }
     if let Some(host) = instr.host() {
         match host.parse::<IpAddr>() {
-            Ok(ip) if ip == attacker => {}
+            Ok(ip) if means_attacker(ip, attacker) => {}
             Ok(_) => {
                 return Err(Refusal::ThirdParty {
                     named: host.to_string(),
@@ -395,6 +442,33 @@ mod tests {
             target_for(&DownloadInstruction::Push { port: 4444 }, attacker),
             Ok(SocketAddr::new(attacker, 4444))
         );
+        // 0.0.0.0 stands for the attacker: never the sensor's own host.
+        assert_eq!(
+            target_for(&tftp("0.0.0.0"), attacker),
+            Ok(SocketAddr::new(attacker, 69))
+        );
+    }
+
+    #[test]
+    fn connect_back_goes_to_the_attacker_only() {
+        let attacker: IpAddr = "10.9.0.2".parse().unwrap();
+        let ok = Ok(SocketAddr::new(attacker, 4444));
+        assert_eq!(connect_back_target(attacker, 4444, attacker), ok);
+        assert_eq!(
+            connect_back_target("0.0.0.0".parse().unwrap(), 4444, attacker),
+            ok
+        );
+        assert_eq!(
+            connect_back_target("10.9.9.9".parse().unwrap(), 4444, attacker),
+            Err(Refusal::ThirdParty {
+                named: "10.9.9.9".into(),
+                attacker
+            })
+        );
+        assert_eq!(
+            connect_back_target(attacker, 0, attacker),
+            Err(Refusal::BadPort { port: 0 })
+        );
     }
 
     /// Refusals are logged as JSON tagged by `reason`: every variant must
@@ -415,6 +489,12 @@ mod tests {
             Refusal::RateLimited,
             Refusal::SourceQuota { addr: ip, limit: 2 },
             Refusal::ReservedPort { port: 445 },
+            Refusal::OtherSource {
+                addr: "10.9.0.3".parse().unwrap(),
+                attacker: ip,
+            },
+            Refusal::SessionQuota { addr: ip, limit: 3 },
+            Refusal::Duplicate,
         ]
         .iter()
         .map(|r| serde_json::to_string(r).unwrap_or_else(|e| format!("{r:?}: {e}")))
@@ -429,6 +509,9 @@ mod tests {
                 r#"{"reason":"rate_limited"}"#,
                 r#"{"reason":"source_quota","addr":"10.9.0.2","limit":2}"#,
                 r#"{"reason":"reserved_port","port":445}"#,
+                r#"{"reason":"other_source","addr":"10.9.0.3","attacker":"10.9.0.2"}"#,
+                r#"{"reason":"session_quota","addr":"10.9.0.2","limit":3}"#,
+                r#"{"reason":"duplicate"}"#,
             ]
         );
     }

@@ -1,13 +1,13 @@
 //! Runs a whole sensor: bind, start background accounting, drop
 //! privileges, serve, and on shutdown write Table 1 and a summary.
 
-use botscope_capture::accounting::{BackgroundCounter, Table1, Volume};
 use crate::config::SensorConfig;
 use crate::server::now;
 use crate::server::{
     bind, event_channel, lookup_user, running_as_root, serve, switch_user, SensorEvent,
     SensorStats, SpecimenSink,
 };
+use botscope_capture::accounting::{BackgroundCounter, Table1, Volume};
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
@@ -39,6 +39,8 @@ pub struct RunReport {
     pub source_limited: u64,
     /// Events dropped because the event queue was full.
     pub events_dropped: u64,
+    /// Shell sessions served (bind and connect-back).
+    pub shells: u64,
     /// Table 1, when background accounting ran.
     pub table1: Option<Table1>,
     /// Per-address volume, when background accounting ran.
@@ -280,6 +282,7 @@ pub async fn run(
         errors: g(&stats.errors),
         source_limited: g(&stats.source_limited),
         events_dropped: dropped.load(Ordering::Relaxed),
+        shells: g(&stats.shells),
         per_address: if capture_ran {
             counter.per_address()
         } else {

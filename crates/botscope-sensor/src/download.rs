@@ -53,38 +53,68 @@ impl From<tokio::time::error::Elapsed> for DownloadError {
     }
 }
 
+/// A downloaded binary and how it actually came: the study's Table 8
+/// copy method of the transfer that delivered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fetched {
+    /// The binary.
+    pub data: Vec<u8>,
+    /// `tftp_get`, `tcp_push` (the infecting host opened the connection
+    /// the binary came on: a bind-port push, or FTP's active-mode data
+    /// connection) or `reverse_connect` (the sensor opened it).
+    pub copy_method: &'static str,
+}
+
 /// Fetches the binary an instruction names from `target` (already
 /// checked by containment).
 /// A bind-port offer is listened for on `sensor` (the attacked address)
-/// only.
+/// only. An FTP script (`echo open ... & ftp -s:o`) is run as Windows'
+/// `ftp.exe` runs it, in active mode: the sensor listens on `sensor`
+/// and takes the data connection from the target only (see
+/// [`ftp_get_mode`]).
 pub async fn fetch(
     instr: &DownloadInstruction,
     target: SocketAddr,
     sensor: std::net::IpAddr,
     caps: DownloadCaps,
-) -> Result<Vec<u8>, DownloadError> {
+) -> Result<Fetched, DownloadError> {
     let work = async {
+        let by = |copy_method: &'static str| move |data: Vec<u8>| Fetched { data, copy_method };
         match instr {
-            DownloadInstruction::Tftp { file, .. } => tftp_get(target, file, caps).await,
+            DownloadInstruction::Tftp { file, .. } => {
+                tftp_get(target, file, caps).await.map(by("tftp_get"))
+            }
             DownloadInstruction::Ftp {
                 user,
                 password,
                 file,
                 ..
-            } => ftp_get(target, user.as_deref(), password.as_deref(), file, caps).await,
+            } => {
+                let login = (user.as_deref(), password.as_deref());
+                let (data, mode) =
+                    ftp_get_mode(target, Some(sensor), login, file, FtpMode::Active, caps).await?;
+                Ok(Fetched {
+                    data,
+                    copy_method: mode.copy_method(),
+                })
+            }
             DownloadInstruction::FtpUrl {
                 user,
                 password,
                 path,
                 ..
-            } => ftp_get(target, user.as_deref(), password.as_deref(), path, caps).await,
-            DownloadInstruction::Http { host, path, .. } => {
-                http_get(target, host, path, caps).await
+            } => ftp_get(target, user.as_deref(), password.as_deref(), path, caps)
+                .await
+                .map(by("reverse_connect")),
+            DownloadInstruction::Http { host, path, .. } => http_get(target, host, path, caps)
+                .await
+                .map(by("reverse_connect")),
+            DownloadInstruction::Push { .. } => {
+                push_read(target, caps).await.map(by("reverse_connect"))
             }
-            DownloadInstruction::Push { .. } => push_read(target, caps).await,
-            DownloadInstruction::BindPort { port } => {
-                bind_accept(sensor, target.ip(), *port, caps).await
-            }
+            DownloadInstruction::BindPort { port } => bind_accept(sensor, target.ip(), *port, caps)
+                .await
+                .map(by("tcp_push")),
         }
     };
     timeout(caps.max_time, work).await?
@@ -233,6 +263,27 @@ pub fn pasv_port(reply: &str) -> Option<u16> {
     (nums.len() == 6).then(|| nums[4] * 256 + nums[5])
 }
 
+/// How an FTP data connection is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FtpMode {
+    /// `PASV`: the sensor connects to the server's data port.
+    Passive,
+    /// `PORT`: the sensor listens and the server (the infecting host)
+    /// connects to it, as Windows' `ftp.exe` always does.
+    Active,
+}
+
+impl FtpMode {
+    /// The Table 8 copy method of a transfer in this mode: in active mode
+    /// the binary comes on a TCP connection from the infecting host.
+    pub fn copy_method(self) -> &'static str {
+        match self {
+            FtpMode::Active => "tcp_push",
+            FtpMode::Passive => "reverse_connect",
+        }
+    }
+}
+
 /// FTP RETR over passive mode.
 pub async fn ftp_get(
     target: SocketAddr,
@@ -241,7 +292,38 @@ pub async fn ftp_get(
     file: &str,
     caps: DownloadCaps,
 ) -> Result<Vec<u8>, DownloadError> {
-    let ctrl = TcpStream::connect(target).await?;
+    let login = (user, password);
+    Ok(
+        ftp_get_mode(target, None, login, file, FtpMode::Passive, caps)
+            .await?
+            .0,
+    )
+}
+
+/// The `PORT h1,h2,h3,h4,p1,p2` argument naming `addr`.
+pub fn port_argument(addr: std::net::SocketAddrV4) -> String {
+    let [a, b, c, d] = addr.ip().octets();
+    let p = addr.port();
+    format!("{a},{b},{c},{d},{},{}", p >> 8, p & 0xff)
+}
+
+/// FTP RETR in `mode`. The control connection goes from `local` (the
+/// attacked sensor address, when given) to `target`. In active mode the
+/// sensor listens on the control connection's own address, sends `PORT`
+/// for it and takes the data connection from the target's address only
+/// (any other is closed unread); a server that refuses `PORT` (not 200) or
+/// cannot open the data connection (425) is asked again in passive mode.
+/// Returns the body and the mode that delivered it.
+pub async fn ftp_get_mode(
+    target: SocketAddr,
+    local: Option<std::net::IpAddr>,
+    (user, password): (Option<&str>, Option<&str>),
+    file: &str,
+    mode: FtpMode,
+    caps: DownloadCaps,
+) -> Result<(Vec<u8>, FtpMode), DownloadError> {
+    let ctrl = timeout(caps.step_timeout, connect_from(local, target)).await??;
+    let ctrl_local = ctrl.local_addr()?;
     let (rd, mut wr) = ctrl.into_split();
     let mut rd = BufReader::new(rd);
     let expect = |got: (u16, String), ok: &[u16]| {
@@ -262,18 +344,81 @@ pub async fn ftp_get(
     }
     wr.write_all(b"TYPE I\r\n").await?;
     expect(ftp_reply(&mut rd, target, caps).await?, &[200])?;
+    let retr = format!("RETR {}\r\n", file.trim_start_matches('/'));
+    if let (FtpMode::Active, SocketAddr::V4(ctrl_v4)) = (mode, ctrl_local) {
+        // The listener is on the address the server already talks to.
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ctrl_local.ip(), 0)).await?;
+        let SocketAddr::V4(data_addr) = listener.local_addr()? else {
+            unreachable!("bound to the IPv4 address {ctrl_v4}")
+        };
+        wr.write_all(format!("PORT {}\r\n", port_argument(data_addr)).as_bytes())
+            .await?;
+        let port_reply = ftp_reply(&mut rd, target, caps).await?;
+        if port_reply.0 == 200 {
+            wr.write_all(retr.as_bytes()).await?;
+            let r = ftp_reply(&mut rd, target, caps).await?;
+            if r.0 != 425 {
+                expect(r, &[125, 150])?;
+                let mut data = accept_from(&listener, target.ip(), caps).await?;
+                drop(listener);
+                let body = read_to_cap(&mut data, caps).await?;
+                drop(data);
+                expect(ftp_reply(&mut rd, target, caps).await?, &[226, 250])?;
+                let _ = wr.write_all(b"QUIT\r\n").await;
+                return Ok((body, FtpMode::Active));
+            }
+        }
+    }
     wr.write_all(b"PASV\r\n").await?;
     let (_, pasv) = expect(ftp_reply(&mut rd, target, caps).await?, &[227])?;
     let port = pasv_port(&pasv).ok_or_else(|| DownloadError::Protocol(pasv.clone()))?;
-    let mut data = TcpStream::connect(SocketAddr::new(target.ip(), port)).await?;
-    wr.write_all(format!("RETR {}\r\n", file.trim_start_matches('/')).as_bytes())
-        .await?;
+    let mut data = timeout(
+        caps.step_timeout,
+        connect_from(local, SocketAddr::new(target.ip(), port)),
+    )
+    .await??;
+    wr.write_all(retr.as_bytes()).await?;
     expect(ftp_reply(&mut rd, target, caps).await?, &[125, 150])?;
     let body = read_to_cap(&mut data, caps).await?;
     drop(data);
     expect(ftp_reply(&mut rd, target, caps).await?, &[226, 250])?;
     let _ = wr.write_all(b"QUIT\r\n").await;
-    Ok(body)
+    Ok((body, FtpMode::Passive))
+}
+
+/// Connects to `target`, from the address `local` when given (the
+/// attacked sensor address: the victim answers from the address that was
+/// attacked, as a real one would).
+pub async fn connect_from(
+    local: Option<std::net::IpAddr>,
+    target: SocketAddr,
+) -> std::io::Result<TcpStream> {
+    let Some(local) = local.filter(|l| l.is_ipv4() == target.is_ipv4()) else {
+        return TcpStream::connect(target).await;
+    };
+    let sock = if local.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    sock.bind(SocketAddr::new(local, 0))?;
+    sock.connect(target).await
+}
+
+/// Waits (at most one step) for a connection from `from`; connections from
+/// anyone else are closed unread and do not extend the wait.
+async fn accept_from(
+    listener: &tokio::net::TcpListener,
+    from: std::net::IpAddr,
+    caps: DownloadCaps,
+) -> Result<TcpStream, DownloadError> {
+    let deadline = tokio::time::Instant::now() + caps.step_timeout;
+    loop {
+        let (s, peer) = tokio::time::timeout_at(deadline, listener.accept()).await??;
+        if peer.ip() == from {
+            return Ok(s);
+        }
+    }
 }
 
 /// HTTP/1.0 GET; the body is returned when the status is 200.
@@ -423,5 +568,138 @@ mod tests {
         s.write_all(b"pushed synthetic binary").await.unwrap();
         drop(s);
         assert_eq!(accept.await.unwrap().unwrap(), b"pushed synthetic binary");
+    }
+
+    /// A minimal FTP server on 127.0.0.1 for one RETR. With `allow_port`
+    /// it takes PORT and, after RETR, first connects to the named data
+    /// port from 127.0.0.2 (a stranger, whose bytes must be ignored) and
+    /// then from 127.0.0.1; without, it refuses PORT (500) and serves
+    /// PASV. Returns its port and the commands it saw.
+    async fn ftp_server(
+        body: Vec<u8>,
+        allow_port: bool,
+    ) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let (rd, mut wr) = s.into_split();
+            let mut rd = BufReader::new(rd);
+            wr.write_all(b"220 ready\r\n").await.unwrap();
+            let mut seen = Vec::new();
+            let mut data_to: Option<SocketAddr> = None;
+            let mut pasv: Option<tokio::net::TcpListener> = None;
+            loop {
+                let mut line = String::new();
+                if rd.read_line(&mut line).await.unwrap() == 0 {
+                    return seen;
+                }
+                let line = line.trim_end().to_string();
+                seen.push(line.split(' ').next().unwrap().to_string());
+                let reply: &[u8] = match line.split(' ').next().unwrap() {
+                    "USER" => b"331 pass?\r\n",
+                    "PASS" => b"230 in\r\n",
+                    "TYPE" => b"200 binary\r\n",
+                    "PORT" if allow_port => {
+                        let n: Vec<u16> =
+                            line[5..].split(',').map(|x| x.parse().unwrap()).collect();
+                        let ip =
+                            std::net::Ipv4Addr::new(n[0] as u8, n[1] as u8, n[2] as u8, n[3] as u8);
+                        data_to = Some(SocketAddr::new(ip.into(), n[4] * 256 + n[5]));
+                        b"200 PORT command successful\r\n"
+                    }
+                    "PORT" => b"500 no active mode here\r\n",
+                    "PASV" => {
+                        let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                        let p = pl.local_addr().unwrap().port();
+                        pasv = Some(pl);
+                        let r = format!(
+                            "227 Entering Passive Mode (127,0,0,1,{},{})\r\n",
+                            p >> 8,
+                            p & 255
+                        );
+                        wr.write_all(r.as_bytes()).await.unwrap();
+                        continue;
+                    }
+                    "RETR" => {
+                        wr.write_all(b"150 here it comes\r\n").await.unwrap();
+                        let mut data = if let Some(to) = data_to {
+                            let from = |ip: &str| {
+                                let sock = tokio::net::TcpSocket::new_v4().unwrap();
+                                sock.bind(SocketAddr::new(ip.parse().unwrap(), 0)).unwrap();
+                                sock
+                            };
+                            if let Ok(mut stranger) = from("127.0.0.2").connect(to).await {
+                                let _ = stranger.write_all(b"not the binary").await;
+                            }
+                            from("127.0.0.1").connect(to).await.unwrap()
+                        } else {
+                            pasv.take().unwrap().accept().await.unwrap().0
+                        };
+                        data.write_all(&body).await.unwrap();
+                        drop(data);
+                        b"226 done\r\n"
+                    }
+                    "QUIT" => b"221 bye\r\n",
+                    _ => b"502 no\r\n",
+                };
+                wr.write_all(reply).await.unwrap();
+            }
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn ftp_active_mode_takes_the_data_connection_from_the_server_only() {
+        let body: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let (port, server) = ftp_server(body.clone(), true).await;
+        let target: SocketAddr = SocketAddr::new("127.0.0.1".parse().unwrap(), port);
+        let (got, mode) = ftp_get_mode(
+            target,
+            Some("127.0.0.1".parse().unwrap()),
+            (Some("u"), Some("p")),
+            "bot.exe",
+            FtpMode::Active,
+            DownloadCaps::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((got.len(), mode), (body.len(), FtpMode::Active));
+        assert_eq!(got, body, "the stranger's bytes were not taken");
+        assert_eq!(mode.copy_method(), "tcp_push");
+        assert_eq!(
+            server.await.unwrap(),
+            ["USER", "PASS", "TYPE", "PORT", "RETR", "QUIT"]
+        );
+    }
+
+    #[tokio::test]
+    async fn ftp_active_mode_refused_falls_back_to_passive() {
+        let body = b"synthetic binary by PASV".to_vec();
+        let (port, server) = ftp_server(body.clone(), false).await;
+        let target: SocketAddr = SocketAddr::new("127.0.0.1".parse().unwrap(), port);
+        let (got, mode) = ftp_get_mode(
+            target,
+            None,
+            (None, None),
+            "/bot.exe",
+            FtpMode::Active,
+            DownloadCaps::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((got, mode), (body, FtpMode::Passive));
+        assert_eq!(
+            server.await.unwrap(),
+            ["USER", "PASS", "TYPE", "PORT", "PASV", "RETR", "QUIT"]
+        );
+    }
+
+    #[test]
+    fn port_argument_names_address_and_port() {
+        assert_eq!(
+            port_argument("10.201.0.10:40001".parse().unwrap()),
+            "10,201,0,10,156,65"
+        );
     }
 }

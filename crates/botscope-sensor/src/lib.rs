@@ -11,3 +11,5 @@ pub mod emulate;
 pub mod instructions;
 pub mod server;
 pub mod shellcode;
+pub mod shell;
+pub mod shell_session;

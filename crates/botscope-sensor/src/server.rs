@@ -9,6 +9,7 @@ use crate::containment::{
 use crate::download::{fetch, DownloadCaps};
 use crate::emulate::{Emulator, Personality};
 use crate::instructions::{find_instructions, DownloadInstruction};
+use crate::shell::{FetchOutcome, ShellKind, ShellOffer};
 use botscope_core::Ts;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -72,6 +73,8 @@ pub struct DownloadMeta {
     pub protocol: String,
     /// File name the instruction gave, if any.
     pub file_name: Option<String>,
+    /// The shell the download was typed into, if it was.
+    pub shell: Option<ShellKind>,
 }
 
 /// One line of the sensor's event log.
@@ -137,8 +140,15 @@ pub enum SensorEvent {
         attacker: IpAddr,
         /// What was asked.
         instruction: DownloadInstruction,
-        /// Table 8 copy method.
+        /// Exploit vector of the session that led to it, if classified.
+        vector: Option<String>,
+        /// Table 8 copy method of the transfer that delivered it (an FTP
+        /// script in active mode is `tcp_push`: the infecting host opened
+        /// the data connection).
         copy_method: String,
+        /// The shell the download command was typed into, if it was.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shell: Option<ShellKind>,
         /// SHA-256 of what was stored.
         sha256: Option<String>,
         /// Size downloaded.
@@ -208,6 +218,56 @@ pub enum SensorEvent {
         /// Events dropped since the sensor started.
         total: u64,
     },
+    /// A shell session (bind or connect-back) ended.
+    Shell {
+        /// When it opened.
+        ts: Ts,
+        /// Bind or connect-back.
+        kind: ShellKind,
+        /// The attacker's end of the shell connection.
+        src: SocketAddr,
+        /// The sensor's end.
+        dst: SocketAddr,
+        /// Exploit vector of the session whose shellcode offered it.
+        vector: Option<String>,
+        /// Seconds open.
+        duration: f64,
+        /// Bytes typed.
+        bytes_in: u64,
+        /// Lines typed.
+        lines: usize,
+        /// The first lines typed (at most 64, each cut at 512 bytes).
+        typed: Vec<String>,
+        /// Downloads the typed commands asked for.
+        fetches: usize,
+        /// Why it closed: `exit`, `closed`, `idle`, `time` or `bytes`.
+        end: &'static str,
+    },
+    /// A shell offer was refused (a connect-back to a third party, a
+    /// connection to a bind-shell port from another address, a reserved
+    /// port, a quota).
+    ShellRefused {
+        /// When.
+        ts: Ts,
+        /// The attacker.
+        attacker: IpAddr,
+        /// What the shellcode offered.
+        offer: ShellOffer,
+        /// Why not.
+        reason: Refusal,
+    },
+    /// A shell offer could not be served: the port could not be opened,
+    /// the attacker never connected, or the connect-back failed.
+    ShellFailed {
+        /// When.
+        ts: Ts,
+        /// The attacker.
+        attacker: IpAddr,
+        /// What the shellcode offered.
+        offer: ShellOffer,
+        /// What happened.
+        message: String,
+    },
     /// A session was turned away because too many were open.
     Overloaded {
         /// When.
@@ -238,6 +298,8 @@ pub struct SensorStats {
     pub errors: AtomicU64,
     /// Connections turned away at the per-source session quota.
     pub source_limited: AtomicU64,
+    /// Shell sessions served (bind and connect-back).
+    pub shells: AtomicU64,
 }
 
 /// The sending side of the bounded event queue: when the log writer falls
@@ -289,21 +351,25 @@ pub fn now() -> Ts {
     Ts(d.as_micros() as i64)
 }
 
-struct Ctx {
-    cfg: SensorConfig,
-    sessions: Semaphore,
+/// What every listener, session and download shares.
+pub(crate) struct Ctx {
+    pub(crate) cfg: SensorConfig,
+    pub(crate) sessions: Semaphore,
     limiter: DownloadLimiter,
     handshakes: HandshakeTable,
     analyses: Semaphore,
     sink: Arc<dyn SpecimenSink>,
-    events: EventSender,
-    stats: Arc<SensorStats>,
-    source_sessions: SourceQuota,
+    pub(crate) events: EventSender,
+    pub(crate) stats: Arc<SensorStats>,
+    pub(crate) source_sessions: SourceQuota,
     source_downloads: SourceQuota,
+    /// Shell offers being served, by attacker: the same offer twice (an
+    /// exploit retried) opens one shell.
+    pub(crate) open_shells: std::sync::Mutex<std::collections::HashSet<(IpAddr, ShellOffer)>>,
 }
 
 impl Ctx {
-    fn new(
+    pub(crate) fn new(
         cfg: SensorConfig,
         sink: Arc<dyn SpecimenSink>,
         events: EventSender,
@@ -322,10 +388,31 @@ impl Ctx {
                 Duration::from_secs(cfg.limits.handshake_ttl_secs),
             ),
             analyses: Semaphore::new(cfg.limits.analyses_concurrent.max(1)),
+            open_shells: Default::default(),
             cfg,
             sink,
             events,
             stats,
+        }
+    }
+
+    /// The sensor's own ports, never opened for an attacker.
+    pub(crate) fn own_ports(&self) -> Vec<u16> {
+        self.cfg
+            .tcp_ports
+            .iter()
+            .chain(&self.cfg.udp_ports)
+            .copied()
+            .collect()
+    }
+
+    /// Caps on one download.
+    fn download_caps(&self) -> DownloadCaps {
+        let lim = &self.cfg.limits;
+        DownloadCaps {
+            max_bytes: lim.download_max_bytes,
+            max_time: Duration::from_secs(lim.download_timeout_secs),
+            step_timeout: Duration::from_secs(lim.session_idle_secs.clamp(1, 10)),
         }
     }
 }
@@ -620,11 +707,30 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
     // Small: 10,000 sessions each holding a read buffer is the sensor's
     // peak memory. Longer client writes just take more reads.
     let mut buf = vec![0u8; 4 * 1024];
+    // Shells already offered, and how much of the stream was searched.
+    let mut offered: Vec<ShellOffer> = Vec::new();
+    let mut searched = 0usize;
     loop {
         let idle = Duration::from_secs(lim.session_idle_secs)
             .min(deadline.saturating_duration_since(Instant::now()));
-        let n = match tokio::time::timeout(idle, s.read(&mut buf)).await {
+        let pending = kept.len() > searched && kept.len() >= MIN_SHELLCODE_STREAM;
+        let wait = if pending {
+            idle.min(SHELLCODE_QUIET)
+        } else {
+            idle
+        };
+        let n = match tokio::time::timeout(wait, s.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => n,
+            Err(_) if pending && wait < idle => {
+                // The client paused after sending: a bot that sent a
+                // bind-shell exploit connects to the shell next, without
+                // closing this connection first. Open the shell now.
+                searched = kept.len();
+                let early = analyse(ctx, kept.clone(), false).await;
+                let vector = early.vectors.first().cloned();
+                offer_shells(ctx, peer.ip(), local, vector, early.offers, &mut offered);
+                continue;
+            }
             _ => break,
         };
         bytes_in += n as u64;
@@ -642,7 +748,12 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
     drop(buf);
     let desync = emu.desync_reason().map(str::to_string);
     drop(emu);
-    let (vectors, details, instructions) = analyse(ctx, kept, false).await;
+    let Analysis {
+        vectors,
+        details,
+        instructions,
+        offers,
+    } = analyse(ctx, kept, false).await;
     ctx.stats.sessions.fetch_add(1, Ordering::Relaxed);
     ctx.events.send(SensorEvent::Session {
         ts,
@@ -656,6 +767,8 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         instructions: instructions.clone(),
         desync,
     });
+    let vector = vectors.first().cloned();
+    offer_shells(ctx, peer.ip(), local, vector, offers, &mut offered);
     handle_instructions(
         ctx,
         peer.ip(),
@@ -670,11 +783,45 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
 /// and finds its download instructions, on the blocking pool and at most
 /// `limits.analyses_concurrent` at once: a megabyte of hostile payload
 /// never stalls the listeners on the async workers.
-async fn analyse(
+/// A session that paused this long after sending is searched for
+/// shellcode before it ends.
+const SHELLCODE_QUIET: Duration = Duration::from_secs(1);
+/// Streams shorter than this are not searched early (no shellcode fits).
+const MIN_SHELLCODE_STREAM: usize = 64;
+
+/// Serves each shell in `offers` not already in `offered` (on its own
+/// task), and remembers it there.
+fn offer_shells(
     ctx: &Arc<Ctx>,
-    data: Vec<u8>,
-    udp135: bool,
-) -> (Vec<String>, Vec<String>, Vec<DownloadInstruction>) {
+    attacker: IpAddr,
+    sensor: SocketAddr,
+    vector: Option<String>,
+    offers: Vec<ShellOffer>,
+    offered: &mut Vec<ShellOffer>,
+) {
+    for offer in offers {
+        if offered.contains(&offer) {
+            continue;
+        }
+        offered.push(offer);
+        let (ctx, vector) = (ctx.clone(), vector.clone());
+        tokio::spawn(async move {
+            crate::shell_session::serve_offer(&ctx, attacker, sensor, vector, offer).await
+        });
+    }
+}
+
+/// What a client stream or datagram carried.
+#[derive(Default)]
+struct Analysis {
+    vectors: Vec<String>,
+    details: Vec<String>,
+    instructions: Vec<DownloadInstruction>,
+    /// Shells its shellcode offers.
+    offers: Vec<ShellOffer>,
+}
+
+async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool) -> Analysis {
     let Ok(_permit) = ctx.analyses.acquire().await else {
         return Default::default();
     };
@@ -691,7 +838,12 @@ async fn analyse(
             .map(|f| f.vector.name().to_string())
             .collect();
         let details = findings.iter().map(|f| f.detail.clone()).collect();
-        (vectors, details, find_instructions(&data))
+        Analysis {
+            vectors,
+            details,
+            instructions: find_instructions(&data),
+            offers: crate::shell_session::offers_in(&data),
+        }
     })
     .await
     .unwrap_or_default()
@@ -706,92 +858,94 @@ async fn handle_instructions(
     vector: Option<String>,
     instructions: Vec<DownloadInstruction>,
 ) {
-    let lim = &ctx.cfg.limits;
-    let caps = DownloadCaps {
-        max_bytes: lim.download_max_bytes,
-        max_time: Duration::from_secs(lim.download_timeout_secs),
-        step_timeout: Duration::from_secs(lim.session_idle_secs.clamp(1, 10)),
-    };
     for instr in instructions {
-        let refuse = |reason: Refusal| {
-            ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
-            ctx.events.send(SensorEvent::Refused {
-                ts: now(),
-                attacker,
-                instruction: instr.clone(),
-                reason,
-            });
-        };
-        let target = match target_for(&instr, attacker) {
-            Ok(t) => t,
-            Err(r) => {
-                refuse(r);
-                continue;
-            }
-        };
-        if let DownloadInstruction::BindPort { port } = &instr {
-            let own: Vec<u16> = ctx
-                .cfg
-                .tcp_ports
-                .iter()
-                .chain(&ctx.cfg.udp_ports)
-                .copied()
-                .collect();
-            if let Err(r) = check_bind_port(*port, &own) {
-                refuse(r);
-                continue;
-            }
-        }
-        let Some(_slot) = ctx.source_downloads.try_acquire(attacker) else {
-            refuse(Refusal::SourceQuota {
-                addr: attacker,
-                limit: ctx.source_downloads.limit(),
-            });
-            continue;
-        };
-        let _permit = match ctx.limiter.acquire() {
-            Ok(p) => p,
-            Err(r) => {
-                refuse(r);
-                continue;
-            }
-        };
-        let result = fetch(&instr, target, sensor.ip(), caps).await;
-        let (sha256, size, error) = match result {
-            Ok(data) if !data.is_empty() => {
-                let meta = DownloadMeta {
-                    ts: now(),
-                    attacker,
-                    sensor,
-                    vector: vector.clone(),
-                    copy_method: instr.copy_method().to_string(),
-                    protocol: instr.method().to_string(),
-                    file_name: file_name(&instr),
-                };
-                store_download(ctx, attacker, data, meta).await
-            }
-            Ok(_) => (None, 0, Some("empty download".to_string())),
-            Err(e) => (None, 0, Some(e.to_string())),
-        };
-        let ok = error.is_none();
-        if ok {
-            ctx.stats.downloads_ok.fetch_add(1, Ordering::Relaxed);
-        } else {
-            ctx.stats.downloads_failed.fetch_add(1, Ordering::Relaxed);
-        }
-        ctx.events.send(SensorEvent::Download {
-            ts: now(),
-            attacker,
-            copy_method: instr.copy_method().to_string(),
-            instruction: instr,
-            sha256,
-            size,
-            error,
-        });
-        if ok {
+        let got = download_one(ctx, attacker, sensor, vector.clone(), instr, None).await;
+        if matches!(got, FetchOutcome::Stored(_)) {
             return;
         }
     }
+}
+
+/// Carries out one download instruction from `attacker` against the
+/// attacked `sensor` address, within containment and the limits, and
+/// logs it (`download` or `refused`). `shell` says which shell it was
+/// typed into, if any.
+pub(crate) async fn download_one(
+    ctx: &Arc<Ctx>,
+    attacker: IpAddr,
+    sensor: SocketAddr,
+    vector: Option<String>,
+    instr: DownloadInstruction,
+    shell: Option<ShellKind>,
+) -> FetchOutcome {
+    let refuse = |reason: Refusal| {
+        ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+        ctx.events.send(SensorEvent::Refused {
+            ts: now(),
+            attacker,
+            instruction: instr.clone(),
+            reason,
+        });
+        FetchOutcome::Refused
+    };
+    let target = match target_for(&instr, attacker) {
+        Ok(t) => t,
+        Err(r) => return refuse(r),
+    };
+    if let DownloadInstruction::BindPort { port } = &instr {
+        if let Err(r) = check_bind_port(*port, &ctx.own_ports()) {
+            return refuse(r);
+        }
+    }
+    let Some(_slot) = ctx.source_downloads.try_acquire(attacker) else {
+        return refuse(Refusal::SourceQuota {
+            addr: attacker,
+            limit: ctx.source_downloads.limit(),
+        });
+    };
+    let _permit = match ctx.limiter.acquire() {
+        Ok(p) => p,
+        Err(r) => return refuse(r),
+    };
+    let result = fetch(&instr, target, sensor.ip(), ctx.download_caps()).await;
+    let mut copy_method = instr.copy_method().to_string();
+    let (sha256, size, error) = match result {
+        Ok(got) if !got.data.is_empty() => {
+            copy_method = got.copy_method.to_string();
+            let meta = DownloadMeta {
+                ts: now(),
+                attacker,
+                sensor,
+                vector: vector.clone(),
+                copy_method: copy_method.clone(),
+                protocol: instr.method().to_string(),
+                file_name: file_name(&instr),
+                shell,
+            };
+            store_download(ctx, attacker, got.data, meta).await
+        }
+        Ok(_) => (None, 0, Some("empty download".to_string())),
+        Err(e) => (None, 0, Some(e.to_string())),
+    };
+    let outcome = if error.is_none() {
+        ctx.stats.downloads_ok.fetch_add(1, Ordering::Relaxed);
+        FetchOutcome::Stored(size)
+    } else {
+        ctx.stats.downloads_failed.fetch_add(1, Ordering::Relaxed);
+        FetchOutcome::Failed
+    };
+    ctx.events.send(SensorEvent::Download {
+        ts: now(),
+        attacker,
+        instruction: instr,
+        vector,
+        copy_method,
+        shell,
+        sha256,
+        size,
+        error,
+    });
+    outcome
 }
 
 /// Stores one download on a blocking worker: hashing, analysis and the
@@ -879,7 +1033,12 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
         let dst = local.unwrap_or(peer);
         // Awaited before the next datagram: a flood waits in the kernel's
         // socket buffer (and is dropped there), not in the sensor's memory.
-        let (vectors, _, instructions) = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135).await;
+        let Analysis {
+            vectors,
+            instructions,
+            offers,
+            ..
+        } = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135).await;
         ctx.events.send(SensorEvent::Datagram {
             ts: now(),
             src: peer,
@@ -888,7 +1047,24 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
             vectors: vectors.clone(),
             instructions: instructions.clone(),
         });
-        if !instructions.is_empty() && !ctx.handshakes.is_confirmed(peer.ip()) {
+        let confirmed = ctx.handshakes.is_confirmed(peer.ip());
+        for offer in offers {
+            if confirmed {
+                let (ctx, vector) = (ctx.clone(), vectors.first().cloned());
+                tokio::spawn(async move {
+                    crate::shell_session::serve_offer(&ctx, peer.ip(), dst, vector, offer).await
+                });
+            } else {
+                ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+                ctx.events.send(SensorEvent::ShellRefused {
+                    ts: now(),
+                    attacker: peer.ip(),
+                    offer,
+                    reason: Refusal::UnconfirmedSource { addr: peer.ip() },
+                });
+            }
+        }
+        if !instructions.is_empty() && !confirmed {
             // The datagram's source may be forged: acting on it would
             // fetch from, or connect to, whoever the sender named as source.
             for instruction in instructions {
@@ -1045,6 +1221,7 @@ mod tests {
             copy_method: "tftp_get".into(),
             protocol: "tftp".into(),
             file_name: Some("x.exe".into()),
+            shell: None,
         }
     }
 

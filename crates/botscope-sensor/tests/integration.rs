@@ -336,10 +336,13 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
             instruction: tftp.clone(),
             copy_method: "tftp_get",
         },
+        // ftp.exe runs the script in active mode: vsftpd opens the data
+        // connection to the sensor (a TCP connection from the infecting
+        // host, Table 8's tcp_push).
         Case {
             vector: Vector::Ms04_011,
             instruction: ftp_script.clone(),
-            copy_method: "reverse_connect",
+            copy_method: "tcp_push",
         },
         Case {
             vector: Vector::ShareAccess,
