@@ -1,45 +1,14 @@
 //! Bot-level analyses over events: every table of the study's §5, each row
 //! with its evidence (flow uid, packet numbers).
 
+pub use crate::inputs::Inputs;
 use crate::orders::{url_host, Order, OrderKind, Reply};
-use crate::sink::{BinaryTransfer, FloodObs, RelayObs, ScanObs};
-use botscope_core::events::{
-    DnsEvent, Evidence, FtpEvent, HttpEvent, IrcEvent, ShellEvent, TftpEvent,
-};
+use botscope_core::events::{Evidence, FloodObs, IrcEvent, ScanObs};
 use botscope_core::exploit::{ExploitEvent, ExploitVector};
 use botscope_core::Ts;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
-
-/// Everything the analyses read.
-#[derive(Debug, Default)]
-pub struct Inputs {
-    /// Classified exploit attempts.
-    pub exploits: Vec<ExploitEvent>,
-    /// IRC lines.
-    pub irc: Vec<IrcEvent>,
-    /// DNS transactions.
-    pub dns: Vec<DnsEvent>,
-    /// TFTP transfers.
-    pub tftp: Vec<TftpEvent>,
-    /// HTTP transactions.
-    pub http: Vec<HttpEvent>,
-    /// FTP commands (transfer rows carry their data connection).
-    pub ftp: Vec<FtpEvent>,
-    /// Lines typed into remote shells.
-    pub shell: Vec<ShellEvent>,
-    /// Executables over TCP.
-    pub binaries: Vec<BinaryTransfer>,
-    /// Floods.
-    pub floods: Vec<FloodObs>,
-    /// Scans.
-    pub scans: Vec<ScanObs>,
-    /// Relay requests.
-    pub relays: Vec<RelayObs>,
-    /// First and last packet time of the input.
-    pub span: Option<(Ts, Ts)>,
-}
 
 /// Analysis options.
 #[derive(Clone, Debug, Default)]

@@ -1,20 +1,23 @@
 //! Bot behaviour analytics over events: exploit vectors, copy method,
 //! infection sequence, IRC C&C, orders, floods, spam relays, updates, scans.
 //!
-//! Two halves: [`sink::BehaviorSink`], a packet-level capture sink with
-//! bounded state (exploit classification, executables over TCP, floods,
-//! scans, relay requests), and [`analysis::analyze`], which joins its
-//! observations with dissected events into the study's tables
-//! ([`analysis::Report`]); [`render`] prints and writes them.
+//! No bytes are parsed here: the dissect layer turns packets into typed
+//! events (IRC, DNS, HTTP... and, from `botscope_dissect::observe`,
+//! exploit attempts, executables over TCP, floods, scans, relay
+//! requests); [`inputs`] collects them, from a capture run
+//! ([`pipeline::run`]) or from JSON Lines read back from disk
+//! ([`pipeline::run_events`]); [`analysis::analyze`] joins them into the
+//! study's tables ([`analysis::Report`]); [`render`] prints and writes them.
 
 pub mod analysis;
 pub mod attribution;
 pub mod herd;
+pub mod inputs;
 pub mod orders;
 pub mod pipeline;
 pub mod render;
 pub mod sink;
-pub mod spread;
+pub use botscope_dissect::flood::spread;
 pub mod tz;
 
 pub use analysis::{analyze, Inputs, Options, Report};

@@ -1,13 +1,14 @@
 //! Captures in, report out: the capture engine drives the dissectors and
-//! the behaviour sink side by side, then the analyses run on what both saw.
+//! the observer side by side; the analyses run on the events both emit.
+//! [`run_events`] is the same analysis on events read back from disk.
 
-use crate::analysis::{analyze, Inputs, Options, Report};
-use crate::sink::{BehaviorSink, Evictions, Limits};
+use crate::analysis::{analyze, Options, Report};
+use crate::inputs::{read_jsonl, Inputs, ReadEvents, ReadEventsError};
 use botscope_capture::{
     read_files, CaptureError, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
 };
-use botscope_core::events::Event;
 use botscope_core::Ts;
+use botscope_dissect::observe::{Evictions, Limits, Observer};
 use botscope_dissect::{Analyzer, Record};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -23,26 +24,6 @@ pub struct RunSummary {
     pub evictions: Evictions,
 }
 
-/// Collects the dissected events the analyses read.
-#[derive(Default)]
-struct EventBin {
-    inputs: Inputs,
-}
-
-impl EventBin {
-    fn take(&mut self, r: Record) {
-        match r.event {
-            Event::Irc(e) => self.inputs.irc.push(e),
-            Event::Dns(e) => self.inputs.dns.push(e),
-            Event::Tftp(e) => self.inputs.tftp.push(e),
-            Event::Http(e) => self.inputs.http.push(e),
-            Event::Ftp(e) => self.inputs.ftp.push(e),
-            Event::Shell(e) => self.inputs.shell.push(e),
-            Event::Conn(_) => {}
-        }
-    }
-}
-
 /// Reads `paths` as one run and analyses them.
 pub fn run(
     paths: &[PathBuf],
@@ -50,14 +31,14 @@ pub fn run(
     limits: Limits,
     opt: &Options,
 ) -> Result<(Report, RunSummary), CaptureError> {
-    let mut bin = EventBin::default();
+    let mut inputs = Inputs::default();
     let (capture, dissect, sink, span) = {
-        let mut analyzer = Analyzer::new(|r: Record| bin.take(r));
+        let mut analyzer = Analyzer::new(|r: Record| inputs.take(r.event));
         analyzer.emit_conn = false;
         analyzer.set_file_names(paths.iter().map(|p| p.display().to_string()).collect());
         // The span of packet times, for the report's period.
         let mut span: Option<(Ts, Ts)> = None;
-        let mut timed = ProgressSink::new(BehaviorSink::new(limits), |pkt: &PacketInfo<'_>| {
+        let mut timed = ProgressSink::new(Observer::new(limits), |pkt: &PacketInfo<'_>| {
             span = Some(match span {
                 None => (pkt.ts, pkt.ts),
                 Some((a, b)) => (a.min(pkt.ts), b.max(pkt.ts)),
@@ -69,12 +50,10 @@ pub fn run(
         sink.finish();
         (capture, analyzer.stats.clone(), sink, span)
     };
-    let mut inputs = bin.inputs;
-    inputs.exploits = sink.exploits;
-    inputs.binaries = sink.binaries;
-    inputs.floods = sink.floods;
-    inputs.scans = sink.scans_found;
-    inputs.relays = sink.relays;
+    for e in sink.events() {
+        inputs.take(e);
+    }
+    inputs.finish();
     inputs.span = span;
     let report = analyze(&inputs, opt);
     Ok((
@@ -85,4 +64,18 @@ pub fn run(
             evictions: sink.evictions,
         },
     ))
+}
+
+/// Analyses JSON Lines files of events (`botscope capture read --format
+/// json`'s `events.jsonl`, in the order given, as one run): the same
+/// report as [`run`] on the captures they were written from. The period
+/// (`days`) comes from the connection summaries' first and last packets.
+pub fn run_events(
+    paths: &[PathBuf],
+    opt: &Options,
+) -> Result<(Report, ReadEvents), ReadEventsError> {
+    let mut read = read_jsonl(paths)?;
+    let report = analyze(&read.inputs, opt);
+    read.inputs = Inputs::default();
+    Ok((report, read))
 }

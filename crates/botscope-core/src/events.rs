@@ -360,4 +360,123 @@ pub enum Event {
     Ftp(FtpEvent),
     /// A line typed into a remote shell.
     Shell(ShellEvent),
+    /// A classified exploit attempt (Table 7).
+    Exploit(crate::exploit::ExploitEvent),
+    /// An executable carried over one TCP direction (Table 8).
+    Binary(BinaryTransfer),
+    /// A flood (§5.3). A struct variant because the observation has a
+    /// field named `kind` (its packet type), which the enum's tag uses:
+    /// `{"kind":"flood","flood":{"kind":"syn",...}}`.
+    Flood {
+        /// The observation.
+        flood: FloodObs,
+    },
+    /// A scan.
+    Scan(ScanObs),
+    /// A relay request to a bot (Table 11, Fig. 5).
+    Relay(RelayObs),
+}
+
+/// An executable carried over one TCP direction: its first bytes were
+/// `MZ` (`botscope_dissect::binary`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BinaryTransfer {
+    /// Flow uid.
+    pub uid: String,
+    /// 5-tuple.
+    pub id: FlowKey,
+    /// True when the originator sent the executable.
+    pub from_orig: bool,
+    /// Time of the first executable byte.
+    pub ts: Ts,
+    /// Bytes seen.
+    pub size: u64,
+    /// SHA-256 of the bytes seen.
+    pub sha256: String,
+    /// Size the PE header announces (end of its last section), if parsable.
+    pub pe_size: Option<u64>,
+    /// Whether the whole file arrived (no gap, and the PE size when known).
+    pub complete: bool,
+    /// Evidence.
+    pub evidence: Evidence,
+}
+
+/// A flood: many packets of one type from one source to one target, or,
+/// when the sources are forged, from one sending host (Ethernet source
+/// address at the capture point) to one target (`botscope_dissect::flood`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FloodObs {
+    /// Source: the IP source, or for a spoofed flood the sending host's
+    /// own address when its Ethernet address is seen carrying one host's
+    /// TCP data (`0.0.0.0` when it is not).
+    pub source: std::net::IpAddr,
+    /// Target.
+    pub target: std::net::IpAddr,
+    /// Type: `syn`, `syn+urg`, `syn+ack`, `udp`, `icmp`, `fragments`, `http-get`.
+    pub kind: String,
+    /// Destination port (0 for ICMP and fragments).
+    pub port: u16,
+    /// First packet.
+    pub start: Ts,
+    /// Last packet.
+    pub end: Ts,
+    /// Packets.
+    pub packets: u64,
+    /// Evidence (first and last packet).
+    pub evidence: Evidence,
+    /// Whether the IP sources were forged: the flood is tallied per
+    /// target and sending host, not per source.
+    #[serde(default)]
+    pub spoofed: bool,
+    /// Distinct IP sources (1 for an unspoofed flood; estimated past 8).
+    #[serde(default)]
+    pub sources: u64,
+    /// Ethernet source address of the frames (the sending host, or the
+    /// router in front of it), when the capture has one.
+    #[serde(default)]
+    pub sender_mac: Option<String>,
+}
+
+/// A scan: TCP SYNs from one source to many addresses on one port
+/// (`botscope_dissect::scan`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ScanObs {
+    /// Source.
+    pub source: std::net::IpAddr,
+    /// Destination port.
+    pub port: u16,
+    /// Smallest /8, /16 or /24 holding every target (`a.b.c.0/24`).
+    pub range: String,
+    /// First probe.
+    pub start: Ts,
+    /// Last probe.
+    pub end: Ts,
+    /// Probes.
+    pub probes: u64,
+    /// Distinct targets (capped at the limit).
+    pub targets: u64,
+    /// Evidence.
+    pub evidence: Evidence,
+}
+
+/// One relay request: a connection to a bot asking it to relay
+/// (`botscope_dissect::relay`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RelayObs {
+    /// Flow uid.
+    pub uid: String,
+    /// Spammer (originator).
+    pub spammer: std::net::IpAddr,
+    /// Bot.
+    pub bot: std::net::IpAddr,
+    /// Port on the bot.
+    pub port: u16,
+    /// `socks4`, `socks5`, `http_connect` or `redirect`.
+    pub protocol: String,
+    /// Relay target port, when the request names it.
+    pub target_port: Option<u16>,
+    /// Time.
+    pub ts: Ts,
+    /// Evidence.
+    pub evidence: Evidence,
 }

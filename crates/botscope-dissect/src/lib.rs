@@ -1,5 +1,10 @@
 //! Protocol dissectors found by content: IRC, FTP, DNS, TFTP, HTTP, SMB/DCE-RPC, proxies; pure parsers plus per-flow state.
 //!
+//! Beside them, [`observe::Observer`] turns packet headers and stream
+//! starts into the behaviour analyses' observations: exploit attempts,
+//! executables over TCP ([`binary`]), relay requests ([`relay`]), floods
+//! ([`flood`]) and scans ([`scan`]).
+//!
 //! Each protocol has a folder with a pure, bounded `parser.rs` and a
 //! per-flow `state.rs` that emits `botscope_core::events`. [`Analyzer`] is
 //! the [`FlowSink`] that the capture engine drives: it detects each flow's
@@ -7,13 +12,18 @@
 //! every [`Record`] to a [`RecordSink`] as soon as it is complete, so a
 //! multi-gigabyte capture never holds its events in memory.
 
+pub mod binary;
 pub mod detect;
 pub mod dns;
 pub mod exploit;
+pub mod flood;
 pub mod ftp;
 pub mod http;
 pub mod irc;
 pub mod logs;
+pub mod observe;
+pub mod relay;
+pub mod scan;
 pub mod shell;
 pub mod tftp;
 pub mod undecided;
@@ -297,6 +307,12 @@ impl<S: RecordSink> Analyzer<S> {
                 Event::Http(_) => "http",
                 Event::Ftp(_) => "ftp",
                 Event::Shell(_) => "shell",
+                // The observer's events (`observe`) do not pass here.
+                Event::Exploit(_) => "exploit",
+                Event::Binary(_) => "binary",
+                Event::Flood { .. } => "flood",
+                Event::Scan(_) => "scan",
+                Event::Relay(_) => "relay",
             };
             count(&mut self.stats.events, kind);
             self.sink.record(r);

@@ -556,7 +556,12 @@ pub fn write_zeek_rows(r: &Record, buf: &mut Vec<u8>) -> Option<&'static Schema>
             ftp_row(t, f);
             Some(&FTP)
         }
-        Event::Shell(_) => None,
+        Event::Shell(_)
+        | Event::Exploit(_)
+        | Event::Binary(_)
+        | Event::Flood { .. }
+        | Event::Scan(_)
+        | Event::Relay(_) => None,
     }
 }
 
@@ -583,6 +588,11 @@ pub fn event_ts(e: &Event) -> Ts {
         Event::Http(h) => h.ts,
         Event::Ftp(f) => f.ts,
         Event::Shell(s) => s.ts,
+        Event::Exploit(e) => e.ts,
+        Event::Binary(b) => b.ts,
+        Event::Flood { flood } => flood.start,
+        Event::Scan(s) => s.start,
+        Event::Relay(r) => r.ts,
     }
 }
 

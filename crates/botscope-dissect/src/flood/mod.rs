@@ -1,0 +1,375 @@
+//! Floods (§5.3) from packet headers: per (source, target, type, port)
+//! tallies of flood-type packets with pauses under [`FLOOD_GAP_US`], and,
+//! for forged sources, per (target, type, port, Ethernet source) tallies
+//! with their source spread ([`spread`]). Bounded: at most
+//! `max_tallies` of each kind; idle ones are closed, small ones dropped
+//! and counted, when full.
+
+pub mod spread;
+
+use botscope_capture::PacketInfo;
+use botscope_core::events::{Evidence, FloodObs};
+use botscope_core::{Proto, Ts};
+use spread::SourceSpread;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Packets needed to call a run of one type towards one target a flood.
+pub const FLOOD_MIN_PACKETS: u64 = 100;
+/// A pause longer than this ends a flood.
+pub const FLOOD_GAP_US: i64 = 10_000_000;
+/// Distinct sources a run toward one target needs to be a spoofed flood.
+pub const SPOOF_MIN_SOURCES: u64 = 32;
+/// A spoofed flood sends at most this many packets per source on average
+/// (forged sources are drawn afresh; many real senders each send many).
+pub const SPOOF_MAX_PER_SOURCE: u64 = 4;
+/// Least rate of a spoofed flood, packets per second.
+pub const SPOOF_MIN_PPS: u64 = 10;
+/// Hosts (Ethernet source addresses) remembered for attribution.
+pub const MAX_MAC_HOSTS: usize = 4096;
+/// Tallies with fewer packets are dropped first when the table is full
+/// (they cannot be floods yet).
+const SMALL_TALLY: u64 = 8;
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn mac_string(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+/// The flood type of a packet and the port it is tallied under; `None`
+/// for packets that are no flood type. Also says whether it is a bare
+/// SYN (a scan probe too).
+pub fn flood_type(pkt: &PacketInfo<'_>) -> Option<(&'static str, u16)> {
+    match pkt.proto {
+        Proto::Tcp => {
+            let f = pkt.tcp_flags.unwrap_or(0);
+            let syn = f & 0x02 != 0;
+            let ack = f & 0x10 != 0;
+            let urg = f & 0x20 != 0;
+            if syn && urg && !ack {
+                Some(("syn+urg", pkt.dst_port))
+            } else if syn && ack {
+                Some(("syn+ack", pkt.dst_port))
+            } else if syn {
+                Some(("syn", pkt.dst_port))
+            } else if pkt.payload.starts_with(b"GET ") {
+                Some(("http-get", pkt.dst_port))
+            } else {
+                None
+            }
+        }
+        Proto::Udp if pkt.fragmented => Some(("fragments", 0)),
+        Proto::Udp => Some(("udp", pkt.dst_port)),
+        Proto::Icmp => Some(("icmp", 0)),
+        Proto::Other if pkt.fragmented => Some(("fragments", 0)),
+        Proto::Other => None,
+    }
+}
+
+struct Tally {
+    start: Ts,
+    end: Ts,
+    packets: u64,
+    file: u32,
+    first_pkt: u64,
+    last_pkt: u64,
+    mac: Option<[u8; 6]>,
+}
+
+/// Packets of one type toward one target from one sending host, whatever
+/// their IP sources.
+struct TargetTally {
+    start: Ts,
+    end: Ts,
+    packets: u64,
+    file: u32,
+    first_pkt: u64,
+    last_pkt: u64,
+    sources: SourceSpread,
+}
+
+type TallyKey = (IpAddr, IpAddr, &'static str, u16);
+type TargetKey = (IpAddr, &'static str, u16, Option<[u8; 6]>);
+
+impl TargetTally {
+    /// Forged sources: many, each with few packets, at a flood's rate.
+    fn spoofed(&self) -> bool {
+        let n = self.sources.estimate();
+        let secs = ((self.end.0 - self.start.0) / 1_000_000).max(1) as u64;
+        n >= SPOOF_MIN_SOURCES
+            && self.packets <= n * SPOOF_MAX_PER_SOURCE
+            && self.packets >= SPOOF_MIN_PPS * secs
+    }
+}
+
+/// One Ethernet source address and the IP it carried TCP data for.
+struct MacHost {
+    ip: IpAddr,
+    /// It carried data for more than one address (a router).
+    shared: bool,
+}
+
+/// The flood tallies of one run.
+pub struct FloodTracker {
+    max_tallies: usize,
+    tallies: HashMap<TallyKey, Tally>,
+    targets: HashMap<TargetKey, TargetTally>,
+    hosts: HashMap<[u8; 6], MacHost>,
+    /// Floods found (closed tallies), in closing order.
+    pub floods: Vec<FloodObs>,
+    /// Per-source tallies dropped to stay within the limit.
+    pub evicted_tallies: u64,
+    /// Per-target tallies dropped to stay within the limit.
+    pub evicted_targets: u64,
+    now: Ts,
+}
+
+impl FloodTracker {
+    /// A tracker keeping at most `max_tallies` tallies of each kind.
+    pub fn new(max_tallies: usize) -> Self {
+        FloodTracker {
+            max_tallies,
+            tallies: HashMap::new(),
+            targets: HashMap::new(),
+            hosts: HashMap::new(),
+            floods: Vec::new(),
+            evicted_tallies: 0,
+            evicted_targets: 0,
+            now: Ts(0),
+        }
+    }
+
+    /// Per-source tallies open now.
+    pub fn open_tallies(&self) -> usize {
+        self.tallies.len()
+    }
+
+    /// Per-target tallies open now.
+    pub fn open_targets(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Counts one packet (every packet of the capture goes here).
+    pub fn on_packet(&mut self, pkt: &PacketInfo<'_>) {
+        self.now = pkt.ts;
+        if let Some((kind, port)) = flood_type(pkt) {
+            self.tally(pkt, kind, port);
+        }
+    }
+
+    /// Remembers which IP an Ethernet address carried TCP data for.
+    pub fn learn_host(&mut self, pkt: &PacketInfo<'_>) {
+        let Some(mac) = pkt.src_mac else { return };
+        let full = self.hosts.len() >= MAX_MAC_HOSTS;
+        if let Some(h) = self.hosts.get_mut(&mac) {
+            if h.ip != pkt.src {
+                h.shared = true;
+            }
+        } else if !full {
+            self.hosts.insert(
+                mac,
+                MacHost {
+                    ip: pkt.src,
+                    shared: false,
+                },
+            );
+        }
+    }
+
+    /// The host behind an Ethernet source address: the one IP it carried
+    /// TCP data for (none for a router carrying many).
+    pub fn host_of(&self, mac: &[u8; 6]) -> Option<IpAddr> {
+        self.hosts.get(mac).filter(|h| !h.shared).map(|h| h.ip)
+    }
+
+    fn is_router(&self, mac: Option<[u8; 6]>) -> bool {
+        mac.is_some_and(|m| self.hosts.get(&m).is_some_and(|h| h.shared))
+    }
+
+    /// Closes every open tally (after the last packet), floods sorted by
+    /// start, source, target, type and port.
+    pub fn finish(&mut self) {
+        for (k, t) in std::mem::take(&mut self.tallies) {
+            self.close_tally(k, t);
+        }
+        for (k, t) in std::mem::take(&mut self.targets) {
+            self.close_target(k, t);
+        }
+        self.floods.sort_by(|a, b| {
+            (a.start, a.source, a.target, &a.kind, a.port, a.spoofed)
+                .cmp(&(b.start, b.source, b.target, &b.kind, b.port, b.spoofed))
+        });
+    }
+
+    fn close_tally(&mut self, k: TallyKey, t: Tally) {
+        if t.packets >= FLOOD_MIN_PACKETS {
+            self.floods.push(FloodObs {
+                source: k.0,
+                target: k.1,
+                kind: k.2.to_string(),
+                port: k.3,
+                start: t.start,
+                end: t.end,
+                packets: t.packets,
+                evidence: Evidence {
+                    file: t.file,
+                    packets: vec![t.first_pkt, t.last_pkt],
+                },
+                spoofed: false,
+                sources: 1,
+                sender_mac: t.mac.as_ref().map(mac_string),
+            });
+        }
+    }
+
+    fn close_target(&mut self, k: TargetKey, t: TargetTally) {
+        if t.packets < FLOOD_MIN_PACKETS || !t.spoofed() {
+            return;
+        }
+        // A router's address (shared by many hosts) is not a sender.
+        if self.is_router(k.3) {
+            return;
+        }
+        let source =
+            k.3.and_then(|m| self.host_of(&m))
+                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        self.floods.push(FloodObs {
+            source,
+            target: k.0,
+            kind: k.1.to_string(),
+            port: k.2,
+            start: t.start,
+            end: t.end,
+            packets: t.packets,
+            evidence: Evidence {
+                file: t.file,
+                packets: vec![t.first_pkt, t.last_pkt],
+            },
+            spoofed: true,
+            sources: t.sources.estimate(),
+            sender_mac: k.3.as_ref().map(mac_string),
+        });
+    }
+
+    /// Counts a flood-type packet toward its target and sending host;
+    /// true when that target is under a spoofed flood (its new sources
+    /// then get no tally of their own).
+    fn target_tally(&mut self, pkt: &PacketInfo<'_>, kind: &'static str, port: u16) -> bool {
+        let key = (pkt.dst, kind, port, pkt.src_mac);
+        if let Some(t) = self.targets.get_mut(&key) {
+            if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
+                t.end = pkt.ts;
+                t.packets += 1;
+                t.last_pkt = pkt.pkt_no;
+                t.sources.insert(pkt.src);
+                return t.spoofed();
+            }
+            if let Some(old) = self.targets.remove(&key) {
+                self.close_target(key, old);
+            }
+        }
+        if self.targets.len() >= self.max_tallies {
+            let now = self.now.0;
+            let idle: Vec<_> = self
+                .targets
+                .iter()
+                .filter(|(_, t)| now - t.end.0 > FLOOD_GAP_US)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in idle {
+                if let Some(t) = self.targets.remove(&k) {
+                    self.close_target(k, t);
+                }
+            }
+            if self.targets.len() >= self.max_tallies {
+                let before = self.targets.len();
+                self.targets.retain(|_, t| t.packets >= SMALL_TALLY);
+                self.evicted_targets += (before - self.targets.len()) as u64;
+            }
+            if self.targets.len() >= self.max_tallies {
+                self.evicted_targets += 1;
+                return false;
+            }
+        }
+        let mut sources = SourceSpread::default();
+        sources.insert(pkt.src);
+        self.targets.insert(
+            key,
+            TargetTally {
+                start: pkt.ts,
+                end: pkt.ts,
+                packets: 1,
+                file: pkt.file,
+                first_pkt: pkt.pkt_no,
+                last_pkt: pkt.pkt_no,
+                sources,
+            },
+        );
+        false
+    }
+
+    fn tally(&mut self, pkt: &PacketInfo<'_>, kind: &'static str, port: u16) {
+        // Packets through a router (an address seen carrying several
+        // hosts' data) keep their per-source tallies: many real senders.
+        let spoofed_target = self.target_tally(pkt, kind, port) && !self.is_router(pkt.src_mac);
+        let key = (pkt.src, pkt.dst, kind, port);
+        if spoofed_target && !self.tallies.contains_key(&key) {
+            return; // one more forged source: counted in the target's tally
+        }
+        if let Some(t) = self.tallies.get_mut(&key) {
+            if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
+                t.end = pkt.ts;
+                t.packets += 1;
+                t.last_pkt = pkt.pkt_no;
+                return;
+            }
+            if let Some(old) = self.tallies.remove(&key) {
+                self.close_tally(key, old);
+            }
+        }
+        if self.tallies.len() >= self.max_tallies {
+            self.sweep_tallies();
+            if self.tallies.len() >= self.max_tallies {
+                self.evicted_tallies += 1;
+                return;
+            }
+        }
+        self.tallies.insert(
+            key,
+            Tally {
+                start: pkt.ts,
+                end: pkt.ts,
+                packets: 1,
+                file: pkt.file,
+                first_pkt: pkt.pkt_no,
+                last_pkt: pkt.pkt_no,
+                mac: pkt.src_mac,
+            },
+        );
+    }
+
+    /// Closes tallies idle past the flood gap; when none is idle, drops
+    /// the small ones (they cannot be floods yet) and counts them.
+    fn sweep_tallies(&mut self) {
+        let now = self.now.0;
+        let idle: Vec<_> = self
+            .tallies
+            .iter()
+            .filter(|(_, t)| now - t.end.0 > FLOOD_GAP_US)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in idle {
+            if let Some(t) = self.tallies.remove(&k) {
+                self.close_tally(k, t);
+            }
+        }
+        if self.tallies.len() >= self.max_tallies {
+            let before = self.tallies.len();
+            self.tallies.retain(|_, t| t.packets >= SMALL_TALLY);
+            self.evicted_tallies += (before - self.tallies.len()) as u64;
+        }
+    }
+}
