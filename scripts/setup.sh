@@ -14,6 +14,7 @@ PKGS=(
   fstrm-bin          # fstrm_capture: dnstap socket collector
   ngircd             # real IRC server for the live-capture test
   tftpd-hpa vsftpd   # attacker-side servers for the sensor namespace test
+  python3            # its http.server: the attacker-side HTTP server of the sensor shell test
   nftables           # nft -c -f validates exported sets
   iptables           # iptables-restore --test validates exported rules
   iproute2           # ip netns for the sensor test

