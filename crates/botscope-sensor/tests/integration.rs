@@ -113,6 +113,11 @@ fn socket2_connect(to: SocketAddr) -> std::io::Result<TcpStream> {
 
 /// Sends each message and reads whatever the sensor answers before the next.
 fn replay_tcp(to: SocketAddr, messages: &[Vec<u8>]) {
+    drop(replay_tcp_open(to, messages));
+}
+
+/// [`replay_tcp`], leaving the connection open.
+fn replay_tcp_open(to: SocketAddr, messages: &[Vec<u8>]) -> TcpStream {
     let mut s = connect_from_attacker(to);
     s.set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
@@ -121,6 +126,7 @@ fn replay_tcp(to: SocketAddr, messages: &[Vec<u8>]) {
         s.write_all(m).unwrap();
         let _ = s.read(&mut buf);
     }
+    s
 }
 
 struct Case {
@@ -1099,7 +1105,14 @@ fn shell_sessions_in_namespaces() {
     const THIRD: &str = "10.203.1.3";
     const STRANGER: &str = "10.203.1.4";
     let sensor_ip = |i: u8| Ipv4Addr::new(10, 203, 0, 10 + i);
-    for bin in ["ip", "in.tftpd", "vsftpd", "nft", "nasm", "/usr/bin/python3"] {
+    for bin in [
+        "ip",
+        "in.tftpd",
+        "vsftpd",
+        "nft",
+        "nasm",
+        "/usr/bin/python3",
+    ] {
         assert!(
             Command::new("sh")
                 .args([
@@ -1237,7 +1250,7 @@ fn shell_sessions_in_namespaces() {
     let log_path = tmp.path().join("sensor.jsonl");
     let cfg = SensorConfig::parse(&format!(
         "addresses = [\"10.203.0.10-10.203.0.13\"]\ntcp_ports = [135, 445]\nudp_ports = []\n\
-         log = \"{}\"\n[limits]\nsession_idle_secs = 3\ndownload_timeout_secs = 15\n\
+         log = \"{}\"\n[limits]\nsession_idle_secs = 30\ndownload_timeout_secs = 15\n\
          downloads_per_source = 16\nshell_wait_secs = 30\n",
         log_path.display()
     ))
@@ -1292,7 +1305,10 @@ fn shell_sessions_in_namespaces() {
         // (a) MS03-026 + bind shell on 4444.
         let victim = sensor_ip(0);
         let (port, msgs) = exploit_with_shellcode(Vector::Ms03_026, victim, &bind_c);
-        replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
+        // The exploit connection stays open, as a bot leaves it: the
+        // sensor opens the shell when the client pauses (1 s), long before
+        // the session's 30 s idle time would end it.
+        let exploit_conn = replay_tcp_open(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
         let shell_at = SocketAddr::new(IpAddr::V4(victim), 4444);
         // A stranger gets there first: let in by TCP, closed unread.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -1327,6 +1343,7 @@ fn shell_sessions_in_namespaces() {
         }
         s.write_all(b"exit\r\n").unwrap();
         drop(s);
+        drop(exploit_conn);
         // (b) MS04-011 + connect-back to the attacker's 5555, then tftp.
         let l = TcpListener::bind(format!("{ATK}:5555")).unwrap();
         let victim = sensor_ip(1);
