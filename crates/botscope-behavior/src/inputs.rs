@@ -192,3 +192,31 @@ fn read_one(path: &Path, out: &mut ReadEvents) -> Result<(), ReadEventsError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_that_are_not_events_are_skipped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("events.jsonl");
+        let relay = r#"{"ts_epoch":1.5,"kind":"relay","uid":"C1","spammer":"10.0.0.7","bot":"10.0.0.9","port":1080,"protocol":"socks4","target_port":25,"ts":"1970-01-01T00:00:01.500000Z","evidence":{"file":0,"packets":[4]}}"#;
+        let flood = r#"{"kind":"flood","flood":{"source":"10.0.0.9","target":"10.9.0.1","kind":"syn","port":80,"start":"1970-01-01T00:00:02.000000Z","end":"1970-01-01T00:00:03.000000Z","packets":150,"evidence":{"file":0,"packets":[5,154]}}}"#;
+        let text = format!("{relay}\nnot json\n{{\"kind\":\"weather\"}}\n\n{flood}\n");
+        std::fs::write(&p, text).unwrap();
+        let r = read_jsonl(&[p]).unwrap();
+        assert_eq!(r.events, 2);
+        assert_eq!(r.skipped.total(), 2);
+        assert!(r.skipped.by_reason["not JSON"].1[0].ends_with(" line 2"));
+        assert!(r.skipped.by_reason["not an event of a known kind"].1[0].ends_with(" line 3"));
+        assert_eq!(r.inputs.relays[0].target_port, Some(25));
+        assert_eq!(r.inputs.relays[0].ts, Ts(1_500_000));
+        assert_eq!(
+            (r.inputs.floods[0].packets, r.inputs.floods[0].sources),
+            (150, 0)
+        );
+        let missing = read_jsonl(&[dir.path().join("none.jsonl")]);
+        assert!(matches!(missing, Err(ReadEventsError::Io { .. })));
+    }
+}

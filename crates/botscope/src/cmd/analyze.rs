@@ -13,8 +13,13 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct Args {
     /// Capture files (pcap, pcapng; read in order as one run).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "events")]
     pub captures: Vec<PathBuf>,
+    /// Analyse events read back from JSON Lines files instead of captures
+    /// (`events.jsonl` of `botscope capture read --format json`; in order,
+    /// as one run): the same report as analysing the captures.
+    #[arg(long = "events", value_name = "JSONL", conflicts_with = "captures")]
+    pub events: Vec<PathBuf>,
     /// Honeypot network(s): Tables 7 and 8 count attempts on these only.
     #[arg(long = "honeypot-net", value_name = "CIDR")]
     pub honeypot_net: Vec<String>,
@@ -80,6 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         accounting::addresses_of(&opt.honeypot_nets)?
     };
+    if !args.events.is_empty() {
+        return from_events(&args, &opt, &sensor_addresses, &engine);
+    }
     let (mut report, summary) = pipeline::run(&args.captures, &engine, limits, &opt)?;
     if !args.background.is_empty() {
         let (table1, bg) = accounting::table1_from_captures(
@@ -115,6 +123,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         render::write_dir(&report, dir).with_context(|| format!("writing {}", dir.display()))?;
         let s = serde_json::to_vec_pretty(&summary)?;
         std::fs::write(dir.join("summary.json"), s)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--events`: the analyses on events read back from JSON Lines.
+fn from_events(
+    args: &Args,
+    opt: &Options,
+    sensor_addresses: &[std::net::IpAddr],
+    engine: &botscope_capture::EngineConfig,
+) -> anyhow::Result<ExitCode> {
+    let (mut report, read) = pipeline::run_events(&args.events, opt)?;
+    if !args.background.is_empty() {
+        let (table1, _) = accounting::table1_from_captures(
+            &args.background,
+            engine,
+            sensor_addresses,
+            args.extrapolate_to,
+        )?;
+        report.table1 = Some(table1);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render::text(&report));
+    }
+    eprintln!(
+        "botscope analyze: {} events read, {} lines skipped",
+        read.events,
+        read.skipped.total()
+    );
+    for (reason, (n, places)) in &read.skipped.by_reason {
+        eprintln!(
+            "botscope analyze: skipped {n} × {reason} (first at {})",
+            places.join("; ")
+        );
+    }
+    if let Some(dir) = &args.out {
+        render::write_dir(&report, dir).with_context(|| format!("writing {}", dir.display()))?;
+        let s = serde_json::json!({ "events": read.events, "skipped": read.skipped });
+        std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(&s)?)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,11 +1,14 @@
 //! `botscope capture`: read capture files (or a live interface) into
-//! conn/dns/irc/ftp/tftp/http logs, as JSON Lines or Zeek TSV.
+//! conn/dns/irc/ftp/tftp/http logs, as JSON Lines or Zeek TSV. JSON Lines
+//! also carries the behaviour observations (exploit, binary, flood, scan,
+//! relay events), so `botscope analyze --events` can run on the file.
 
 use anyhow::Context;
 use botscope_capture::{
     open_live, read_files, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
 };
 use botscope_dissect::logs::{Format, LogWriter};
+use botscope_dissect::observe::{Limits, Observer};
 use botscope_dissect::{Analyzer, Record, Stats};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -31,7 +34,8 @@ enum Sub {
 
 #[derive(clap::ValueEnum, Clone, Copy)]
 enum FormatArg {
-    /// JSON Lines: every event in `events.jsonl`.
+    /// JSON Lines: every event in `events.jsonl`, with the behaviour
+    /// observations (exploit, binary, flood, scan, relay) at the end.
     Json,
     /// Zeek TSV: conn.log, dns.log, irc.log, ftp.log, tftp.log, http.log.
     Zeek,
@@ -268,6 +272,7 @@ fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
         );
         b
     });
+    let mut observer = observer_for(c);
     let started = std::time::Instant::now();
     let summary = {
         let mut pending = 0u64;
@@ -281,12 +286,15 @@ fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
                 }
             }
         });
-        read_files(files, &config(c), &mut sink)?
+        match observer.as_mut() {
+            Some(o) => read_files(files, &config(c), &mut (&mut sink, o))?,
+            None => read_files(files, &config(c), &mut sink)?,
+        }
     };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    finish(an, summary, started, c)
+    finish(an, observer, summary, started, c)
 }
 
 /// The user a live capture started as root switches to: `None` to keep
@@ -395,9 +403,13 @@ fn live(
                 )
             })?;
     }
+    let mut observer = observer_for(c);
     let started = std::time::Instant::now();
-    let summary = cap.run(&config(c), &mut an, &stop, count)?;
-    finish(an, summary, started, c)
+    let summary = match observer.as_mut() {
+        Some(o) => cap.run(&config(c), &mut (&mut an, o), &stop, count)?,
+        None => cap.run(&config(c), &mut an, &stop, count)?,
+    };
+    finish(an, observer, summary, started, c)
 }
 
 #[derive(serde::Serialize)]
@@ -409,14 +421,42 @@ struct Summary<'a> {
     out: String,
 }
 
+/// The behaviour observer, for JSON Lines output only (Zeek TSV has no
+/// log for its events).
+fn observer_for(c: &Common) -> Option<Observer> {
+    matches!(c.format, FormatArg::Json).then(|| Observer::new(Limits::default()))
+}
+
 fn finish(
     mut an: Analyzer<Writer>,
+    observer: Option<Observer>,
     summary: CaptureSummary,
     started: std::time::Instant,
     c: &Common,
 ) -> anyhow::Result<ExitCode> {
     an.finish();
-    let stats = an.stats.clone();
+    let mut stats = an.stats.clone();
+    if let Some(mut o) = observer {
+        o.finish();
+        for event in o.events() {
+            let kind = match &event {
+                botscope_core::events::Event::Exploit(_) => "exploit",
+                botscope_core::events::Event::Binary(_) => "binary",
+                botscope_core::events::Event::Flood { .. } => "flood",
+                botscope_core::events::Event::Scan(_) => "scan",
+                _ => "relay",
+            };
+            *stats.events.entry(kind.to_string()).or_default() += 1;
+            botscope_dissect::RecordSink::record(
+                an.sink_mut(),
+                Record {
+                    event,
+                    dns_opcode: None,
+                    irc_log_row: false,
+                },
+            );
+        }
+    }
     let logs = an
         .into_sink()
         .close()
