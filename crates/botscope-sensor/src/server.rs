@@ -709,11 +709,13 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
     let mut buf = vec![0u8; 4 * 1024];
     // Shells already offered, and how much of the stream was searched.
     let mut offered: Vec<ShellOffer> = Vec::new();
-    let mut searched = 0usize;
+    let (mut searched, mut early_searches) = (0usize, 0usize);
     loop {
         let idle = Duration::from_secs(lim.session_idle_secs)
             .min(deadline.saturating_duration_since(Instant::now()));
-        let pending = kept.len() > searched && kept.len() >= MIN_SHELLCODE_STREAM;
+        let pending = kept.len() > searched
+            && (MIN_SHELLCODE_STREAM..=MAX_EARLY_STREAM).contains(&kept.len())
+            && early_searches < MAX_EARLY_SEARCHES;
         let wait = if pending {
             idle.min(SHELLCODE_QUIET)
         } else {
@@ -726,7 +728,8 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
                 // bind-shell exploit connects to the shell next, without
                 // closing this connection first. Open the shell now.
                 searched = kept.len();
-                let early = analyse(ctx, kept.clone(), false).await;
+                early_searches += 1;
+                let early = analyse(ctx, kept.clone(), false, Scope::Shells).await;
                 let vector = early.vectors.first().cloned();
                 offer_shells(ctx, peer.ip(), local, vector, early.offers, &mut offered);
                 continue;
@@ -753,7 +756,7 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         details,
         instructions,
         offers,
-    } = analyse(ctx, kept, false).await;
+    } = analyse(ctx, kept, false, Scope::All).await;
     ctx.stats.sessions.fetch_add(1, Ordering::Relaxed);
     ctx.events.send(SensorEvent::Session {
         ts,
@@ -788,6 +791,23 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
 const SHELLCODE_QUIET: Duration = Duration::from_secs(1);
 /// Streams shorter than this are not searched early (no shellcode fits).
 const MIN_SHELLCODE_STREAM: usize = 64;
+/// Streams longer than this are searched only when the session ends (an
+/// exploit carrying shellcode is a few KiB to a few tens of KiB): a
+/// client trickling bytes after a megabyte cannot make the sensor search
+/// the megabyte again at every pause.
+const MAX_EARLY_STREAM: usize = 256 * 1024;
+/// At most this many early searches per session.
+const MAX_EARLY_SEARCHES: usize = 4;
+
+/// What an analysis looks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Vectors, download instructions and shell offers.
+    All,
+    /// Vectors and shell offers only (the early search of a session that
+    /// paused: its instructions are read when it ends).
+    Shells,
+}
 
 /// Serves each shell in `offers` not already in `offered` (on its own
 /// task), and remembers it there.
@@ -821,7 +841,7 @@ struct Analysis {
     offers: Vec<ShellOffer>,
 }
 
-async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool) -> Analysis {
+async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool, scope: Scope) -> Analysis {
     let Ok(_permit) = ctx.analyses.acquire().await else {
         return Default::default();
     };
@@ -841,7 +861,10 @@ async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool) -> Analysis {
         Analysis {
             vectors,
             details,
-            instructions: find_instructions(&data),
+            instructions: match scope {
+                Scope::All => find_instructions(&data),
+                Scope::Shells => Vec::new(),
+            },
             offers: crate::shell_session::offers_in(&data),
         }
     })
@@ -1038,7 +1061,7 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
             instructions,
             offers,
             ..
-        } = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135).await;
+        } = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135, Scope::All).await;
         ctx.events.send(SensorEvent::Datagram {
             ts: now(),
             src: peer,

@@ -122,6 +122,16 @@ impl CmdShell {
         self.files.get(&file_key(name)).map(String::as_str)
     }
 
+    /// Files held now.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Bytes held in all files now.
+    pub fn bytes_held(&self) -> usize {
+        self.files.values().map(String::len).sum()
+    }
+
     /// Runs one typed line (without its line end). Downloads come out as
     /// [`ShellStep::Fetch`], in the order the line asks for them.
     pub fn run_line(&mut self, line: &str) -> Vec<ShellStep> {
