@@ -11,14 +11,22 @@
 
 pub mod analysis;
 pub mod attribution;
+pub mod copy;
+pub mod exploits;
+pub mod floods;
 pub mod herd;
 pub mod inputs;
 pub mod orders;
 pub mod pipeline;
+pub mod relays;
 pub mod render;
+pub mod scans;
+pub mod sequence;
+pub mod sessions;
 pub mod sink;
 pub use botscope_dissect::flood::spread;
 pub mod tz;
+pub mod updates;
 
 pub use analysis::{analyze, Inputs, Options, Report};
 pub use sink::{BehaviorSink, Limits};
