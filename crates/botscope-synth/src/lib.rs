@@ -10,6 +10,7 @@
 
 pub mod chat;
 pub mod exploits;
+pub mod herder;
 pub mod pcap;
 pub mod ports;
 pub mod proto;

@@ -427,6 +427,104 @@ impl PcapFile {
     }
 }
 
+/// What [`copy_with_offload`] changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OffloadCount {
+    /// Packets copied.
+    pub packets: u64,
+    /// TCP/UDP packets whose checksum is now wrong (partial).
+    pub bad: u64,
+    /// Of those, how many are among the first [`OFFLOAD_SAMPLE`] IPv4
+    /// packets of the file (what a reader deciding from the first
+    /// packets sees).
+    pub bad_in_sample: u64,
+    /// IPv4 packets in that sample (fewer when the file is shorter).
+    pub sample: u64,
+}
+
+/// Packets at the start of a capture [`OffloadCount::bad_in_sample`]
+/// looks at (the capture engine's `checksums auto` sample).
+pub const OFFLOAD_SAMPLE: u64 = 1000;
+
+/// Copies a classic pcap written by [`PcapFile`] (Ethernet, IPv4) as a
+/// capture taken on a host whose network card computes TX checksums would
+/// show it: every unfragmented TCP/UDP packet whose Ethernet source is in
+/// `senders` carries only the pseudo-header sum in its checksum field
+/// (Linux's `CHECKSUM_PARTIAL`, what tcpdump sees before the card fills
+/// it in). Other frames (GRE-wrapped ones included) are copied as they are.
+pub fn copy_with_offload(
+    src: &Path,
+    dst: &Path,
+    senders: &std::collections::BTreeSet<[u8; 6]>,
+) -> io::Result<OffloadCount> {
+    use std::io::Read;
+    let mut rd = std::io::BufReader::with_capacity(1 << 18, File::open(src)?);
+    let mut wr = BufWriter::with_capacity(1 << 18, File::create(dst)?);
+    let mut gh = [0u8; 24];
+    rd.read_exact(&mut gh)?;
+    wr.write_all(&gh)?;
+    let mut n = OffloadCount::default();
+    let mut rec = Vec::with_capacity(2048);
+    let mut hdr = [0u8; 16];
+    loop {
+        match rd.read_exact(&mut hdr) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e),
+        }
+        let len = u32::from_le_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]) as usize;
+        rec.resize(len, 0);
+        rd.read_exact(&mut rec)?;
+        n.packets += 1;
+        let ipv4 = rec.len() >= 34 && rec[12..14] == [0x08, 0x00];
+        let in_sample = ipv4 && n.sample < OFFLOAD_SAMPLE;
+        if in_sample {
+            n.sample += 1;
+        }
+        let mac: [u8; 6] = rec
+            .get(6..12)
+            .and_then(|m| m.try_into().ok())
+            .unwrap_or_default();
+        if ipv4 && senders.contains(&mac) && offload_partial(&mut rec[14..]) {
+            n.bad += 1;
+            n.bad_in_sample += u64::from(in_sample);
+        }
+        wr.write_all(&hdr)?;
+        wr.write_all(&rec)?;
+    }
+    wr.flush()?;
+    Ok(n)
+}
+
+/// Puts the partial (pseudo-header only) checksum into an unfragmented
+/// IPv4 TCP or UDP packet; true when the checksum field is now wrong.
+fn offload_partial(ip: &mut [u8]) -> bool {
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+    let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff;
+    let proto = ip[9];
+    let ck_at = match proto {
+        6 => 16,
+        17 => 6,
+        _ => return false,
+    };
+    if frag != 0 || ihl < 20 || total > ip.len() || total < ihl + ck_at + 2 {
+        return false;
+    }
+    let l4_len = total - ihl;
+    let mut s = sum(0, &ip[12..20]);
+    s += u64::from(proto) + l4_len as u64;
+    let partial = fold(s);
+    let seg = &mut ip[ihl..total];
+    if proto == 17 && partial == 0 {
+        // A zero UDP checksum means "none": not a bad one.
+        return false;
+    }
+    seg[ck_at..ck_at + 2].copy_from_slice(&partial.to_be_bytes());
+    // Wrong unless the whole sum happens to verify anyway.
+    fold(sum(s, seg)) != 0xffff
+}
+
 #[allow(clippy::too_many_arguments)]
 fn push_ipv4(
     buf: &mut Vec<u8>,

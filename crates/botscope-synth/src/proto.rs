@@ -715,6 +715,23 @@ pub fn socks5_ok(bound: Ipv4Addr, port: u16) -> Vec<u8> {
     v
 }
 
+/// Prefixes every line of `text` (CR LF terminated) with IRCv3 message
+/// tags as a server with `server-time` and `message-ids` writes them:
+/// `@time=2005-05-19T01:02:03.456Z;msgid=<session>-<n> `. `n` counts the
+/// session's tagged lines.
+pub fn ircv3_tagged(text: &str, t_us: i64, session: u32, n: &mut u32) -> String {
+    let stamp = botscope_core::Ts(t_us).rfc3339();
+    // RFC 3339 with milliseconds, as the server-time spec writes it.
+    let stamp = format!("{}Z", &stamp[..stamp.len().saturating_sub(4)]);
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive("\r\n") {
+        *n += 1;
+        out.push_str(&format!("@time={stamp};msgid={session:x}-{n} "));
+        out.push_str(line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,5 +749,17 @@ mod tests {
         let n = ((s[1] as usize & 1) << 16) | ((s[2] as usize) << 8) | s[3] as usize;
         assert_eq!(n + 4, s.len());
         assert_eq!(&s[4..8], b"\xffSMB");
+    }
+
+    #[test]
+    fn ircv3_tags_prefix_every_line_with_millisecond_time() {
+        let mut n = 0;
+        let t = 1_116_460_800_000_000 + 3_723_456_789; // 01:02:03.456789
+        let got = ircv3_tagged(":s 001 a :hi\r\n:s 376 a :end\r\n", t, 0x2a, &mut n);
+        assert_eq!(
+            got,
+            "@time=2005-05-19T01:02:03.456Z;msgid=2a-1 :s 001 a :hi\r\n@time=2005-05-19T01:02:03.456Z;msgid=2a-2 :s 376 a :end\r\n"
+        );
+        assert_eq!(n, 2);
     }
 }

