@@ -68,6 +68,10 @@ pub struct Found {
 /// Reads one session's lines (sorted by time): pushes its orders and
 /// replies, links replies to orders, and returns how many orders went
 /// each way.
+// About 150 lines on purpose: one pass over the session's lines in time
+// order, where each line's handling (order, topic setter, own reply,
+// relayed reply) reads and updates the same per-session state; the
+// per-kind work is already in the helpers below.
 pub fn session_orders(
     uid: &str,
     client: IpAddr,

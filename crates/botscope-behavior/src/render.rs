@@ -86,56 +86,8 @@ pub fn text(r: &Report) -> String {
         session_line(&mut o, s);
     }
     let _ = writeln!(o);
-    count_table(
-        &mut o,
-        "Table 10. DDoS orders per command",
-        "command",
-        &r.table10,
-    );
-    let _ = writeln!(o, "Orders ({} unknown)", r.unknown_orders);
-    for (i, x) in r.orders.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            "  #{i} {} {} {} {} via {} to {} by {}: {}  replies={:?}",
-            x.ts,
-            x.uid,
-            x.direction,
-            x.bot_nick
-                .as_deref()
-                .map_or_else(|| x.bot.to_string(), String::from),
-            x.via,
-            x.target.as_deref().unwrap_or("-"),
-            x.sender.as_deref().unwrap_or("-"),
-            x.raw,
-            x.replies
-        );
-    }
-    let _ = writeln!(o, "\nFloods (§5.3)");
-    for f in &r.floods {
-        if f.flood.spoofed {
-            let _ = writeln!(
-                o,
-                "  spoofed ({} sources) from {} [{}] ->",
-                f.flood.sources,
-                f.flood.source,
-                f.flood.sender_mac.as_deref().unwrap_or("-")
-            );
-        }
-        let _ = writeln!(
-            o,
-            "  {} -> {}:{} {} ({}) {} .. {} {} packets, {} pps, order {:?}",
-            f.flood.source,
-            f.flood.target,
-            f.flood.port,
-            f.flood.kind,
-            f.command,
-            f.flood.start,
-            f.flood.end,
-            f.flood.packets,
-            f.rate_pps,
-            f.order
-        );
-    }
+    orders_text(&mut o, r);
+    floods_text(&mut o, r);
     let _ = writeln!(o);
     count_table(
         &mut o,
@@ -178,6 +130,64 @@ pub fn text(r: &Report) -> String {
         r.tz_offset_s, r.joins_per_local_hour
     );
     o
+}
+
+/// Table 10 and the orders, one line each.
+fn orders_text(o: &mut String, r: &Report) {
+    count_table(
+        o,
+        "Table 10. DDoS orders per command",
+        "command",
+        &r.table10,
+    );
+    let _ = writeln!(o, "Orders ({} unknown)", r.unknown_orders);
+    for (i, x) in r.orders.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "  #{i} {} {} {} {} via {} to {} by {}: {}  replies={:?}",
+            x.ts,
+            x.uid,
+            x.direction,
+            x.bot_nick
+                .as_deref()
+                .map_or_else(|| x.bot.to_string(), String::from),
+            x.via,
+            x.target.as_deref().unwrap_or("-"),
+            x.sender.as_deref().unwrap_or("-"),
+            x.raw,
+            x.replies
+        );
+    }
+}
+
+/// The floods, one line each (two for a spoofed one).
+fn floods_text(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "\nFloods (§5.3)");
+    for f in &r.floods {
+        if f.flood.spoofed {
+            let _ = writeln!(
+                o,
+                "  spoofed ({} sources) from {} [{}] ->",
+                f.flood.sources,
+                f.flood.source,
+                f.flood.sender_mac.as_deref().unwrap_or("-")
+            );
+        }
+        let _ = writeln!(
+            o,
+            "  {} -> {}:{} {} ({}) {} .. {} {} packets, {} pps, order {:?}",
+            f.flood.source,
+            f.flood.target,
+            f.flood.port,
+            f.flood.kind,
+            f.command,
+            f.flood.start,
+            f.flood.end,
+            f.flood.packets,
+            f.rate_pps,
+            f.order
+        );
+    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -227,6 +237,13 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
     rows_csv(&dir.join("table9_irc_ports.csv"), &r.table9)?;
     rows_csv(&dir.join("table10_ddos.csv"), &r.table10)?;
     rows_csv(&dir.join("table11_relay_ports.csv"), &r.table11)?;
+    exploit_csvs(r, dir)?;
+    irc_csvs(r, dir)?;
+    traffic_csvs(r, dir)
+}
+
+/// `exploits.csv` and `copies.csv`.
+fn exploit_csvs(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("exploits.csv"),
         &[
@@ -274,6 +291,11 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
             ]
         }),
     )?;
+    Ok(())
+}
+
+/// `sessions.csv` and `orders.csv`.
+fn irc_csvs(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("sessions.csv"),
         &[
@@ -354,6 +376,11 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
             ]
         }),
     )?;
+    Ok(())
+}
+
+/// `floods.csv`, `relays.csv`, `scans.csv` and `diurnal.csv`.
+fn traffic_csvs(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("floods.csv"),
         &[
