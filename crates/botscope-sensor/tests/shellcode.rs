@@ -494,3 +494,91 @@ fn catalogued_stub_shapes_decode() {
         );
     }
 }
+
+/// lods/stos XOR with `mov ecx, N`, SUB byte, cascading (backwards)
+/// XOR, ADD dword (`stub_more.asm`).
+#[test]
+fn more_decoder_forms() {
+    if !have_nasm() {
+        return;
+    }
+    let mut rng = Rng::from_clock();
+    for form in 1..=4u64 {
+        let body = if form % 2 == 0 {
+            Body::Bind(2745)
+        } else {
+            Body::Tftp
+        };
+        let mut plain = body.assemble();
+        while !plain.len().is_multiple_of(4) {
+            plain.push(0x90);
+        }
+        let k = rng.byte(&[0, 0x80]);
+        let kd = loop {
+            let v = (rng.next() >> 32) as u32;
+            if v.to_le_bytes().iter().any(|&b| b != v.to_le_bytes()[0]) {
+                break v;
+            }
+        };
+        let (key, enc, decoder, body_len) = match form {
+            1 => (
+                vec![k],
+                plain.iter().map(|b| b ^ k).collect(),
+                DecoderKind::XorByte,
+                plain.len(),
+            ),
+            2 => (
+                vec![k],
+                plain.iter().map(|b| b.wrapping_add(k)).collect::<Vec<u8>>(),
+                DecoderKind::SubByte,
+                plain.len(),
+            ),
+            3 => {
+                // enc[i] = plain[i] ^ enc[i-1]; byte 0 stays.
+                let mut enc = plain.clone();
+                for i in 1..enc.len() {
+                    enc[i] = plain[i] ^ enc[i - 1];
+                }
+                (vec![enc[0]], enc, DecoderKind::XorRolling, plain.len() - 1)
+            }
+            _ => {
+                let enc = plain
+                    .chunks(4)
+                    .flat_map(|c| {
+                        let v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                        v.wrapping_sub(kd).to_le_bytes()
+                    })
+                    .collect();
+                (
+                    kd.to_le_bytes().to_vec(),
+                    enc,
+                    DecoderKind::AddDword,
+                    plain.len(),
+                )
+            }
+        };
+        let key_define = if form == 4 { kd as u64 } else { k as u64 };
+        let stub = nasm(
+            "stub_more",
+            &[
+                ("FORM", form),
+                ("LEN", plain.len() as u64),
+                ("KEY", key_define),
+            ],
+        );
+        let mut sc = stub;
+        sc.extend_from_slice(&enc);
+        let payload = exploit(&sc, form % 2 == 1);
+        assert_eq!(
+            find_shellcode(&payload),
+            vec![ShellcodeFinding {
+                offset: position(&payload, &sc),
+                decoder,
+                key,
+                body_len,
+                actions: body.actions(),
+            }],
+            "form {form}"
+        );
+    }
+}

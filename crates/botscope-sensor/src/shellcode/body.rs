@@ -3,12 +3,15 @@
 //! hashes it resolves), and any download command it carries as text.
 
 use super::hashes::{role, HashRole};
-use super::{ShellAction, ShellcodeWork};
+use super::{ShellAction, ShellcodeWork, MAX_BODY};
 use crate::instructions::find_text_instructions_with_work;
 use std::net::Ipv4Addr;
 
 /// At most this many actions are taken from one body.
 pub const MAX_ACTIONS: usize = 8;
+/// At most this many hashes, and as many sockaddrs, are looked at per
+/// body (or plain payload).
+const MAX_EVIDENCE: usize = 256;
 
 /// A `sockaddr_in` pushed onto the stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,48 +79,56 @@ pub(super) fn analyse(
     with_text: bool,
     work: &mut ShellcodeWork,
 ) -> Analysis {
-    let (mut listens, mut connects) = (false, false);
-    let mut span: Option<(usize, usize)> = None;
-    let mut widen = |a: usize, e: usize| {
-        span = Some(span.map_or((a, e), |(x, y)| (x.min(a), y.max(e))));
-    };
+    let mut hashes: Vec<(usize, usize, HashRole)> = Vec::new();
     let mut addrs = Vec::new();
     for i in 0..body.len() {
-        if i + 4 <= body.len() {
+        if i + 4 <= body.len() && hashes.len() < MAX_EVIDENCE {
             let v = u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
             if let Some(r) = role(v) {
-                listens |= r == HashRole::Listens;
-                connects |= r == HashRole::Connects;
                 // The evidence starts at the `push` when the hash is pushed.
                 let at = if i >= 1 && body[i - 1] == 0x68 {
                     i - 1
                 } else {
                     i
                 };
-                widen(at, i + 4);
+                hashes.push((at, i + 4, r));
             }
         }
-        if let Some(s) = sockaddr_at(body, i) {
-            if addrs.len() < MAX_ACTIONS {
+        if addrs.len() < MAX_EVIDENCE {
+            if let Some(s) = sockaddr_at(body, i) {
                 addrs.push(s);
             }
         }
     }
     work.bytes_scanned += body.len() as u64;
+    let mut span: Option<(usize, usize)> = None;
+    let mut widen = |a: usize, e: usize| {
+        span = Some(span.map_or((a, e), |(x, y)| (x.min(a), y.max(e))));
+    };
     let mut actions = Vec::new();
-    if !need_hash || listens || connects {
-        for s in &addrs {
-            let action = match s.addr.filter(|a| !a.is_unspecified()) {
-                Some(addr) if connects || !listens => {
-                    ShellAction::ConnectBack { addr, port: s.port }
-                }
-                _ if listens || !connects => ShellAction::BindShell { port: s.port },
-                _ => continue,
-            };
-            widen(s.at, s.end);
-            if !actions.contains(&action) {
-                actions.push(action);
-            }
+    for s in &addrs {
+        // Only hashes within a body's length of the sockaddr count: in a
+        // whole payload, a hash far away is not this shellcode's.
+        let near: Vec<&(usize, usize, HashRole)> = hashes
+            .iter()
+            .filter(|h| h.0 < s.end + MAX_BODY && s.at < h.1 + MAX_BODY)
+            .collect();
+        let listens = near.iter().any(|h| h.2 == HashRole::Listens);
+        let connects = near.iter().any(|h| h.2 == HashRole::Connects);
+        if need_hash && !listens && !connects {
+            continue;
+        }
+        let action = match s.addr.filter(|a| !a.is_unspecified()) {
+            Some(addr) if connects || !listens => ShellAction::ConnectBack { addr, port: s.port },
+            _ if listens || !connects => ShellAction::BindShell { port: s.port },
+            _ => continue,
+        };
+        widen(s.at, s.end);
+        for h in near {
+            widen(h.0, h.1);
+        }
+        if !actions.contains(&action) {
+            actions.push(action);
         }
     }
     let found = if with_text {

@@ -182,7 +182,7 @@ pub fn find_shellcode_with_work(payload: &[u8]) -> (Vec<ShellcodeFinding>, Shell
                 offset: from,
                 decoder: DecoderKind::Plain,
                 key: Vec::new(),
-                body_len: to - from,
+                body_len: (to - from).min(MAX_BODY),
                 actions: shells,
             });
         }
