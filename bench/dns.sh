@@ -7,7 +7,12 @@
 # each, one day, 2.4 % infected.
 #
 # usage: bench/dns.sh [LINES_M=100] [THREADS=2]
-# Bars (issue 5): >= 5x DuckDB, >= 50 % of wc -l, <= 512 MiB RSS at 10 M clients.
+# Bars (issues 5, 19): >= 5x DuckDB at every size from 1 M to 100 M lines,
+# >= 50 % of wc -l, <= 512 MiB RSS at 10 M clients.
+# The 1-minute load average is printed beside each contender: on a shared
+# machine compare CPU times (user + sys), not wall times.
+# BOTSCOPE_BIN=PATH runs another build (e.g. a copy of the previous one).
+# Hot loops alone: cargo bench -p botscope-dnslog --bench hot_loops.
 # Each contender runs under GNU time: wall time and CPU time (user + sys)
 # are printed, with the load average before and after, because on a shared
 # machine wall time alone is noise. BENCH_DIR=DIR keeps the generated log.
@@ -33,11 +38,14 @@ cat "$LOG" > /dev/null # warm the page cache for every contender
 
 now() { date +%s.%N; }
 cpu() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$1"; }
+load1() { cut -d, -f1 /proc/loadavg | cut -d' ' -f1; } # 1-minute load average
 LOAD_BEFORE=$(uptime)
+WC_LOAD=$(load1)
 t0=$(now); /usr/bin/time -v -o "$W/time-wc.txt" wc -l "$LOG" > /dev/null; t1=$(now)
 WC=$(echo "$t1 - $t0" | bc -l)
 WC_CPU=$(cpu "$W/time-wc.txt")
 
+BS_LOAD=$(load1)
 t0=$(now)
 /usr/bin/time -v -o "$W/time.txt" "$BIN" dns rate --exact --threads "$THREADS" --window 1d \
   --watchlist "$W/watchlist.txt" --json "$LOG" > "$W/botscope.json"
@@ -65,6 +73,7 @@ rows = con.execute(r"""
 for d, c, i in rows:
     print(d, c, i)
 PY
+DK_LOAD=$(load1)
 t0=$(now)
 /usr/bin/time -v -o "$W/time-duckdb.txt" python3 "$W/duckdb_rate.py" "$LOG" "$W/watchlist.txt" > "$W/duckdb.txt"
 t1=$(now)
@@ -78,9 +87,9 @@ DK_ROW=$(awk '{print $2, $3}' "$W/duckdb.txt" | head -1)
 echo "input: $LINES lines, $((BYTES / 1048576)) MiB, $CLIENTS clients, botscope threads $THREADS, $(nproc) cores"
 echo "load before: $LOAD_BEFORE"
 echo "load after:  $LOAD_AFTER"
-printf 'wc -l:    wall %8.2f s  cpu %8.2f s  %12.0f lines/s\n' "$WC" "$WC_CPU" "$(echo "$LINES / $WC" | bc -l)"
-printf 'botscope: wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)\n' "$BS" "$BS_CPU" "$(echo "$LINES / $BS" | bc -l)" "$((RSS_KB / 1024))" "$BS_ROW"
-printf 'duckdb:   wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)\n' "$DK" "$DK_CPU" "$(echo "$LINES / $DK" | bc -l)" "$((DK_RSS_KB / 1024))" "$DK_ROW"
+printf 'wc -l:    wall %8.2f s  cpu %8.2f s  %12.0f lines/s  (load %s)\n' "$WC" "$WC_CPU" "$(echo "$LINES / $WC" | bc -l)" "$WC_LOAD"
+printf 'botscope: wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)  (load %s)\n' "$BS" "$BS_CPU" "$(echo "$LINES / $BS" | bc -l)" "$((RSS_KB / 1024))" "$BS_ROW" "$BS_LOAD"
+printf 'duckdb:   wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)  (load %s)\n' "$DK" "$DK_CPU" "$(echo "$LINES / $DK" | bc -l)" "$((DK_RSS_KB / 1024))" "$DK_ROW" "$DK_LOAD"
 printf 'botscope / duckdb: wall %.2fx  cpu %.2fx    botscope / wc -l: wall %.1f %%  cpu %.1f %%\n' \
   "$(echo "$DK / $BS" | bc -l)" "$(echo "$DK_CPU / $BS_CPU" | bc -l)" \
   "$(echo "100 * $WC / $BS" | bc -l)" "$(echo "100 * $WC_CPU / $BS_CPU" | bc -l)"

@@ -38,6 +38,9 @@ pub struct BindParser {
     clock: Clock,
     keep_undated: bool,
     seen_query: bool,
+    /// The last resolver address text (at most 46 bytes) and its parse:
+    /// one resolver writes one address on every line.
+    last_server: ([u8; 46], usize, Option<IpAddr>),
 }
 
 /// What a line is.
@@ -57,6 +60,7 @@ impl BindParser {
             clock,
             keep_undated,
             seen_query: false,
+            last_server: ([0; 46], usize::MAX, None),
         }
     }
 
@@ -102,7 +106,7 @@ impl BindParser {
     #[inline]
     #[allow(clippy::type_complexity)]
     fn fields<'a>(
-        &self,
+        &mut self,
         line: &'a [u8],
     ) -> Result<((usize, IpAddr, &'a [u8], Option<IpAddr>), Kind), &'static str> {
         let c = self.client.find(line).ok_or("not a query line")?;
@@ -124,10 +128,10 @@ impl BindParser {
         if q > 0 && after[q - 1] != b' ' {
             return Err("not a query line");
         }
-        let mut head = after[..q].split(|b| *b == b' ').filter(|t| !t.is_empty());
-        let mut tok = head.next().ok_or("no client address")?;
+        let head = &after[..q];
+        let (mut tok, next) = word(head, 0).ok_or("no client address")?;
         if tok.starts_with(b"@0x") {
-            tok = head.next().ok_or("no client address")?;
+            tok = word(head, next).ok_or("no client address")?.0;
         }
         let hash = memchr::memrchr(b'#', tok).ok_or("no client address")?;
         let client = parse_ip(&tok[..hash]).ok_or("bad client address")?;
@@ -145,14 +149,40 @@ impl BindParser {
             None => tail,
         };
         let server = match tail.strip_suffix(b")") {
-            Some(t) => memchr::memrchr(b'(', t).and_then(|p| {
-                let a = &t[p + 1..];
-                parse_ip(a).or_else(|| parse_ip(&a[..memchr::memrchr(b'#', a)?]))
-            }),
+            Some(t) => match memchr::memrchr(b'(', t) {
+                Some(p) => self.server(&t[p + 1..]),
+                None => None,
+            },
             None => None,
         };
         Ok(((c, client, qname, server), kind))
     }
+
+    /// The resolver address in `(ADDR)` or `(ADDR#PORT)`, parsed once per
+    /// distinct text.
+    #[inline]
+    fn server(&mut self, a: &[u8]) -> Option<IpAddr> {
+        let (buf, len, ip) = &mut self.last_server;
+        if *len == a.len() && buf[..a.len()] == *a {
+            return *ip;
+        }
+        let parsed = parse_ip(a).or_else(|| parse_ip(&a[..memchr::memrchr(b'#', a)?]));
+        if a.len() <= buf.len() {
+            buf[..a.len()].copy_from_slice(a);
+            *len = a.len();
+            *ip = parsed;
+        }
+        parsed
+    }
+}
+
+/// The space-separated word starting at or after `from` (leading spaces
+/// skipped) and the index just past it.
+#[inline]
+fn word(s: &[u8], from: usize) -> Option<(&[u8], usize)> {
+    let start = from + s.get(from..)?.iter().position(|b| *b != b' ')?;
+    let end = memchr::memchr(b' ', &s[start..]).map_or(s.len(), |p| start + p);
+    Some((&s[start..end], end))
 }
 
 #[cfg(test)]

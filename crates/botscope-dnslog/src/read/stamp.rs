@@ -60,6 +60,9 @@ impl YearRule {
 pub struct Clock {
     local: LocalClock,
     year: YearRule,
+    /// The last BIND date and second (`DD-Mon-YYYY HH:MM:SS`) read and its
+    /// local µs: a busy resolver logs many queries a second.
+    last_bind_sec: std::cell::Cell<([u8; 20], i64)>,
 }
 
 impl Default for Clock {
@@ -119,6 +122,19 @@ fn time_prefix(b: &[u8]) -> Option<(i64, usize)> {
         used = 9 + n;
     }
     Some(((h * 3600 + m * 60 + s) * 1_000_000 + micros, used))
+}
+
+/// What may follow `HH:MM:SS` in a stamp: nothing, or `.` / `,` and at
+/// least one digit (as [`time_prefix`] reads it) → microseconds.
+#[inline]
+fn fraction(b: &[u8]) -> Option<i64> {
+    match b.split_first() {
+        None => Some(0),
+        Some((b'.' | b',', f)) if !f.is_empty() && f.iter().all(u8::is_ascii_digit) => {
+            Some(frac_us(f))
+        }
+        Some(_) => None,
+    }
 }
 
 /// `HH:MM:SS[.fff…]`, nothing after.
@@ -199,6 +215,7 @@ impl Clock {
         Clock {
             local: LocalClock::new(zone),
             year,
+            last_bind_sec: std::cell::Cell::new(([0; 20], 0)),
         }
     }
 
@@ -217,11 +234,23 @@ impl Clock {
     #[inline]
     pub fn bind_prefix(&self, pre: &[u8]) -> Option<i64> {
         if pre.len() > 20 && pre[11] == b' ' {
-            let d = bind_date(&pre[..11])?;
             let t = &pre[12..];
             let end = memchr::memchr(b' ', t).unwrap_or(t.len());
-            let tod = time_of_day(&t[..end])?;
-            return Some(self.local_to_utc(d + tod));
+            let tod = &t[..end];
+            if tod.len() < 8 {
+                return None;
+            }
+            let key: &[u8; 20] = pre[..20].try_into().ok()?;
+            let (last, last_us) = self.last_bind_sec.get();
+            // The zeroed initial key is never a valid stamp, so never a hit.
+            let sec = if *key == last {
+                last_us
+            } else {
+                let sec = bind_date(&pre[..11])? + time_of_day(&tod[..8])?;
+                self.last_bind_sec.set((*key, sec));
+                sec
+            };
+            return Some(self.local_to_utc(sec + fraction(&tod[8..])?));
         }
         None
     }
@@ -423,6 +452,38 @@ mod tests {
         assert_eq!(c.stamp(b"Oct 32 11:29:05 host "), None);
         assert_eq!(c.stamp(b"2023-13-08T11:29:05Z "), None);
         assert_eq!(c.stamp(b"[4242:0] "), None);
+    }
+
+    #[test]
+    fn bind_prefix_second_cache_keeps_fractions_and_checks() {
+        let c = utc_clock();
+        let read = |l: &str| c.bind_prefix(l.as_bytes());
+        assert_eq!(
+            read("21-Apr-2005 13:14:15.123 queries: info: "),
+            Some(utc_us("2005-04-21T13:14:15.123Z"))
+        );
+        // Same second (cached): the fraction is still read and checked.
+        assert_eq!(
+            read("21-Apr-2005 13:14:15.9 queries: info: "),
+            Some(utc_us("2005-04-21T13:14:15.900Z"))
+        );
+        assert_eq!(
+            read("21-Apr-2005 13:14:15 queries: info: "),
+            Some(utc_us("2005-04-21T13:14:15Z"))
+        );
+        assert_eq!(read("21-Apr-2005 13:14:15. queries: info: "), None);
+        assert_eq!(read("21-Apr-2005 13:14:15.1x queries: info: "), None);
+        assert_eq!(read("21-Apr-2005 13:14:15x queries: info: "), None);
+        // Next second, next day, then a bad date with a cached-looking time.
+        assert_eq!(
+            read("21-Apr-2005 13:14:16.000 q"),
+            Some(utc_us("2005-04-21T13:14:16Z"))
+        );
+        assert_eq!(
+            read("22-Apr-2005 13:14:16.000 q"),
+            Some(utc_us("2005-04-22T13:14:16Z"))
+        );
+        assert_eq!(read("22-Abc-2005 13:14:16.000 q"), None);
     }
 
     #[test]
