@@ -366,6 +366,8 @@ pub(crate) struct Ctx {
     /// Shell offers being served, by attacker: the same offer twice (an
     /// exploit retried) opens one shell.
     pub(crate) open_shells: std::sync::Mutex<std::collections::HashSet<(IpAddr, ShellOffer)>>,
+    /// Early shellcode searches made (sessions that paused).
+    early_searches: AtomicU64,
 }
 
 impl Ctx {
@@ -389,6 +391,7 @@ impl Ctx {
             ),
             analyses: Semaphore::new(cfg.limits.analyses_concurrent.max(1)),
             open_shells: Default::default(),
+            early_searches: AtomicU64::new(0),
             cfg,
             sink,
             events,
@@ -729,6 +732,7 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
                 // closing this connection first. Open the shell now.
                 searched = kept.len();
                 early_searches += 1;
+                ctx.early_searches.fetch_add(1, Ordering::Relaxed);
                 let early = analyse(ctx, kept.clone(), false, Scope::Shells).await;
                 let vector = early.vectors.first().cloned();
                 offer_shells(ctx, peer.ip(), local, vector, early.offers, &mut offered);
@@ -1594,5 +1598,46 @@ mod tests {
             }
         }
         assert_eq!(ctx.stats.refused.load(Ordering::Relaxed), 4);
+    }
+
+    #[tokio::test]
+    async fn early_shellcode_searches_are_bounded() {
+        let cfg = SensorConfig::parse(
+            "addresses = [\"127.0.0.1\"]\ntcp_ports = [0]\nudp_ports = []\n\
+             [limits]\nsession_idle_secs = 30\nmax_session_bytes = 1048576\n",
+        )
+        .unwrap();
+        let bound = bind(&cfg).await.unwrap();
+        let addr = bound.tcp[0].local_addr().unwrap();
+        let (tx, mut rx) = event_channel(1024);
+        let sink: Arc<dyn SpecimenSink> = Arc::new(NullSink);
+        let ctx = Arc::new(Ctx::new(cfg, sink, tx, Arc::new(SensorStats::default())));
+        let l = bound.tcp.into_iter().next().unwrap();
+        tokio::spawn(accept_loop(l, ctx.clone()));
+        let pause = || tokio::time::sleep(Duration::from_millis(1300));
+        // 100 bytes, then a byte after each of 6 pauses: 4 searches, not 6.
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(&[0x41; 100]).await.unwrap();
+        for _ in 0..6 {
+            pause().await;
+            s.write_all(b"B").await.unwrap();
+        }
+        pause().await;
+        assert_eq!(ctx.early_searches.load(Ordering::Relaxed), 4);
+        // Fewer than 64 bytes, or more than 256 KiB: none.
+        let mut small = TcpStream::connect(addr).await.unwrap();
+        small.write_all(&[0x41; 63]).await.unwrap();
+        let mut big = TcpStream::connect(addr).await.unwrap();
+        big.write_all(&vec![0x41; 300 * 1024]).await.unwrap();
+        pause().await;
+        pause().await;
+        assert_eq!(ctx.early_searches.load(Ordering::Relaxed), 4);
+        drop((s, small, big));
+        for _ in 0..3 {
+            assert!(matches!(
+                next_event(&mut rx).await,
+                SensorEvent::Session { .. }
+            ));
+        }
     }
 }
