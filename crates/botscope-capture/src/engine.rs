@@ -1975,7 +1975,8 @@ fn conn_of(f: &Flow) -> Conn {
         Some(eps) => (eps[0].size(), eps[1].size()),
         None => (f.bytes[0], f.bytes[1]),
     };
-    let mut packets = vec![f.first_pkt];
+    let mut packets = Vec::with_capacity(2);
+    packets.push(f.first_pkt);
     if f.last_pkt != f.first_pkt {
         packets.push(f.last_pkt);
     }

@@ -8,6 +8,7 @@
 //! sinks; nothing in this crate knows about application protocols.
 
 pub mod accounting;
+pub mod connlog;
 mod engine;
 mod frag;
 mod live;
