@@ -380,7 +380,15 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
         }),
     ));
     // Joins per local hour, each hour with its sessions as evidence.
-    let tz = v.get("tz_offset_s").and_then(Value::as_i64).unwrap_or(0);
+    // A UTC offset is within a day; anything else is not an offset (and
+    // would overflow the hour arithmetic below).
+    let tz = match v.get("tz_offset_s") {
+        None | Some(Value::Null) => 0,
+        Some(t) => t
+            .as_i64()
+            .filter(|t| t.abs() <= 86_400)
+            .ok_or_else(|| err(what, "tz_offset_s"))?,
+    };
     let joins: Vec<u64> = arr(v, what, "joins_per_local_hour")?
         .iter()
         .filter_map(Value::as_u64)
@@ -776,5 +784,36 @@ mod tests {
         });
         let out = from_table2(&v).unwrap();
         assert_eq!(out[0].1["as_of"], "294247-01-10T04:00:54.775807Z");
+    }
+
+    /// The input `report_collect` found (fuzz/artifacts crash-3cc4d9c0):
+    /// an analysis with `tz_offset_s` near i64::MAX overflowed the join
+    /// hour's arithmetic. An offset beyond a day is now a typed error; one
+    /// within a day still places the join in its local hour.
+    #[test]
+    fn analyze_tz_offset_beyond_a_day_is_refused() {
+        let mut v = json!({
+            "table7": [], "table8": [], "table9": [], "table10": [], "table11": [],
+            "floods": [], "order_commands": [], "orders": [], "relays": [], "sequences": [],
+            "fig5": {"bin_upper": [], "sources": [], "percent_le_100": 0.0},
+            "joins_per_local_hour": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            "sessions": [{"uid": "S1", "bot": "10.0.0.1", "join": "2005-05-09T18:30:00Z",
+                          "role": "bot", "attribution": {"verdict": "cc"}}],
+            "tz_offset_s": i64::MAX
+        });
+        match from_analyze(&v) {
+            Err(ReportError::Field { field, .. }) => assert_eq!(field, "tz_offset_s"),
+            other => panic!("{:?}", other.map(|o| o.len())),
+        }
+        // UTC+5: 18:30 UTC is 23:30 local.
+        v["tz_offset_s"] = json!(5 * 3600);
+        let out = from_analyze(&v).unwrap();
+        let diurnal = &out.iter().find(|(id, _)| *id == "diurnal").unwrap().1;
+        assert_eq!(diurnal["tz_offset_s"], 18000);
+        assert_eq!(
+            diurnal["hours"][23]["evidence"][0],
+            "session S1 bot 10.0.0.1 joined 2005-05-09T18:30:00.000000Z"
+        );
     }
 }
