@@ -483,7 +483,8 @@ fn first_word(cmd: &str) -> (&str, &str) {
         .find(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '=')
         .unwrap_or(cmd.len());
     let (word, rest) = cmd.split_at(end);
-    if word.len() >= 5 && word[..4].eq_ignore_ascii_case("echo") && word.as_bytes()[4] == b'.' {
+    let w = word.as_bytes();
+    if w.len() >= 5 && w[..4].eq_ignore_ascii_case(b"echo") && w[4] == b'.' {
         return (&word[..4], &cmd[5..]);
     }
     (
@@ -710,6 +711,7 @@ mod tests {
         assert_eq!(n, MAX_FETCHES);
         // Hostile input never panics.
         for line in [
+            "a\u{e9}\u{e9}.x",
             "\"",
             ">",
             ">>",
