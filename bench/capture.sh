@@ -16,7 +16,8 @@
 # SOURCE=corpus instead replicates bot-like corpus traffic (the real IRC
 # C&C session, DNS, TFTP and HTTP traces) with the client address changed
 # per copy so every copy is a new set of flows.
-# Bars: botscope ≥ 10× tshark, ≥ 2× ndpiReader, ≥ 50 % of the bare walk.
+# Bars (issue 19): botscope ≥ 10× tshark, ≥ 2× ndpiReader, ≥ 25 % of the bare
+# walk (the moonshot: 50 %), on both inputs.
 # Each tool's wall and CPU (user + sys) seconds are printed, with the
 # ratios on both (the machine is often shared: CPU time is steadier).
 set -euo pipefail
@@ -105,5 +106,5 @@ def row(n, x):
     print(f"{n:<34} {w:8.2f} {mb/w:9.1f} {pkts/w/1e6:7.2f} {c:8.2f} {mb/max(c,1e-9):9.1f}")
 row("botscope capture read", bs); row("tshark -T fields (dns, irc)", ts); row("ndpiReader -i", nd); row("bare record walk (walk_records)", walk)
 for i, name in ((0, "wall"), (1, "CPU")):
-    print(f"[{name}] ratio vs tshark {ts[i]/bs[i]:6.1f}x (bar >= 10x)   vs ndpiReader {nd[i]/bs[i]:6.1f}x (bar >= 2x)   share of bare walk {100*walk[i]/bs[i]:6.1f} % (bar >= 50 %)")
+    print(f"[{name}] ratio vs tshark {ts[i]/bs[i]:6.1f}x (bar >= 10x)   vs ndpiReader {nd[i]/bs[i]:6.1f}x (bar >= 2x)   share of bare walk {100*walk[i]/bs[i]:6.1f} % (bar >= 25 %)")
 PY
