@@ -19,6 +19,7 @@ pub use crate::sequence::{Sequence, Stage};
 pub use crate::sessions::{nick_pattern, SessionRow};
 pub use crate::updates::UpdateRow;
 use botscope_core::exploit::ExploitEvent;
+use botscope_core::tz::Zone;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -29,8 +30,9 @@ pub struct Options {
     /// Honeypot networks (address, prefix length): Table 7/8 count only
     /// attempts on these. Empty: every address.
     pub honeypot_nets: Vec<(IpAddr, u8)>,
-    /// Seconds east of UTC for the diurnal table.
-    pub tz_offset_s: i32,
+    /// Zone of the diurnal table: each join counts in the local hour of the
+    /// offset in force at that instant (daylight saving included).
+    pub zone: Zone,
     /// Days the capture covers (default: its span rounded).
     pub days: Option<f64>,
 }
@@ -178,7 +180,9 @@ pub struct Report {
     pub scans: Vec<ScanRow>,
     /// IRC joins per local hour.
     pub joins_per_local_hour: Vec<u64>,
-    /// Offset used, seconds east of UTC.
+    /// Offset in force at the start of the run, seconds east of UTC (the
+    /// diurnal table uses the offset at each join, which differs across a
+    /// daylight-saving change).
     pub tz_offset_s: i32,
     /// Days used for per-day rates.
     pub days: f64,
@@ -207,7 +211,9 @@ fn days(inp: &Inputs, opt: &Options) -> f64 {
 /// scans link to the orders, Fig. 3 reads them all.
 pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     let mut r = Report {
-        tz_offset_s: opt.tz_offset_s,
+        tz_offset_s: opt
+            .zone
+            .offset_at(inp.span.map_or(0, |(start, _)| start.secs())),
         days: days(inp, opt),
         ..Default::default()
     };

@@ -25,7 +25,6 @@ pub mod sequence;
 pub mod sessions;
 pub mod sink;
 pub use botscope_dissect::flood::spread;
-pub mod tz;
 pub mod updates;
 
 pub use analysis::{analyze, Inputs, Options, Report};

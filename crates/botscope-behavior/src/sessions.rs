@@ -185,7 +185,8 @@ pub(crate) fn table9(inp: &Inputs, opt: &Options, r: &mut Report) {
         }
         bump(&mut t9, s.port.to_string(), &s.uid, 1);
         if let Some(j) = s.join {
-            let lh = ((j.secs() + i64::from(opt.tz_offset_s)).rem_euclid(86_400) / 3600) as usize;
+            let off = i64::from(opt.zone.offset_at(j.secs()));
+            let lh = ((j.secs() + off).rem_euclid(86_400) / 3600) as usize;
             hours[lh] += 1;
         }
     }

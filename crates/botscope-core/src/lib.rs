@@ -14,6 +14,7 @@ pub mod net;
 pub mod report;
 pub mod store;
 pub mod time;
+pub mod tz;
 
 pub use error::{Located, Location};
 pub use net::{FlowKey, Proto};

@@ -20,5 +20,5 @@ pub mod specimen;
 pub mod tcp;
 pub mod truth;
 
-pub use scenario::{generate, parse_tz, SynthConfig};
+pub use scenario::{generate, SynthConfig};
 pub use truth::Truth;

@@ -9,6 +9,7 @@ use crate::proto;
 use crate::specimen::{BotConfig, BotServer, ConfigEncoding, Packer, SpecimenSpec};
 use crate::tcp::Tcp;
 use crate::truth::*;
+use botscope_core::tz::Zone;
 use botscope_core::{FlowKey, Proto, Ts};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -40,8 +41,11 @@ pub struct SynthConfig {
     pub gre: bool,
     /// Time zone name or offset as given.
     pub tz: String,
-    /// Offset of that zone, seconds east of UTC.
-    pub tz_offset_s: i32,
+    /// That zone, parsed (`botscope_core::tz::Zone::parse`): the diurnal
+    /// joins are planned, and counted in the truth, in its local hours with
+    /// the offset in force at each instant (daylight saving included).
+    #[serde(skip)]
+    pub zone: Zone,
     /// Background per-address average, kbps (Table 1).
     pub background_avg_kbps: f64,
     /// Background per-address peak (one minute per hour), kbps (Table 1).
@@ -71,7 +75,7 @@ impl Default for SynthConfig {
             scale: 1.0,
             gre: false,
             tz: "Asia/Tokyo".into(),
-            tz_offset_s: 9 * 3600,
+            zone: Zone::Fixed(9 * 3600),
             background_avg_kbps: 0.28,
             background_peak_kbps: 2.58,
             flood_pps: 20,
@@ -83,48 +87,6 @@ impl Default for SynthConfig {
             spam: true,
         }
     }
-}
-
-/// Parses a time zone: a few named zones, `UTC`, or a fixed offset such
-/// as `+09:00`, `-0500`, `+9`. Returns seconds east of UTC.
-pub fn parse_tz(s: &str) -> Option<i32> {
-    let named = [
-        ("UTC", 0),
-        ("GMT", 0),
-        ("Z", 0),
-        ("Asia/Tokyo", 9 * 3600),
-        ("JST", 9 * 3600),
-        ("Asia/Seoul", 9 * 3600),
-        ("Asia/Shanghai", 8 * 3600),
-        ("Asia/Kolkata", 19800),
-        ("Europe/London", 0),
-        ("Europe/Berlin", 3600),
-        ("Europe/Paris", 3600),
-        ("America/New_York", -5 * 3600),
-        ("America/Chicago", -6 * 3600),
-        ("America/Los_Angeles", -8 * 3600),
-        ("Australia/Sydney", 10 * 3600),
-    ];
-    if let Some((_, o)) = named.iter().find(|(n, _)| n.eq_ignore_ascii_case(s)) {
-        return Some(*o);
-    }
-    let s = s.strip_prefix("UTC").unwrap_or(s);
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    let (h, m) = if let Some((h, m)) = rest.split_once(':') {
-        (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?)
-    } else if rest.len() == 4 {
-        (rest[..2].parse().ok()?, rest[2..].parse().ok()?)
-    } else {
-        (rest.parse().ok()?, 0)
-    };
-    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
-        return None;
-    }
-    Some(sign * (h * 3600 + m * 60))
 }
 
 // Table 7 weights (attempt counts in the study).
@@ -428,7 +390,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     g.t.scenario = serde_json::to_value(cfg).unwrap_or_default();
     g.t.start = Ts(cfg.start_us);
     g.t.end = Ts(cfg.start_us + cfg.days as i64 * 86_400_000_000);
-    g.t.tz_offset_s = cfg.tz_offset_s;
+    g.t.tz_offset_s = cfg.zone.offset_at(cfg.start_us.div_euclid(1_000_000));
     g.plan_sensors();
     g.plan_specimens();
     g.write_specimens(out)?;
@@ -891,7 +853,8 @@ impl Gen {
     }
 
     fn local_hour(&self, t: i64) -> usize {
-        ((t / 1_000_000 + self.cfg.tz_offset_s as i64).rem_euclid(86_400) / 3600) as usize
+        let secs = t.div_euclid(1_000_000);
+        ((secs + i64::from(self.cfg.zone.offset_at(secs))).rem_euclid(86_400) / 3600) as usize
     }
 
     fn plan_bots(&mut self) {
@@ -1001,8 +964,9 @@ impl Gen {
                 let k = self.rng.random_range(2..=3);
                 for _ in 0..k {
                     let lh = pick(&mut self.rng, &DIURNAL) as i64;
-                    let day_start_local = self.cfg.start_us + day * 86_400_000_000
-                        - self.cfg.tz_offset_s as i64 * 1_000_000;
+                    let day_start = self.cfg.start_us + day * 86_400_000_000;
+                    let off = self.cfg.zone.offset_at(day_start.div_euclid(1_000_000));
+                    let day_start_local = day_start - i64::from(off) * 1_000_000;
                     let mut t = day_start_local
                         + lh * 3_600_000_000
                         + self.rng.random_range(0..3_600_000_000);
@@ -2087,6 +2051,7 @@ impl Gen {
     }
 
     fn tables(&mut self) {
+        let zone = &self.cfg.zone;
         let t = &mut self.t;
         // Tables 7, 8 and 2 count every attempt on a sensor address, in
         // whichever capture it lies: the exploits that infected the
@@ -2144,7 +2109,8 @@ impl Gen {
         let mut hours = vec![0u64; 24];
         for s in &t.irc_sessions {
             *t9.entry(s.port).or_default() += 1;
-            let lh = ((s.join.secs() + t.tz_offset_s as i64).rem_euclid(86_400) / 3600) as usize;
+            let off = i64::from(zone.offset_at(s.join.secs()));
+            let lh = ((s.join.secs() + off).rem_euclid(86_400) / 3600) as usize;
             hours[lh] += 1;
         }
         t.tables.table9 = shares(&t9);

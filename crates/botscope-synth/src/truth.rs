@@ -566,7 +566,8 @@ pub struct Truth {
     pub start: Ts,
     /// End of the scenario.
     pub end: Ts,
-    /// Time zone offset used for diurnal joins, seconds east of UTC.
+    /// Offset of the scenario's zone at its start, seconds east of UTC (the
+    /// diurnal joins use the offset in force at each join).
     pub tz_offset_s: i32,
     /// Files written.
     pub files: Vec<FileTruth>,

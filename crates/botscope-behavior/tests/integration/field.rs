@@ -6,6 +6,7 @@ use botscope_behavior::orders::OrderKind;
 use botscope_behavior::pipeline::RunSummary;
 use botscope_behavior::{pipeline, Limits};
 use botscope_capture::{ChecksumMode, EngineConfig};
+use botscope_core::tz::Zone;
 use botscope_synth::truth::{CopyMethod, Truth};
 use botscope_synth::SynthConfig;
 use std::collections::BTreeMap;
@@ -47,7 +48,7 @@ fn field(seed: u64, gre: bool) -> Arc<Field> {
         };
         let truth = botscope_synth::generate(&cfg, dir.path()).expect("synth");
         let opt = Options {
-            tz_offset_s: truth.tz_offset_s,
+            zone: Zone::Fixed(truth.tz_offset_s),
             ..Default::default()
         };
         let run = |rel: &[&str]| {
@@ -462,7 +463,7 @@ fn human_chat_session_is_unattributed_and_tables_still_equal_truth() {
     assert_eq!(f.truth.chat_sessions.len(), 1);
     let c = &f.truth.chat_sessions[0];
     let opt = Options {
-        tz_offset_s: f.truth.tz_offset_s,
+        zone: Zone::Fixed(f.truth.tz_offset_s),
         ..Default::default()
     };
     let paths = [
@@ -639,7 +640,7 @@ fn checksum_offload_capture_auto_keeps_every_packet() {
     let o = f.truth.offload.as_ref().expect("offload capture");
     assert!(o.bad_checksums > 1000 && o.bad_in_sample * 10 > o.sample);
     let opt = Options {
-        tz_offset_s: f.truth.tz_offset_s,
+        zone: Zone::Fixed(f.truth.tz_offset_s),
         ..Default::default()
     };
     let read = |mode: ChecksumMode| {

@@ -5,3 +5,4 @@
 
 mod corpus;
 mod field;
+mod tz_dst;

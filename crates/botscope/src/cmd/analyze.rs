@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use botscope_behavior::analysis::{parse_cidr, Options};
-use botscope_behavior::{pipeline, render, tz, Limits};
+use botscope_behavior::{pipeline, render, Limits};
 use botscope_capture::accounting;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +31,8 @@ pub struct Args {
     /// Table 1 extrapolates the per-address rate to this many addresses.
     #[arg(long, default_value_t = 30_000_000)]
     pub extrapolate_to: u64,
-    /// Time zone for the diurnal table: `+09:00`, `-0500`, `UTC`, `JST`, `Asia/Tokyo`...
+    /// Time zone for the diurnal table: `+09:00`, `-0500`, `UTC`, `JST`, or an IANA
+    /// name (`Asia/Kolkata`, `Europe/Berlin`: daylight saving applied at each join).
     #[arg(long, default_value = "UTC")]
     pub tz: String,
     /// Days the captures cover (default: their span, rounded).
@@ -58,15 +59,15 @@ pub struct Args {
 
 /// Runs `botscope analyze`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let tz_offset_s =
-        tz::parse_tz(&args.tz).with_context(|| format!("unknown time zone {:?}", args.tz))?;
+    let zone = botscope_core::tz::Zone::parse(&args.tz)
+        .with_context(|| format!("unknown time zone {:?}", args.tz))?;
     let mut honeypot_nets = Vec::new();
     for n in &args.honeypot_net {
         honeypot_nets.push(parse_cidr(n).with_context(|| format!("bad --honeypot-net {n:?}"))?);
     }
     let opt = Options {
         honeypot_nets,
-        tz_offset_s,
+        zone,
         days: args.days,
     };
     let engine = botscope_capture::EngineConfig {

@@ -2,7 +2,7 @@
 //! specimens) with its ground truth `truth.json`.
 
 use anyhow::Context;
-use botscope_synth::{generate, parse_tz, SynthConfig};
+use botscope_synth::{generate, SynthConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,7 +46,7 @@ pub struct Args {
 
 /// Runs `botscope synth`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let tz_offset_s = parse_tz(&args.tz).with_context(|| {
+    let zone = botscope_core::tz::Zone::parse(&args.tz).with_context(|| {
         format!(
             "unknown time zone {:?} (use a name like Asia/Tokyo or an offset like +09:00)",
             args.tz
@@ -65,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scale: args.scale,
         gre: args.gre,
         tz: args.tz.clone(),
-        tz_offset_s,
+        zone,
         flood_pps: args.flood_pps.max(1),
         resolver_logs: !args.no_resolver,
         resolver_clients: args.resolver_clients,
