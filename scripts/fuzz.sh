@@ -36,6 +36,14 @@ else
   echo "fuzz: no zip (scripts/setup.sh installs it): specimen_zip runs unseeded" >&2
 fi
 
+# One build for every target first: a tree that does not compile is
+# reported as such, not as a finding of the first target.
+if ! cargo fuzz build --sanitizer none >"$log" 2>&1; then
+  tail -n 40 "$log"
+  echo "fuzz: the fuzz targets do not build" >&2
+  exit 1
+fi
+
 # Seed folders per target (libFuzzer reads them recursively; inputs longer
 # than -max_len are cut). New findings go to fuzz/corpus/<target> only.
 seeds() {
