@@ -38,8 +38,8 @@ fuzz_target!(|data: &[u8]| {
         max_classifier_bytes: 256 << 10,
     };
     let opt = Options {
-        honeypot_nets: vec![("10.0.0.0".parse().unwrap(), 8)],
-        tz_offset_s: 3600,
+        honeypot_nets: vec![botscope_core::cidr::Cidr::parse("10.0.0.0/8").unwrap()],
+        zone: botscope_core::tz::Zone::Fixed(3600),
         days: None,
     };
     if let Ok((report, summary)) = pipeline::run(std::slice::from_ref(path), &engine, limits, &opt)

@@ -18,6 +18,7 @@ pub use crate::scans::{scan_fits, ScanRow};
 pub use crate::sequence::{Sequence, Stage};
 pub use crate::sessions::{nick_pattern, SessionRow};
 pub use crate::updates::UpdateRow;
+use botscope_core::cidr::Cidr;
 use botscope_core::exploit::ExploitEvent;
 use botscope_core::tz::Zone;
 use serde::Serialize;
@@ -27,48 +28,14 @@ use std::net::IpAddr;
 /// Analysis options.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Honeypot networks (address, prefix length): Table 7/8 count only
-    /// attempts on these. Empty: every address.
-    pub honeypot_nets: Vec<(IpAddr, u8)>,
+    /// Honeypot networks: Table 7/8 count only attempts on these. Empty:
+    /// every address.
+    pub honeypot_nets: Vec<Cidr>,
     /// Zone of the diurnal table: each join counts in the local hour of the
     /// offset in force at that instant (daylight saving included).
     pub zone: Zone,
     /// Days the capture covers (default: its span rounded).
     pub days: Option<f64>,
-}
-
-/// Whether `ip` is in `net/len`.
-pub fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let len = u32::from(len.min(32));
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let len = u32::from(len.min(128));
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
-/// Parses `a.b.c.d/n` (or a bare address).
-pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
-    let (a, l) = s.split_once('/').unwrap_or((s, ""));
-    let ip: IpAddr = a.trim().parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let len = if l.is_empty() {
-        max
-    } else {
-        l.trim().parse().ok()?
-    };
-    (len <= max).then_some((ip, len))
 }
 
 /// One row of a count table.
@@ -236,10 +203,11 @@ mod tests {
 
     #[test]
     fn cidr_and_patterns() {
-        let (n, l) = parse_cidr("10.1.0.0/16").unwrap();
-        assert!(in_net("10.1.200.3".parse().unwrap(), n, l));
-        assert!(!in_net("10.2.0.1".parse().unwrap(), n, l));
-        assert_eq!(parse_cidr("10.0.0.0/33"), None);
+        // `--honeypot-net` is `botscope_core::cidr::Cidr` (tested there).
+        let n = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(n.contains("10.1.200.3".parse().unwrap()));
+        assert!(!n.contains("10.2.0.1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert_eq!(nick_pattern("damn-0262937047"), "damn-#");
         assert_eq!(nick_pattern("USA|31337|x"), "USA|#|x");
     }

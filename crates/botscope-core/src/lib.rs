@@ -7,9 +7,11 @@
 
 pub mod botconfig;
 pub mod checksum;
+pub mod cidr;
 pub mod error;
 pub mod events;
 pub mod exploit;
+pub mod name;
 pub mod net;
 pub mod report;
 pub mod store;

@@ -1,83 +1,16 @@
-//! Domain-name normalisation: lower case, no trailing dot, non-ASCII names
-//! mapped by UTS 46 (case folding, NFC, width and compatibility mappings,
-//! ideographic full stops as dots; nontransitional, so `ß` stays `ß`) and
-//! turned into IDNA A-labels (`xn--` punycode) with the `idna` crate, then
-//! checked against the DNS length rules. Names in resolver logs are
-//! already A-labels; this is for hand-written watch and allow lists.
+//! Domain-name normalisation for watch and allow lists: the one normaliser
+//! of `botscope_core::name` (lower case, no trailing dot, UTS 46 and IDNA
+//! A-labels, DNS length rules), plus the fast byte-level form used on every
+//! query name read from a log. Names in resolver logs are already A-labels;
+//! the full normaliser is for hand-written watch and allow lists.
 
-/// Why a name was rejected.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
-    /// The name has no labels.
-    #[error("empty name")]
-    Empty,
-    /// A label is empty (`a..b`).
-    #[error("empty label")]
-    EmptyLabel,
-    /// A label is longer than 63 octets.
-    #[error("label longer than 63 octets")]
-    LabelTooLong,
-    /// The whole name is longer than 253 octets.
-    #[error("name longer than 253 octets")]
-    NameTooLong,
-    /// A character that has no place in a host name.
-    #[error("invalid character {0:?}")]
-    BadChar(char),
-    /// A label starts or ends with a hyphen.
-    #[error("label starts or ends with '-'")]
-    Hyphen,
-    /// UTS 46 mapping failed (disallowed code point, bad bidi or joiner
-    /// use, invalid punycode).
-    #[error("not a valid internationalised name (UTS 46)")]
-    Idna,
-}
+pub use botscope_core::name::{Name, NameError};
 
 /// Normalises a name given by a person (watch list, allow list): trims,
 /// drops one trailing dot, lower-cases, encodes Unicode labels as A-labels
-/// and validates. Underscores are accepted (service labels, and bot herders
-/// use them).
+/// and validates (`botscope_core::name::Name::parse`).
 pub fn normalize_name(input: &str) -> Result<String, NameError> {
-    let s = input.trim();
-    let s = s.strip_suffix('.').unwrap_or(s);
-    if s.is_empty() {
-        return Err(NameError::Empty);
-    }
-    // UTS 46 works on the whole name: some mappings produce dots.
-    let mapped;
-    let s = if s.is_ascii() {
-        s
-    } else {
-        mapped = idna::domain_to_ascii_cow(s.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| NameError::Idna)?;
-        mapped.strip_suffix('.').unwrap_or(&mapped)
-    };
-    let mut out = String::with_capacity(s.len());
-    for (i, label) in s.split('.').enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        if label.is_empty() {
-            return Err(NameError::EmptyLabel);
-        }
-        let ascii = label.to_ascii_lowercase();
-        if ascii.len() > 63 {
-            return Err(NameError::LabelTooLong);
-        }
-        if let Some(c) = ascii
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
-            return Err(NameError::BadChar(c));
-        }
-        if ascii.starts_with('-') || ascii.ends_with('-') {
-            return Err(NameError::Hyphen);
-        }
-        out.push_str(&ascii);
-    }
-    if out.len() > 253 {
-        return Err(NameError::NameTooLong);
-    }
-    Ok(out)
+    Name::parse(input).map(Name::into_string)
 }
 
 /// Normalises a query name from a log into `out` for matching: ASCII lower

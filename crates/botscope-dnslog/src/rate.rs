@@ -13,6 +13,7 @@ use crate::hll::Hll;
 use crate::name::normalize_qname_into;
 use crate::read::{FileStats, Query};
 use crate::watch::NameSet;
+use botscope_core::cidr::{Cidr, CidrError};
 use botscope_core::error::SkipCounter;
 use botscope_core::Ts;
 use serde::Serialize;
@@ -101,13 +102,16 @@ impl CidrMap {
                 text: t.into(),
             };
             let name = name.ok_or_else(|| bad("expected `CIDR NAME`"))?;
-            let (addr, len) = cidr.split_once('/').ok_or_else(|| bad("expected a CIDR"))?;
-            let addr: IpAddr = addr.parse().map_err(|_| bad("bad address"))?;
-            let len: u8 = len.parse().map_err(|_| bad("bad prefix length"))?;
-            let (key, len128) = match addr {
-                IpAddr::V4(a) if len <= 32 => (v4_key(a), 96 + len),
-                IpAddr::V6(a) if len <= 128 => (u128::from(a), len),
-                _ => return Err(bad("prefix length too long")),
+            if !cidr.contains('/') {
+                return Err(bad("expected a CIDR"));
+            }
+            let net = Cidr::parse(cidr).map_err(|e| match e {
+                CidrError::NotAnAddress(_) => bad("bad address"),
+                CidrError::BadPrefix(_) => bad("bad prefix length"),
+            })?;
+            let (key, len128) = match net.addr {
+                IpAddr::V4(a) => (v4_key(a), 96 + net.len),
+                IpAddr::V6(a) => (u128::from(a), net.len),
             };
             m.entry(len128)
                 .or_default()

@@ -11,6 +11,7 @@
 //! - [`TargetPolicy`]: both together, plus the lab opt-in for private targets.
 
 use crate::error::ParseError;
+use botscope_core::cidr::{Cidr, CidrError};
 use botscope_core::error::{Located, Location, SkipCounter};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -122,52 +123,26 @@ pub struct Net {
 
 impl Net {
     /// Parses `a.b.c.d`, `a.b.c.d/len`, `x::y` or `x::y/len`. Host bits
-    /// set below the prefix are cleared (`10.1.2.3/8` is `10/8`).
+    /// set below the prefix are cleared (`10.1.2.3/8` is `10/8`). The
+    /// parser is `botscope_core::cidr::Cidr`'s.
     pub fn parse(s: &str) -> Result<Net, ParseError> {
-        let (a, l) = match s.split_once('/') {
-            Some((a, l)) => (a, Some(l)),
-            None => (s, None),
-        };
-        let addr: IpAddr = a
-            .trim()
-            .parse()
-            .map_err(|_| ParseError::NotAnAddress(a.to_string()))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let len = match l {
-            None => max,
-            Some(l) => match l.trim().parse::<u8>() {
-                Ok(n) if n <= max => n,
-                _ => return Err(ParseError::BadPrefix(l.to_string())),
-            },
-        };
-        let addr = match addr {
-            IpAddr::V4(v) => {
-                let m = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-                IpAddr::V4(Ipv4Addr::from(u32::from(v) & m))
-            }
-            IpAddr::V6(v) => {
-                let m = if len == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - len)
-                };
-                IpAddr::V6(Ipv6Addr::from(u128::from(v) & m))
-            }
-        };
-        Ok(Net { addr, len })
+        let c = Cidr::parse(s).map_err(|e| match e {
+            CidrError::NotAnAddress(a) => ParseError::NotAnAddress(a),
+            CidrError::BadPrefix(l) => ParseError::BadPrefix(l),
+        })?;
+        Ok(Net {
+            addr: c.addr,
+            len: c.len,
+        })
     }
 
     /// Whether `ip` is inside; an IPv4-mapped IPv6 address matches IPv4 nets.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v) => v.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => in_v4(a, u32::from(n), self.len),
-            (IpAddr::V6(n), IpAddr::V6(a)) => in_v6(a, u128::from(n), self.len),
-            _ => false,
+        Cidr {
+            addr: self.addr,
+            len: self.len,
         }
+        .contains(ip)
     }
 }
 

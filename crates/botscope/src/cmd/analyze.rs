@@ -3,9 +3,10 @@
 //! scans, diurnal joins) from captures.
 
 use anyhow::Context;
-use botscope_behavior::analysis::{parse_cidr, Options};
+use botscope_behavior::analysis::Options;
 use botscope_behavior::{pipeline, render, Limits};
 use botscope_capture::accounting;
+use botscope_core::cidr::Cidr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -63,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("unknown time zone {:?}", args.tz))?;
     let mut honeypot_nets = Vec::new();
     for n in &args.honeypot_net {
-        honeypot_nets.push(parse_cidr(n).with_context(|| format!("bad --honeypot-net {n:?}"))?);
+        honeypot_nets.push(Cidr::parse(n).with_context(|| format!("bad --honeypot-net {n:?}"))?);
     }
     let opt = Options {
         honeypot_nets,
@@ -84,7 +85,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sensor_addresses = if args.background.is_empty() {
         Vec::new()
     } else {
-        accounting::addresses_of(&opt.honeypot_nets)?
+        let nets: Vec<_> = opt.honeypot_nets.iter().map(|n| (n.addr, n.len)).collect();
+        accounting::addresses_of(&nets)?
     };
     if !args.events.is_empty() {
         return from_events(&args, &opt, &sensor_addresses, &engine);
