@@ -57,11 +57,13 @@ pub(crate) struct Traced {
     pub reads: u16,
     /// Registers wholly overwritten.
     pub writes: u16,
+    /// Registers partly overwritten (a byte or word of them).
+    pub partial: u16,
     /// Memory, stack, control flow or x87 state touched.
     pub effect: bool,
 }
 
-const FLAGS: u16 = 1 << 8;
+pub(crate) const FLAGS_BIT: u16 = 1 << 8;
 const ESP: usize = 4;
 
 /// Interpreter state over one payload window.
@@ -165,6 +167,7 @@ impl<'a> Cpu<'a> {
                 off: 0,
                 reads: 0,
                 writes: 0,
+                partial: 0,
                 effect: false,
             },
         }
@@ -324,6 +327,7 @@ impl<'a> Cpu<'a> {
             // A partial write keeps the rest: the register was read too.
             let full = if w == 1 && r >= 4 { r - 4 } else { r };
             self.cur.writes &= !(1 << full);
+            self.cur.partial |= 1 << full;
         }
     }
 
@@ -383,7 +387,7 @@ impl<'a> Cpu<'a> {
         self.zf = r & mask(w) == 0;
         self.sf = r & sign(w) != 0;
         self.pf = (r as u8).count_ones().is_multiple_of(2);
-        self.cur.writes |= FLAGS;
+        self.cur.writes |= FLAGS_BIT;
     }
 
     /// The eight group-1 operations; returns the result (for `cmp`, not
@@ -392,7 +396,7 @@ impl<'a> Cpu<'a> {
         let (m, s) = (mask(w), sign(w));
         let (a, b) = (a & m, b & m);
         if op == 2 || op == 3 {
-            self.cur.reads |= FLAGS;
+            self.cur.reads |= FLAGS_BIT;
         }
         let carry = self.cf as u32;
         let r = match op {
@@ -447,7 +451,7 @@ impl<'a> Cpu<'a> {
     }
 
     fn cond(&mut self, cc: u8) -> bool {
-        self.cur.reads |= FLAGS;
+        self.cur.reads |= FLAGS_BIT;
         let v = match cc >> 1 {
             0 => self.of,
             1 => self.cf,
@@ -485,6 +489,7 @@ impl<'a> Cpu<'a> {
             off: self.eip.wrapping_sub(BASE) as usize,
             reads: 0,
             writes: 0,
+            partial: 0,
             effect: false,
         };
         self.steps += 1;

@@ -270,7 +270,7 @@ fn stub_start(trace: &[Traced], anchor: usize) -> usize {
     let mut live: u16 = 0;
     let mut first = anchor;
     for (j, t) in trace.iter().enumerate().rev() {
-        let useful = j >= k || t.effect || t.writes & live != 0;
+        let useful = j >= k || t.effect || (t.writes | t.partial) & live != 0;
         if useful {
             live = (live & !t.writes) | t.reads;
             if j < k {
@@ -338,4 +338,68 @@ pub(super) fn classify(
         kind,
         x[..(width as usize).clamp(1, 4).min(x.len())].to_vec(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shellcode::cpu::FLAGS_BIT;
+
+    #[test]
+    fn classify_names_each_encoding() {
+        let plain: Vec<u8> = (0..64u32).map(|i| (i * 37 + 11) as u8).collect();
+        let sub_dword: Vec<u8> = plain
+            .chunks(4)
+            .flat_map(|c| {
+                let v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                v.wrapping_add(0x0102_03f4).to_le_bytes()
+            })
+            .collect();
+        // The stub subtracted 0x010203f4 from every dword.
+        assert_eq!(
+            classify(&sub_dword, &plain, Some((WriteOp::Sub, 4))),
+            (DecoderKind::SubDword, vec![0xf4, 0x03, 0x02, 0x01])
+        );
+        let add8: Vec<u8> = plain.iter().map(|b| b.wrapping_sub(7)).collect();
+        assert_eq!(
+            classify(&add8, &plain, Some((WriteOp::Add, 1))),
+            (DecoderKind::AddByte, vec![7])
+        );
+        // A key stream with no pattern, written by a store: custom.
+        let odd: Vec<u8> = plain
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ (i as u8).wrapping_mul(i as u8).wrapping_add(1))
+            .collect();
+        assert_eq!(
+            classify(&odd, &plain, Some((WriteOp::Store, 1))).0,
+            DecoderKind::Custom
+        );
+    }
+
+    #[test]
+    fn stub_start_skips_filler() {
+        let t = |off, reads, writes, partial, effect| Traced {
+            off,
+            reads,
+            writes,
+            partial,
+            effect,
+        };
+        // nop; inc ecx (filler); xor ecx,ecx; mov cl, N; anchor: call;
+        // then a loop reading ecx.
+        let mut trace = vec![
+            t(0, 0, 0, 0, false),
+            t(1, 0b10, 0b10 | FLAGS_BIT, 0, false),
+            t(2, 0, 0b10 | FLAGS_BIT, 0, false),
+            t(4, 0b10, 0, 0b10, false),
+            t(6, 0, 0, 0, true),
+            t(11, 0b10, 0b10, 0, false),
+        ];
+        assert_eq!(stub_start(&trace, 6), 2);
+        // Nops before `mov cl, N` (a partial write): it starts the stub.
+        trace[1] = t(1, 0, 0, 0, false);
+        trace[2] = t(2, 0, 0, 0, false);
+        assert_eq!(stub_start(&trace, 6), 4);
+    }
 }
