@@ -208,9 +208,19 @@ fn expand_entry(entry: &str) -> Result<Vec<IpAddr>, ConfigError> {
         reason: reason.to_string(),
     };
     let e = entry.trim();
-    if let Some((net, len)) = e.split_once('/') {
-        let net: IpAddr = net.parse().map_err(|_| bad("not an IP address"))?;
-        let len: u32 = len.parse().map_err(|_| bad("bad prefix length"))?;
+    if e.contains('/') {
+        // The one CIDR parser (`botscope_core::cidr`); host bits are
+        // cleared below anyway.
+        let cidr = botscope_core::cidr::Cidr::parse(e).map_err(|err| match err {
+            botscope_core::cidr::CidrError::NotAnAddress(_) => bad("not an IP address"),
+            botscope_core::cidr::CidrError::BadPrefix(l) if l.trim().parse::<u8>().is_err() => {
+                bad("bad prefix length")
+            }
+            botscope_core::cidr::CidrError::BadPrefix(_) => {
+                bad("prefix must be between /16 and the full length (IPv6: /112)")
+            }
+        })?;
+        let (net, len) = (cidr.addr, u32::from(cidr.len));
         let bits = if net.is_ipv4() { 32 } else { 128 };
         if len > bits || bits - len > 16 {
             return Err(bad(
