@@ -59,21 +59,22 @@ impl From<tokio::time::error::Elapsed> for DownloadError {
 pub struct Fetched {
     /// The binary.
     pub data: Vec<u8>,
-    /// `tftp_get`, `tcp_push` (the infecting host opened the connection
-    /// the binary came on: a bind-port push, or FTP's active-mode data
-    /// connection) or `reverse_connect` (the sensor opened it).
+    /// `tftp_get`, `tcp_push` (the infecting host connected and wrote the
+    /// binary unprompted: a bind-port push) or `reverse_connect` (the
+    /// sensor started the exchange: HTTP, or an FTP login to the infecting
+    /// host, whichever side opened the FTP data connection).
     pub copy_method: &'static str,
 }
 
-/// The Table 8 copy method a download of `instr` is planned with: an FTP
-/// script runs as `ftp.exe` does, in active mode (`tcp_push`); the rest
-/// as [`DownloadInstruction::copy_method`] says. A transfer that ends
-/// another way reports its own ([`Fetched::copy_method`]).
+/// The Table 8 copy method a download of `instr` is planned with, as
+/// [`DownloadInstruction::copy_method`] says. An FTP script runs as
+/// `ftp.exe` does, in active mode, and is still a `reverse_connect`: the
+/// victim logged into the infecting host (issue 15: the method follows who
+/// started the exchange, as `botscope analyze` classifies the same
+/// capture). A transfer that ends another way reports its own
+/// ([`Fetched::copy_method`]).
 pub fn planned_copy_method(instr: &DownloadInstruction) -> &'static str {
-    match instr {
-        DownloadInstruction::Ftp { .. } => FtpMode::Active.copy_method(),
-        other => other.copy_method(),
-    }
+    instr.copy_method()
 }
 
 /// Fetches the binary an instruction names from `target` (already
@@ -285,13 +286,13 @@ pub enum FtpMode {
 }
 
 impl FtpMode {
-    /// The Table 8 copy method of a transfer in this mode: in active mode
-    /// the binary comes on a TCP connection from the infecting host.
+    /// The Table 8 copy method of a transfer in this mode: a
+    /// `reverse_connect` in both, since the victim started the exchange by
+    /// logging into the infecting host; in active mode the data connection
+    /// comes from the infecting host, but only because the victim's `PORT`
+    /// asked for it (the study's `tcp_push` is an unprompted push).
     pub fn copy_method(self) -> &'static str {
-        match self {
-            FtpMode::Active => "tcp_push",
-            FtpMode::Passive => "reverse_connect",
-        }
+        "reverse_connect"
     }
 }
 
@@ -677,7 +678,7 @@ mod tests {
         .unwrap();
         assert_eq!((got.len(), mode), (body.len(), FtpMode::Active));
         assert_eq!(got, body, "the stranger's bytes were not taken");
-        assert_eq!(mode.copy_method(), "tcp_push");
+        assert_eq!(mode.copy_method(), "reverse_connect");
         assert_eq!(
             server.await.unwrap(),
             ["USER", "PASS", "TYPE", "PORT", "RETR", "QUIT"]

@@ -143,8 +143,8 @@ pub enum SensorEvent {
         /// Exploit vector of the session that led to it, if classified.
         vector: Option<String>,
         /// Table 8 copy method of the transfer that delivered it (an FTP
-        /// script in active mode is `tcp_push`: the infecting host opened
-        /// the data connection).
+        /// script is a `reverse_connect` in either mode: the victim logged
+        /// into the infecting host).
         copy_method: String,
         /// The shell the download command was typed into, if it was.
         #[serde(skip_serializing_if = "Option::is_none")]

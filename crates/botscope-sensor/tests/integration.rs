@@ -343,12 +343,12 @@ fn sensor_in_namespaces_downloads_from_attacker_only() {
             copy_method: "tftp_get",
         },
         // ftp.exe runs the script in active mode: vsftpd opens the data
-        // connection to the sensor (a TCP connection from the infecting
-        // host, Table 8's tcp_push).
+        // connection to the sensor, but the victim started the exchange
+        // by logging in, so Table 8 says reverse_connect (as analyze does).
         Case {
             vector: Vector::Ms04_011,
             instruction: ftp_script.clone(),
-            copy_method: "tcp_push",
+            copy_method: "reverse_connect",
         },
         Case {
             vector: Vector::ShareAccess,
@@ -1137,7 +1137,7 @@ fn accept_within(l: &TcpListener, wait: Duration) -> (TcpStream, SocketAddr) {
 /// jmp/call/pop stub):
 /// (a) MS03-026 + bind shell on 4444 + a typed ftp.exe script naming
 ///     0.0.0.0: vsftpd opens the data connection to the sensor (active
-///     mode, `tcp_push`); a stranger connecting to 4444 first is refused;
+///     mode, still `reverse_connect`); a stranger connecting to 4444 first is refused;
 ///     a typed script naming a third party is refused;
 /// (b) MS04-011 + connect-back to the attacker's 5555 + typed `tftp -i`;
 /// (b') MS03-026 + connect-back to a third party: refused, never contacted;
@@ -1514,7 +1514,7 @@ fn shell_sessions_in_namespaces() {
     assert_eq!(
         downloads,
         [
-            ok("MS03-026", "tcp_push", Some(ShellKind::Bind)),
+            ok("MS03-026", "reverse_connect", Some(ShellKind::Bind)),
             ok("MS03-039", "reverse_connect", None),
             ok("MS04-011", "tftp_get", Some(ShellKind::ConnectBack)),
         ]
@@ -1587,7 +1587,7 @@ fn shell_sessions_in_namespaces() {
         .expect("bind-shell download in the log");
     for want in [
         r#""vector":"MS03-026""#.to_string(),
-        r#""copy_method":"tcp_push""#.to_string(),
+        r#""copy_method":"reverse_connect""#.to_string(),
         format!(r#""sha256":"{sha}""#),
     ] {
         assert!(line.contains(&want), "{want} in {line}");
