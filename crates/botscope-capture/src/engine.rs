@@ -10,9 +10,12 @@ use crate::{
 };
 use botscope_core::error::{Located, Location};
 use botscope_core::events::{Conn, Evidence};
+// Flow keys and tunnel endpoints come off the wire (attacker-chosen):
+// the core hasher is seeded per process, so they cannot be picked to
+// collide (see `botscope_core::hash`); neither table is iterated, so the
+// seed never changes the output.
+use botscope_core::hash::{mix64, FastMap};
 use botscope_core::{FlowKey, Proto, Ts};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Most tunnel layers removed from one packet.
@@ -31,40 +34,6 @@ const BAD_TCP: u8 = 2;
 const BAD_UDP: u8 = 4;
 /// Zeek's tcp_close_delay / tcp_reset_delay.
 const CLOSE_DELAY_US: i64 = 5 * 1_000_000;
-
-/// A small multiply-rotate hasher (flow keys are hashed per packet).
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut v = [0u8; 8];
-            v[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(v));
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(i as u64)
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.write_u64(i as u64)
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(i as u64)
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64)
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A Zeek-style uid stored inline (no heap allocation per flow).
 #[derive(Clone, Copy)]
@@ -90,8 +59,8 @@ const UID_PAIRS: [[u8; 2]; 3844] = {
 
 impl Uid {
     fn new(prefix: u8, seed: u64, n: u64) -> Uid {
-        let a = splitmix(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let c = splitmix(a ^ seed.rotate_left(17));
+        let a = mix64(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let c = mix64(a ^ seed.rotate_left(17));
         let v: u128 = ((a as u128) << 32) | (c as u128 & 0xffff_ffff);
         // One 128-bit division splits the 96-bit value into two u64
         // halves whose digits come from u64 arithmetic (a constant
@@ -144,13 +113,6 @@ impl Uid {
         // uid is handed to the sink with every packet.
         unsafe { std::str::from_utf8_unchecked(&self.b[..self.len as usize]) }
     }
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Bounded history string.
@@ -265,7 +227,7 @@ const L_OTHER: u8 = 3;
 struct FlowTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    map: FxMap<FlowKey, u32>,
+    map: FastMap<FlowKey, u32>,
     heads: [u32; 4],
     tails: [u32; 4],
 }
@@ -510,7 +472,7 @@ pub struct Engine<'c> {
     cfg: &'c EngineConfig,
     flows: FlowTable,
     frags: FragTable,
-    tunnels: FxMap<(IpAddr, IpAddr, u8), Uid>,
+    tunnels: FastMap<(IpAddr, IpAddr, u8), Uid>,
     next_flow: u64,
     next_tunnel: u64,
     now: Ts,
@@ -544,7 +506,7 @@ impl<'c> Engine<'c> {
             cfg,
             flows: FlowTable::new(),
             frags: FragTable::new(cfg.max_fragments),
-            tunnels: FxMap::default(),
+            tunnels: FastMap::default(),
             next_flow: 0,
             next_tunnel: 0,
             now: Ts(i64::MIN),
@@ -2070,8 +2032,8 @@ mod tests {
     /// digit with 128-bit divisions. The fast path must give the same
     /// uids, so logs of one input and seed stay the same across versions.
     fn reference_uid(seed: u64, n: u64) -> String {
-        let a = splitmix(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let c = splitmix(a ^ seed.rotate_left(17));
+        let a = mix64(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let c = mix64(a ^ seed.rotate_left(17));
         let mut v: u128 = ((a as u128) << 32) | (c as u128 & 0xffff_ffff);
         let mut digits = Vec::new();
         while v > 0 {

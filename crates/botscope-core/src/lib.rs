@@ -11,6 +11,7 @@ pub mod cidr;
 pub mod error;
 pub mod events;
 pub mod exploit;
+pub mod hash;
 pub mod name;
 pub mod net;
 pub mod report;

@@ -11,34 +11,13 @@
 //! watch list as it is.
 
 use crate::name::{normalize_name, NameError};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+use botscope_core::hash::FastSet;
 use std::io::BufRead;
 
-/// FNV-1a: names in the set come from a trusted list, lookups from logs;
-/// a fast non-keyed hash is enough because an attacker cannot grow the set.
-#[derive(Default)]
-pub struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastSet = HashSet<Box<[u8]>, BuildHasherDefault<Fnv>>;
+/// Names from a watch list. Lookups hash names read from logs (which an
+/// attacker may choose, but cannot add to the set); the core hasher is
+/// seeded per process and the sets are never iterated into output.
+type NameHashSet = FastSet<Box<[u8]>>;
 
 /// A watch-list file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -68,11 +47,11 @@ pub enum WatchError {
 /// A set of exact names and zones.
 #[derive(Default)]
 pub struct NameSet {
-    exact: FastSet,
+    exact: NameHashSet,
     /// Zones matching apex and subdomains.
-    zones: FastSet,
+    zones: NameHashSet,
     /// Zones matching subdomains only (`*.zone`).
-    below: FastSet,
+    below: NameHashSet,
     /// Lengths of the `exact` entries.
     exact_lens: LenSet,
     /// Lengths of the `zones` and `below` entries.
