@@ -33,7 +33,7 @@ use botscope_core::error::SkipCounter;
 use botscope_core::events::{Conn, Event};
 use botscope_core::{FlowKey, Located, Location, Proto, Ts};
 use detect::{Protocol, Verdict};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// One emitted event plus what only the Zeek TSV rendering needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,27 +129,9 @@ pub struct Stats {
     pub peak_held_bytes: u64,
 }
 
-/// Hasher for the engine's dense flow ids (looked up several times per
-/// packet): one multiply instead of SipHash.
-#[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        // Fibonacci hashing; the high bits (which hashbrown uses) mix well.
-        self.0 = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+/// Per-flow state by the engine's flow id (looked up several times per
+/// packet): the core hasher, not SipHash.
+type IdMap<V> = botscope_core::hash::FastMap<u64, V>;
 
 /// Bookkeeping per flow beyond its `FlowState` (the id map's key and
 /// control byte, rounded up), counted in [`FlowSink::held_bytes`].

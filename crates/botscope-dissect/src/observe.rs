@@ -15,9 +15,9 @@ use crate::FlowCtx;
 use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
 use botscope_core::events::{BinaryTransfer, Conn, Event, Evidence, FloodObs, RelayObs, ScanObs};
 use botscope_core::exploit::ExploitEvent;
+use botscope_core::hash::FastMap;
 use botscope_core::Proto;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Limits on what the observer keeps.
 #[derive(Clone, Debug)]
@@ -78,7 +78,7 @@ struct FlowSt {
 /// The packet-level observer.
 pub struct Observer {
     limits: Limits,
-    flows: HashMap<u64, FlowSt>,
+    flows: FastMap<u64, FlowSt>,
     /// Flood tallies.
     pub flood: FloodTracker,
     /// Scan runs.
@@ -107,7 +107,7 @@ impl Observer {
             flood: FloodTracker::new(limits.max_floods),
             scan: ScanTracker::new(limits.max_scans, limits.max_scan_dsts),
             limits,
-            flows: HashMap::new(),
+            flows: FastMap::default(),
             exploits: Vec::new(),
             binaries: Vec::new(),
             floods: Vec::new(),
@@ -391,7 +391,7 @@ mod tests {
         s.on_stream_data(f, Direction::FromOrig, &p, b"NICK bot\r\n");
         // Forged sources: a xorshift stream, so sources repeat rarely.
         let mut x: u32 = 0x1234_5678;
-        let mut distinct = std::collections::HashSet::new();
+        let mut distinct = botscope_core::hash::FastSet::default();
         for i in 0..100_000u32 {
             x ^= x << 13;
             x ^= x >> 17;

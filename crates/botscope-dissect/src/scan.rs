@@ -5,8 +5,8 @@
 
 use botscope_capture::PacketInfo;
 use botscope_core::events::{Evidence, ScanObs};
+use botscope_core::hash::{FastMap, FastSet};
 use botscope_core::Ts;
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// Probes to distinct addresses needed to call a run a scan.
@@ -18,7 +18,7 @@ struct ScanRun {
     start: Ts,
     end: Ts,
     probes: u64,
-    dsts: HashSet<IpAddr>,
+    dsts: FastSet<IpAddr>,
     file: u32,
     first_pkt: u64,
     last_pkt: u64,
@@ -28,7 +28,7 @@ struct ScanRun {
 pub struct ScanTracker {
     max_runs: usize,
     max_dsts: usize,
-    runs: HashMap<(IpAddr, u16), ScanRun>,
+    runs: FastMap<(IpAddr, u16), ScanRun>,
     /// Scans found, in closing order.
     pub scans: Vec<ScanObs>,
     /// Runs not started because the table was full.
@@ -42,7 +42,7 @@ impl ScanTracker {
         ScanTracker {
             max_runs,
             max_dsts,
-            runs: HashMap::new(),
+            runs: FastMap::default(),
             scans: Vec::new(),
             evicted: 0,
             now: Ts(0),
@@ -90,7 +90,7 @@ impl ScanTracker {
                 return;
             }
         }
-        let mut dsts = HashSet::new();
+        let mut dsts = FastSet::default();
         dsts.insert(pkt.dst);
         self.runs.insert(
             key,

@@ -9,9 +9,9 @@ pub mod spread;
 
 use botscope_capture::PacketInfo;
 use botscope_core::events::{Evidence, FloodObs};
+use botscope_core::hash::FastMap;
 use botscope_core::{Proto, Ts};
 use spread::SourceSpread;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Packets needed to call a run of one type towards one target a flood.
@@ -115,9 +115,9 @@ struct MacHost {
 /// The flood tallies of one run.
 pub struct FloodTracker {
     max_tallies: usize,
-    tallies: HashMap<TallyKey, Tally>,
-    targets: HashMap<TargetKey, TargetTally>,
-    hosts: HashMap<[u8; 6], MacHost>,
+    tallies: FastMap<TallyKey, Tally>,
+    targets: FastMap<TargetKey, TargetTally>,
+    hosts: FastMap<[u8; 6], MacHost>,
     /// Floods found (closed tallies), in closing order.
     pub floods: Vec<FloodObs>,
     /// Per-source tallies dropped to stay within the limit.
@@ -132,9 +132,9 @@ impl FloodTracker {
     pub fn new(max_tallies: usize) -> Self {
         FloodTracker {
             max_tallies,
-            tallies: HashMap::new(),
-            targets: HashMap::new(),
-            hosts: HashMap::new(),
+            tallies: FastMap::default(),
+            targets: FastMap::default(),
+            hosts: FastMap::default(),
             floods: Vec::new(),
             evicted_tallies: 0,
             evicted_targets: 0,

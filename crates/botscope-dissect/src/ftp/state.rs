@@ -23,9 +23,10 @@ use super::parser::{self, parse_command, parse_reply, ReplyLine};
 use crate::irc::parser::{Line, LineSplitter};
 use crate::{FlowCtx, Output, Record};
 use botscope_core::events::{Event, Evidence, FtpDataChannel, FtpEvent, FtpTransfer};
+use botscope_core::hash::FastMap;
 use botscope_core::{FlowKey, Ts};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// Most commands waiting for a reply per session (Zeek's `max_pending_commands`).
@@ -152,15 +153,15 @@ impl DataFlow {
 #[derive(Debug, Default)]
 pub struct FtpTracker {
     /// (address, port) a data connection will go to → (control flow, channel).
-    expect: HashMap<(IpAddr, u16), (u64, u32)>,
+    expect: FastMap<(IpAddr, u16), (u64, u32)>,
     expect_order: VecDeque<(IpAddr, u16)>,
-    data: HashMap<u64, DataFlow>,
+    data: FastMap<u64, DataFlow>,
     /// (control flow, channel) → data flow id, while it is open.
-    open: HashMap<(u64, u32), u64>,
+    open: FastMap<(u64, u32), u64>,
     /// Ended data flows whose transfer row is not written yet.
-    done: HashMap<(u64, u32), FtpTransfer>,
+    done: FastMap<(u64, u32), FtpTransfer>,
     /// Transfer rows waiting for their data flow to end.
-    waiting: HashMap<(u64, u32), FtpEvent>,
+    waiting: FastMap<(u64, u32), FtpEvent>,
 }
 
 fn guest(user: &str) -> bool {

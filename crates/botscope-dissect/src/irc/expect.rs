@@ -8,8 +8,9 @@
 //! read twice gives the same result), and at most [`MAX_EXPECTED`] offers
 //! wait at once, the oldest giving way to a new one.
 
+use botscope_core::hash::FastMap;
 use botscope_core::Ts;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// Most offers waiting at once.
@@ -25,7 +26,7 @@ pub type Endpoint = (IpAddr, u16);
 #[derive(Debug, Default)]
 pub struct DccExpectations {
     /// Endpoint → (time of its latest offer, that offer's number).
-    live: HashMap<Endpoint, (Ts, u64)>,
+    live: FastMap<Endpoint, (Ts, u64)>,
     /// Offers in the order they were made; an entry whose number is no
     /// longer the endpoint's latest is stale and skipped.
     order: VecDeque<(u64, Endpoint)>,

@@ -11,9 +11,9 @@
 use super::parser::{parse, Packet};
 use crate::{FlowCtx, Output, Record};
 use botscope_core::events::{Event, Evidence, TftpEvent};
+use botscope_core::hash::FastMap;
 use botscope_core::{FlowKey, Ts};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Most transfers tracked at once; beyond it the oldest is logged early.
@@ -49,12 +49,12 @@ struct Transfer {
 /// All TFTP transfers of a run.
 #[derive(Debug, Default)]
 pub struct TftpTracker {
-    transfers: HashMap<u64, Transfer>,
-    expect: HashMap<(IpAddr, u16, IpAddr), u64>,
+    transfers: FastMap<u64, Transfer>,
+    expect: FastMap<(IpAddr, u16, IpAddr), u64>,
     /// Request flow id → its latest transfer.
-    by_request_flow: HashMap<u64, u64>,
+    by_request_flow: FastMap<u64, u64>,
     /// Data flow id → transfer.
-    by_data_flow: HashMap<u64, u64>,
+    by_data_flow: FastMap<u64, u64>,
     next_id: u64,
 }
 
