@@ -9,7 +9,9 @@
 //! users: `botscope sensor` counts live, `botscope analyze --background`
 //! counts a capture of the sensor interface.
 
-use crate::{read_files, CaptureError, CaptureSummary, EngineConfig, FlowRef, FlowSink, PacketInfo};
+use crate::{
+    read_files, CaptureError, CaptureSummary, EngineConfig, FlowRef, FlowSink, PacketInfo,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

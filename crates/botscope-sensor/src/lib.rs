@@ -10,6 +10,6 @@ pub mod download;
 pub mod emulate;
 pub mod instructions;
 pub mod server;
-pub mod shellcode;
 pub mod shell;
 pub mod shell_session;
+pub mod shellcode;

@@ -36,4 +36,3 @@ pub fn parse_time(s: &str) -> Option<i64> {
     }
     botscope_core::Ts::parse_rfc3339(s).map(|t| t.secs())
 }
-

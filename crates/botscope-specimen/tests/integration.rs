@@ -1228,7 +1228,10 @@ mod sets_and_iocs {
         match Compiled::new(SetKind::Yara, bad) {
             Err(e @ SigSetError::Yara(_)) => {
                 let text = e.to_string();
-                assert!(text.contains("unknown identifier `no_such_thing`"), "{text}");
+                assert!(
+                    text.contains("unknown identifier `no_such_thing`"),
+                    "{text}"
+                );
             }
             Err(e) => panic!("wrong error {e}"),
             Ok(_) => panic!("compiled"),

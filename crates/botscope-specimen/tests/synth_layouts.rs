@@ -4,11 +4,11 @@
 //! watch list's two tiers and Table 4's provenance from a store.
 
 use botscope_specimen::store::AddOptions;
+use botscope_specimen::{analyze, tables, Source, Store};
 use botscope_synth::specimen::{
     build_specimen_with, expected_config, expected_encoding, BotConfig, BotServer, ConfigEncoding,
     ConfigLayout, Packer, SpecimenSpec,
 };
-use botscope_specimen::{analyze, tables, Source, Store};
 
 /// `FoundEncoding::label` of what the generator wrote.
 fn label(e: ConfigEncoding) -> String {

@@ -226,11 +226,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for i in 0..count {
             let (spec, layout) = botscope_synth::specimen::collection::synthetic_item(i);
             let mut bytes = botscope_synth::specimen::build_specimen_with(&spec, layout);
-            botscope_synth::specimen::append_overlay(
-                &mut bytes,
-                overlay_kib << 10,
-                u64::from(i),
-            );
+            botscope_synth::specimen::append_overlay(&mut bytes, overlay_kib << 10, u64::from(i));
             let name = format!("s{i:06}.bin");
             std::fs::write(out.join(&name), &bytes)?;
             total += bytes.len() as u64;
