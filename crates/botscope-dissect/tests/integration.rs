@@ -13,6 +13,17 @@ mod common {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
     }
 
+    /// The conn records among `records`.
+    pub fn conns(records: &[Record]) -> Vec<&botscope_core::events::Conn> {
+        records
+            .iter()
+            .filter_map(|r| match &r.event {
+                botscope_core::events::Event::Conn(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Runs the analyzer over capture files.
     pub fn run(paths: &[PathBuf]) -> (Vec<Record>, Stats, CaptureSummary) {
         run_with(paths, &EngineConfig::default())

@@ -5,6 +5,7 @@
 //! The captures are built here, frame by frame, and fed to the engine as
 //! a capture file's records would be (same `Engine::packet` path).
 
+use crate::common::conns;
 use botscope_capture::{CaptureSummary, ChecksumMode, Engine, EngineConfig, FlowSink};
 use botscope_core::events::{Conn, Event};
 use botscope_core::Ts;
@@ -240,16 +241,6 @@ fn storm(cap: usize) -> (CaptureSummary, Vec<Record>, botscope_dissect::Stats) {
     an.finish();
     let stats = an.stats.clone();
     (summary, an.into_sink(), stats)
-}
-
-fn conns(records: &[Record]) -> Vec<&Conn> {
-    records
-        .iter()
-        .filter_map(|r| match &r.event {
-            Event::Conn(c) => Some(c),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

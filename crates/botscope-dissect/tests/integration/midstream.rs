@@ -2,9 +2,9 @@
 //! captured still give in-order stream data, so IRC orders are found, as
 //! Zeek does for connections whose history starts with `D`/`d`.
 
-use crate::common::corpus;
+use crate::common::{conns, corpus};
 use botscope_capture::{read_bytes, EngineConfig};
-use botscope_core::events::{Conn, Event};
+use botscope_core::events::Event;
 use botscope_dissect::{Analyzer, Record};
 
 /// The classic-pcap records of `pcap` (little-endian microsecond files,
@@ -46,16 +46,6 @@ fn orders(records: &[Record]) -> Vec<(String, String)> {
                 e.command.clone(),
                 e.params.last().cloned().unwrap_or_default(),
             )),
-            _ => None,
-        })
-        .collect()
-}
-
-fn conns(records: &[Record]) -> Vec<&Conn> {
-    records
-        .iter()
-        .filter_map(|r| match &r.event {
-            Event::Conn(c) => Some(c),
             _ => None,
         })
         .collect()

@@ -4,10 +4,10 @@
 //! check), nDPI `ndpiReader` reports, Arkime session JSON and Zeek logs
 //! (parsed). Values not in a baseline are marked as tshark's.
 
-use crate::common::run_with;
+use crate::common::{conns, run_with};
 use crate::ftp_logs::{baseline, ftp_events, ndpi_flows, our_ftp_rows, COMPARED};
 use botscope_capture::{ChecksumMode, EngineConfig};
-use botscope_core::events::{Conn, Event, FtpEvent};
+use botscope_core::events::FtpEvent;
 use botscope_dissect::{Record, Stats};
 use std::path::PathBuf;
 
@@ -28,16 +28,6 @@ fn run_mode(rel: &str, checksums: ChecksumMode) -> (Vec<Record>, Stats) {
 /// Suricata's default `checksum-checks: auto`.
 fn run_suricata(rel: &str) -> (Vec<Record>, Stats) {
     run_mode(&format!("suricata-verify/tests/{rel}"), ChecksumMode::Auto)
-}
-
-fn conns(records: &[Record]) -> Vec<&Conn> {
-    records
-        .iter()
-        .filter_map(|r| match &r.event {
-            Event::Conn(c) => Some(c),
-            _ => None,
-        })
-        .collect()
 }
 
 fn by_command<'a>(ftp: &[&'a FtpEvent], cmd: &str) -> Vec<&'a FtpEvent> {

@@ -3,9 +3,9 @@
 //! tcpdump's expected output for them (`tftp-T.out`, `tftp-heapoverflow.out`),
 //! parsed here rather than restated.
 
-use crate::common::run_with;
+use crate::common::{conns, run_with};
 use botscope_capture::{ChecksumMode, EngineConfig};
-use botscope_core::events::{Conn, Event, TftpEvent};
+use botscope_core::events::{Event, TftpEvent};
 use std::path::PathBuf;
 
 fn tcpdump(rel: &str) -> PathBuf {
@@ -56,16 +56,6 @@ fn read_tcpdump_out(rel: &str) -> TcpdumpTftp {
         }
     }
     t
-}
-
-fn conns(records: &[botscope_dissect::Record]) -> Vec<&Conn> {
-    records
-        .iter()
-        .filter_map(|r| match &r.event {
-            Event::Conn(c) => Some(c),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
