@@ -328,6 +328,8 @@ impl botscope_dissect::RecordSink for Writer {
 
 fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
     let mut an = Analyzer::new(Writer::new(c)?);
+    // The observer after it ignores conn records: move them, not clone.
+    an.take_conn = true;
     an.set_file_names(files.iter().map(|p| p.display().to_string()).collect());
     let total: u64 = files
         .iter()
@@ -444,6 +446,8 @@ fn live(
     // by the writer on first use, i.e. after the drop, as the user.
     let existed = c.out.exists();
     let mut an = Analyzer::new(Writer::new(c)?);
+    // The observer after it ignores conn records: move them, not clone.
+    an.take_conn = true;
     an.set_file_names(vec![iface.to_string()]);
     let stop = Arc::new(AtomicBool::new(false));
     if let Some(d) = duration {
