@@ -160,11 +160,7 @@ impl Writer {
                     l.extend_from_slice(b" client ");
                 } else {
                     l.extend_from_slice(b" queries: info: client @0x7f3a");
-                    push_hex(
-                        l,
-                        ((self.n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0) as u64,
-                        8,
-                    );
+                    push_client_object(l, self.n);
                     l.push(b' ');
                 }
                 push_ip(l, q.client);
@@ -182,14 +178,7 @@ impl Writer {
                         push_question(l, qname, qtype);
                         l.extend_from_slice(b" -> NOERROR\n");
                     }
-                    _ => {
-                        push_paren_name(l, qname);
-                        l.extend_from_slice(b"query: ");
-                        push_question(l, qname, qtype);
-                        l.extend_from_slice(b" +E(0)K (");
-                        l.extend_from_slice(&self.resolver_txt);
-                        l.extend_from_slice(b")\n");
-                    }
+                    _ => push_query(l, qname, qtype, b" +E(0)K (", &self.resolver_txt),
                 }
             }
             Format::BindSyslog => {
@@ -205,21 +194,12 @@ impl Writer {
                 l.push(b' ');
                 push_hms(l, hms);
                 l.extend_from_slice(b" resolver1 named[3121]: client @0x7f3a");
-                push_hex(
-                    l,
-                    ((self.n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0) as u64,
-                    8,
-                );
+                push_client_object(l, self.n);
                 l.push(b' ');
                 push_ip(l, q.client);
                 l.push(b'#');
                 push_u64(l, q.port as u64);
-                push_paren_name(l, qname);
-                l.extend_from_slice(b"query: ");
-                push_question(l, qname, qtype);
-                l.extend_from_slice(b" + (");
-                l.extend_from_slice(&self.resolver_txt);
-                l.extend_from_slice(b")\n");
+                push_query(l, qname, qtype, b" + (", &self.resolver_txt);
             }
             Format::UnboundRfc3339 => {
                 let (y, m, d, hms) = local_civil(secs);
@@ -378,6 +358,25 @@ fn push_paren_name(l: &mut Vec<u8>, qname: &[u8]) {
     l.extend_from_slice(b" (");
     l.extend_from_slice(qname);
     l.extend_from_slice(b"): ");
+}
+
+/// The client object's address BIND prints (`@0x7f3a…`), made up per line.
+fn push_client_object(l: &mut Vec<u8>, n: u64) {
+    push_hex(
+        l,
+        ((n.wrapping_mul(0x9E37_79B9) as u32) & 0xffff_fff0) as u64,
+        8,
+    );
+}
+
+/// ` (name): query: name IN TYPE<flags>resolver)` and the line end.
+fn push_query(l: &mut Vec<u8>, qname: &[u8], qtype: &[u8], flags: &[u8], resolver: &[u8]) {
+    push_paren_name(l, qname);
+    l.extend_from_slice(b"query: ");
+    push_question(l, qname, qtype);
+    l.extend_from_slice(flags);
+    l.extend_from_slice(resolver);
+    l.extend_from_slice(b")\n");
 }
 
 /// `name IN TYPE`.
