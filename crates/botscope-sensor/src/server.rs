@@ -21,17 +21,36 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, Semaphore};
 
+/// Why a [`SpecimenSink`] did not store a binary.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The specimen store's lookup or commit failed.
+    #[error("specimen store: {0}")]
+    Store(#[from] botscope_specimen::store::StoreError),
+    /// Writing the binary into quarantine failed.
+    #[error("quarantining {path}: {source}")]
+    Quarantine {
+        /// The quarantine file.
+        path: std::path::PathBuf,
+        /// The quarantine's error.
+        source: botscope_specimen::store::StoreError,
+    },
+    /// Another sink declined it, with its reason.
+    #[error("{0}")]
+    Declined(String),
+}
+
 /// Where downloaded binaries go (the specimen store in production; a
 /// folder or a vector in tests).
 pub trait SpecimenSink: Send + Sync + 'static {
     /// Stores one binary with what the sensor knows about it; returns its
-    /// SHA-256 (hex) or a reason it was not stored.
-    fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String>;
+    /// SHA-256 (hex) or why it was not stored.
+    fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, StoreError>;
 
     /// Like [`SpecimenSink::store`], also saying when the binary was
     /// stored but its analysis failed (the sensor logs an `error` event
     /// naming it). Runs on a blocking worker, never on the async ones.
-    fn store_checked(&self, data: &[u8], meta: &DownloadMeta) -> Result<Stored, String> {
+    fn store_checked(&self, data: &[u8], meta: &DownloadMeta) -> Result<Stored, StoreError> {
         self.store(data, meta).map(|sha256| Stored {
             sha256,
             analysis_error: None,
@@ -1014,7 +1033,11 @@ async fn store_download(
             }
             (Some(stored.sha256), size, None)
         }
-        Ok((Ok(Err(e)), data)) => (Some(hex::encode(Sha256::digest(&data))), size, Some(e)),
+        Ok((Ok(Err(e)), data)) => (
+            Some(hex::encode(Sha256::digest(&data))),
+            size,
+            Some(e.to_string()),
+        ),
         Ok((Err(panic), data)) => {
             let sha = hex::encode(Sha256::digest(&data));
             let message = format!("storing {sha} panicked: {}", panic_message(&*panic));
@@ -1125,7 +1148,7 @@ impl StoreSink {
 }
 
 impl SpecimenSink for StoreSink {
-    fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, String> {
+    fn store(&self, data: &[u8], meta: &DownloadMeta) -> Result<String, StoreError> {
         self.store_checked(data, meta).map(|s| s.sha256)
     }
 
@@ -1133,13 +1156,13 @@ impl SpecimenSink for StoreSink {
     /// "already stored?" lookup and the commit, with its `syncfs`, hold
     /// it). A panic in the analysis is caught: the file is stored with a
     /// row whose analysis records the failure.
-    fn store_checked(&self, data: &[u8], meta: &DownloadMeta) -> Result<Stored, String> {
+    fn store_checked(&self, data: &[u8], meta: &DownloadMeta) -> Result<Stored, StoreError> {
         use botscope_specimen::store::{NewRecord, Prepared, Sighting};
         let hashes = botscope_specimen::analysis::hashes(data);
         let sha256 = hashes.sha256.clone();
         let (quarantine, known) = {
             let store = self.lock();
-            let known = store.get(&sha256).map_err(|e| e.to_string())?.is_some();
+            let known = store.get(&sha256)?.is_some();
             (store.quarantine(), known)
         };
         let path = quarantine.path_of(&sha256);
@@ -1147,7 +1170,10 @@ impl SpecimenSink for StoreSink {
         if wrote_file {
             quarantine
                 .write(&sha256, data, &Default::default())
-                .map_err(|e| format!("quarantining {}: {e}", path.display()))?;
+                .map_err(|source| StoreError::Quarantine {
+                    path: path.clone(),
+                    source,
+                })?;
         }
         let mut specimen = Prepared {
             hashes,
@@ -1181,13 +1207,11 @@ impl SpecimenSink for StoreSink {
                 }
             });
         }
-        self.lock()
-            .commit(&[Sighting {
-                specimen,
-                seen: meta.ts.secs(),
-                source: botscope_specimen::Source::Sensor,
-            }])
-            .map_err(|e| e.to_string())?;
+        self.lock().commit(&[Sighting {
+            specimen,
+            seen: meta.ts.secs(),
+            source: botscope_specimen::Source::Sensor,
+        }])?;
         Ok(Stored {
             sha256,
             analysis_error,
@@ -1349,7 +1373,7 @@ mod tests {
     struct PanicsOnce(std::sync::atomic::AtomicBool, std::sync::Mutex<Vec<String>>);
 
     impl SpecimenSink for PanicsOnce {
-        fn store(&self, data: &[u8], _: &DownloadMeta) -> Result<String, String> {
+        fn store(&self, data: &[u8], _: &DownloadMeta) -> Result<String, StoreError> {
             if !self.0.swap(true, Ordering::SeqCst) {
                 panic!("sink bug");
             }
@@ -1385,7 +1409,7 @@ mod tests {
     struct NullSink;
 
     impl SpecimenSink for NullSink {
-        fn store(&self, data: &[u8], _: &DownloadMeta) -> Result<String, String> {
+        fn store(&self, data: &[u8], _: &DownloadMeta) -> Result<String, StoreError> {
             Ok(sha(data))
         }
     }

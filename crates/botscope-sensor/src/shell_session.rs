@@ -334,7 +334,11 @@ mod tests {
     struct HashSink;
 
     impl SpecimenSink for HashSink {
-        fn store(&self, data: &[u8], _: &crate::server::DownloadMeta) -> Result<String, String> {
+        fn store(
+            &self,
+            data: &[u8],
+            _: &crate::server::DownloadMeta,
+        ) -> Result<String, crate::server::StoreError> {
             Ok(hex::encode(Sha256::digest(data)))
         }
     }
