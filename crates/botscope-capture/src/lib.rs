@@ -23,7 +23,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 pub use engine::Engine;
-pub use live::{open_live, read_live, LiveCapture, PcapLoadError, DROPPED_REASON};
+pub use live::{open_live, read_live, shift_rotated, LiveCapture, PcapLoadError, DROPPED_REASON};
 
 /// Engine limits and timeouts.
 #[derive(Clone, Debug)]

@@ -189,6 +189,41 @@ pub struct LiveCapture {
     cap: *mut ffi::pcap_t,
     iface: String,
     dump: Option<*mut ffi::pcap_dumper_t>,
+    /// Where the dump goes and when it rotates (set by the `dump_*` calls).
+    dump_file: Option<DumpFile>,
+}
+
+/// Bytes of a pcap file header and of each record's header.
+const PCAP_FILE_HEADER: u64 = 24;
+const PCAP_RECORD_HEADER: u64 = 16;
+
+/// The dump's path and rotation bound.
+struct DumpFile {
+    path: std::path::PathBuf,
+    /// Rotate once this many bytes were written (0: never).
+    max_bytes: u64,
+    /// Rotated files kept (`path.1` … `path.<keep>`).
+    keep: usize,
+    /// Bytes in the current file (header and records).
+    written: u64,
+}
+
+/// Renames `path.(keep-1)` → `path.keep`, …, `path.1` → `path.2`, then
+/// `path` → `path.1` (the oldest is replaced): the rotation the sensor's
+/// event log and pcap dump share. Missing older files are skipped.
+pub fn shift_rotated(path: &Path, keep: usize) -> std::io::Result<()> {
+    let rotated = |i: usize| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(format!(".{i}"));
+        std::path::PathBuf::from(p)
+    };
+    for i in (1..keep.max(1)).rev() {
+        match std::fs::rename(rotated(i), rotated(i + 1)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::rename(path, rotated(1))
 }
 
 // SAFETY: a pcap handle may be used from any one thread at a time; the
@@ -239,6 +274,7 @@ pub fn open_live(iface: &str, bpf: Option<&str>) -> Result<LiveCapture, CaptureE
         cap,
         iface: iface.to_string(),
         dump: None,
+        dump_file: None,
     };
     // SAFETY: `cap` is a created, not yet activated handle.
     let status = unsafe {
@@ -336,13 +372,68 @@ impl LiveCapture {
             // SAFETY: the previous dumper is closed once, here.
             unsafe { (self.lib.dump_close)(old) };
         }
+        self.dump_file = Some(DumpFile {
+            path: path.to_path_buf(),
+            max_bytes: 0,
+            keep: 0,
+            written: PCAP_FILE_HEADER,
+        });
         Ok(())
+    }
+
+    /// [`LiveCapture::dump_to`], rotated: once a file holds `max_bytes`,
+    /// it becomes `path.1` (older ones shift up, at most `keep` are kept)
+    /// and a new `path` is started. The new file is created by whoever runs
+    /// the capture then, so after a privilege drop the folder must be
+    /// writable by that user; if it is not, dumping stops with a warning on
+    /// stderr and the capture goes on.
+    pub fn dump_rotating(
+        &mut self,
+        path: &Path,
+        max_bytes: u64,
+        keep: usize,
+    ) -> Result<(), CaptureError> {
+        self.dump_to(path)?;
+        if let Some(f) = self.dump_file.as_mut() {
+            f.max_bytes = max_bytes;
+            f.keep = keep.max(1);
+        }
+        Ok(())
+    }
+
+    /// Counts one dumped record and rotates the file when it is full.
+    fn dumped(&mut self, caplen: u32) {
+        let Some(f) = self.dump_file.as_mut() else {
+            return;
+        };
+        f.written += PCAP_RECORD_HEADER + u64::from(caplen);
+        if f.max_bytes == 0 || f.written < f.max_bytes {
+            return;
+        }
+        let (path, max_bytes, keep) = (f.path.clone(), f.max_bytes, f.keep);
+        if let Some(d) = self.dump.take() {
+            // SAFETY: open dumper owned by this capture, closed once here.
+            unsafe { (self.lib.dump_close)(d) };
+        }
+        let reopened = shift_rotated(&path, keep)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                self.dump_rotating(&path, max_bytes, keep)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = reopened {
+            eprintln!(
+                "botscope: cannot rotate the pcap dump {}: {e}; dumping stops",
+                path.display()
+            );
+            self.dump_file = None;
+        }
     }
 
     /// Reads until `stop` is set or `max_packets` packets were processed,
     /// then ends all flows and returns the summary.
     pub fn run(
-        self,
+        mut self,
         cfg: &EngineConfig,
         sink: &mut impl FlowSink,
         stop: &AtomicBool,
@@ -372,6 +463,7 @@ impl LiveCapture {
                         // SAFETY: pcap_dump takes the dumper as its user argument.
                         unsafe { (self.lib.dump)(d.cast(), hdr, data) };
                         unflushed = true;
+                        self.dumped(h.caplen);
                     }
                     // time_t/suseconds_t are i64 here but narrower elsewhere.
                     #[allow(clippy::useless_conversion)]

@@ -37,6 +37,14 @@ pub struct SensorConfig {
     /// Write every packet captured on `capture_interface` to this pcap
     /// file (created when the sensor starts, before privileges drop).
     pub pcap: Option<PathBuf>,
+    /// Rotate the pcap once it holds this many bytes (`pcap` → `pcap.1`
+    /// → ... → `pcap.<pcap_keep>`, the oldest deleted); 0: never. The new
+    /// file is created as `user`, so its folder must be writable by it.
+    #[serde(default = "default_log_max_bytes")]
+    pub pcap_max_bytes: u64,
+    /// Rotated pcap files kept.
+    #[serde(default = "default_log_keep")]
+    pub pcap_keep: usize,
     /// User to switch to after binding, when started as root. The store
     /// is handed to this user before the switch. Without it, a sensor
     /// started as root keeps running as root and says so loudly.

@@ -120,21 +120,9 @@ impl RotatingLog {
         Ok(())
     }
 
-    fn rotated(&self, i: usize) -> std::path::PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(format!(".{i}"));
-        p.into()
-    }
-
     fn rotate(&mut self) -> std::io::Result<()> {
         self.file.flush()?;
-        for i in (1..self.keep).rev() {
-            match std::fs::rename(self.rotated(i), self.rotated(i + 1)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-        std::fs::rename(&self.path, self.rotated(1))?;
+        botscope_capture::shift_rotated(&self.path, self.keep)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -167,7 +155,7 @@ pub async fn run(
         Some(iface) => {
             let mut cap = botscope_capture::open_live(iface, None)?;
             if let Some(path) = &cfg.pcap {
-                cap.dump_to(path)?;
+                cap.dump_rotating(path, cfg.pcap_max_bytes, cfg.pcap_keep)?;
             }
             Some(cap)
         }
@@ -188,6 +176,9 @@ pub async fn run(
             let (uid, gid) = lookup_user(user)?;
             sink.hand_over(uid, gid)?;
             std::os::unix::fs::chown(&cfg.log, Some(uid), Some(gid))?;
+            if let Some(pcap) = &cfg.pcap {
+                std::os::unix::fs::chown(pcap, Some(uid), Some(gid))?;
+            }
             switch_user(uid, gid)?;
         }
         Some(_) => {}
