@@ -42,6 +42,32 @@ fn ftp_with(path: &PathBuf, cfg: &EngineConfig) -> Vec<FtpEvent> {
         .collect()
 }
 
+/// An exploit of `v` by `a` on `port`, one second before `first`: the
+/// infection a real FTP session is then taken to follow.
+fn exploit_before(
+    first: Ts,
+    a: std::net::IpAddr,
+    v: std::net::IpAddr,
+    port: u16,
+    vector: ExploitVector,
+) -> ExploitEvent {
+    ExploitEvent {
+        ts: Ts(first.0 - 1_000_000),
+        uid: "Cexploit".into(),
+        id: FlowKey {
+            orig_h: a,
+            orig_p: 4321,
+            resp_h: v,
+            resp_p: port,
+            proto: Proto::Tcp,
+        },
+        vector,
+        detail: String::new(),
+        stream_offset: 0,
+        evidence: Evidence::default(),
+    }
+}
+
 #[test]
 fn zeek_active_mode_retr_is_a_reverse_connection_not_a_push() {
     // Zeek's real FTP session (ipv4.pcap): the client fetches robots.txt
@@ -62,21 +88,7 @@ fn zeek_active_mode_retr_is_a_reverse_connection_not_a_push() {
         active.id.orig_h, a,
         "the infecting host opened the data connection"
     );
-    let exploit = ExploitEvent {
-        ts: Ts(first.0 - 1_000_000),
-        uid: "Cexploit".into(),
-        id: FlowKey {
-            orig_h: a,
-            orig_p: 4321,
-            resp_h: v,
-            resp_p: 135,
-            proto: Proto::Tcp,
-        },
-        vector: ExploitVector::Ms03_026,
-        detail: String::new(),
-        stream_offset: 0,
-        evidence: Evidence::default(),
-    };
+    let exploit = exploit_before(first, a, v, 135, ExploitVector::Ms03_026);
     let push = BinaryTransfer {
         uid: active.uid.clone(),
         id: active.id,
@@ -388,21 +400,7 @@ fn copy_of_real_fetch(capture: &str) -> botscope_behavior::analysis::CopyRow {
     let ftp = ftp_with(&realworld().join(capture), &cfg);
     let first = ftp.iter().map(|f| f.ts).min().expect("FTP commands");
     let (a, v) = (ftp[0].id.resp_h, ftp[0].id.orig_h);
-    let exploit = ExploitEvent {
-        ts: Ts(first.0 - 1_000_000),
-        uid: "Cexploit".into(),
-        id: FlowKey {
-            orig_h: a,
-            orig_p: 4321,
-            resp_h: v,
-            resp_p: 445,
-            proto: Proto::Tcp,
-        },
-        vector: ExploitVector::Ms04_011,
-        detail: String::new(),
-        stream_offset: 0,
-        evidence: Evidence::default(),
-    };
+    let exploit = exploit_before(first, a, v, 445, ExploitVector::Ms04_011);
     let inp = Inputs {
         exploits: vec![exploit],
         ftp,
