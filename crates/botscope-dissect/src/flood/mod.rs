@@ -272,22 +272,13 @@ impl FloodTracker {
             }
         }
         if self.targets.len() >= self.max_tallies {
-            let now = self.now.0;
-            let idle: Vec<_> = self
-                .targets
-                .iter()
-                .filter(|(_, t)| now - t.end.0 > FLOOD_GAP_US)
-                .map(|(k, _)| *k)
-                .collect();
-            for k in idle {
+            for k in idle_keys(&self.targets, self.now) {
                 if let Some(t) = self.targets.remove(&k) {
                     self.close_target(k, t);
                 }
             }
             if self.targets.len() >= self.max_tallies {
-                let before = self.targets.len();
-                self.targets.retain(|_, t| t.packets >= SMALL_TALLY);
-                self.evicted_targets += (before - self.targets.len()) as u64;
+                self.evicted_targets += drop_small(&mut self.targets);
             }
             if self.targets.len() >= self.max_tallies {
                 self.evicted_targets += 1;
@@ -354,22 +345,54 @@ impl FloodTracker {
     /// Closes tallies idle past the flood gap; when none is idle, drops
     /// the small ones (they cannot be floods yet) and counts them.
     fn sweep_tallies(&mut self) {
-        let now = self.now.0;
-        let idle: Vec<_> = self
-            .tallies
-            .iter()
-            .filter(|(_, t)| now - t.end.0 > FLOOD_GAP_US)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in idle {
+        for k in idle_keys(&self.tallies, self.now) {
             if let Some(t) = self.tallies.remove(&k) {
                 self.close_tally(k, t);
             }
         }
         if self.tallies.len() >= self.max_tallies {
-            let before = self.tallies.len();
-            self.tallies.retain(|_, t| t.packets >= SMALL_TALLY);
-            self.evicted_tallies += (before - self.tallies.len()) as u64;
+            self.evicted_tallies += drop_small(&mut self.tallies);
         }
     }
+}
+
+/// What the per-source and the per-target tallies share for eviction.
+trait Run {
+    /// Time of the last packet.
+    fn end(&self) -> Ts;
+    /// Packets counted.
+    fn packets(&self) -> u64;
+}
+
+impl Run for Tally {
+    fn end(&self) -> Ts {
+        self.end
+    }
+    fn packets(&self) -> u64 {
+        self.packets
+    }
+}
+
+impl Run for TargetTally {
+    fn end(&self) -> Ts {
+        self.end
+    }
+    fn packets(&self) -> u64 {
+        self.packets
+    }
+}
+
+/// Keys of the runs idle past the flood gap at `now`.
+fn idle_keys<K: Copy, T: Run>(runs: &FastMap<K, T>, now: Ts) -> Vec<K> {
+    runs.iter()
+        .filter(|(_, t)| now.0 - t.end().0 > FLOOD_GAP_US)
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// Drops the runs too small to be floods yet; returns how many went.
+fn drop_small<K, T: Run>(runs: &mut FastMap<K, T>) -> u64 {
+    let before = runs.len();
+    runs.retain(|_, t| t.packets() >= SMALL_TALLY);
+    (before - runs.len()) as u64
 }
