@@ -56,7 +56,13 @@ fn compare_ftp_log(trace: &str, test: &str, port_map: Option<(&str, &str)>) -> V
         ),
         None => run(&pcap),
         Some((from, to)) => {
-            let moved = moved_port(&pcap, from.parse().unwrap(), to.parse().unwrap());
+            let dir = tempfile::tempdir().unwrap();
+            let moved = moved_port(
+                &pcap,
+                from.parse().unwrap(),
+                to.parse().unwrap(),
+                dir.path(),
+            );
             run_cfg(
                 &[moved],
                 &EngineConfig {
@@ -217,8 +223,8 @@ fn ftp_retr_data_hash_matches_zeek_file_analysis() {
 }
 
 /// The capture with every TCP port `from` changed to `to` (checksums not
-/// fixed: read with checksum validation off), in the temp folder.
-fn moved_port(src: &Path, from: u16, to: u16) -> PathBuf {
+/// fixed: read with checksum validation off), written into `dir`.
+fn moved_port(src: &Path, from: u16, to: u16, dir: &Path) -> PathBuf {
     let mut b = std::fs::read(src).unwrap();
     assert_eq!(&b[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian µs pcap");
     assert_eq!(
@@ -244,8 +250,7 @@ fn moved_port(src: &Path, from: u16, to: u16) -> PathBuf {
         off = p + incl;
     }
     assert!(changed > 10);
-    let out =
-        std::env::temp_dir().join(format!("botscope-ftp-on-{to}-{}.pcap", std::process::id()));
+    let out = dir.join(format!("ftp-on-{to}.pcap"));
     std::fs::write(&out, b).unwrap();
     out
 }
