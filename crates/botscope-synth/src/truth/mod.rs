@@ -2,6 +2,15 @@
 //! and flow, plus the exact expected value of each table and figure of the
 //! study, counted from the generated events.
 
+mod channels;
+mod models;
+
+pub use channels::{
+    HttpBenignTruth, HttpBotTruth, HttpCcTruth, HttpDeliveryTruth, HttpOrderTruth, P2pLinkTruth,
+    P2pPeerTruth, P2pTruth,
+};
+pub use models::{FloodRateTruth, ModelTruth, ScanWaveTruth, SpamRateTruth};
+
 use crate::specimen::{BotConfig, ConfigEncoding, Packer};
 use botscope_core::{FlowKey, Ts};
 use serde::{Deserialize, Serialize};
@@ -487,6 +496,13 @@ pub struct Tables {
     pub updates_failed: u64,
     /// Deemed infection rate of the resolver logs, if they were written.
     pub deemed_infection_rate: Option<f64>,
+    /// Inputs of the study's equations 2–4 (issue 20).
+    #[serde(default)]
+    pub models: ModelTruth,
+    /// Infected hosts whose only C&C is peer-to-peer (every P2P botnet's
+    /// `p2p_only_hosts`, ascending): what DNS-based counting misses.
+    #[serde(default)]
+    pub p2p_only_hosts: Vec<Ipv4Addr>,
 }
 
 /// Table 1.
@@ -606,6 +622,15 @@ pub struct Truth {
     pub scans: Vec<ScanTruth>,
     /// Specimens.
     pub specimens: Vec<SpecimenTruth>,
+    /// HTTP polling C&C servers with their bots and orders (issue 20).
+    #[serde(default)]
+    pub http_cc: Vec<HttpCcTruth>,
+    /// Benign periodic HTTP clients (negatives of HTTP C&C detection).
+    #[serde(default)]
+    pub http_benign: Vec<HttpBenignTruth>,
+    /// Peer-to-peer botnets (issue 20).
+    #[serde(default)]
+    pub p2p: Vec<P2pTruth>,
     /// Resolver-log ground truth from the resolver module, when written.
     pub resolver: Option<serde_json::Value>,
     /// Note on parts not produced.
