@@ -5,6 +5,8 @@
 //! Data flows one way (see `DESIGN.md`): sources produce [`events`], analyses
 //! consume them. Nothing here parses untrusted bytes.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 pub mod botconfig;
 pub mod checksum;
 pub mod cidr;
