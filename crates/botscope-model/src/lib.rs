@@ -8,6 +8,7 @@ pub mod burst;
 pub mod impact;
 pub mod lm;
 pub mod logistic;
+pub mod observed;
 pub mod svg;
 
 pub use burst::{fit_bursts, BurstFit, BurstModel, Order};
