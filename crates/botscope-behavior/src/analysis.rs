@@ -36,6 +36,9 @@ pub struct Options {
     pub zone: Zone,
     /// Days the capture covers (default: its span rounded).
     pub days: Option<f64>,
+    /// Watch-listed C&C names (lower case): a host that looked one up is
+    /// not P2P-only ([`crate::p2p`]). Empty: the C&C names the run finds.
+    pub watch: Vec<String>,
 }
 
 /// One row of a count table.
@@ -111,6 +114,19 @@ pub struct Report {
     pub sequences: Vec<Sequence>,
     /// Table 9: C&C sessions per server port (bot side only).
     pub table9: Vec<Row>,
+    /// Table 9's HTTP rows: one per HTTP C&C server, port and URI shape
+    /// ([`crate::http_cc`]).
+    pub table9_http: Vec<crate::http_cc::HttpCcRow>,
+    /// Periodic HTTP pollers not attributed to C&C, with their evidence.
+    pub http_pollers: Vec<crate::http_cc::HttpCcRow>,
+    /// Orders read from HTTP C&C responses.
+    pub http_orders: Vec<crate::http_cc::HttpOrderRow>,
+    /// Hosts with P2P links to at least three peers: peer graph and verdict
+    /// ([`crate::p2p`]).
+    pub p2p_hosts: Vec<crate::p2p::P2pHostRow>,
+    /// P2P C&C hosts with no IRC or HTTP C&C and no lookup of a
+    /// watch-listed name: what DNS-based counting (Table 3) misses.
+    pub p2p_only_hosts: Vec<IpAddr>,
     /// IRC sessions: C&C ones and unattributed ones (see
     /// `SessionRow::attribution`).
     pub sessions: Vec<SessionRow>,
@@ -188,6 +204,8 @@ pub fn analyze(inp: &Inputs, opt: &Options) -> Report {
     crate::copy::table8(inp, &mut r);
     crate::sessions::table9(inp, opt, &mut r);
     crate::orders::table10(&mut r);
+    crate::http_cc::http_cc(inp, &mut r);
+    crate::p2p::p2p(inp, &opt.watch, &mut r);
     crate::floods::floods(inp, &mut r);
     crate::relays::table11(inp, &mut r);
     let bots = bots(&r);

@@ -6,8 +6,8 @@
 
 use botscope_core::error::SkipCounter;
 use botscope_core::events::{
-    BinaryTransfer, DnsEvent, Event, FloodObs, FtpEvent, HttpEvent, IrcEvent, RelayObs, ScanObs,
-    ShellEvent, TftpEvent,
+    BinaryTransfer, DnsEvent, Event, FloodObs, FtpEvent, HttpEvent, IrcEvent, P2pLink, RelayObs,
+    ScanObs, ShellEvent, TftpEvent,
 };
 use botscope_core::exploit::ExploitEvent;
 use botscope_core::{Located, Location, Ts};
@@ -39,6 +39,8 @@ pub struct Inputs {
     pub scans: Vec<ScanObs>,
     /// Relay requests.
     pub relays: Vec<RelayObs>,
+    /// Peer-to-peer links (Gnutella, opaque mesh links).
+    pub p2p: Vec<P2pLink>,
     /// First and last packet time of the input.
     pub span: Option<(Ts, Ts)>,
 }
@@ -60,6 +62,7 @@ impl Inputs {
             Event::Flood { flood } => self.floods.push(flood),
             Event::Scan(e) => self.scans.push(e),
             Event::Relay(e) => self.relays.push(e),
+            Event::P2p(e) => self.p2p.push(e),
             Event::Conn(c) => {
                 let last = Ts(c.ts.0 + c.duration.map_or(0, |d| (d * 1e6).round() as i64));
                 self.widen_span(c.ts, last);
@@ -90,6 +93,7 @@ impl Inputs {
         });
         self.scans
             .sort_by_key(|a| (a.start, a.source, a.port, a.end, a.probes));
+        self.p2p.sort_by(|a, b| (a.ts, &a.uid).cmp(&(b.ts, &b.uid)));
     }
 }
 

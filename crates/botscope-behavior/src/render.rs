@@ -86,6 +86,7 @@ pub fn text(r: &Report) -> String {
         session_line(&mut o, s);
     }
     let _ = writeln!(o);
+    channels_text(&mut o, r);
     orders_text(&mut o, r);
     floods_text(&mut o, r);
     let _ = writeln!(o);
@@ -239,7 +240,130 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
     rows_csv(&dir.join("table11_relay_ports.csv"), &r.table11)?;
     exploit_csvs(r, dir)?;
     irc_csvs(r, dir)?;
+    channel_csvs(r, dir)?;
     traffic_csvs(r, dir)
+}
+
+/// Table 9's HTTP rows, the unattributed pollers and the P2P hosts.
+fn channels_text(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "Table 9 (HTTP). HTTP C&C servers ({})", r.table9_http.len());
+    let _ = writeln!(
+        o,
+        "  {:<22} {:>5} {:>5} {:>6} {:>10} {:>7}  uri shape",
+        "host", "port", "bots", "polls", "interval s", "orders"
+    );
+    let http_line = |o: &mut String, h: &crate::http_cc::HttpCcRow| {
+        let _ = writeln!(
+            o,
+            "  {:<22} {:>5} {:>5} {:>6} {:>10} {:>7}  {} {}",
+            h.host.clone().unwrap_or_else(|| h.server.to_string()),
+            h.port,
+            h.bots.len(),
+            h.polls,
+            h.interval_s.map_or("-".into(), |i| format!("{i:.1}")),
+            h.orders,
+            h.uri_shape,
+            h.order_commands.join(",")
+        );
+        let a = &h.attribution;
+        let _ = writeln!(
+            o,
+            "    {}: {}; for: [{}]; against: [{}]",
+            a.verdict,
+            a.reason,
+            a.evidence_for.join("; "),
+            a.evidence_against.join("; ")
+        );
+    };
+    for h in &r.table9_http {
+        http_line(o, h);
+    }
+    let _ = writeln!(o, "Periodic HTTP pollers not attributed ({})", r.http_pollers.len());
+    for h in &r.http_pollers {
+        http_line(o, h);
+    }
+    let _ = writeln!(o, "\nP2P hosts ({}; P2P-only C&C: {})", r.p2p_hosts.len(), r.p2p_only_hosts.len());
+    for h in &r.p2p_hosts {
+        let _ = writeln!(
+            o,
+            "  {} {} links={} peers={} learnt={} p2p_only={} other_cc=[{}]",
+            h.host,
+            h.protocols.join(","),
+            h.links,
+            h.peers.len(),
+            h.learnt_peers,
+            h.p2p_only,
+            h.other_cc.join("; ")
+        );
+        let a = &h.attribution;
+        let _ = writeln!(
+            o,
+            "    {}: {}; for: [{}]; against: [{}]",
+            a.verdict,
+            a.reason,
+            a.evidence_for.join("; "),
+            a.evidence_against.join("; ")
+        );
+    }
+    if !r.p2p_only_hosts.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {} infected hosts use only P2P C&C: counting by resolver logs (Table 3) misses them",
+            r.p2p_only_hosts.len()
+        );
+    }
+    let _ = writeln!(o);
+}
+
+/// `table9_http.csv` and `p2p_peers.csv`.
+fn channel_csvs(r: &Report, dir: &Path) -> io::Result<()> {
+    write_csv(
+        &dir.join("table9_http.csv"),
+        &[
+            "host", "server", "port", "uri_shape", "bots", "polls", "interval_s", "spread",
+            "orders", "commands", "verdict",
+        ],
+        r.table9_http.iter().chain(&r.http_pollers).map(|h| {
+            vec![
+                h.host.clone().unwrap_or_default(),
+                h.server.to_string(),
+                h.port.to_string(),
+                h.uri_shape.clone(),
+                h.bots.len().to_string(),
+                h.polls.to_string(),
+                h.interval_s.map_or(String::new(), |i| i.to_string()),
+                h.interval_spread.map_or(String::new(), |i| i.to_string()),
+                h.orders.to_string(),
+                h.order_commands.join(" "),
+                h.attribution.verdict.clone(),
+            ]
+        }),
+    )?;
+    write_csv(
+        &dir.join("p2p_peers.csv"),
+        &[
+            "host", "verdict", "p2p_only", "peer", "port", "protocol", "links", "outbound",
+            "bytes_out", "bytes_in", "longest_s", "uid",
+        ],
+        r.p2p_hosts.iter().flat_map(|h| {
+            h.peers.iter().map(move |p| {
+                vec![
+                    h.host.to_string(),
+                    h.attribution.verdict.clone(),
+                    h.p2p_only.to_string(),
+                    p.peer.to_string(),
+                    p.port.to_string(),
+                    p.protocol.clone(),
+                    p.links.to_string(),
+                    p.outbound.to_string(),
+                    p.bytes_out.to_string(),
+                    p.bytes_in.to_string(),
+                    p.longest_s.to_string(),
+                    p.uid.clone(),
+                ]
+            })
+        }),
+    )
 }
 
 /// `exploits.csv` and `copies.csv`.

@@ -230,6 +230,11 @@ pub struct HttpEvent {
     pub is_executable: bool,
     /// SHA-256 of the response body when it is an executable.
     pub sha256: Option<String>,
+    /// The response body when it is short text (at most
+    /// `botscope_dissect::http::state::MAX_RESPONSE_TEXT` bytes, printable
+    /// UTF-8): where a polling bot reads its orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_text: Option<String>,
     /// Evidence packets.
     pub evidence: Evidence,
 }
@@ -375,6 +380,73 @@ pub enum Event {
     Scan(ScanObs),
     /// A relay request to a bot (Table 11, Fig. 5).
     Relay(RelayObs),
+    /// A peer-to-peer link: a Gnutella 0.6 connection or an opaque,
+    /// high-entropy TCP link (§9's P2P command channels).
+    P2p(P2pLink),
+}
+
+/// Gnutella 0.6 descriptors counted on one link, per payload type.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GnutellaDescriptors {
+    /// Ping (0x00).
+    pub ping: u64,
+    /// Pong (0x01).
+    pub pong: u64,
+    /// Bye (0x02).
+    pub bye: u64,
+    /// Query Routing Protocol (0x30).
+    pub qrp: u64,
+    /// Vendor messages (0x31, 0x32).
+    pub vendor: u64,
+    /// Push (0x40).
+    pub push: u64,
+    /// Query (0x80).
+    pub query: u64,
+    /// Query hit (0x81).
+    pub query_hit: u64,
+    /// Any other payload type.
+    pub other: u64,
+}
+
+/// One peer-to-peer link (`botscope_dissect::p2p`), reported when the
+/// connection ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct P2pLink {
+    /// First packet time.
+    pub ts: Ts,
+    /// Flow uid.
+    pub uid: String,
+    /// 5-tuple (originator: the peer that connected).
+    pub id: FlowKey,
+    /// `gnutella` (handshake seen) or `opaque` (no protocol recognised,
+    /// high-entropy payload both ways: an encrypted mesh link, WASTE-style).
+    pub protocol: String,
+    /// Gnutella: the status code that answered `GNUTELLA CONNECT/0.6`
+    /// (200 when the link was accepted).
+    pub status: Option<u16>,
+    /// Gnutella: the connecting peer's `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// Gnutella: descriptors seen, both directions.
+    pub descriptors: GnutellaDescriptors,
+    /// Gnutella: peers learnt from pong descriptors and `X-Try-Ultrapeers`
+    /// headers (at most 64), `addr:port`.
+    pub learnt_peers: Vec<String>,
+    /// Gnutella: search texts of query descriptors (at most 16, 256 bytes
+    /// each), where a Gnutella-borne order travels.
+    pub queries: Vec<String>,
+    /// Seconds between first and last packet.
+    pub duration: f64,
+    /// Payload bytes from the originator.
+    pub orig_bytes: u64,
+    /// Payload bytes from the responder.
+    pub resp_bytes: u64,
+    /// Shannon entropy, bits per byte, of the first payload bytes from the
+    /// originator (up to 4 KiB).
+    pub orig_entropy: f64,
+    /// The same from the responder.
+    pub resp_entropy: f64,
+    /// Evidence packets.
+    pub evidence: Evidence,
 }
 
 /// An executable carried over one TCP direction: its first bytes were

@@ -32,6 +32,8 @@ pub enum Protocol {
     Ftp,
     /// A remote Windows command shell (banner or prompt first).
     Shell,
+    /// A Gnutella 0.4/0.6 peer link (`GNUTELLA CONNECT/`).
+    Gnutella,
 }
 
 impl Protocol {
@@ -44,6 +46,7 @@ impl Protocol {
             Protocol::Http => "http",
             Protocol::Ftp => "ftp",
             Protocol::Shell => "shell",
+            Protocol::Gnutella => "gnutella",
         }
     }
 }
@@ -314,6 +317,9 @@ fn dns_tcp(first: &[u8], port: u16) -> Verdict {
 pub fn tcp_flow(orig: &[u8], resp: &[u8], port: u16) -> Verdict {
     if orig.is_empty() && resp.is_empty() {
         return Verdict::Undecided;
+    }
+    if orig.starts_with(crate::p2p::parser::CONNECT) {
+        return Verdict::Is(Protocol::Gnutella);
     }
     for h in [orig, resp] {
         if !h.is_empty() && http::plausible(h) {

@@ -22,6 +22,7 @@ pub mod http;
 pub mod irc;
 pub mod logs;
 pub mod observe;
+pub mod p2p;
 pub mod relay;
 pub mod scan;
 pub mod shell;
@@ -153,6 +154,10 @@ enum Dissector {
     Ftp(Box<ftp::state::FtpSession>),
     FtpData,
     Shell(Box<shell::state::ShellState>),
+    Gnutella(Box<p2p::state::GnutellaState>),
+    /// A TCP flow no dissector claims: its first bytes are tallied for
+    /// the opaque-link test ([`p2p::opaque`]).
+    Opaque(Box<p2p::opaque::OpaqueTally>),
     IrcDccData,
     Unknown,
 }
@@ -183,6 +188,8 @@ impl FlowState {
             // lines are capped at 64 KiB per direction): the box only.
             Dissector::Ftp(_) => std::mem::size_of::<ftp::state::FtpSession>(),
             Dissector::Shell(s) => s.held_bytes(),
+            Dissector::Gnutella(s) => s.held_bytes(),
+            Dissector::Opaque(s) => s.held_bytes(),
             Dissector::Tftp
             | Dissector::TftpData
             | Dissector::FtpData
@@ -302,6 +309,7 @@ impl<S: RecordSink> Analyzer<S> {
                 Event::Flood { .. } => "flood",
                 Event::Scan(_) => "scan",
                 Event::Relay(_) => "relay",
+                Event::P2p(_) => "p2p",
             };
             count(&mut self.stats.events, kind);
             self.sink.record(r);
@@ -316,6 +324,7 @@ impl<S: RecordSink> Analyzer<S> {
             Protocol::Http => Dissector::Http(Box::default()),
             Protocol::Ftp => Dissector::Ftp(Box::default()),
             Protocol::Shell => Dissector::Shell(Box::default()),
+            Protocol::Gnutella => Dissector::Gnutella(Box::default()),
         }
     }
 
@@ -355,6 +364,10 @@ impl<S: RecordSink> Analyzer<S> {
                 .ftp
                 .on_data(ctx, flow.id, from_orig, data, &mut self.out),
             Dissector::Shell(s) => s.on_data(ctx, from_orig, data, &mut self.out),
+            Dissector::Gnutella(s) => s.on_data(ctx, from_orig, data, &mut self.out),
+            Dissector::Opaque(s) => {
+                s.on_data(ctx, from_orig, data);
+            }
             Dissector::Tftp => self
                 .tftp
                 .on_request_datagram(ctx, flow.id, data, &mut self.out),
@@ -403,13 +416,19 @@ impl<S: RecordSink> Analyzer<S> {
             }
         }
         let proto = match verdict {
-            Verdict::Undecided if held.full() => {
-                st.d = Dissector::Unknown;
-                return false;
-            }
-            Verdict::Undecided => return false,
-            Verdict::Unknown => {
-                st.d = Dissector::Unknown;
+            Verdict::Undecided if !held.full() => return false,
+            Verdict::Undecided | Verdict::Unknown => {
+                // None of ours: tally its bytes for the opaque-link test,
+                // starting with what detection held.
+                let mut t = p2p::opaque::OpaqueTally::default();
+                for piece in held.replay() {
+                    let c = FlowCtx {
+                        pkt_no: piece.pkt_no,
+                        ..*ctx
+                    };
+                    t.on_data(&c, piece.from_orig, piece.data);
+                }
+                st.d = Dissector::Opaque(Box::new(t));
                 return false;
             }
             Verdict::Is(p) => p,
@@ -622,9 +641,30 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
                     s.on_end(&ctx, &mut self.out);
                     Some("shell")
                 }
+                Dissector::Gnutella(s) => {
+                    s.on_end(&ctx, conn, &mut self.out);
+                    Some("gnutella")
+                }
+                Dissector::Opaque(s) => {
+                    s.on_end(&ctx, conn, &mut self.out);
+                    None
+                }
                 Dissector::Tftp => Some("tftp"),
                 Dissector::TftpData => Some("tftp_data"),
                 Dissector::IrcDccData => Some("irc-dcc-data"),
+                Dissector::Undecided { held, .. } if flow.key.proto == Proto::Tcp => {
+                    // Ended before detection decided: judge what was held.
+                    let mut t = p2p::opaque::OpaqueTally::default();
+                    for piece in held.replay() {
+                        let c = FlowCtx {
+                            pkt_no: piece.pkt_no,
+                            ..ctx
+                        };
+                        t.on_data(&c, piece.from_orig, piece.data);
+                    }
+                    t.on_end(&ctx, conn, &mut self.out);
+                    None
+                }
                 Dissector::Undecided { .. } | Dissector::Unknown => None,
             };
             self.tftp.on_flow_end(flow.id, &mut self.out);

@@ -561,7 +561,8 @@ pub fn write_zeek_rows(r: &Record, buf: &mut Vec<u8>) -> Option<&'static Schema>
         | Event::Binary(_)
         | Event::Flood { .. }
         | Event::Scan(_)
-        | Event::Relay(_) => None,
+        | Event::Relay(_)
+        | Event::P2p(_) => None,
     }
 }
 
@@ -593,6 +594,7 @@ pub fn event_ts(e: &Event) -> Ts {
         Event::Flood { flood } => flood.start,
         Event::Scan(s) => s.start,
         Event::Relay(r) => r.ts,
+        Event::P2p(p) => p.ts,
     }
 }
 

@@ -13,6 +13,22 @@ use std::collections::VecDeque;
 /// Most requests waiting for responses; beyond it the oldest is logged.
 const MAX_PENDING: usize = 64;
 
+/// Longest response body kept as text in `HttpEvent::response_text`: a
+/// polling bot's orders are a few lines; pages and files are longer.
+pub const MAX_RESPONSE_TEXT: usize = 1024;
+
+/// The body as text when it is short, complete, valid UTF-8 and holds no
+/// control character but tab and line ends.
+fn short_text(body: &[u8], body_len: u64) -> Option<String> {
+    if body.is_empty() || body_len != body.len() as u64 || body.len() > MAX_RESPONSE_TEXT {
+        return None;
+    }
+    let t = std::str::from_utf8(body).ok()?;
+    t.chars()
+        .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
+        .then(|| t.to_string())
+}
+
 #[derive(Debug)]
 struct Txn {
     ts: Ts,
@@ -27,6 +43,8 @@ struct Txn {
     status_code: Option<u16>,
     status_msg: Option<String>,
     first_bytes: Vec<u8>,
+    /// The body's first bytes, up to [`MAX_RESPONSE_TEXT`] + 1.
+    text: Vec<u8>,
     hasher: Option<Sha256>,
     packets: Vec<u64>,
 }
@@ -148,6 +166,7 @@ impl Txn {
             + s(&self.user_agent)
             + s(&self.status_msg)
             + self.first_bytes.capacity()
+            + self.text.capacity()
             + self.packets.capacity() * std::mem::size_of::<u64>()
     }
 
@@ -166,6 +185,7 @@ impl Txn {
             status_code: None,
             status_msg: None,
             first_bytes: Vec::new(),
+            text: Vec::new(),
             hasher: None,
             packets: vec![ctx.pkt_no],
         }
@@ -173,6 +193,10 @@ impl Txn {
 
     fn body_bytes(&mut self, b: &[u8]) {
         self.response_body_len += b.len() as u64;
+        if self.text.len() <= MAX_RESPONSE_TEXT {
+            let room = MAX_RESPONSE_TEXT + 1 - self.text.len();
+            self.text.extend_from_slice(&b[..room.min(b.len())]);
+        }
         if self.first_bytes.len() < 2 {
             let need = 2 - self.first_bytes.len();
             self.first_bytes.extend_from_slice(&b[..need.min(b.len())]);
@@ -390,6 +414,7 @@ impl HttpState {
     fn emit(&mut self, ctx: &FlowCtx<'_>, t: Txn, out: &mut Output) {
         self.transactions += 1;
         let is_executable = t.first_bytes == b"MZ";
+        let response_text = short_text(&t.text, t.response_body_len);
         let ev = HttpEvent {
             ts: t.ts,
             uid: ctx.uid.to_string(),
@@ -409,6 +434,7 @@ impl HttpState {
                 .hasher
                 .filter(|_| is_executable)
                 .map(|h| hex::encode(h.finalize())),
+            response_text,
             evidence: Evidence {
                 file: ctx.file,
                 packets: t.packets,

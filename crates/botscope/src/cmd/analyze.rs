@@ -39,6 +39,11 @@ pub struct Args {
     /// Days the captures cover (default: their span, rounded).
     #[arg(long)]
     pub days: Option<f64>,
+    /// Watch list of C&C names (one a line, `#` comments): a P2P C&C host
+    /// that looked one up is not reported as P2P-only. Default: the C&C
+    /// names the run finds (IRC servers' FQDNs, HTTP C&C hosts).
+    #[arg(long, value_name = "FILE")]
+    pub watch: Option<PathBuf>,
     /// Write report.json and one CSV per table here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -66,10 +71,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for n in &args.honeypot_net {
         honeypot_nets.push(Cidr::parse(n).with_context(|| format!("bad --honeypot-net {n:?}"))?);
     }
+    let mut watch = Vec::new();
+    if let Some(w) = &args.watch {
+        let text = std::fs::read_to_string(w).with_context(|| format!("reading {}", w.display()))?;
+        for (no, line) in text.lines().enumerate() {
+            let l = line.split('#').next().unwrap_or("").trim();
+            if l.is_empty() {
+                continue;
+            }
+            let n = botscope_core::name::Name::parse(l)
+                .with_context(|| format!("{} line {}: bad name {l:?}", w.display(), no + 1))?;
+            watch.push(n.into_string());
+        }
+    }
     let opt = Options {
         honeypot_nets,
         zone,
         days: args.days,
+        watch,
     };
     let engine = botscope_capture::EngineConfig {
         memory_cap: args.memory_mib << 20,
