@@ -1,0 +1,198 @@
+//! The packet engine: link/IP/transport decoding, tunnel decapsulation,
+//! fragment reassembly, the flow table with idle and memory-cap eviction,
+//! and Zeek-style connection summaries.
+//!
+//! Split along its seams: [`decode`] (link, IP, tunnels, fragments,
+//! transport headers), [`checksums`], [`table`] (slab, map, LRU lists,
+//! expiry and the memory cap), [`flow`] (the flow record and per-packet
+//! update), [`tcp_state`] (history letters, endpoint states, reassembly),
+//! [`summary`] (the conn record) and [`uid`].
+
+mod checksums;
+mod decode;
+mod flow;
+mod summary;
+mod table;
+mod tcp_state;
+mod uid;
+
+use crate::frag::FragTable;
+use crate::tcp::Endpoint;
+use crate::{CaptureSummary, ChecksumMode, EngineConfig, FlowSink};
+use botscope_core::error::{Located, Location};
+// Tunnel endpoints come off the wire (attacker-chosen): the core hasher is
+// seeded per process (see `botscope_core::hash`); the map is never
+// iterated, so the seed never changes the output.
+use botscope_core::hash::FastMap;
+use botscope_core::Ts;
+use checksums::{Checks, Held};
+use decode::Ctx;
+use std::net::IpAddr;
+use table::FlowTable;
+pub use uid::Uid;
+
+/// The engine state for one run (one or several files).
+pub struct Engine<'c> {
+    cfg: &'c EngineConfig,
+    flows: FlowTable,
+    frags: FragTable,
+    tunnels: FastMap<(IpAddr, IpAddr, u8), Uid>,
+    next_flow: u64,
+    next_tunnel: u64,
+    now: Ts,
+    mem: usize,
+    /// Counters.
+    pub summary: CaptureSummary,
+    file_idx: u32,
+    file_name: String,
+    pkt_no: u64,
+    checks: Checks,
+    held: Vec<Held>,
+    held_bytes: usize,
+    /// Endpoint pairs of ended TCP flows, reset and reused: a new TCP
+    /// flow costs no allocation once the pool is warm. Boxed on purpose:
+    /// flows hold the box, and the pool hands the same allocation back.
+    #[allow(clippy::vec_box)]
+    ep_pool: Vec<Box<[Endpoint; 2]>>,
+}
+
+impl<'c> Engine<'c> {
+    /// A fresh engine.
+    pub fn new(cfg: &'c EngineConfig) -> Engine<'c> {
+        let mode = cfg.checksum_mode();
+        let mut summary = CaptureSummary::default();
+        summary.checksums.requested = mode;
+        summary.checksums.mode = mode;
+        Engine {
+            cfg,
+            flows: FlowTable::new(),
+            frags: FragTable::new(cfg.max_fragments),
+            tunnels: FastMap::default(),
+            next_flow: 0,
+            next_tunnel: 0,
+            now: Ts(i64::MIN),
+            mem: 0,
+            summary,
+            file_idx: 0,
+            file_name: String::new(),
+            pkt_no: 0,
+            checks: match mode {
+                ChecksumMode::On => Checks::Verify,
+                ChecksumMode::Off => Checks::Skip,
+                ChecksumMode::Auto => Checks::Sampling,
+            },
+            held: Vec::new(),
+            held_bytes: 0,
+            ep_pool: Vec::new(),
+        }
+    }
+
+    /// Starts a new input file.
+    pub fn begin_file(&mut self, idx: u32, name: &str) {
+        self.file_idx = idx;
+        self.file_name = name.to_string();
+        self.pkt_no = 0;
+        self.summary.files += 1;
+    }
+
+    fn loc(&self) -> Location {
+        Location {
+            file: self.file_name.clone(),
+            packet: Some(self.pkt_no),
+            offset: None,
+            line: None,
+        }
+    }
+
+    fn skip(&mut self, reason: &str) {
+        let e = Located {
+            location: self.loc(),
+            reason: reason.to_string(),
+        };
+        self.summary.skipped.add(&e);
+    }
+
+    fn anomaly(&mut self, reason: &str) {
+        let e = Located {
+            location: self.loc(),
+            reason: reason.to_string(),
+        };
+        self.summary.anomalies.add(&e);
+    }
+
+    /// Processes one link-layer frame.
+    pub fn packet(
+        &mut self,
+        pkt_no: u64,
+        ts: Ts,
+        link: u32,
+        data: &[u8],
+        orig_len: u32,
+        sink: &mut dyn FlowSink,
+    ) {
+        self.pkt_no = pkt_no;
+        self.summary.packets += 1;
+        self.summary.bytes += data.len() as u64;
+        if ts > self.now {
+            self.now = ts;
+            // Held packets have not reached their flows yet: expiry waits
+            // for them (it runs as they are replayed).
+            if self.checks != Checks::Sampling {
+                self.expire(sink);
+            }
+        }
+        let ctx = Ctx {
+            ts,
+            caplen_cut: (orig_len as usize) > data.len(),
+            tunnel_depth: 0,
+            tunnel_parent: None,
+            fragmented: false,
+            bad: 0,
+            src_mac: None,
+        };
+        self.link(ctx, link, data, sink);
+    }
+
+    /// Ends every remaining flow (end of input), oldest first.
+    pub fn finish(&mut self, sink: &mut dyn FlowSink) {
+        if self.checks == Checks::Sampling {
+            self.decide_checksums(sink);
+        }
+        let mut live: Vec<(u64, u32)> = self
+            .flows
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.flow.as_ref().map(|f| (f.id, i as u32)))
+            .collect();
+        live.sort_unstable();
+        for (_, i) in live {
+            self.end_flow(i, sink);
+        }
+        self.summary.ip_fragment_overlaps = self.frags.overlaps;
+        self.summary.ip_fragment_conflicts = self.frags.conflicting_overlaps;
+        self.summary.ip_fragments_expired = self.frags.expired + self.frags.pending() as u64;
+    }
+
+    /// Bytes of flow state currently accounted.
+    pub fn memory(&self) -> usize {
+        self.mem + self.frags.bytes
+    }
+
+    /// Records a located file-level error.
+    pub fn file_error(&mut self, offset: Option<u64>, reason: String) {
+        let e = Located {
+            location: Location {
+                file: self.file_name.clone(),
+                packet: Some(self.pkt_no + 1),
+                offset,
+                line: None,
+            },
+            reason,
+        };
+        self.summary.skipped.add(&e);
+        if self.summary.file_errors.len() < 64 {
+            self.summary.file_errors.push(e);
+        }
+    }
+}
