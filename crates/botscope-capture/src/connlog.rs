@@ -15,6 +15,29 @@ use botscope_core::{Proto, Ts};
 use std::io::Write;
 use std::net::IpAddr;
 
+/// The wall-clock time (UTC) as Zeek writes it on a log's `#open` and
+/// `#close` lines: `YYYY-MM-DD-HH-MM-SS`. One home for every log writer
+/// (the dissectors' logs and `capture read`'s conn.log).
+pub fn zeek_time_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    zeek_time(now)
+}
+
+/// `secs` (Unix seconds, UTC) in Zeek's `#open`/`#close` form.
+pub fn zeek_time(secs: i64) -> String {
+    let (y, m, d) = botscope_core::time::civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
 /// "00".."99".
 const DEC_PAIRS: [[u8; 2]; 100] = {
     let mut t = [[0u8; 2]; 100];
@@ -268,6 +291,17 @@ mod tests {
             tunnel_parents: Vec::new(),
             evidence: Evidence::default(),
         }
+    }
+
+    #[test]
+    fn zeek_times_are_utc_calendar_fields() {
+        assert_eq!(zeek_time(0), "1970-01-01-00-00-00");
+        assert_eq!(zeek_time(-1), "1969-12-31-23-59-59");
+        // Checked with Python's datetime.fromtimestamp(..., UTC).
+        assert_eq!(zeek_time(1_796_588_703), "2026-12-06-20-25-03");
+        let now = zeek_time_now();
+        assert_eq!(now.len(), 19);
+        assert!(now.as_str() > "2026-01-01");
     }
 
     fn row(c: &Conn) -> String {

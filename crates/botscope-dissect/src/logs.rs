@@ -630,21 +630,6 @@ pub fn json_line(r: &Record) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
-fn zeek_time_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let (y, m, d) = botscope_core::time::civil_from_days(now.div_euclid(86_400));
-    let s = now.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60
-    )
-}
-
 /// Writes the Zeek header of one log.
 pub fn write_zeek_header(w: &mut impl Write, s: &Schema) -> io::Result<()> {
     writeln!(w, "#separator \\x09")?;
@@ -652,7 +637,7 @@ pub fn write_zeek_header(w: &mut impl Write, s: &Schema) -> io::Result<()> {
     writeln!(w, "#empty_field\t(empty)")?;
     writeln!(w, "#unset_field\t-")?;
     writeln!(w, "#path\t{}", s.path)?;
-    writeln!(w, "#open\t{}", zeek_time_now())?;
+    writeln!(w, "#open\t{}", botscope_capture::connlog::zeek_time_now())?;
     writeln!(w, "#fields\t{}", s.fields().join("\t"))?;
     writeln!(w, "#types\t{}", s.types().join("\t"))
 }
@@ -745,7 +730,7 @@ impl LogWriter {
     /// Writes `#close` lines and flushes.
     pub fn finish(mut self) -> io::Result<BTreeMap<String, u64>> {
         let written = self.written();
-        let close = zeek_time_now();
+        let close = botscope_capture::connlog::zeek_time_now();
         for (_, mut f) in std::mem::take(&mut self.files) {
             if self.format == Format::Zeek {
                 writeln!(f.w, "#close\t{close}")?;

@@ -296,19 +296,7 @@ impl ConnLog {
         let Some(mut w) = self.file else {
             return Ok(());
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let (y, m, d) = botscope_core::time::civil_from_days(now.div_euclid(86_400));
-        let s = now.rem_euclid(86_400);
-        writeln!(
-            w,
-            "#close\t{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}",
-            s / 3600,
-            (s / 60) % 60,
-            s % 60
-        )?;
+        writeln!(w, "#close\t{}", botscope_capture::connlog::zeek_time_now())?;
         w.flush()?;
         written.insert("conn.log".to_string(), self.lines);
         Ok(())
