@@ -8,9 +8,12 @@
 //! same bytes: every choice comes from one seeded ChaCha stream, no map is
 //! iterated in hash order and no wall clock is read.
 
+pub mod channels;
 pub mod chat;
+mod draw;
 pub mod exploits;
 pub mod herder;
+pub mod orders;
 pub mod pcap;
 pub mod ports;
 pub mod proto;

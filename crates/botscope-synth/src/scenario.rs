@@ -3,7 +3,9 @@
 //! turns the plan into packets (job by job, in start-time order) without
 //! further choices except per-job seeded details.
 
+use crate::draw::{flow, free_port, pick, public_ip, word};
 use crate::exploits::{client_script, SmbIds};
+use crate::orders::{flood_order, parse_flood_args, parse_order, SCAN_ORDERS};
 use crate::pcap::{flags, GreTunnel, Ip4, PcapFile};
 use crate::proto;
 use crate::specimen::{BotConfig, BotServer, ConfigEncoding, Packer, SpecimenSpec};
@@ -156,61 +158,6 @@ const WEAK_PASSWORDS: [&str; 8] = [
     "test",
     "administrator",
 ];
-const SCAN_ORDERS: [&str; 5] = [
-    ".advscan dcom135 260 5 0 -b -r -s",
-    ".advscan dclass 400 3 999 -r -s",
-    "ntscan 200 2000 -a -b -s",
-    "ipscan r.r.r dcom2 86400 256 8000 -s",
-    ".advscan lsass 200 5 0 -b -r -s",
-];
-
-fn pick(rng: &mut ChaCha8Rng, w: &[f64]) -> usize {
-    let total: f64 = w.iter().sum();
-    let mut x = rng.random::<f64>() * total;
-    for (i, v) in w.iter().enumerate() {
-        if x < *v {
-            return i;
-        }
-        x -= v;
-    }
-    w.len() - 1
-}
-
-fn public_ip(rng: &mut ChaCha8Rng) -> Ipv4Addr {
-    loop {
-        let a: u8 = rng.random_range(12..=222);
-        if [100, 127, 169, 172, 192, 198, 203].contains(&a) {
-            continue;
-        }
-        return Ipv4Addr::new(a, rng.random(), rng.random(), rng.random_range(1..=254));
-    }
-}
-
-/// A random port in `lo..hi` that no tshark dissector owns.
-fn free_port(r: &mut ChaCha8Rng, lo: u16, hi: u16) -> u16 {
-    loop {
-        let p = r.random_range(lo..hi);
-        if !crate::ports::is_registered(p) {
-            return p;
-        }
-    }
-}
-
-fn flow(a: Ipv4Addr, ap: u16, b: Ipv4Addr, bp: u16, proto: Proto) -> FlowKey {
-    FlowKey {
-        orig_h: IpAddr::V4(a),
-        orig_p: ap,
-        resp_h: IpAddr::V4(b),
-        resp_p: bp,
-        proto,
-    }
-}
-
-fn word(rng: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n)
-        .map(|_| (b'a' + rng.random_range(0..26u8)) as char)
-        .collect()
-}
 
 /// Which output capture a job writes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -400,7 +347,12 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     // writers can run at once and still give the same bytes for a seed.
     let bg = g.plan_background();
     let jobs_seed: u64 = g.rng.random();
-    let resolver_spec = cfg.resolver_logs.then(|| g.resolver_spec());
+    // The channels beyond IRC come from their own stream (issue 20); their
+    // C&C names are among the resolver logs' C&C names.
+    let channels = crate::channels::plan(cfg, &g.t.sensors);
+    let resolver_spec = cfg
+        .resolver_logs
+        .then(|| g.resolver_spec(&channels.cc_names()));
     let sensors = g.t.sensors.clone();
     let (bg_done, rt) = std::thread::scope(|sc| -> io::Result<_> {
         let bg_thread = sc.spawn(|| render_background(cfg, &sensors, &bg, out));
@@ -431,6 +383,11 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     let (chat_file, chat) = crate::chat::render_chat(cfg.seed, cfg.start_us, out)?;
     g.t.files.push(chat_file);
     g.t.chat_sessions.push(chat);
+    let ch = crate::channels::render(&channels, g.resolver_ip, out)?;
+    g.t.files.extend(ch.files);
+    g.t.http_cc = ch.http_cc;
+    g.t.http_benign = ch.http_benign;
+    g.t.p2p = ch.p2p;
     g.other_vantage_points(out)?;
     g.t.tables.table1 = table1;
     if let Some(rt) = rt {
@@ -1976,10 +1933,12 @@ impl Gen {
         c.close(f, true);
     }
 
-    fn resolver_spec(&self) -> crate::resolver::ResolverSpec {
+    fn resolver_spec(&self, more_cc: &[String]) -> crate::resolver::ResolverSpec {
         use crate::resolver::{Format, ResolverSpec};
         let mut cc_names: Vec<String> = self.cc.keys().cloned().collect();
+        cc_names.extend(more_cc.iter().cloned());
         cc_names.sort();
+        cc_names.dedup();
         ResolverSpec {
             seed: self.cfg.seed ^ 0x5e50_1fe5,
             clients: ((self.cfg.resolver_clients as f64) * self.cfg.scale)
@@ -2156,57 +2115,17 @@ impl Gen {
             .filter(|u| u.kind == "update" && !u.success)
             .count() as u64;
         let _ = self.local_hour(0);
+        let t = &mut self.t;
+        t.tables.models = crate::truth::model_inputs(t);
+        let mut only: Vec<Ipv4Addr> = t
+            .p2p
+            .iter()
+            .flat_map(|n| n.p2p_only_hosts.iter().copied())
+            .collect();
+        only.sort();
+        only.dedup();
+        t.tables.p2p_only_hosts = only;
     }
-}
-
-/// A flood order's parameters as the bot reads them.
-struct FloodArgs {
-    target: Ipv4Addr,
-    /// Port, when the command's layout has one.
-    port: Option<u16>,
-    /// Duration, seconds.
-    secs: u32,
-    /// Delay between packets, ms, when the layout has one.
-    delay_ms: Option<u32>,
-}
-
-/// Writes a `ddos.*` order in the Agobot/Phatbot argument layout of its
-/// command (the one bots and the behaviour analysis read):
-/// `synflood|phatsyn|phatwolk HOST SECS DELAY PORT`, `phaticmp HOST SECS
-/// DELAY`, `udpflood HOST PORT SECS DELAY`, `targa3 HOST SECS`,
-/// `httpflood URL SECS`.
-fn flood_order(kind: &str, target: Ipv4Addr, port: u16, secs: u32, delay_ms: u32) -> String {
-    match kind {
-        "ddos.phaticmp" => format!(".{kind} {target} {secs} {delay_ms}"),
-        "ddos.udpflood" => format!(".{kind} {target} {port} {secs} {delay_ms}"),
-        "ddos.targa3" => format!(".{kind} {target} {secs}"),
-        "ddos.httpflood" => format!(".{kind} http://{target}/ {secs}"),
-        _ => format!(".{kind} {target} {secs} {delay_ms} {port}"),
-    }
-}
-
-/// Reads back what [`flood_order`] wrote.
-fn parse_flood_args(kind: &str, args: &[String]) -> Option<FloodArgs> {
-    let num = |i: usize| args.get(i).and_then(|a| a.parse::<u32>().ok());
-    let host = args.first()?;
-    let host = host
-        .strip_prefix("http://")
-        .map(|h| h.split(['/', ':']).next().unwrap_or(h))
-        .unwrap_or(host);
-    let target: Ipv4Addr = host.parse().ok()?;
-    let (port, secs, delay_ms) = match kind {
-        "ddos.phaticmp" => (None, num(1), num(2)),
-        "ddos.udpflood" => (num(1).map(|p| p as u16), num(2), num(3)),
-        "ddos.targa3" => (None, num(1), None),
-        "ddos.httpflood" => (Some(80), num(1), None),
-        _ => (num(3).map(|p| p as u16), num(1), num(2)),
-    };
-    Some(FloodArgs {
-        target,
-        port,
-        secs: secs.unwrap_or(60),
-        delay_ms,
-    })
 }
 
 /// What a Windows bind shell prints first (the shell dissector's cue).
@@ -2327,13 +2246,6 @@ fn render_ftp_fetch(
 
 fn r_as(r: &mut ChaCha8Rng) -> &mut ChaCha8Rng {
     r
-}
-
-/// Splits an order into its command (leading dot removed) and arguments.
-pub fn parse_order(raw: &str) -> (String, Vec<String>) {
-    let mut it = raw.split_whitespace();
-    let cmd = it.next().unwrap_or("").trim_start_matches('.').to_string();
-    (cmd, it.map(String::from).collect())
 }
 
 /// What the background writer draws from the scenario stream.

@@ -40,7 +40,7 @@ pub const EXITPROCESS: u32 = ror13("ExitProcess");
 
 /// What a hash found in a body says about the shellcode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum HashRole {
+pub enum HashRole {
     /// `bind`, `listen`, `accept`: a listening (bind) shell.
     Listens,
     /// `connect`: a connect-back shell.
@@ -50,7 +50,7 @@ pub(crate) enum HashRole {
 }
 
 /// Every hash recognised, with its role.
-pub(crate) const KNOWN: [(u32, HashRole); 10] = [
+pub const KNOWN: [(u32, HashRole); 10] = [
     (BIND, HashRole::Listens),
     (LISTEN, HashRole::Listens),
     (ACCEPT, HashRole::Listens),
@@ -64,7 +64,7 @@ pub(crate) const KNOWN: [(u32, HashRole); 10] = [
 ];
 
 /// The role of `v` if it is a known hash.
-pub(crate) fn role(v: u32) -> Option<HashRole> {
+pub fn role(v: u32) -> Option<HashRole> {
     KNOWN.iter().find(|(h, _)| *h == v).map(|(_, r)| *r)
 }
 

@@ -46,14 +46,16 @@ const TRACE_CAP: usize = STUB_BACK + PREFIX_STEPS as usize;
 
 /// A stub that ran and decoded a body.
 #[derive(Clone, Debug)]
-pub(super) struct Decoded {
+pub struct Decoded {
     /// Payload offset of the stub's first useful instruction.
     pub stub: usize,
     /// Payload offset of the decoded body.
     pub body_start: usize,
     /// The body as the stub left it.
     pub body: Vec<u8>,
+    /// How the body was encoded.
     pub decoder: DecoderKind,
+    /// The key the stub used, in the order the body's bytes meet it.
     pub key: Vec<u8>,
 }
 
@@ -103,7 +105,7 @@ impl Seen {
 }
 
 /// Finds and runs decoder stubs in `p`, at most `max`, in payload order.
-pub(super) fn find_decoders(p: &[u8], work: &mut ShellcodeWork, max: usize) -> Vec<Decoded> {
+pub fn find_decoders(p: &[u8], work: &mut ShellcodeWork, max: usize) -> Vec<Decoded> {
     let mut out = Vec::new();
     let mut seen = Seen(vec![0; p.len() / 64 + 1]);
     let mut resume = 0;

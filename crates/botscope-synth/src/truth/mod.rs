@@ -9,7 +9,7 @@ pub use channels::{
     HttpBenignTruth, HttpBotTruth, HttpCcTruth, HttpDeliveryTruth, HttpOrderTruth, P2pLinkTruth,
     P2pPeerTruth, P2pTruth,
 };
-pub use models::{FloodRateTruth, ModelTruth, ScanWaveTruth, SpamRateTruth};
+pub use models::{model_inputs, FloodRateTruth, ModelTruth, ScanWaveTruth, SpamRateTruth};
 
 use crate::specimen::{BotConfig, ConfigEncoding, Packer};
 use botscope_core::{FlowKey, Ts};

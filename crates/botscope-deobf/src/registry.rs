@@ -1,0 +1,330 @@
+//! The decoder registry and the stage that runs it.
+
+use crate::record::{hex, printable_runs, Finding, Record};
+use crate::shellcode::{self, ShellcodeWork};
+use crate::text;
+use crate::xorstr::{self, HostCheck, Transform};
+
+/// One input of the stage: a specimen segment or a payload.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// Name in the record (`.data`, `overlay`, `unpacked`, `payload`).
+    pub name: &'a str,
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// Whether the input is mapped memory of an image (stored keys of
+    /// XOR decoders are looked for in mapped inputs only).
+    pub mapped: bool,
+}
+
+/// How much work the stage may do: every decoder reads at most
+/// `max_bytes` input bytes in all, and its findings are capped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Input bytes each decoder may read, all inputs together.
+    pub max_bytes: usize,
+    /// Input bytes the shellcode stub finder may read (it interprets
+    /// instructions at its anchors, the costliest decoder a byte).
+    pub max_shellcode_bytes: usize,
+    /// Findings each decoder may add.
+    pub max_findings: usize,
+    /// Revealed strings kept per finding.
+    pub max_revealed: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 16 << 20,
+            max_shellcode_bytes: shellcode::MAX_SCAN,
+            max_findings: 16,
+            max_revealed: 16,
+        }
+    }
+}
+
+/// What decoders write into while they run.
+pub struct Sink<'h> {
+    /// Findings of the decoder running now (the registry moves them
+    /// into the record).
+    pub findings: Vec<Finding>,
+    /// XOR-family string decodings, `(transform, input index, anchor)`:
+    /// the specimen's config extraction builds its encoded views from
+    /// them instead of searching again.
+    pub transforms: Vec<(Transform, usize, usize)>,
+    /// Accepts a decoded host name (a C&C candidate).
+    pub host_ok: HostCheck<'h>,
+    /// The limits of this run.
+    pub limits: Limits,
+    cut_short: bool,
+}
+
+impl Sink<'_> {
+    /// Whether the decoder running now may add another finding.
+    pub fn room(&self) -> bool {
+        self.findings.len() < self.limits.max_findings
+    }
+
+    /// Notes that the decoder running now stopped at the budget.
+    pub fn cut_short(&mut self) {
+        self.cut_short = true;
+    }
+}
+
+/// A decoding the stage knows.
+pub trait Decoder: Send + Sync {
+    /// The name in the record.
+    fn name(&self) -> &'static str;
+    /// Decodes what it can of `inputs` into `sink`, reading at most
+    /// `budget` bytes; returns the bytes it read.
+    fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64;
+}
+
+/// The decoders a stage runs, in order.
+pub struct Registry {
+    decoders: Vec<Box<dyn Decoder>>,
+}
+
+/// The stage's output: the record and the XOR-family decodings found.
+pub struct Output {
+    /// The record.
+    pub record: Record,
+    /// XOR-family string decodings (see [`Sink::transforms`]).
+    pub transforms: Vec<(Transform, usize, usize)>,
+}
+
+impl Registry {
+    /// No decoders.
+    pub fn empty() -> Registry {
+        Registry {
+            decoders: Vec::new(),
+        }
+    }
+
+    /// Every decoder botscope knows: shellcode stubs, shellcode XOR
+    /// guesses, XOR-family strings, base64, hex, ROT13, stack strings,
+    /// UTF-16LE.
+    pub fn standard() -> Registry {
+        let mut r = Registry::empty();
+        r.register(Box::new(ShellcodeStubs));
+        r.register(Box::new(ShellcodeGuess));
+        r.register(Box::new(XorStrings));
+        r.register(Box::new(text::Base64));
+        r.register(Box::new(text::Hex));
+        r.register(Box::new(text::Rot13));
+        r.register(Box::new(text::StackStrings));
+        r.register(Box::new(text::Utf16));
+        r
+    }
+
+    /// [`Registry::standard`], built once for the process.
+    pub fn shared() -> &'static Registry {
+        static R: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        R.get_or_init(Registry::standard)
+    }
+
+    /// Adds a decoder (it runs after those already registered).
+    pub fn register(&mut self, d: Box<dyn Decoder>) {
+        self.decoders.push(d);
+    }
+
+    /// The decoders' names, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.decoders.iter().map(|d| d.name()).collect()
+    }
+
+    /// Runs every decoder over `inputs` within `limits`.
+    pub fn run(&self, inputs: &[Input], limits: Limits, host_ok: HostCheck) -> Output {
+        let mut record = Record::default();
+        let mut sink = Sink {
+            findings: Vec::new(),
+            transforms: Vec::new(),
+            host_ok,
+            limits,
+            cut_short: false,
+        };
+        for d in &self.decoders {
+            let budget = if d.name() == ShellcodeStubs.name() {
+                limits.max_shellcode_bytes.min(limits.max_bytes)
+            } else {
+                limits.max_bytes
+            };
+            sink.cut_short = false;
+            record.bytes_examined += d.run(inputs, budget, &mut sink);
+            record.ran.push(d.name().to_string());
+            if sink.cut_short {
+                record.cut_short.push(d.name().to_string());
+            }
+            for mut f in sink.findings.drain(..) {
+                f.decoder = d.name().to_string();
+                f.revealed.truncate(limits.max_revealed);
+                record.findings.push(f);
+            }
+        }
+        Output {
+            record,
+            transforms: sink.transforms,
+        }
+    }
+}
+
+/// Inputs clipped to `budget` bytes in all: `(index, bytes)`; sets
+/// `cut_short` when something was left out.
+pub fn within<'a>(inputs: &[Input<'a>], budget: usize, sink: &mut Sink) -> Vec<(usize, &'a [u8])> {
+    let mut left = budget;
+    let mut out = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        let n = inp.bytes.len().min(left);
+        if n < inp.bytes.len() {
+            sink.cut_short();
+        }
+        if n > 0 {
+            out.push((i, &inp.bytes[..n]));
+        }
+        left -= n;
+    }
+    out
+}
+
+/// Decoder stubs run in the x86 interpreter.
+struct ShellcodeStubs;
+
+impl Decoder for ShellcodeStubs {
+    fn name(&self) -> &'static str {
+        "shellcode_stub"
+    }
+    fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
+        let mut work = ShellcodeWork::default();
+        let mut read = 0;
+        for (i, b) in within(inputs, budget, sink) {
+            read += b.len() as u64;
+            let room = sink.limits.max_findings - sink.findings.len().min(sink.limits.max_findings);
+            for d in shellcode::find_decoders(b, &mut work, room.min(shellcode::MAX_FINDINGS)) {
+                sink.findings.push(Finding {
+                    method: d.decoder.name().to_string(),
+                    key: Some(hex(&d.key)),
+                    region: inputs[i].name.to_string(),
+                    offset: d.stub,
+                    length: d.body.len(),
+                    revealed: printable_runs(&d.body, 5, sink.limits.max_revealed),
+                    ..Finding::default()
+                });
+            }
+        }
+        read
+    }
+}
+
+/// XOR keys guessed from known shellcode text and API-hash pushes.
+struct ShellcodeGuess;
+
+impl Decoder for ShellcodeGuess {
+    fn name(&self) -> &'static str {
+        "shellcode_xor_guess"
+    }
+    fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
+        let mut work = ShellcodeWork::default();
+        let mut read = 0;
+        for (i, b) in within(inputs, budget, sink) {
+            read += b.len() as u64;
+            let b = &b[..b.len().min(shellcode::MAX_SCAN)];
+            // Stretches a stub already decoded are not guessed again.
+            let covered: Vec<(usize, usize)> = sink
+                .findings
+                .iter()
+                .filter(|f| f.region == inputs[i].name)
+                .map(|f| (f.offset, f.offset + f.length))
+                .collect();
+            for g in shellcode::guess::guess_keys(b, &covered, &mut work) {
+                if !sink.room() {
+                    break;
+                }
+                sink.findings.push(Finding {
+                    method: g.decoder.name().to_string(),
+                    key: Some(hex(&g.key)),
+                    region: inputs[i].name.to_string(),
+                    offset: g.start,
+                    length: g.body.len(),
+                    revealed: printable_runs(&g.body, 5, sink.limits.max_revealed),
+                    ..Finding::default()
+                });
+            }
+        }
+        read
+    }
+}
+
+/// XOR-family config strings found by known plaintext.
+struct XorStrings;
+
+/// Bytes decoded each side of an anchor for the revealed strings.
+const XOR_WINDOW: usize = 1024;
+
+impl Decoder for XorStrings {
+    fn name(&self) -> &'static str {
+        "xor_strings"
+    }
+    fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
+        let clipped = within(inputs, budget, sink);
+        // Indices into `inputs` are kept: `segs[k]` is `inputs[k]` clipped.
+        let segs: Vec<(&[u8], bool)> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, inp)| {
+                let b = clipped.iter().find(|c| c.0 == i).map_or(&[][..], |c| c.1);
+                (b, inp.mapped)
+            })
+            .collect();
+        let found = xorstr::find_in_segments(&segs, sink.host_ok);
+        for (t, k, anchor) in &found {
+            if !sink.room() {
+                break;
+            }
+            let raw = segs[*k].0;
+            sink.findings.push(Finding {
+                method: t.label(),
+                key: Some(match t {
+                    Transform::XorKey(k) => hex(k),
+                    Transform::Xor1(k) | Transform::Add(k) | Transform::Rol(k) => hex(&[*k]),
+                    Transform::Rolling(k) | Transform::Chained(k) => hex(&[*k]),
+                }),
+                region: inputs[*k].name.to_string(),
+                offset: *anchor,
+                length: 0,
+                revealed: xor_revealed(raw, *anchor, t, sink.limits.max_revealed),
+                ..Finding::default()
+            });
+        }
+        sink.transforms.extend(found);
+        clipped.iter().map(|c| c.1.len() as u64).sum()
+    }
+}
+
+/// The strings a XOR-family decoding reveals within [`XOR_WINDOW`] of
+/// its anchor: the whole window decoded for byte-wise decodings; for
+/// per-string ones, each string starting at the anchor or after a
+/// stored zero.
+fn xor_revealed(raw: &[u8], anchor: usize, t: &Transform, max: usize) -> Vec<String> {
+    let lo = anchor.saturating_sub(XOR_WINDOW);
+    let hi = (anchor + XOR_WINDOW).min(raw.len());
+    if !t.per_string() {
+        let dec: Vec<u8> = raw[lo..hi].iter().map(|&b| t.decode(b, 0)).collect();
+        return printable_runs(&dec, 5, max);
+    }
+    let mut out = Vec::new();
+    let mut s = lo;
+    while s < hi && out.len() < max {
+        let start = s == anchor || (s > 0 && raw[s - 1] == 0 && raw[s] != 0);
+        if start {
+            if let Some(d) = xorstr::decode_string(raw, s, t) {
+                if d.len() >= 4 && (t.zero_ok() || !raw[s..s + d.len()].contains(&0)) {
+                    out.push(String::from_utf8_lossy(&d).into_owned());
+                    s += d.len() + 1;
+                    continue;
+                }
+            }
+        }
+        s += 1;
+    }
+    out
+}
