@@ -371,6 +371,8 @@ mod tests {
             status: None,
             user_agent: None,
             descriptors: Default::default(),
+            tls: false,
+            gnutella2: false,
             learnt_peers: vec![],
             queries: vec![],
             duration: dur,

@@ -428,6 +428,16 @@ pub struct P2pLink {
     pub user_agent: Option<String>,
     /// Gnutella: descriptors seen, both directions.
     pub descriptors: GnutellaDescriptors,
+    /// Gnutella: the peers upgraded the link to TLS after the handshake
+    /// (`Connection: Upgrade`, `Upgrade: TLS/1.0`): no descriptor is
+    /// visible.
+    #[serde(default)]
+    pub tls: bool,
+    /// Gnutella: a side announced Gnutella2 packets (`Content-Type:
+    /// application/x-gnutella2`), which are not 0.6 descriptors and are
+    /// not counted.
+    #[serde(default)]
+    pub gnutella2: bool,
     /// Gnutella: peers learnt from pong descriptors and `X-Try-Ultrapeers`
     /// headers (at most 64), `addr:port`.
     pub learnt_peers: Vec<String>,

@@ -65,3 +65,5 @@ mod realworld_irc;
 mod realworld_tftp;
 #[path = "integration/suricata.rs"]
 mod suricata;
+#[path = "integration/realworld_p2p.rs"]
+mod realworld_p2p;

@@ -22,6 +22,14 @@ pub const MIN_ENTROPY: f64 = 7.0;
 pub struct OpaqueTally {
     sides: [ByteTally; 2],
     first_pkt: Option<u64>,
+    /// The originator's first bytes: TLS and SSH are named protocols with
+    /// high-entropy payloads, not opaque links.
+    head: [u8; 4],
+}
+
+/// Whether a stream starts as TLS (a handshake record) or SSH (its banner).
+fn named_encrypted(head: &[u8; 4]) -> bool {
+    (head[0] == 0x16 && head[1] == 0x03) || head == b"SSH-"
 }
 
 impl OpaqueTally {
@@ -33,7 +41,14 @@ impl OpaqueTally {
     /// Counts one direction's bytes (until the samples are full).
     pub fn on_data(&mut self, ctx: &FlowCtx<'_>, from_orig: bool, data: &[u8]) {
         self.first_pkt.get_or_insert(ctx.pkt_no);
-        self.sides[usize::from(!from_orig)].add(data);
+        let side = &mut self.sides[usize::from(!from_orig)];
+        if from_orig && side.len() < 4 {
+            let at = side.len();
+            for (i, b) in data.iter().take(4 - at).enumerate() {
+                self.head[at + i] = *b;
+            }
+        }
+        side.add(data);
     }
 
     /// Whether both samples are full (later bytes change nothing).
@@ -45,7 +60,7 @@ impl OpaqueTally {
     /// high-entropy.
     pub fn on_end(&self, ctx: &FlowCtx<'_>, conn: &Conn, out: &mut Output) {
         let [o, r] = &self.sides;
-        if o.len() < MIN_SAMPLE || r.len() < MIN_SAMPLE {
+        if o.len() < MIN_SAMPLE || r.len() < MIN_SAMPLE || named_encrypted(&self.head) {
             return;
         }
         let (oe, re) = (o.entropy(), r.entropy());
@@ -60,6 +75,8 @@ impl OpaqueTally {
             status: None,
             user_agent: None,
             descriptors: Default::default(),
+            tls: false,
+            gnutella2: false,
             learnt_peers: Vec::new(),
             queries: Vec::new(),
             duration: conn.duration.unwrap_or(0.0),

@@ -47,6 +47,12 @@ pub struct GnutellaState {
     started: bool,
     status: Option<u16>,
     user_agent: Option<String>,
+    /// A head asked to upgrade the link (`Connection: Upgrade`).
+    upgrade: bool,
+    /// The link went on in TLS.
+    tls: bool,
+    /// A side sends Gnutella2 packets.
+    g2: bool,
     descriptors: GnutellaDescriptors,
     learnt: Vec<String>,
     queries: Vec<String>,
@@ -140,6 +146,20 @@ impl GnutellaState {
                 }
             }
         }
+        if h.header("Connection")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("upgrade"))
+        {
+            self.upgrade = true;
+        }
+        if h.header("Content-Type")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("x-gnutella2"))
+        {
+            // Gnutella2 packets follow, not 0.6 descriptors: not framed.
+            self.g2 = true;
+            for s in &mut self.sides {
+                s.failed = true;
+            }
+        }
         if h.deflates() && !h.is_connect() {
             self.sides[d].inflate = Some(Box::new(flate2::Decompress::new(true)));
         }
@@ -153,6 +173,14 @@ impl GnutellaState {
 
     /// Descriptor bytes of one direction, inflated first when compressed.
     fn on_stream(&mut self, ctx: &FlowCtx<'_>, d: usize, data: &[u8], out: &mut Output) {
+        if self.upgrade && data.starts_with(&[0x16, 0x03]) {
+            // The upgrade went through: TLS records from here on.
+            self.tls = true;
+            for s in &mut self.sides {
+                s.failed = true;
+            }
+            return;
+        }
         let Some(mut z) = self.sides[d].inflate.take() else {
             self.frame(ctx, d, data, out);
             return;
@@ -240,6 +268,8 @@ impl GnutellaState {
             status: self.status,
             user_agent: self.user_agent.take(),
             descriptors: std::mem::take(&mut self.descriptors),
+            tls: self.tls,
+            gnutella2: self.g2,
             learnt_peers: std::mem::take(&mut self.learnt),
             queries: std::mem::take(&mut self.queries),
             duration: conn.duration.unwrap_or(0.0),
