@@ -46,8 +46,11 @@ impl Default for Limits {
 /// What decoders write into while they run.
 pub struct Sink<'h> {
     /// Findings of the decoder running now (the registry moves them
-    /// into the record).
+    /// into `done`).
     pub findings: Vec<Finding>,
+    /// Findings of the decoders that ran before (a decoder may leave
+    /// alone what an earlier one decoded).
+    pub done: Vec<Finding>,
     /// XOR-family string decodings, `(transform, input index, anchor)`:
     /// the specimen's config extraction builds its encoded views from
     /// them instead of searching again.
@@ -138,6 +141,7 @@ impl Registry {
         let mut record = Record::default();
         let mut sink = Sink {
             findings: Vec::new(),
+            done: Vec::new(),
             transforms: Vec::new(),
             host_ok,
             limits,
@@ -155,12 +159,13 @@ impl Registry {
             if sink.cut_short {
                 record.cut_short.push(d.name().to_string());
             }
-            for mut f in sink.findings.drain(..) {
+            for mut f in std::mem::take(&mut sink.findings) {
                 f.decoder = d.name().to_string();
                 f.revealed.truncate(limits.max_revealed);
-                record.findings.push(f);
+                sink.done.push(f);
             }
         }
+        record.findings = sink.done;
         Output {
             record,
             transforms: sink.transforms,
@@ -186,6 +191,28 @@ pub fn within<'a>(inputs: &[Input<'a>], budget: usize, sink: &mut Sink) -> Vec<(
     out
 }
 
+/// A shellcode decoding's finding: the stretch `from..to` of the input
+/// decoded into `body`.
+fn shell_finding(
+    kind: shellcode::DecoderKind,
+    key: &[u8],
+    region: &str,
+    from: usize,
+    to: usize,
+    body: &[u8],
+    sink: &Sink,
+) -> Finding {
+    Finding {
+        method: kind.name().to_string(),
+        key: Some(hex(key)),
+        region: region.to_string(),
+        offset: from,
+        length: to.saturating_sub(from),
+        revealed: printable_runs(body, 5, sink.limits.max_revealed),
+        ..Finding::default()
+    }
+}
+
 /// Decoder stubs run in the x86 interpreter.
 struct ShellcodeStubs;
 
@@ -200,15 +227,18 @@ impl Decoder for ShellcodeStubs {
             read += b.len() as u64;
             let room = sink.limits.max_findings - sink.findings.len().min(sink.limits.max_findings);
             for d in shellcode::find_decoders(b, &mut work, room.min(shellcode::MAX_FINDINGS)) {
-                sink.findings.push(Finding {
-                    method: d.decoder.name().to_string(),
-                    key: Some(hex(&d.key)),
-                    region: inputs[i].name.to_string(),
-                    offset: d.stub,
-                    length: d.body.len(),
-                    revealed: printable_runs(&d.body, 5, sink.limits.max_revealed),
-                    ..Finding::default()
-                });
+                // The stretch runs from the stub to the end of its body.
+                let end = d.body_start + d.body.len();
+                let f = shell_finding(
+                    d.decoder,
+                    &d.key,
+                    inputs[i].name,
+                    d.stub,
+                    end,
+                    &d.body,
+                    sink,
+                );
+                sink.findings.push(f);
             }
         }
         read
@@ -230,24 +260,26 @@ impl Decoder for ShellcodeGuess {
             let b = &b[..b.len().min(shellcode::MAX_SCAN)];
             // Stretches a stub already decoded are not guessed again.
             let covered: Vec<(usize, usize)> = sink
-                .findings
+                .done
                 .iter()
-                .filter(|f| f.region == inputs[i].name)
+                .filter(|f| f.region == inputs[i].name && f.decoder == ShellcodeStubs.name())
                 .map(|f| (f.offset, f.offset + f.length))
                 .collect();
             for g in shellcode::guess::guess_keys(b, &covered, &mut work) {
                 if !sink.room() {
                     break;
                 }
-                sink.findings.push(Finding {
-                    method: g.decoder.name().to_string(),
-                    key: Some(hex(&g.key)),
-                    region: inputs[i].name.to_string(),
-                    offset: g.start,
-                    length: g.body.len(),
-                    revealed: printable_runs(&g.body, 5, sink.limits.max_revealed),
-                    ..Finding::default()
-                });
+                let end = g.start + g.body.len();
+                let f = shell_finding(
+                    g.decoder,
+                    &g.key,
+                    inputs[i].name,
+                    g.start,
+                    end,
+                    &g.body,
+                    sink,
+                );
+                sink.findings.push(f);
             }
         }
         read

@@ -36,7 +36,10 @@ fn b64_value(c: u8) -> Option<u8> {
 /// Decodes standard or URL-safe base64 without padding checks; `None` on
 /// a character outside the alphabet or a dangling single character.
 pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
-    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    let s = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
     if s.len() % 4 == 1 {
         return None;
     }
@@ -79,7 +82,9 @@ pub fn rot13(b: &[u8]) -> Vec<u8> {
 
 /// Whether decoded bytes read as text.
 fn is_text(d: &[u8]) -> bool {
-    d.len() >= MIN_TEXT && d.iter().all(|&b| printable(b)) && d.iter().any(|b| b.is_ascii_alphabetic())
+    d.len() >= MIN_TEXT
+        && d.iter().all(|&b| printable(b))
+        && d.iter().any(|b| b.is_ascii_alphabetic())
 }
 
 /// Runs of bytes in `class` of at least `min` bytes: `(start, end)`.
@@ -106,7 +111,13 @@ fn runs<'a>(
     })
 }
 
-fn finding(method: &str, inp: &Input, offset: usize, length: usize, revealed: Vec<String>) -> Finding {
+fn finding(
+    method: &str,
+    inp: &Input,
+    offset: usize,
+    length: usize,
+    revealed: Vec<String>,
+) -> Finding {
     Finding {
         method: method.to_string(),
         region: inp.name.to_string(),
@@ -117,6 +128,53 @@ fn finding(method: &str, inp: &Input, offset: usize, length: usize, revealed: Ve
     }
 }
 
+/// How a run-based text decoder reads: which bytes make a run, the least
+/// run, how a run is cut to decodable length, and the decoding.
+struct RunCodec {
+    method: &'static str,
+    min: usize,
+    class: fn(u8) -> bool,
+    trim: fn(&[u8]) -> &[u8],
+    decode: fn(&[u8]) -> Option<Vec<u8>>,
+}
+
+impl RunCodec {
+    /// Every run in `inputs` (within `budget`) that decodes to text.
+    fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
+        let mut read = 0;
+        for (i, b) in within(inputs, budget, sink) {
+            read += b.len() as u64;
+            for (s, e) in runs(b, self.min, self.class) {
+                if !sink.room() {
+                    return read;
+                }
+                let run = (self.trim)(&b[s..e.min(s + MAX_RUN)]);
+                if run.len() < self.min {
+                    continue;
+                }
+                let Some(d) = (self.decode)(run) else {
+                    continue;
+                };
+                if is_text(&d) {
+                    let rev = printable_runs(&d, MIN_TEXT, 1);
+                    sink.findings
+                        .push(finding(self.method, &inputs[i], s, run.len(), rev));
+                }
+            }
+        }
+        read
+    }
+}
+
+/// A base64 run cut to whole quads, padding only at its end.
+fn base64_trim(run: &[u8]) -> &[u8] {
+    let mut run = &run[..run.len() - run.len() % 4];
+    while run.len() > 1 && run[..run.len() - 1].contains(&b'=') {
+        run = &run[..run.len() - 4];
+    }
+    run
+}
+
 /// Base64 text (standard or URL-safe alphabet).
 pub struct Base64;
 
@@ -125,33 +183,14 @@ impl Decoder for Base64 {
         "base64"
     }
     fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
-        let mut read = 0;
-        for (i, b) in within(inputs, budget, sink) {
-            read += b.len() as u64;
-            let class = |c: u8| b64_value(c).is_some() || c == b'=';
-            for (s, e) in runs(b, MIN_BASE64, class) {
-                if !sink.room() {
-                    return read;
-                }
-                // A run of letters alone is a word or an identifier far
-                // more often than base64 (which has digits, case mixes).
-                let run = &b[s..e.min(s + MAX_RUN)];
-                let mut run = &run[..run.len() - run.len() % 4];
-                while run.len() > 1 && run[..run.len() - 1].contains(&b'=') {
-                    // Padding only at the end.
-                    run = &run[..run.len() - 4];
-                }
-                if run.len() < MIN_BASE64 {
-                    continue;
-                }
-                let Some(d) = base64_decode(run) else { continue };
-                if is_text(&d) {
-                    let rev = printable_runs(&d, MIN_TEXT, 1);
-                    sink.findings.push(finding("base64", &inputs[i], s, run.len(), rev));
-                }
-            }
+        RunCodec {
+            method: "base64",
+            min: MIN_BASE64,
+            class: |c| b64_value(c).is_some() || c == b'=',
+            trim: base64_trim,
+            decode: base64_decode,
         }
-        read
+        .run(inputs, budget, sink)
     }
 }
 
@@ -163,35 +202,26 @@ impl Decoder for Hex {
         "hex"
     }
     fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
-        let mut read = 0;
-        for (i, b) in within(inputs, budget, sink) {
-            read += b.len() as u64;
-            for (s, e) in runs(b, MIN_HEX, |c| c.is_ascii_hexdigit()) {
-                if !sink.room() {
-                    return read;
-                }
-                let run = &b[s..e.min(s + MAX_RUN)];
-                let run = &run[..run.len() & !1];
-                let Some(d) = hex_decode(run) else { continue };
-                if is_text(&d) {
-                    let rev = printable_runs(&d, MIN_TEXT, 1);
-                    sink.findings.push(finding("hex", &inputs[i], s, run.len(), rev));
-                }
-            }
+        RunCodec {
+            method: "hex",
+            min: MIN_HEX,
+            class: |c| c.is_ascii_hexdigit(),
+            trim: |r| &r[..r.len() & !1],
+            decode: hex_decode,
         }
-        read
+        .run(inputs, budget, sink)
     }
 }
 
 /// What ROT13 text must reveal to count (searched in ROT13 form).
 const ROT13_MARKERS: [&[u8]; 7] = [
-    b"uggc://", // http://
+    b"uggc://",  // http://
     b"uggcf://", // https://
-    b"sgc://",  // ftp://
-    b"vep.",    // irc.
-    b"gsgc ",   // tftp
-    b"CEVIZFT", // PRIVMSG
-    b".rkr",    // .exe
+    b"sgc://",   // ftp://
+    b"vep.",     // irc.
+    b"gsgc ",    // tftp
+    b"CEVIZFT",  // PRIVMSG
+    b".rkr",     // .exe
 ];
 
 /// ROT13 (Caesar 13) text naming a URL, an IRC host or command.
@@ -212,11 +242,16 @@ impl Decoder for Rot13 {
                         return read;
                     }
                     let mut s = at;
-                    while s > 0 && at - s < MAX_REVEALED_LEN && printable(b[s - 1]) && b[s - 1] >= 0x20 {
+                    while s > 0
+                        && at - s < MAX_REVEALED_LEN
+                        && printable(b[s - 1])
+                        && b[s - 1] >= 0x20
+                    {
                         s -= 1;
                     }
                     let mut e = at + m.len();
-                    while e < b.len() && e - s < MAX_REVEALED_LEN && printable(b[e]) && b[e] >= 0x20 {
+                    while e < b.len() && e - s < MAX_REVEALED_LEN && printable(b[e]) && b[e] >= 0x20
+                    {
                         e += 1;
                     }
                     if seen.iter().any(|&(x, y)| s < y && x < e) {
@@ -224,7 +259,13 @@ impl Decoder for Rot13 {
                     }
                     seen.push((s, e));
                     let d = rot13(&b[s..e]);
-                    sink.findings.push(finding("rot13", &inputs[i], s, e - s, printable_runs(&d, 4, 1)));
+                    sink.findings.push(finding(
+                        "rot13",
+                        &inputs[i],
+                        s,
+                        e - s,
+                        printable_runs(&d, 4, 1),
+                    ));
                 }
             }
         }
@@ -323,7 +364,8 @@ impl Decoder for StackStrings {
                 }
                 let rev = printable_runs(&bytes, 5, sink.limits.max_revealed);
                 if !rev.is_empty() {
-                    sink.findings.push(finding("stack_strings", &inputs[k], start, i - start, rev));
+                    sink.findings
+                        .push(finding("stack_strings", &inputs[k], start, i - start, rev));
                 }
             }
         }
@@ -360,7 +402,8 @@ impl Decoder for Utf16 {
                     }
                     if text.len() >= MIN_TEXT && names_indicator(&text, sink) {
                         let t = String::from_utf8_lossy(&text).into_owned();
-                        sink.findings.push(finding("utf16le", &inputs[k], s, i - s, vec![t]));
+                        sink.findings
+                            .push(finding("utf16le", &inputs[k], s, i - s, vec![t]));
                     }
                     if i == s {
                         i += 2;
@@ -388,7 +431,10 @@ mod tests {
 
     #[test]
     fn base64_and_hex_round_trip_known_values() {
-        assert_eq!(base64_decode(b"aXJjLmV4YW1wbGUubmV0").unwrap(), b"irc.example.net");
+        assert_eq!(
+            base64_decode(b"aXJjLmV4YW1wbGUubmV0").unwrap(),
+            b"irc.example.net"
+        );
         assert_eq!(base64_decode(b"aHR0cDovL2Eu").unwrap(), b"http://a.");
         assert_eq!(base64_decode(b"Zm9vYg==").unwrap(), b"foob");
         assert_eq!(base64_decode(b"Zm9vY"), None);
@@ -400,7 +446,10 @@ mod tests {
     #[test]
     fn stack_store_forms() {
         // mov byte [ebp-0x10], 'i'
-        assert_eq!(stack_store(&[0xc6, 0x45, 0xf0, b'i'], 0), Some((-16, [b'i', 0, 0, 0], 1, 4)));
+        assert_eq!(
+            stack_store(&[0xc6, 0x45, 0xf0, b'i'], 0),
+            Some((-16, [b'i', 0, 0, 0], 1, 4))
+        );
         // mov dword [esp+0x20], "irc."
         assert_eq!(
             stack_store(&[0xc7, 0x44, 0x24, 0x20, b'i', b'r', b'c', b'.'], 0),

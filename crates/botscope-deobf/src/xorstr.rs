@@ -46,17 +46,22 @@ pub fn plausible_host(s: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
-        && labels
-            .last()
-            .is_some_and(|t| (2..=24).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase()))
+        && labels[labels.len() - 2].len() >= 2
+        && labels.last().is_some_and(|t| {
+            (2..=24).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase())
+        })
 }
 
 /// Every decoding [`find_transforms`] finds in `segs` (`(bytes, mapped)`),
 /// as `(transform, segment index, anchor offset)`, within the per-segment
 /// and per-image confirmation caps and at most [`MAX_TRANSFORMS`].
-pub fn find_in_segments(segs: &[(&[u8], bool)], host_ok: HostCheck) -> Vec<(Transform, usize, usize)> {
+pub fn find_in_segments(
+    segs: &[(&[u8], bool)],
+    host_ok: HostCheck,
+) -> Vec<(Transform, usize, usize)> {
     let keys = KeyIndex::new(segs);
     let mut found = Vec::new();
     let mut confirms = 0;
@@ -115,7 +120,10 @@ impl Transform {
     /// Whether the key stream restarts at each string's first byte
     /// (string starts matter), rather than being the same at every byte.
     pub fn per_string(&self) -> bool {
-        !matches!(self, Transform::Xor1(_) | Transform::Add(_) | Transform::Rol(_))
+        !matches!(
+            self,
+            Transform::Xor1(_) | Transform::Add(_) | Transform::Rol(_)
+        )
     }
 
     /// Decodes byte `b` at position `j` of its string.
@@ -442,7 +450,6 @@ impl<'a> KeyIndex<'a> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,7 +492,14 @@ mod tests {
             b"irc.chain-example.org"
         );
         let mut found = Vec::new();
-        find_transforms(&enc, &KeyIndex::new(&[]), &mut found, 0, &mut 0, &plausible_host);
+        find_transforms(
+            &enc,
+            &KeyIndex::new(&[]),
+            &mut found,
+            0,
+            &mut 0,
+            &plausible_host,
+        );
         assert_eq!(found, vec![(Transform::Chained(k), 0, 8)]);
     }
 }

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod containment;
 pub mod daemon;
+pub mod deobf;
 pub mod download;
 pub mod emulate;
 pub mod instructions;

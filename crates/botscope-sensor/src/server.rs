@@ -11,6 +11,7 @@ use crate::emulate::{Emulator, Personality};
 use crate::instructions::{find_instructions, DownloadInstruction};
 use crate::shell::{FetchOutcome, ShellKind, ShellOffer};
 use botscope_core::Ts;
+use botscope_deobf::Record;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
@@ -131,6 +132,9 @@ pub enum SensorEvent {
         details: Vec<String>,
         /// Download instructions found.
         instructions: Vec<DownloadInstruction>,
+        /// The de-obfuscation stage's record, when a decoder matched.
+        #[serde(skip_serializing_if = "no_match")]
+        deobf: Record,
         /// Why the emulator stopped answering, if it did (the session was
         /// still listened to and classified).
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,6 +154,9 @@ pub enum SensorEvent {
         vectors: Vec<String>,
         /// Download instructions found.
         instructions: Vec<DownloadInstruction>,
+        /// The de-obfuscation stage's record, when a decoder matched.
+        #[serde(skip_serializing_if = "no_match")]
+        deobf: Record,
     },
     /// A download was attempted.
     Download {
@@ -294,6 +301,11 @@ pub enum SensorEvent {
         /// Attacker.
         src: SocketAddr,
     },
+}
+
+/// Whether a record has no finding (left out of the event).
+fn no_match(r: &Record) -> bool {
+    !r.matched()
 }
 
 /// Counters the sensor keeps while running.
@@ -779,6 +791,7 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         details,
         instructions,
         offers,
+        deobf,
     } = analyse(ctx, kept, false, Scope::All).await;
     ctx.stats.sessions.fetch_add(1, Ordering::Relaxed);
     ctx.events.send(SensorEvent::Session {
@@ -791,6 +804,7 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
         vectors: vectors.clone(),
         details,
         instructions: instructions.clone(),
+        deobf,
         desync,
     });
     let vector = vectors.first().cloned();
@@ -862,6 +876,8 @@ struct Analysis {
     instructions: Vec<DownloadInstruction>,
     /// Shells its shellcode offers.
     offers: Vec<ShellOffer>,
+    /// The de-obfuscation record (empty for an early search).
+    deobf: Record,
 }
 
 async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool, scope: Scope) -> Analysis {
@@ -889,6 +905,10 @@ async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool, scope: Scope) -> A
                 Scope::Shells => Vec::new(),
             },
             offers: crate::shell_session::offers_in(&data),
+            deobf: match scope {
+                Scope::All => crate::deobf::payload_record(&data),
+                Scope::Shells => Record::default(),
+            },
         }
     })
     .await
@@ -1087,6 +1107,7 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
             vectors,
             instructions,
             offers,
+            deobf,
             ..
         } = analyse(&ctx, buf[..n].to_vec(), dst.port() == 135, Scope::All).await;
         ctx.events.send(SensorEvent::Datagram {
@@ -1096,6 +1117,7 @@ async fn udp_loop(u: UdpSocket, ctx: Arc<Ctx>) {
             bytes: n,
             vectors: vectors.clone(),
             instructions: instructions.clone(),
+            deobf,
         });
         let confirmed = ctx.handshakes.is_confirmed(peer.ip());
         for offer in offers {

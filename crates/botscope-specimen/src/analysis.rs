@@ -6,6 +6,7 @@ use crate::ioc::{self, Iocs};
 use crate::pe::{self, PeInfo, PeKind};
 use crate::strings::{self, FoundEncoding};
 use botscope_core::botconfig::BotConfig;
+use botscope_deobf::{Finding, Input, Limits, Record, Registry};
 use md5::Md5;
 use serde::Serialize;
 use sha1::Sha1;
@@ -99,8 +100,11 @@ pub struct Analysis {
     /// The evidence, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config_evidence: Vec<String>,
-    /// Indicators.
+    /// Indicators (those only decoding revealed included).
     pub iocs: Iocs,
+    /// The de-obfuscation stage: decoders run, matched, keys, offsets,
+    /// what they revealed ([`deobfuscate`]).
+    pub deobf: Record,
     /// Number of ASCII and UTF-16LE strings (length >= 5) seen.
     pub strings: usize,
     /// ssdeep digest of the whole file, as the `ssdeep` tool prints it.
@@ -115,6 +119,94 @@ impl Analysis {
     /// is one (packing scrambles every byte), else the file's.
     pub fn family_digest(&self) -> &str {
         self.fuzzy_unpacked.as_deref().unwrap_or(&self.fuzzy)
+    }
+}
+
+/// The de-obfuscation stage's work budget per specimen: every decoder
+/// reads at most the bytes config extraction reads
+/// ([`config::MAX_CONFIG_SCAN`]), the shellcode stub finder at most
+/// 1 MiB, each decoder adds at most 16 findings.
+pub fn deobf_limits() -> Limits {
+    Limits {
+        max_bytes: config::MAX_CONFIG_SCAN,
+        ..Limits::default()
+    }
+}
+
+/// Runs the de-obfuscation stage over a specimen's segments (clipped as
+/// config extraction clips them). Returns the record and the XOR-family
+/// decodings config extraction reuses.
+pub fn deobfuscate(
+    segments: &[Segment],
+) -> (
+    Record,
+    Vec<(botscope_deobf::xorstr::Transform, usize, usize)>,
+) {
+    let clipped = config::clipped(segments);
+    let inputs: Vec<Input> = clipped
+        .iter()
+        .map(|s| Input {
+            name: s.name,
+            bytes: s.bytes,
+            mapped: s.va.is_some(),
+        })
+        .collect();
+    let out = Registry::shared().run(&inputs, deobf_limits(), &config::decoded_host_ok);
+    (out.record, out.transforms)
+}
+
+/// Fills each finding's `iocs` with the indicators in its revealed
+/// strings that the plain strings did not give (`plain`), and adds them
+/// to `all`.
+fn revealed_iocs(record: &mut Record, plain: &Iocs, all: &mut Iocs) {
+    for f in &mut record.findings {
+        let mut got = Iocs::default();
+        for r in &f.revealed {
+            ioc::scan_text(r, &mut got);
+        }
+        let new = got
+            .fqdns
+            .iter()
+            .filter(|x| !plain.fqdns.contains(*x))
+            .chain(got.ipv4.iter().filter(|x| !plain.ipv4.contains(*x)))
+            .chain(got.urls.iter().filter(|x| !plain.urls.contains(*x)));
+        f.iocs = new.cloned().collect();
+        all.fqdns.extend(got.fqdns);
+        all.ipv4.extend(got.ipv4);
+        all.urls.extend(got.urls);
+    }
+}
+
+/// The record's entry for a UPX unpack (the PE walk finds the pack
+/// header and sections; the NRV and unfilter code is the stage's).
+fn upx_finding(info: &PeInfo, un: &pe::UpxUnpacked) -> Finding {
+    let method = info
+        .packer
+        .as_ref()
+        .and_then(|p| p.method)
+        .map_or("nrv", |m| match m {
+            botscope_deobf::upx::nrv::Method::Nrv2b => "nrv2b",
+            botscope_deobf::upx::nrv::Method::Nrv2d => "nrv2d",
+            botscope_deobf::upx::nrv::Method::Nrv2e => "nrv2e",
+        });
+    let upx1 = info.sections.iter().skip_while(|s| s.name != "UPX0").nth(1);
+    let mut revealed = vec![format!("unpacked image of {} bytes", un.image.len())];
+    if un.filter != 0 {
+        revealed.push(format!("{} branch operands restored", un.restored));
+    }
+    Finding {
+        decoder: "upx".into(),
+        method: if un.filter == 0 {
+            method.to_string()
+        } else {
+            format!("{method}+filter:{:02x}", un.filter)
+        },
+        key: None,
+        region: upx1.map_or("UPX1".into(), |s| s.name.clone()),
+        offset: upx1.map_or(0, |s| s.raw_offset as usize),
+        length: upx1.map_or(0, |s| s.raw_size as usize),
+        revealed,
+        iocs: Vec::new(),
     }
 }
 
@@ -149,6 +241,7 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
     let mut pe_reject = None;
     let mut ftype;
     let mut fuzzy_unpacked = None;
+    let mut upx_found = None;
     if data.starts_with(b"MZ") {
         ftype = FileType::Pe32;
         match pe::analyze(data) {
@@ -175,6 +268,7 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
                 if is_upx {
                     match pe::upx_unpack_capped(data, &info, caps) {
                         Ok(un) => {
+                            upx_found = Some(upx_finding(&info, &un));
                             let mut img = un.image;
                             if let Some(p) = info.packer.as_mut() {
                                 p.unpacked_size = Some(img.len() as u64);
@@ -219,7 +313,12 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
             bytes,
         })
         .collect();
-    let found = config::extract(&segments);
+    let (mut deobf, transforms) = deobfuscate(&segments);
+    if let Some(f) = upx_found {
+        deobf.ran.insert(0, "upx".into());
+        deobf.findings.insert(0, f);
+    }
+    let found = config::extract_with(&segments, Some(&transforms));
     let mut iocs = Iocs::default();
     let mut nstrings = 0;
     for (_, bytes, _) in &regions {
@@ -228,6 +327,9 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
             ioc::scan_text(text, &mut iocs);
         });
     }
+    // What the plain strings name: a finding's `iocs` are what decoding
+    // adds to it.
+    let plain = iocs.clone();
     if let Some(f) = &found {
         // Decoded strings are indicators too (byte-wise encodings decode
         // the whole region; per-string ones give the config's servers).
@@ -246,6 +348,7 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
             ioc::scan_text(&s.host, &mut iocs);
         }
     }
+    revealed_iocs(&mut deobf, &plain, &mut iocs);
     let fuzzy = crate::fuzzy::digest(data);
     Analysis {
         file_type: ftype,
@@ -258,6 +361,7 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
         config_score: found.as_ref().map(|f| f.score),
         config_evidence: found.map(|f| f.evidence).unwrap_or_default(),
         iocs,
+        deobf,
         strings: nstrings,
         fuzzy,
         fuzzy_unpacked,

@@ -34,6 +34,7 @@
 use crate::ioc;
 use crate::strings::{self, FoundEncoding};
 use botscope_core::botconfig::{BotConfig, BotServer};
+use botscope_deobf::xorstr::{decode_string, Transform};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -44,18 +45,12 @@ pub const MAX_CONFIG_SCAN: usize = 16 << 20;
 const MAX_TOKENS: usize = 200_000;
 /// Host tokens examined per view.
 const MAX_HOSTS: usize = 256;
-/// Distinct decoding keys tried per image.
-const MAX_TRANSFORMS: usize = 8;
-/// Anchor confirmations (full host decodes) per segment.
-const MAX_CONFIRMS: usize = 4096;
-/// And per image.
-const MAX_IMAGE_CONFIRMS: usize = 16384;
 /// Bytes decoded each side of an anchor for per-string encodings.
 const WINDOW: usize = 1024;
 /// Pointer hits kept per image.
 const MAX_PTR_HITS: usize = 4096;
 /// Longest config string.
-const MAX_TOKEN_LEN: usize = 255;
+const MAX_TOKEN_LEN: usize = botscope_deobf::xorstr::MAX_STRING_LEN;
 /// Least score a config needs (a server and a channel alone are not
 /// enough: also a port, a key, or a server named `irc…`).
 pub const MIN_SCORE: u32 = 12;
@@ -142,10 +137,6 @@ pub fn pe_image_base(data: &[u8]) -> Option<u64> {
 
 fn printable(b: u8) -> bool {
     (0x20..0x7f).contains(&b) || b == b'\t'
-}
-
-fn host_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'
 }
 
 /// A channel as bots name it: `#` or `&`, then 2–49 characters without
@@ -319,352 +310,24 @@ fn utf16_tokens(data: &[u8], align: usize) -> Vec<Tok<'static>> {
 }
 
 // ---------------------------------------------------------------------
-// Encodings.
+// Encodings (the decodings and their key search: `botscope_deobf::xorstr`).
 
-/// A decoding found from known plaintext.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Transform {
-    /// Byte-wise, position-independent: stored = f(plain).
-    Xor1(u8),
-    Add(u8),
-    Rol(u8),
-    /// Per string, restarting at each string's first byte.
-    XorKey(Vec<u8>),
-    Rolling(u8),
-    /// Each byte XOR-ed with the previous stored byte (`key` before the first).
-    Chained(u8),
-}
-
-impl Transform {
-    fn encoding(&self) -> FoundEncoding {
-        match self {
-            Transform::Xor1(k) => FoundEncoding::Xor(*k),
-            Transform::Add(k) => FoundEncoding::Add(*k),
-            Transform::Rol(r) => FoundEncoding::Rol(*r),
-            Transform::XorKey(k) => FoundEncoding::XorKey(hex::encode(k)),
-            Transform::Rolling(k) => FoundEncoding::RollingXor(*k),
-            Transform::Chained(k) => FoundEncoding::ChainedXor(*k),
-        }
-    }
-
-    /// Decodes byte `b` at position `j` of its string.
-    fn decode(&self, b: u8, j: usize) -> u8 {
-        match self {
-            Transform::Xor1(k) => b ^ k,
-            Transform::Add(k) => b.wrapping_sub(*k),
-            Transform::Rol(r) => b.rotate_right(u32::from(*r)),
-            Transform::XorKey(k) => b ^ k[j % k.len()],
-            Transform::Rolling(k) => b ^ k.wrapping_add(j as u8),
-            Transform::Chained(k) => b ^ k,
-        }
-    }
-
-    /// Decodes byte `j` of the string starting at `raw[s]` (the chained
-    /// XOR needs the stored byte before it).
-    fn decode_at(&self, raw: &[u8], s: usize, j: usize) -> u8 {
-        match self {
-            Transform::Chained(k) if j == 0 => raw[s] ^ k,
-            Transform::Chained(_) => raw[s + j] ^ raw[s + j - 1],
-            t => t.decode(raw[s + j], j),
-        }
-    }
-
-    /// Whether a stored zero byte can be part of a string (only when the
-    /// key stream depends on the data).
-    fn zero_ok(&self) -> bool {
-        matches!(self, Transform::Chained(_))
+/// The analysis' name for a decoding.
+pub fn encoding_of(t: &Transform) -> FoundEncoding {
+    match t {
+        Transform::Xor1(k) => FoundEncoding::Xor(*k),
+        Transform::Add(k) => FoundEncoding::Add(*k),
+        Transform::Rol(r) => FoundEncoding::Rol(*r),
+        Transform::XorKey(k) => FoundEncoding::XorKey(hex::encode(k)),
+        Transform::Rolling(k) => FoundEncoding::RollingXor(*k),
+        Transform::Chained(k) => FoundEncoding::ChainedXor(*k),
     }
 }
 
-/// Plaintext anchors for the byte-wise transforms.
-const ANCHORS: [&[u8; 4]; 6] = [b"irc.", b".com", b".net", b".org", b".biz", b"info"];
-
-/// Decodes the string starting at `s` with `t` (phase 0 at `s`) until a
-/// decoded NUL; `None` unless all of it is printable, holds no zero byte
-/// and is terminated within [`MAX_TOKEN_LEN`] bytes.
-fn decode_string(raw: &[u8], s: usize, t: &Transform) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    for (j, &b) in raw.get(s..)?.iter().enumerate().take(MAX_TOKEN_LEN + 1) {
-        let d = t.decode_at(raw, s, j);
-        if d == 0 {
-            return (!out.is_empty()).then_some(out);
-        }
-        // A zero byte is padding or plain text, never an encoded character.
-        if (b == 0 && !t.zero_ok()) || !printable(d) {
-            return None;
-        }
-        out.push(d);
-    }
-    None
-}
-
-/// For a byte-wise transform anchored mid-host at `i`: the host around it
-/// (its start searched backwards over host characters, the longest that
-/// decodes to a host; forwards to the NUL).
-fn confirm_pi(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
-    let mut s = i;
-    while s > 0 && i - s < 64 && host_char(t.decode(raw[s - 1], 0)) {
-        s -= 1;
-    }
-    (s..=i).find_map(|start| {
-        let d = decode_string(raw, start, t)?;
-        if raw[start..start + d.len()].contains(&0) {
-            return None;
-        }
-        let h = std::str::from_utf8(&d).ok()?;
-        (ioc::is_fqdn(h) && is_decoded_host(h)).then(|| h.to_string())
-    })
-}
-
-/// For a per-string transform anchored at a host's first byte `i`. An
-/// encoded host holds no zero byte (zeros are padding or plain text).
-fn confirm_restart(raw: &[u8], i: usize, t: &Transform) -> Option<String> {
-    let d = decode_string(raw, i, t)?;
-    if !t.zero_ok() && raw[i..i + d.len()].contains(&0) {
-        return None;
-    }
-    let h = std::str::from_utf8(&d).ok()?;
-    (h.bytes().all(host_char) && ioc::is_fqdn(h) && is_decoded_host(h)).then(|| h.to_string())
-}
-
-/// Finds decodings in one segment by known plaintext: pushes (transform,
-/// segment, anchor offset), each transform once. `confirms` counts full
-/// host decodes: at most [`MAX_CONFIRMS`] in a segment, [`MAX_IMAGE_CONFIRMS`]
-/// over the image.
-fn find_transforms(
-    raw: &[u8],
-    key_store: &KeyStore,
-    found: &mut Vec<(Transform, usize, usize)>,
-    seg: usize,
-    confirms: &mut usize,
-) {
-    if raw.len() < 8 {
-        return;
-    }
-    // Key-independent relations between an anchor's first two bytes:
-    // XOR and ROL keep `a ^ b` up to rotation, ADD keeps `b - a`; each
-    // difference names the (anchor, rotation) pairs worth checking.
-    let mut tx: Vec<Vec<(usize, u8)>> = vec![Vec::new(); 256];
-    let mut ta: Vec<Vec<usize>> = vec![Vec::new(); 256];
-    for (n, a) in ANCHORS.iter().enumerate() {
-        let d = a[0] ^ a[1];
-        for r in 0..8u8 {
-            tx[d.rotate_left(u32::from(r)) as usize].push((n, r));
-        }
-        ta[a[1].wrapping_sub(a[0]) as usize].push(n);
-    }
-    let start_confirms = *confirms;
-    let have = |t: &Transform, found: &Vec<(Transform, usize, usize)>| {
-        found.iter().any(|(f, _, _)| f == t)
-    };
-    let hostc = {
-        let mut h = [false; 256];
-        for b in 0..=255u8 {
-            // Decoded hosts are lowercase (see `is_decoded_host`).
-            h[b as usize] = host_char(b) && !b.is_ascii_uppercase() && b != b'_';
-        }
-        h
-    };
-    for i in 0..raw.len() - 4 {
-        if found.len() >= MAX_TRANSFORMS
-            || *confirms - start_confirms >= MAX_CONFIRMS
-            || *confirms >= MAX_IMAGE_CONFIRMS
-        {
-            break;
-        }
-        let (a, b, c, d) = (raw[i], raw[i + 1], raw[i + 2], raw[i + 3]);
-        let w = [a, b, c, d];
-        for &(n, r) in &tx[(a ^ b) as usize] {
-            let anchor = ANCHORS[n];
-            let t = if r == 0 {
-                let k = a ^ anchor[0];
-                if k == 0 || !(0..4).all(|j| w[j] ^ k == anchor[j]) {
-                    continue;
-                }
-                Transform::Xor1(k)
-            } else {
-                if !(0..4).all(|j| w[j].rotate_right(u32::from(r)) == anchor[j]) {
-                    continue;
-                }
-                Transform::Rol(r)
-            };
-            if !have(&t, found) {
-                *confirms += 1;
-                if confirm_pi(raw, i, &t).is_some() {
-                    found.push((t, seg, i));
-                }
-            }
-        }
-        for &n in &ta[b.wrapping_sub(a) as usize] {
-            let anchor = ANCHORS[n];
-            let k = a.wrapping_sub(anchor[0]);
-            if k != 0 && (0..4).all(|j| w[j].wrapping_sub(k) == anchor[j]) {
-                let t = Transform::Add(k);
-                if !have(&t, found) {
-                    *confirms += 1;
-                    if confirm_pi(raw, i, &t).is_some() {
-                        found.push((t, seg, i));
-                    }
-                }
-            }
-        }
-        // Chained XOR: stored bytes XOR-ed pairwise give the plain text
-        // after the first byte, whatever the key.
-        if b ^ a == b'r' && c ^ b == b'c' && d ^ c == b'.' {
-            let t = Transform::Chained(a ^ b'i');
-            if !have(&t, found) {
-                *confirms += 1;
-                if confirm_restart(raw, i, &t).is_some() {
-                    found.push((t, seg, i));
-                }
-            }
-        }
-        // Per-string encodings, anchored on a host starting "irc."; an
-        // encoded host holds no zero byte.
-        if a == 0 || b == 0 || c == 0 || d == 0 {
-            continue;
-        }
-        let kk = [a ^ b'i', b ^ b'r', c ^ b'c', d ^ b'.'];
-        // Rolling XOR: key, key+1, key+2, key+3.
-        if kk[1] == kk[0].wrapping_add(1)
-            && kk[2] == kk[0].wrapping_add(2)
-            && kk[3] == kk[0].wrapping_add(3)
-        {
-            let t = Transform::Rolling(kk[0]);
-            if !have(&t, found) {
-                *confirms += 1;
-                if confirm_restart(raw, i, &t).is_some() {
-                    found.push((t, seg, i));
-                }
-            }
-        }
-        if kk == [0; 4] || (kk[0] == kk[1] && kk[1] == kk[2] && kk[2] == kk[3]) {
-            continue; // plain text or one-byte XOR (found above)
-        }
-        let key = if kk[0] == kk[2] && kk[1] == kk[3] {
-            Some(vec![kk[0], kk[1]])
-        } else if kk[0] == kk[3] {
-            Some(vec![kk[0], kk[1], kk[2]])
-        } else if raw.len() > i + 7
-            && hostc[(raw[i + 4] ^ kk[0]) as usize]
-            && hostc[(raw[i + 5] ^ kk[1]) as usize]
-            && hostc[(raw[i + 6] ^ kk[2]) as usize]
-        {
-            Some(kk.to_vec())
-        } else {
-            None
-        };
-        if let Some(key) = key {
-            let t = Transform::XorKey(key);
-            if !have(&t, found) {
-                *confirms += 1;
-                if confirm_restart(raw, i, &t).is_some() {
-                    found.push((t, seg, i));
-                    continue;
-                }
-            }
-        }
-        // Longer keys: the image stores the key the decoder uses; its
-        // first four bytes are `kk`.
-        for (ks, ko) in key_store.lookup(kk) {
-            for len in 5..=16 {
-                let Some(key) = key_store.key(ks, ko, len) else {
-                    break;
-                };
-                let t = Transform::XorKey(key);
-                if have(&t, found) {
-                    break;
-                }
-                *confirms += 1;
-                if confirm_restart(raw, i, &t).is_some() {
-                    found.push((t, seg, i));
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// Every 4-byte window of the mapped segments' first [`KEY_INDEX_BYTES`]
-/// that could begin a stored XOR key (at most one zero byte; text keys
-/// included): a bit filter, then a sorted list of (window, segment,
-/// offset) for the few look-ups that pass it.
-struct KeyStore<'a> {
-    segs: Vec<&'a [u8]>,
-    sorted: Vec<(u32, u32, u32)>,
-    /// One bit per hash of an indexed window: most look-ups stop here.
-    bits: Vec<u64>,
-}
-
-/// Bytes indexed for stored keys (mapped segments up to this size).
-const KEY_INDEX_BYTES: usize = 64 << 10;
-/// Bits in the key filter.
-const KEY_BITS: usize = 1 << 20;
-
-fn key_hash(w: u32) -> usize {
-    (w.wrapping_mul(0x9E37_79B1) >> 12) as usize
-}
-
-impl<'a> KeyStore<'a> {
-    fn new(segs: &[Segment<'a>]) -> KeyStore<'a> {
-        let mut sorted = Vec::new();
-        let mut budget = KEY_INDEX_BYTES;
-        let mut kept = Vec::new();
-        for (si, s) in segs.iter().enumerate() {
-            kept.push(s.bytes);
-            // Keys sit in initialised data next to the strings; skip big
-            // segments (code, overlay) to keep the index small.
-            if s.bytes.len() > budget || s.va.is_none() {
-                continue;
-            }
-            budget -= s.bytes.len();
-            for (o, w) in s.bytes.windows(4).enumerate() {
-                // Text keys ("s3cr3t…") count: decoders kept them as strings.
-                if w.iter().filter(|&&b| b == 0).count() > 1 {
-                    continue;
-                }
-                let v = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-                sorted.push((v, si as u32, o as u32));
-            }
-        }
-        let mut bits = Vec::new();
-        if !sorted.is_empty() {
-            bits = vec![0u64; KEY_BITS / 64];
-            for &(v, _, _) in &sorted {
-                let h = key_hash(v);
-                bits[h / 64] |= 1 << (h % 64);
-            }
-            sorted.sort_unstable();
-        }
-        KeyStore {
-            segs: kept,
-            sorted,
-            bits,
-        }
-    }
-
-    /// Up to four places holding the window `w`.
-    fn lookup(&self, w: [u8; 4]) -> Vec<(usize, usize)> {
-        if self.bits.is_empty() {
-            return Vec::new();
-        }
-        let v = u32::from_le_bytes(w);
-        let h = key_hash(v);
-        if self.bits[h / 64] >> (h % 64) & 1 == 0 {
-            return Vec::new();
-        }
-        let from = self.sorted.partition_point(|e| e.0 < v);
-        self.sorted[from..]
-            .iter()
-            .take_while(|e| e.0 == v)
-            .take(4)
-            .map(|e| (e.1 as usize, e.2 as usize))
-            .collect()
-    }
-
-    fn key(&self, seg: usize, off: usize, len: usize) -> Option<Vec<u8>> {
-        self.segs[seg].get(off..off + len).map(<[u8]>::to_vec)
-    }
+/// A decoded host that counts: under a known public suffix, and
+/// [`is_decoded_host`].
+pub fn decoded_host_ok(h: &str) -> bool {
+    ioc::is_fqdn(h) && is_decoded_host(h)
 }
 
 /// Tokens of a window decoded with a transform, when string starts are
@@ -1452,6 +1115,36 @@ fn pointer_tables(segs: &[Segment], ptrs: &Pointers, cands: &mut Vec<Cand>) {
 /// Extracts the best-scoring config from an image's segments (in the
 /// order given: the unpacked image first, then sections, then overlay).
 pub fn extract(segs: &[Segment]) -> Option<Extracted> {
+    extract_with(segs, None)
+}
+
+/// The segments [`extract`] reads, clipped to [`MAX_CONFIG_SCAN`] in all:
+/// what the encoded-string search runs over (the de-obfuscation stage
+/// runs it on these and hands its findings to [`extract_with`]).
+pub fn clipped<'a>(segs: &[Segment<'a>]) -> Vec<Segment<'a>> {
+    let mut budget = MAX_CONFIG_SCAN;
+    let mut out = Vec::new();
+    for s in segs {
+        if budget == 0 {
+            break;
+        }
+        let n = s.bytes.len().min(budget);
+        budget -= n;
+        out.push(Segment {
+            bytes: &s.bytes[..n],
+            ..*s
+        });
+    }
+    out
+}
+
+/// [`extract`], with the encoded-string decodings already found over
+/// [`clipped`] segments (`(transform, segment, anchor)`), so they are
+/// not searched twice.
+pub fn extract_with(
+    segs: &[Segment],
+    pre_found: Option<&[(Transform, usize, usize)]>,
+) -> Option<Extracted> {
     let mut cands: Vec<Cand> = Vec::new();
     let mut budget = MAX_CONFIG_SCAN;
     let mut scanned: Vec<usize> = Vec::new();
@@ -1544,15 +1237,12 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
                 ..segs[i]
             })
             .collect();
-        let keys = KeyStore::new(&mapped);
-        let mut found = Vec::new();
-        let mut confirms = 0;
-        for (k, s) in mapped.iter().enumerate() {
-            find_transforms(s.bytes, &keys, &mut found, k, &mut confirms);
-            if found.len() >= MAX_TRANSFORMS {
-                break;
-            }
-        }
+        let segs_in: Vec<(&[u8], bool)> =
+            mapped.iter().map(|s| (s.bytes, s.va.is_some())).collect();
+        let found = match pre_found {
+            Some(f) => f.to_vec(),
+            None => botscope_deobf::xorstr::find_in_segments(&segs_in, &decoded_host_ok),
+        };
         for (t, k, anchor) in found {
             let raw = mapped[k].bytes;
             let tokens = restart_tokens(raw, anchor, &t);
@@ -1560,7 +1250,7 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
                 seg: scanned[k],
                 raw,
                 unit: 1,
-                encoding: t.encoding(),
+                encoding: encoding_of(&t),
                 tokens,
             };
             let before = cands.len();
@@ -1569,7 +1259,7 @@ pub fn extract(segs: &[Segment]) -> Option<Extracted> {
             for c in &mut cands[before..] {
                 c.ex.evidence.push(format!(
                     "{} found from known plaintext at {}",
-                    t.encoding().label(),
+                    encoding_of(&t).label(),
                     loc(&segs[v.seg], anchor)
                 ));
             }
@@ -1628,48 +1318,6 @@ mod tests {
         // Preprocessor lines near a host are never channels.
         let text = b"\0www.example.com\0#define\0key1\0";
         assert_eq!(extract_region(text), None);
-    }
-
-    #[test]
-    fn transforms_decode_what_they_encode() {
-        let p = b"irc.example.net";
-        let cases = [
-            Transform::Xor1(0x5c),
-            Transform::Add(0x17),
-            Transform::Rol(3),
-            Transform::XorKey(vec![0x5a, 0xc3, 0x17, 0x8e, 0x91]),
-            Transform::Rolling(0x41),
-        ];
-        for t in cases {
-            let enc: Vec<u8> = p
-                .iter()
-                .chain([&0u8])
-                .enumerate()
-                .map(|(j, &b)| (0..=255u8).find(|&c| t.decode(c, j) == b).unwrap())
-                .collect();
-            let dec = decode_string(&enc, 0, &t).unwrap();
-            assert_eq!(dec, p, "{t:?}");
-        }
-    }
-
-    #[test]
-    fn chained_xor_decodes_and_is_found() {
-        let k = 0x41u8;
-        let mut enc = vec![0u8; 8];
-        let mut prev = k;
-        for &b in b"irc.chain-example.org\0" {
-            prev ^= b;
-            enc.push(prev);
-        }
-        enc.extend_from_slice(&[0; 8]);
-        let t = Transform::Chained(k);
-        assert_eq!(
-            decode_string(&enc, 8, &t).unwrap(),
-            b"irc.chain-example.org"
-        );
-        let mut found = Vec::new();
-        find_transforms(&enc, &KeyStore::new(&[]), &mut found, 0, &mut 0);
-        assert_eq!(found, vec![(Transform::Chained(k), 0, 8)]);
     }
 
     #[test]

@@ -13,16 +13,15 @@ pub mod config;
 pub mod fuzzy;
 pub mod ingest;
 pub mod ioc;
-pub mod nrv;
 pub mod pe;
 pub mod sigs;
 pub mod store;
 pub mod strings;
 pub mod tables;
-pub mod unfilter;
 
 pub use analysis::{analyze, Analysis};
 pub use botscope_core::botconfig::{BotConfig, BotServer};
+pub use botscope_deobf::upx::{nrv, unfilter};
 pub use store::{Source, Store};
 
 /// Parses a time given on the command line: epoch seconds, `YYYY-MM-DD`

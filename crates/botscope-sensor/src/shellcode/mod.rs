@@ -1,13 +1,15 @@
 //! Shellcode in exploit payloads, found and decoded as Nepenthes'
-//! shellcode handlers did.
+//! shellcode handlers did (the stubs, the interpreter and the key
+//! guessing live in `botscope_deobf::shellcode`, shared with specimen
+//! analysis; this module reads what the decoded bodies ask for).
 //!
 //! Worm and bot exploits of 2003–2006 carried an encoded body behind a
 //! small decoder stub: GetPC (`call`/`pop`, `jmp`/`call` back, or
 //! `fnstenv [esp-0xc]`), a counter, and a loop XORing (or adding) a key
 //! into each byte or dword. The body opened a bind shell, connected back
 //! to the attacker, or ran a download command. This module finds the
-//! stubs ([`stub`]), runs them in a small x86 interpreter on a copy of the
-//! payload ([`cpu`]: nothing is ever executed on the host), and reads
+//! stubs (`botscope_deobf::shellcode::stub`), runs them in a small x86 interpreter on a copy of the
+//! payload (its `cpu`: nothing is ever executed on the host), and reads
 //! the decoded body ([`body`]): the sockaddr it pushes, the ror13 API
 //! hashes it resolves ([`hashes`]), and any download command it carries.
 //! When no stub is recognised, keys are guessed from known plaintext
@@ -21,26 +23,17 @@
 //! is linear in the payload ([`find_shellcode_with_work`]).
 
 mod body;
-mod cpu;
-pub mod hashes;
 mod plaintext;
-mod stub;
 
-pub use stub::{
-    DECODE_BUDGET_BASE, DECODE_BUDGET_PER_BYTE, DECODE_STEPS, MIN_BODY, PREFIX_STEPS, STUB_BACK,
-    STUB_WINDOW,
+pub use botscope_deobf::shellcode::hashes;
+pub use botscope_deobf::shellcode::{
+    DecoderKind, ShellcodeWork, DECODE_BUDGET_BASE, DECODE_BUDGET_PER_BYTE, DECODE_STEPS, MAX_BODY,
+    MAX_FINDINGS, MAX_SCAN, MIN_BODY, PREFIX_STEPS, STUB_BACK, STUB_WINDOW,
 };
 
 use crate::instructions::DownloadInstruction;
-use std::fmt;
+use botscope_deobf::shellcode::stub;
 use std::net::Ipv4Addr;
-
-/// At most this many payload bytes are searched.
-pub const MAX_SCAN: usize = 1 << 20;
-/// A decoded body is at most this long.
-pub const MAX_BODY: usize = 8 << 10;
-/// At most this many findings per payload.
-pub const MAX_FINDINGS: usize = 8;
 
 /// What a decoded (or plain) shellcode body asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,54 +55,6 @@ pub enum ShellAction {
     Download(DownloadInstruction),
 }
 
-/// How the body was encoded (what the stub undid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecoderKind {
-    /// Not encoded: the body is in the payload as is.
-    Plain,
-    /// Every byte XORed with one key byte.
-    XorByte,
-    /// Every dword XORed with a 4-byte key (`key` in memory order).
-    XorDword,
-    /// XOR with a key that changes from byte to byte (`key`: the first).
-    XorRolling,
-    /// The stub adds `key` to every byte.
-    AddByte,
-    /// The stub subtracts `key` from every byte.
-    SubByte,
-    /// The stub adds `key` (little-endian) to every dword.
-    AddDword,
-    /// The stub subtracts `key` (little-endian) from every dword.
-    SubDword,
-    /// A stub that decoded the body some other way (`key`: the XOR of
-    /// the first encoded and decoded bytes).
-    Custom,
-    /// No stub recognised: a single-byte XOR key that turns a stretch of
-    /// the payload into known shellcode text or hashes (the offset is
-    /// where the decoded stretch starts, not a stub).
-    GuessedXorByte,
-    /// No stub recognised: likewise with a 4-byte key.
-    GuessedXorDword,
-}
-
-impl fmt::Display for DecoderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DecoderKind::Plain => "plain",
-            DecoderKind::XorByte => "xor8",
-            DecoderKind::XorDword => "xor32",
-            DecoderKind::XorRolling => "xor_rolling",
-            DecoderKind::AddByte => "add8",
-            DecoderKind::SubByte => "sub8",
-            DecoderKind::AddDword => "add32",
-            DecoderKind::SubDword => "sub32",
-            DecoderKind::Custom => "custom",
-            DecoderKind::GuessedXorByte => "xor8_guessed",
-            DecoderKind::GuessedXorDword => "xor32_guessed",
-        })
-    }
-}
-
 /// One shellcode found in a payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellcodeFinding {
@@ -123,19 +68,6 @@ pub struct ShellcodeFinding {
     pub body_len: usize,
     /// What the body asks for (possibly nothing recognised).
     pub actions: Vec<ShellAction>,
-}
-
-/// How much work a shellcode search did: what the linear-time test and
-/// the fuzz target bound by the payload size.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ShellcodeWork {
-    /// Bytes read by scans (anchors, body analysis, text search, key
-    /// guessing).
-    pub bytes_scanned: u64,
-    /// Instructions interpreted.
-    pub steps: u64,
-    /// Runs that wrote into (a copy of) the payload.
-    pub decodes: u32,
 }
 
 /// Every shellcode found in `payload`, decoded ones first in payload
