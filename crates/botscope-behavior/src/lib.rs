@@ -24,6 +24,7 @@ pub mod relays;
 pub mod render;
 pub mod scans;
 pub mod sequence;
+pub mod series;
 pub mod sessions;
 pub mod sink;
 pub use botscope_dissect::flood::spread;

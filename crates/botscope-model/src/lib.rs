@@ -5,10 +5,14 @@
 //! SVG plots.
 
 pub mod burst;
+pub mod ci;
+pub mod fits;
 pub mod impact;
 pub mod lm;
 pub mod logistic;
 pub mod observed;
+pub mod series;
+pub mod stats;
 pub mod svg;
 
 pub use burst::{fit_bursts, BurstFit, BurstModel, Order};

@@ -73,7 +73,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut watch = Vec::new();
     if let Some(w) = &args.watch {
-        let text = std::fs::read_to_string(w).with_context(|| format!("reading {}", w.display()))?;
+        let text =
+            std::fs::read_to_string(w).with_context(|| format!("reading {}", w.display()))?;
         for (no, line) in text.lines().enumerate() {
             let l = line.split('#').next().unwrap_or("").trim();
             if l.is_empty() {
@@ -145,6 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         render::write_dir(&report, dir).with_context(|| format!("writing {}", dir.display()))?;
         let s = serde_json::to_vec_pretty(&summary)?;
         std::fs::write(dir.join("summary.json"), s)?;
+        write_series(&report, dir)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -186,6 +188,15 @@ fn from_events(
         render::write_dir(&report, dir).with_context(|| format!("writing {}", dir.display()))?;
         let s = serde_json::json!({ "events": read.events, "skipped": read.skipped });
         std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(&s)?)?;
+        write_series(&report, dir)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The series `botscope model fit` reads (`DIR/series/*.csv`, issue 20).
+fn write_series(report: &botscope_behavior::Report, dir: &std::path::Path) -> anyhow::Result<()> {
+    let series = botscope_behavior::series::series(report);
+    let to = dir.join("series");
+    botscope_behavior::series::write_series(&series, &to)
+        .with_context(|| format!("writing {}", to.display()))
 }

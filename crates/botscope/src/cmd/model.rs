@@ -90,6 +90,9 @@ enum FitKind {
     Ddos,
     /// Equation 4 from `bots,duration,count` windows of relayed mails.
     Spam,
+    /// Equations 1–4 with 95 % intervals on `analyze`'s series
+    /// (`--analysis DIR`) and/or resolver logs (`--dns-rate FILE`).
+    Observed,
 }
 
 #[derive(clap::Args)]
@@ -97,9 +100,18 @@ struct FitArgs {
     /// Which equation.
     #[arg(value_enum)]
     kind: FitKind,
-    /// Observations as CSV with a header line.
+    /// Observations as CSV with a header line (`analyze --out DIR` writes
+    /// them in DIR/series/: infected_cumulative.csv, ddos_rate.csv,
+    /// spam_rate.csv).
+    #[arg(long, required_unless_present_any = ["analysis", "dns_rate"])]
+    input: Option<PathBuf>,
+    /// `observed`: the output folder of `botscope analyze --out`.
     #[arg(long)]
-    input: PathBuf,
+    analysis: Option<PathBuf>,
+    /// `observed`: `botscope dns rate --json` output; equation 1 is then
+    /// fitted to the cumulative infected clients of the resolver logs.
+    #[arg(long)]
+    dns_rate: Option<PathBuf>,
     /// Order times (burst): comma separated, from the advscan orders seen.
     #[arg(long, value_delimiter = ',')]
     orders: Vec<f64>,
@@ -202,14 +214,47 @@ fn simulate(a: SimArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `model fit observed`: every equation on what the analyses wrote.
+fn fit_observed(a: &FitArgs) -> anyhow::Result<ExitCode> {
+    let mut series = model::series::ModelSeries::default();
+    if let Some(dir) = &a.analysis {
+        let p = dir.join("series").join("series.json");
+        let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+        series =
+            serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", p.display()))?;
+        series.cumulative_source = Some("captures (Fig. 3 sequences)".into());
+    }
+    if let Some(p) = &a.dns_rate {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        series.cumulative = model::series::cumulative_from_dns_rate(&bytes)
+            .with_context(|| format!("parsing {}", p.display()))?;
+        series.cumulative_source = Some("resolver logs".into());
+    }
+    let fits = model::fits::fit_all(&series);
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(&fits)?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
-    let name = a.input.display().to_string();
-    let text = std::fs::read_to_string(&a.input).with_context(|| format!("reading {name}"))?;
+    if a.kind == FitKind::Observed {
+        return fit_observed(&a);
+    }
+    let Some(input) = &a.input else {
+        bail!("--input is needed for this equation");
+    };
+    let name = input.display().to_string();
+    let text = std::fs::read_to_string(input).with_context(|| format!("reading {name}"))?;
     let cols: &[&str] = match a.kind {
         FitKind::Logistic | FitKind::Burst => &["t", "infected"],
-        FitKind::Ddos | FitKind::Spam => &["bots", "duration", "count"],
+        FitKind::Ddos | FitKind::Spam | FitKind::Observed => &["bots", "duration", "count"],
     };
-    let (c, skips) = model::read_columns(&name, &text, cols)?;
+    let (c, skips) = model::read_columns(&name, &text, cols).with_context(|| {
+        "botscope analyze --out DIR writes the inputs in DIR/series/ (infected_cumulative.csv, ddos_rate.csv, spam_rate.csv; or use `model fit observed --analysis DIR`)"
+    })?;
     for (reason, (n, places)) in &skips.by_reason {
         eprintln!(
             "botscope: skipped {n} × {reason} (first at {})",
@@ -293,6 +338,7 @@ fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
             let (s, r) = model::fit_spam(&windows)?;
             serde_json::json!({"equation": 4, "F": s.f, "stderr_F": r.stderr, "n": r.n})
         }
+        FitKind::Observed => unreachable!("handled by fit_observed above"),
     };
     let _ = writeln!(
         std::io::stdout().lock(),
