@@ -171,6 +171,122 @@ fn mesh(host: IpAddr, links: &[&P2pLink]) -> Option<MeshShape> {
     })
 }
 
+/// Fewest times one search text must recur in a Gnutella network for it
+/// to be a standing query (a bot's scheduled search for its orders).
+pub const STANDING_QUERY_REPEATS: usize = 3;
+
+/// One P2P network: the hosts joined by links of one protocol, and
+/// whether its shape is a botnet mesh.
+#[derive(Clone, Debug, Default)]
+struct Network {
+    hosts: BTreeSet<IpAddr>,
+    /// Evidence that the network is a botnet mesh (empty: it is not).
+    mesh: Vec<String>,
+}
+
+/// Splits the links of one protocol into connected networks (union-find
+/// over hosts) and judges each: a **mesh** when at least
+/// [`MESH_MIN_LINKS`] links, all long-lived, go to one port on at least
+/// two hosts, one of which also opens links (peers listen and call, unlike
+/// clients of servers); an opaque mesh must also be symmetric and
+/// high-entropy (the opaque-link test), a Gnutella mesh must carry a
+/// standing query (one search text recurring [`STANDING_QUERY_REPEATS`]
+/// times or more).
+fn networks(links: &[&P2pLink]) -> Vec<Network> {
+    let mut parent: BTreeMap<IpAddr, IpAddr> = BTreeMap::new();
+    fn find(p: &mut BTreeMap<IpAddr, IpAddr>, x: IpAddr) -> IpAddr {
+        let mut r = x;
+        while let Some(&q) = p.get(&r) {
+            if q == r {
+                break;
+            }
+            r = q;
+        }
+        p.insert(x, r);
+        r
+    }
+    for l in links {
+        for h in [l.id.orig_h, l.id.resp_h] {
+            parent.entry(h).or_insert(h);
+        }
+        let (a, b) = (
+            find(&mut parent, l.id.orig_h),
+            find(&mut parent, l.id.resp_h),
+        );
+        if a != b {
+            parent.insert(a, b);
+        }
+    }
+    let mut by_root: BTreeMap<IpAddr, Vec<&P2pLink>> = BTreeMap::new();
+    for l in links {
+        let root = find(&mut parent, l.id.orig_h);
+        by_root.entry(root).or_default().push(l);
+    }
+    by_root
+        .into_values()
+        .map(|ls| {
+            let hosts: BTreeSet<IpAddr> =
+                ls.iter().flat_map(|l| [l.id.orig_h, l.id.resp_h]).collect();
+            Network {
+                mesh: mesh_evidence(&ls),
+                hosts,
+            }
+        })
+        .collect()
+}
+
+/// Why one network is a botnet mesh (empty when it is not).
+fn mesh_evidence(ls: &[&P2pLink]) -> Vec<String> {
+    let mut ports: BTreeMap<u16, usize> = BTreeMap::new();
+    for l in ls {
+        *ports.entry(l.id.resp_p).or_default() += 1;
+    }
+    let Some((&port, &n)) = ports.iter().max_by_key(|(p, n)| (**n, **p)) else {
+        return Vec::new();
+    };
+    let on_port: Vec<&&P2pLink> = ls.iter().filter(|l| l.id.resp_p == port).collect();
+    let listeners: BTreeSet<IpAddr> = on_port.iter().map(|l| l.id.resp_h).collect();
+    let callers: BTreeSet<IpAddr> = on_port.iter().map(|l| l.id.orig_h).collect();
+    let peers_both = listeners.intersection(&callers).count();
+    let long = on_port
+        .iter()
+        .filter(|l| l.duration >= MESH_MIN_DURATION_S)
+        .count();
+    if n < MESH_MIN_LINKS || long < n || listeners.len() < 2 || peers_both == 0 {
+        return Vec::new();
+    }
+    let shape = format!(
+        "mesh: {n} long-lived links on port {port} among {} hosts, {} listening, {peers_both} of them also calling",
+        listeners.union(&callers).count(),
+        listeners.len()
+    );
+    if on_port.iter().all(|l| l.protocol == "opaque") {
+        let sym = on_port.iter().filter(|l| long_symmetric(l)).count();
+        if sym < n {
+            return Vec::new();
+        }
+        let ent = on_port
+            .iter()
+            .map(|l| (l.orig_entropy + l.resp_entropy) / 2.0)
+            .sum::<f64>()
+            / n as f64;
+        return vec![
+            shape,
+            format!("encrypted_mesh: symmetric volumes, entropy {ent:.2} bits/byte"),
+        ];
+    }
+    let mut texts: BTreeMap<&str, usize> = BTreeMap::new();
+    for q in on_port.iter().flat_map(|l| l.queries.iter()) {
+        *texts.entry(q.as_str()).or_default() += 1;
+    }
+    match texts.iter().max_by_key(|(t, n)| (**n, *t)) {
+        Some((t, &k)) if k >= STANDING_QUERY_REPEATS => {
+            vec![shape, format!("standing_query: {t:?} searched {k} times")]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Whether a DNS name is a watch-listed name or under one.
 fn watched(name: &str, watch: &BTreeSet<String>) -> Option<String> {
     let n = name.trim_end_matches('.').to_ascii_lowercase();
@@ -230,10 +346,12 @@ fn other_cc(inp: &Inputs, r: &Report, watch: &[String]) -> BTreeMap<IpAddr, Vec<
 fn attribute(
     orders: &[String],
     mesh: Option<&MeshShape>,
+    network: &[String],
     infected: Option<&String>,
     gnutella_links: usize,
 ) -> Attribution {
     let mut a = Attribution::default();
+    a.evidence_for.extend(network.iter().cloned());
     if let Some(o) = orders.first() {
         a.evidence_for
             .push(format!("orders_received: {} ({o})", orders.len()));
@@ -254,13 +372,15 @@ fn attribute(
     if let Some(i) = infected {
         a.evidence_for.push(format!("infected_host: {i}"));
     }
-    if orders.is_empty() && gnutella_links > 0 {
+    if orders.is_empty() && network.is_empty() && gnutella_links > 0 {
         a.evidence_against.push(format!(
             "file_sharing: {gnutella_links} Gnutella links, no orders in queries"
         ));
     }
     let (cc, reason) = if !orders.is_empty() {
         (true, "P2P queries carry orders")
+    } else if !network.is_empty() {
+        (true, "a member of a botnet-shaped P2P mesh")
     } else if is_mesh {
         (true, "a long-lived encrypted mesh on one port")
     } else if infected.is_some() {
@@ -296,9 +416,22 @@ pub(crate) fn p2p(inp: &Inputs, watch: &[String], r: &mut Report) {
             .or_insert_with(|| format!("IRC C&C bot of {}:{} ({})", s.server, s.port, s.uid));
     }
     let other = other_cc(inp, r, watch);
+    let mut mesh_of: BTreeMap<IpAddr, Vec<String>> = BTreeMap::new();
+    for proto in ["gnutella", "opaque"] {
+        let ls: Vec<&P2pLink> = inp.p2p.iter().filter(|l| l.protocol == proto).collect();
+        for n in networks(&ls).into_iter().filter(|n| !n.mesh.is_empty()) {
+            for h in &n.hosts {
+                mesh_of
+                    .entry(*h)
+                    .or_default()
+                    .extend(n.mesh.iter().cloned());
+            }
+        }
+    }
     for (host, links) in by_host {
         let peers = peers(host, &links);
-        if peers.len() < MIN_PEERS {
+        let network = mesh_of.get(&host).cloned().unwrap_or_default();
+        if peers.len() < MIN_PEERS && network.is_empty() {
             continue;
         }
         let mut orders: Vec<String> = Vec::new();
@@ -315,7 +448,13 @@ pub(crate) fn p2p(inp: &Inputs, watch: &[String], r: &mut Report) {
         }
         let mesh = mesh(host, &links);
         let gnutella = links.iter().filter(|l| l.protocol == "gnutella").count();
-        let attribution = attribute(&orders, mesh.as_ref(), infected.get(&host), gnutella);
+        let attribution = attribute(
+            &orders,
+            mesh.as_ref(),
+            &network,
+            infected.get(&host),
+            gnutella,
+        );
         let mut protocols: Vec<String> = links.iter().map(|l| l.protocol.clone()).collect();
         protocols.sort();
         protocols.dedup();
@@ -347,6 +486,7 @@ mod tests {
     use super::*;
     use botscope_core::{FlowKey, Proto, Ts};
 
+    #[allow(clippy::too_many_arguments)]
     fn link(
         o: &str,
         op: u16,
@@ -411,7 +551,12 @@ mod tests {
         assert_eq!(row.mesh.as_ref().unwrap().port, 1337);
         assert_eq!(row.mesh.as_ref().unwrap().long_symmetric, 3);
         assert_eq!(row.peers.len(), 3);
-        assert_eq!(r.p2p_only_hosts, vec![h.parse::<IpAddr>().unwrap()]);
+        // The whole mesh is the botnet: every member is P2P-only here.
+        let all: Vec<IpAddr> = ["10.0.0.5", "10.1.0.1", "10.1.0.2", "10.1.0.3"]
+            .iter()
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert_eq!(r.p2p_only_hosts, all);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! synthetic fields from `botscope-synth` checked table by table against
 //! their `truth.json`.
 
+mod channels;
 mod corpus;
 mod field;
 mod tz_dst;
