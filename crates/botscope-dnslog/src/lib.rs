@@ -7,12 +7,15 @@
 //! and group, and lists the infected clients. See `docs/dns.md`.
 
 pub mod clients;
+pub mod dga;
 pub mod hll;
 pub mod lake;
 pub mod name;
 pub mod parallel;
+pub mod pattern;
 pub mod rate;
 pub mod read;
+pub mod suspect;
 pub mod watch;
 
 pub use rate::{GroupBy, Mode, RateConfig, RateEngine, RateReport};

@@ -12,6 +12,7 @@ use crate::clients::ClientSet;
 use crate::hll::Hll;
 use crate::name::normalize_qname_into;
 use crate::read::{FileStats, Query};
+use crate::suspect::{SuspectConfig, SuspectRow, SuspectTracker};
 use crate::watch::NameSet;
 use botscope_core::cidr::{Cidr, CidrError};
 use botscope_core::error::SkipCounter;
@@ -154,6 +155,8 @@ pub struct RateConfig {
     pub v6_prefix: u8,
     /// Grouping.
     pub group_by: GroupBy,
+    /// The suspected tier (generated names).
+    pub suspect: SuspectConfig,
 }
 
 impl Default for RateConfig {
@@ -163,6 +166,7 @@ impl Default for RateConfig {
             mode: Mode::Exact,
             v6_prefix: 64,
             group_by: GroupBy::None,
+            suspect: SuspectConfig::default(),
         }
     }
 }
@@ -260,10 +264,22 @@ pub struct RateEngine<'w> {
     name_buf: Vec<u8>,
     /// Queries whose name matched the watch list but also the allow list.
     allowlisted: u64,
+    /// Evidence of generated names per (window, client).
+    suspect: SuspectTracker,
     /// Per-file statistics, in input order.
     pub files: Vec<FileStats>,
     /// Skipped records by reason.
     pub skips: SkipCounter,
+}
+
+/// The suspected tier as the report needs it.
+#[derive(Default)]
+struct Suspected {
+    /// Flagged, unconfirmed clients per (window, group).
+    cells: HashMap<(i64, u32), u64>,
+    /// Distinct flagged, unconfirmed clients per group.
+    groups: HashMap<u32, Vec<u128>>,
+    rows: Vec<SuspectRow>,
 }
 
 /// One row of the per-window series (or a total when the window is `None`).
@@ -285,6 +301,9 @@ pub struct RateRow {
     pub queries: u64,
     /// Queries that matched the watch list (and not the allow list).
     pub matched_queries: u64,
+    /// Distinct clients of the suspected tier (generated names, not
+    /// confirmed by the watch list; never counted in `infected`).
+    pub suspected: u64,
 }
 
 /// One infected client.
@@ -325,6 +344,10 @@ pub struct RateReport {
     pub infected: Vec<InfectedRow>,
     /// Watch-listed queries dropped because the allow list matched.
     pub allowlisted_queries: u64,
+    /// Settings of the suspected tier.
+    pub suspect: SuspectConfig,
+    /// Suspected clients (generated names), by address; disjoint from `infected`.
+    pub suspected: Vec<SuspectRow>,
     /// Per-file statistics.
     pub files: Vec<FileStats>,
     /// Skipped records by reason (first places kept).
@@ -335,6 +358,7 @@ impl<'w> RateEngine<'w> {
     /// A fresh engine.
     pub fn new(cfg: RateConfig, watch: &'w NameSet, allow: &'w NameSet) -> RateEngine<'w> {
         RateEngine {
+            suspect: SuspectTracker::new(cfg.suspect),
             cfg,
             watch,
             allow,
@@ -438,6 +462,9 @@ impl<'w> RateEngine<'w> {
                 i
             }
         };
+        if !matched && self.suspect.is_random(q.qname) {
+            self.observe_random(q, w, key, group);
+        }
         let cell = &mut self.cell_vec[idx];
         cell.all.insert(key);
         cell.queries += 1;
@@ -467,6 +494,82 @@ impl<'w> RateEngine<'w> {
                 e.names.push(name.to_string());
             }
         }
+    }
+
+    /// Records a query whose registrable label looks generated (not on the
+    /// watch list; skipped when the allow list covers it).
+    #[cold]
+    fn observe_random(&mut self, q: &Query<'_>, w: i64, key: u128, group: u32) {
+        if !normalize_qname_into(q.qname, &mut self.name_buf) || self.allow.matches(&self.name_buf)
+        {
+            return;
+        }
+        self.suspect
+            .observe(w, key, group, q.ts_us, &self.name_buf, q.rcode);
+    }
+
+    /// The suspected tier: per (window, group) and per group the flagged
+    /// clients that are not confirmed, and one row per such client.
+    fn suspected(&self) -> Suspected {
+        let mut out = Suspected::default();
+        let mut by_key: BTreeMap<u128, SuspectRow> = BTreeMap::new();
+        let cfg = self.suspect.cfg;
+        let mut flagged: Vec<(&(i64, u128), &crate::suspect::Acc)> = self
+            .suspect
+            .by
+            .iter()
+            .filter(|(k, a)| a.flagged(&cfg) && !self.infected.contains_key(&k.1))
+            .collect();
+        flagged.sort_by_key(|(k, _)| (k.1, k.0));
+        for (&(w, key), a) in flagged {
+            *out.cells.entry((w, a.group)).or_default() += 1;
+            let row = by_key.entry(key).or_insert_with(|| {
+                out.groups.entry(a.group).or_default().push(key);
+                SuspectRow {
+                    client: self.render_key(key),
+                    group: self.groups[a.group as usize].clone(),
+                    first_seen: String::new(),
+                    last_seen: String::new(),
+                    windows: 0,
+                    domains: 0,
+                    queries: 0,
+                    nxdomain: 0,
+                    names: Vec::new(),
+                }
+            });
+            row.windows += 1;
+            row.domains = row.domains.max(a.domains() as u32);
+            row.queries += a.queries;
+            row.nxdomain += a.nxdomain;
+            let (f, l) = (Ts(a.first_us).rfc3339(), Ts(a.last_us).rfc3339());
+            if a.first_us > a.last_us {
+                // Undated queries only.
+            } else {
+                if row.first_seen.is_empty() || f < row.first_seen {
+                    row.first_seen = f;
+                }
+                if l > row.last_seen {
+                    row.last_seen = l;
+                }
+            }
+            for n in &a.names {
+                if row.names.len() < 8 && !row.names.contains(n) {
+                    row.names.push(n.clone());
+                }
+            }
+        }
+        out.rows = by_key
+            .into_values()
+            .map(|mut r| {
+                r.names.sort();
+                if r.first_seen.is_empty() {
+                    r.first_seen = "-".into();
+                    r.last_seen = "-".into();
+                }
+                r
+            })
+            .collect();
+        out
     }
 
     /// Reads one input into the engine.
@@ -518,6 +621,7 @@ impl<'w> RateEngine<'w> {
             }
         }
         self.allowlisted += other.allowlisted;
+        self.suspect.merge(other.suspect, &remap);
         self.last_cell = None;
         for (reason, (n, places)) in other.skips.by_reason {
             let slot = self.skips.by_reason.entry(reason).or_default();
@@ -548,6 +652,7 @@ impl<'w> RateEngine<'w> {
             },
             queries: c.queries,
             matched_queries: c.matched,
+            suspected: 0,
         }
     }
 
@@ -587,17 +692,24 @@ impl<'w> RateEngine<'w> {
             (self.groups[a.1 as usize].as_str(), a.0)
                 .cmp(&(self.groups[b.1 as usize].as_str(), b.0))
         });
+        let sus = self.suspected();
         let windows = keys
             .into_iter()
             .map(|&(w, g)| {
                 let c = &self.cell_vec[self.cells[&(w, g)]];
-                self.row(g, (self.cfg.window_us > 0).then_some(w), c)
+                RateRow {
+                    suspected: sus.cells.get(&(w, g)).copied().unwrap_or(0),
+                    ..self.row(g, (self.cfg.window_us > 0).then_some(w), c)
+                }
             })
             .collect();
         let mut totals: Vec<RateRow> = total_cells
             .iter()
             .enumerate()
-            .map(|(g, c)| self.row(g as u32, None, c))
+            .map(|(g, c)| RateRow {
+                suspected: sus.groups.get(&(g as u32)).map_or(0, |v| v.len() as u64),
+                ..self.row(g as u32, None, c)
+            })
             .collect();
         totals.sort_by(|a, b| a.group.cmp(&b.group));
         let mut inf: Vec<(&u128, &InfectedAcc)> = self.infected.iter().collect();
@@ -631,6 +743,8 @@ impl<'w> RateEngine<'w> {
             totals,
             infected,
             allowlisted_queries: self.allowlisted,
+            suspect: self.cfg.suspect,
+            suspected: sus.rows,
             files: self.files,
             skipped: self.skips,
         }
@@ -659,11 +773,11 @@ impl RateReport {
     /// The per-window series and totals as CSV.
     pub fn rate_csv(&self) -> String {
         let mut s = String::from(
-            "group,window_start,window_end,clients,infected,rate,queries,matched_queries\n",
+            "group,window_start,window_end,clients,infected,rate,queries,matched_queries,suspected\n",
         );
         for r in self.windows.iter().chain(&self.totals) {
             s.push_str(&format!(
-                "{},{},{},{},{},{:.6},{},{}\n",
+                "{},{},{},{},{},{:.6},{},{},{}\n",
                 csv_field(&r.group),
                 r.window_start.as_deref().unwrap_or("total"),
                 r.window_end.as_deref().unwrap_or(""),
@@ -671,7 +785,31 @@ impl RateReport {
                 r.infected,
                 r.rate,
                 r.queries,
-                r.matched_queries
+                r.matched_queries,
+                r.suspected
+            ));
+        }
+        s
+    }
+
+    /// The suspected tier as CSV
+    /// (`client,group,first_seen,last_seen,windows,domains,queries,nxdomain,names`).
+    pub fn suspected_csv(&self) -> String {
+        let mut s = String::from(
+            "client,group,first_seen,last_seen,windows,domains,queries,nxdomain,names\n",
+        );
+        for r in &self.suspected {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                r.client,
+                csv_field(&r.group),
+                r.first_seen,
+                r.last_seen,
+                r.windows,
+                r.domains,
+                r.queries,
+                r.nxdomain,
+                r.names.join(";")
             ));
         }
         s
@@ -696,6 +834,7 @@ mod tests {
             client: ip.parse().unwrap(),
             qname: name.as_bytes(),
             server: None,
+            rcode: None,
         }
     }
 

@@ -11,6 +11,8 @@
 //! watch list as it is.
 
 use crate::name::{normalize_name, NameError};
+use crate::pattern::{is_pattern, Pattern, PatternError};
+use botscope_core::hash::FastMap;
 use botscope_core::hash::FastSet;
 use std::io::BufRead;
 
@@ -32,7 +34,7 @@ pub enum WatchError {
         /// The text found.
         name: String,
         /// What is wrong.
-        reason: NameError,
+        reason: EntryError,
     },
     /// The file could not be read.
     #[error("{file}: {source}")]
@@ -58,8 +60,23 @@ pub struct NameSet {
     zone_lens: LenSet,
     /// Conservative test on a name's last bytes, before any hashing.
     tails: TailFilter,
+    /// Patterns (`bot-??.example.org`), by their plain suffix.
+    patterns: FastMap<Box<[u8]>, Vec<Pattern>>,
+    /// Lengths of the patterns' plain suffixes.
+    pattern_lens: LenSet,
     /// Entries as written (normalised), for reports.
     entries: Vec<String>,
+}
+
+/// Why a watch-list entry is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// Not a valid name.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// A pattern that does not compile (see `crate::pattern`).
+    #[error("bad pattern: {0}")]
+    Pattern(#[from] PatternError),
 }
 
 /// A set of name lengths (0..=255): a suffix whose length no entry has is
@@ -163,10 +180,21 @@ impl NameSet {
         NameSet::default()
     }
 
-    /// Adds one entry in the file syntax (`name`, `*.zone`, `zone:zone`, `.zone`).
-    pub fn add(&mut self, entry: &str) -> Result<(), NameError> {
+    /// Adds one entry in the file syntax (`name`, `*.zone`, `zone:zone`,
+    /// `.zone`, or a pattern such as `bot-??.zone`, see [`crate::pattern`]).
+    pub fn add(&mut self, entry: &str) -> Result<(), EntryError> {
         let e = entry.trim();
-        if let Some(z) = e.strip_prefix("*.") {
+        if is_pattern(e) {
+            let p = Pattern::parse(e)?;
+            let suffix = normalize_name(p.suffix())?;
+            self.entries.push(e.to_ascii_lowercase());
+            self.pattern_lens.insert(suffix.len());
+            self.tails.insert(suffix.as_bytes());
+            self.patterns
+                .entry(suffix.into_bytes().into())
+                .or_default()
+                .push(p);
+        } else if let Some(z) = e.strip_prefix("*.") {
             let n = normalize_name(z)?;
             self.entries.push(format!("*.{n}"));
             self.zone_lens.insert(n.len());
@@ -258,16 +286,24 @@ impl NameSet {
         if self.zone_lens.contains(name.len()) && self.zones.contains(name) {
             return true;
         }
-        if self.zones.is_empty() && self.below.is_empty() {
+        if self.zones.is_empty() && self.below.is_empty() && self.patterns.is_empty() {
             return false;
         }
         let mut rest = name;
         while let Some(p) = memchr::memchr(b'.', rest) {
+            let head = &name[..name.len() - rest.len() + p];
             rest = &rest[p + 1..];
             if self.zone_lens.contains(rest.len())
                 && (self.zones.contains(rest) || self.below.contains(rest))
             {
                 return true;
+            }
+            if self.pattern_lens.contains(rest.len()) {
+                if let Some(ps) = self.patterns.get(rest) {
+                    if ps.iter().any(|p| p.matches_head(head)) {
+                        return true;
+                    }
+                }
             }
         }
         false

@@ -103,6 +103,7 @@ impl BindParser {
             client,
             qname,
             server,
+            rcode: None,
         })
     }
 

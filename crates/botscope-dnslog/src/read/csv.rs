@@ -43,6 +43,7 @@ pub fn parse<'a>(line: &'a [u8], cols: &CsvColumns) -> Result<Query<'a>, &'stati
         client,
         qname,
         server,
+        rcode: None,
     })
 }
 

@@ -352,6 +352,7 @@ pub(crate) fn read_frames(
             client,
             qname: qname.as_bytes(),
             server: rec.response_addr.map(|a| a.0),
+            rcode: None,
         });
     }
 }

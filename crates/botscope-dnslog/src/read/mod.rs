@@ -40,6 +40,9 @@ pub struct Query<'a> {
     pub qname: &'a [u8],
     /// The resolver's own address when the log names it.
     pub server: Option<IpAddr>,
+    /// The response code (3 = NXDOMAIN) when the log gives it with the
+    /// query (Zeek dns.log `rcode`/`rcode_name`); `None` otherwise.
+    pub rcode: Option<u16>,
 }
 
 /// Log formats the readers understand.

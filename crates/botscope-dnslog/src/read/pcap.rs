@@ -94,6 +94,7 @@ impl QuerySink<'_> {
             client,
             qname: qname.as_bytes(),
             server: Some(server),
+            rcode: None,
         });
     }
 }

@@ -73,6 +73,7 @@ impl UnboundParser {
             client,
             qname,
             server: None,
+            rcode: None,
         })
     }
 }

@@ -13,6 +13,9 @@ pub struct ZeekTsvParser {
     client: usize,
     query: usize,
     server: usize,
+    /// `rcode` column (numeric), else `rcode_name`; `usize::MAX` when absent.
+    rcode: usize,
+    rcode_is_name: bool,
     width: usize,
     has_fields: bool,
 }
@@ -40,6 +43,12 @@ impl ZeekTsvParser {
                         self.client = client;
                         self.query = query;
                         self.server = find(b"id.resp_h").unwrap_or(usize::MAX);
+                        (self.rcode, self.rcode_is_name) =
+                            match (find(b"rcode"), find(b"rcode_name")) {
+                                (Some(i), _) => (i, false),
+                                (None, Some(i)) => (i, true),
+                                (None, None) => (usize::MAX, false),
+                            };
                         self.width = ts.max(client).max(query) + 1;
                         self.has_fields = true;
                     }
@@ -78,11 +87,23 @@ impl ZeekTsvParser {
         } else {
             None
         };
+        let rcode = if self.rcode < n {
+            if self.rcode_is_name {
+                rcode_from_name(cols[self.rcode])
+            } else {
+                std::str::from_utf8(cols[self.rcode])
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+            }
+        } else {
+            None
+        };
         Ok(Some(Query {
             ts_us,
             client,
             qname,
             server,
+            rcode,
         }))
     }
 }
@@ -96,6 +117,10 @@ struct JsonRecord<'a> {
     resp_h: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow, default)]
     query: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    rcode: Option<u16>,
+    #[serde(borrow, default)]
+    rcode_name: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -121,11 +146,30 @@ pub fn parse_json(line: &[u8], sink: &mut dyn FnMut(&Query<'_>)) -> Result<(), &
         return Err("no query name");
     }
     let server = r.resp_h.as_deref().and_then(|s| parse_ip(s.as_bytes()));
+    let rcode = r.rcode.or_else(|| {
+        r.rcode_name
+            .as_deref()
+            .and_then(|n| rcode_from_name(n.as_bytes()))
+    });
     sink(&Query {
         ts_us,
         client,
         qname: qname.as_bytes(),
         server,
+        rcode,
     });
     Ok(())
+}
+
+/// The RCODE number of a Zeek `rcode_name` (the common ones; others `None`).
+fn rcode_from_name(name: &[u8]) -> Option<u16> {
+    Some(match name {
+        b"NOERROR" => 0,
+        b"FORMERR" => 1,
+        b"SERVFAIL" => 2,
+        b"NXDOMAIN" => 3,
+        b"NOTIMP" => 4,
+        b"REFUSED" => 5,
+        _ => return None,
+    })
 }

@@ -2,6 +2,8 @@
 
 mod bad_input;
 mod corpus;
+mod dga_field;
+mod dga_thirdparty;
 mod pcap;
 mod servers;
 mod shapes;

@@ -170,13 +170,17 @@ impl Writer {
                     Format::Infoblox => {
                         l.extend_from_slice(b" UDP: query: ");
                         push_question(l, qname, qtype);
-                        l.extend_from_slice(b" response: NOERROR +\n");
+                        l.extend_from_slice(b" response: ");
+                        l.extend_from_slice(rcode_name(q.rcode.unwrap_or(0)));
+                        l.extend_from_slice(b" +\n");
                     }
                     Format::BindAnswer => {
                         push_paren_name(l, qname);
                         l.extend_from_slice(b"answer: ");
                         push_question(l, qname, qtype);
-                        l.extend_from_slice(b" -> NOERROR\n");
+                        l.extend_from_slice(b" -> ");
+                        l.extend_from_slice(rcode_name(q.rcode.unwrap_or(0)));
+                        l.push(b'\n');
                     }
                     _ => push_query(l, qname, qtype, b" +E(0)K (", &self.resolver_txt),
                 }
@@ -251,7 +255,16 @@ impl Writer {
                 push_u64(l, qtype_num(q.qtype) as u64);
                 l.push(b'\t');
                 l.extend_from_slice(qtype);
-                l.extend_from_slice(b"\t-\t-\tF\tF\tT\tF\t0\t-\t-\tF\n");
+                match q.rcode {
+                    Some(r) => {
+                        l.push(b'\t');
+                        push_u64(l, r as u64);
+                        l.push(b'\t');
+                        l.extend_from_slice(rcode_name(r));
+                    }
+                    None => l.extend_from_slice(b"\t-\t-"),
+                }
+                l.extend_from_slice(b"\tF\tF\tT\tF\t0\t-\t-\tF\n");
             }
             Format::ZeekJson => {
                 l.extend_from_slice(b"{\"ts\":");
@@ -274,6 +287,12 @@ impl Writer {
                 push_u64(l, qtype_num(q.qtype) as u64);
                 l.extend_from_slice(b",\"qtype_name\":\"");
                 l.extend_from_slice(qtype);
+                if let Some(r) = q.rcode {
+                    l.extend_from_slice(b"\",\"rcode\":");
+                    push_u64(l, r as u64);
+                    l.extend_from_slice(b",\"rcode_name\":\"");
+                    l.extend_from_slice(rcode_name(r));
+                }
                 l.extend_from_slice(b"\",\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":false,\"Z\":0,\"rejected\":false}\n");
             }
             Format::Csv => {
@@ -320,6 +339,17 @@ impl Writer {
 
 /// Appends `v` in decimal.
 /// BIND's `DD-Mon-YYYY HH:MM:SS.mmm` (UTC), the date part cached per day.
+/// The mnemonic of a response code (the ones the generator writes).
+fn rcode_name(r: u16) -> &'static [u8] {
+    match r {
+        0 => b"NOERROR",
+        2 => b"SERVFAIL",
+        3 => b"NXDOMAIN",
+        5 => b"REFUSED",
+        _ => b"FORMERR",
+    }
+}
+
 fn push_bind_stamp(l: &mut Vec<u8>, day_cache: &mut (i64, Vec<u8>), secs: i64, micros: i64) {
     let day = secs.div_euclid(86_400);
     if day_cache.0 != day {

@@ -60,6 +60,19 @@ pub struct ResolverSpec {
     pub start_ts: i64,
     /// Resolver address written in the logs.
     pub resolver: IpAddr,
+    /// Probability that a client (not infected, not allow-listed) runs a
+    /// domain generation algorithm (issue 20): on each active day it
+    /// resolves `dga_names_per_day` names of that day's generated list,
+    /// all answered NXDOMAIN except the one the herder registered.
+    pub dga_fraction: f64,
+    /// Generated names a DGA client resolves per active day.
+    pub dga_names_per_day: u32,
+    /// Probability that an ordinary client fetches from CDNs whose object
+    /// names look random (`d3k2j4h5g6f7a8.cloudfront.net`): the negatives
+    /// a DGA detector must not flag.
+    pub cdn_fraction: f64,
+    /// CDN names such a client resolves per active day.
+    pub cdn_names_per_day: u32,
 }
 
 impl Default for ResolverSpec {
@@ -86,6 +99,10 @@ impl Default for ResolverSpec {
             // 2005-04-21, the study's observation period.
             start_ts: 1_114_041_600,
             resolver: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 53)),
+            dga_fraction: 0.0,
+            dga_names_per_day: 40,
+            cdn_fraction: 0.0,
+            cdn_names_per_day: 12,
         }
     }
 }
@@ -141,6 +158,18 @@ pub struct ResolverTruth {
     pub files: BTreeMap<String, PathBuf>,
     /// Total queries (lines/frames per file).
     pub queries: u64,
+    /// Clients that ran the DGA (on at least one active day), sorted.
+    #[serde(default)]
+    pub dga_clients: Vec<IpAddr>,
+    /// Every generated name resolved, lower-case, sorted.
+    #[serde(default)]
+    pub dga_names: Vec<String>,
+    /// The generated names the herder registered (answered NOERROR), one a day.
+    #[serde(default)]
+    pub dga_registered: Vec<String>,
+    /// Clients that resolved random-looking CDN names (negatives), sorted.
+    #[serde(default)]
+    pub cdn_clients: Vec<IpAddr>,
 }
 
 /// SplitMix64: a fast, well-mixed hash of a 64-bit input.
@@ -167,6 +196,8 @@ struct ClientDraw {
     last_day: u32,
     allow: bool,
     v6: bool,
+    dga: bool,
+    cdn: bool,
 }
 
 fn draw_client(spec: &ResolverSpec, c: u32) -> ClientDraw {
@@ -175,12 +206,15 @@ fn draw_client(spec: &ResolverSpec, c: u32) -> ClientDraw {
     let days = spec.days.max(1);
     let a = (h(2) % days as u64) as u32;
     let b = (h(3) % days as u64) as u32;
+    let dga = !infected && unit(h(6)) < spec.dga_fraction;
     ClientDraw {
         infected,
         first_day: a.min(b),
         last_day: a.max(b),
         allow: !infected && unit(h(4)) < spec.allowlisted_fraction,
         v6: unit(h(5)) < spec.v6_fraction,
+        dga,
+        cdn: !infected && !dga && unit(h(7)) < spec.cdn_fraction,
     }
 }
 
@@ -221,6 +255,99 @@ pub(crate) struct Query<'a> {
     pub qname: &'a str,
     pub qtype: &'static str,
     pub id: u16,
+    /// Response code for the formats that log it with the query (Zeek,
+    /// Infoblox, BIND `answer:`); `None`: not written (Zeek `-`).
+    pub rcode: Option<u16>,
+}
+
+/// What the DGA and CDN clients did, for the truth.
+#[derive(Default)]
+struct Extras {
+    dga_clients: std::collections::BTreeSet<u32>,
+    dga_names: std::collections::BTreeSet<String>,
+    dga_registered: std::collections::BTreeSet<String>,
+    cdn_clients: std::collections::BTreeSet<u32>,
+}
+
+/// Top-level domains of the synthetic DGA.
+const DGA_TLDS: [&str; 7] = ["com", "net", "org", "info", "biz", "ru", "cc"];
+
+/// Name `k` of day `day`'s generated list: 8–19 letters and a top-level
+/// domain, all from the seed (the botnet's own DGA; the registered name of
+/// a day is its name 0).
+pub fn dga_name(seed: u64, day: u32, k: u32) -> String {
+    let mut h = h3(seed, 9, day as u64, k as u64);
+    let len = 8 + (h % 12) as usize;
+    let mut s = String::with_capacity(len + 5);
+    for _ in 0..len {
+        h = mix(h);
+        s.push((b'a' + (h % 26) as u8) as char);
+    }
+    s.push('.');
+    s.push_str(DGA_TLDS[(mix(h) % DGA_TLDS.len() as u64) as usize]);
+    s
+}
+
+/// A CDN object name (random-looking labels under a registered CDN domain).
+fn cdn_name(seed: u64, c: u32, day: u32, k: u32) -> String {
+    let h = h3(seed, 11, ((c as u64) << 32) | day as u64, k as u64);
+    let alnum = |h: u64, n: usize| -> String {
+        let mut x = h;
+        (0..n)
+            .map(|_| {
+                x = mix(x);
+                let v = (x % 36) as u8;
+                (if v < 10 { b'0' + v } else { b'a' + v - 10 }) as char
+            })
+            .collect()
+    };
+    match h % 4 {
+        0 => format!("d{}.cloudfront.net", alnum(h, 13)),
+        1 => format!(
+            "e{}.{}.akamaiedge.net",
+            1000 + h % 9000,
+            ["a", "b", "dsce9"][(h >> 8) as usize % 3]
+        ),
+        2 => format!("r{}---sn-{}.googlevideo.com", 1 + (h >> 4) % 9, alnum(h, 8)),
+        _ => format!("scontent-{}.xx.fbcdn.net", alnum(h, 9)),
+    }
+}
+
+/// The extra queries of a DGA or CDN client on an active day, with the
+/// response code each gets.
+fn extra_queries(
+    spec: &ResolverSpec,
+    c: u32,
+    d: &ClientDraw,
+    day: u32,
+    extras: &mut Extras,
+) -> Vec<(String, Option<u16>)> {
+    let mut out = Vec::new();
+    if d.dga {
+        extras.dga_clients.insert(c);
+        let n = spec.dga_names_per_day.max(1);
+        // A bot walks the day's list from its own starting point and stops
+        // at the registered name (list entry 0), which it reaches last.
+        let list = 4 * n;
+        let offset = 1 + (h3(spec.seed, 12, c as u64, day as u64) % (list as u64 - 1)) as u32;
+        for j in 0..n - 1 {
+            let k = 1 + (offset + j - 1) % (list - 1);
+            let name = dga_name(spec.seed, day, k);
+            extras.dga_names.insert(name.clone());
+            out.push((name, Some(3)));
+        }
+        let reg = dga_name(spec.seed, day, 0);
+        extras.dga_names.insert(reg.clone());
+        extras.dga_registered.insert(reg.clone());
+        out.push((reg, Some(0)));
+    }
+    if d.cdn {
+        extras.cdn_clients.insert(c);
+        for k in 0..spec.cdn_names_per_day {
+            out.push((cdn_name(spec.seed, c, day, k), Some(0)));
+        }
+    }
+    out
 }
 
 /// Writes the logs for `spec` into `dir` (one file per format) and returns
@@ -255,6 +382,7 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
         cc_lower.push("cc.invalid".into());
     }
     let mut total_queries = 0u64;
+    let mut extras = Extras::default();
     let rounds = spec.queries_per_client;
     let mut qname_buf = String::new();
     for day in 0..spec.days.max(1) {
@@ -329,11 +457,31 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
                     qname: &qname_buf,
                     qtype: if hq & 0x300 == 0 { "AAAA" } else { "A" },
                     id: (hq >> 40) as u16,
+                    rcode: None,
                 };
                 for w in writers.iter_mut() {
                     w.write(&q)?;
                 }
                 day_queries += 1;
+                if (d.dga || d.cdn) && r == (cc_round + 2) % rounds {
+                    let burst = extra_queries(spec, c, &d, day, &mut extras);
+                    let raw =
+                        start * 1_000_000 + (r as i64 * act.len() as i64 + i as i64) * slot_us;
+                    let step = slot_us / (burst.len() as i64 + 2);
+                    for (j, (name, rcode)) in burst.iter().enumerate() {
+                        let q = Query {
+                            ts_us: (raw + (j as i64 + 1) * step) / 1000 * 1000,
+                            qname: name,
+                            rcode: *rcode,
+                            id: q.id.wrapping_add(j as u16 + 1),
+                            ..q
+                        };
+                        for w in writers.iter_mut() {
+                            w.write(&q)?;
+                        }
+                    }
+                    day_queries += burst.len() as u64;
+                }
             }
         }
         total_queries += day_queries;
@@ -360,7 +508,7 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
     let allowlisted_only_clients = (0..spec.clients)
         .filter(|&c| draws[c as usize].allow && ever_active[c as usize])
         .count() as u64;
-    let truth = ResolverTruth {
+    let mut truth = ResolverTruth {
         infected_clients: infected.len() as u64,
         rate: if distinct_clients == 0 {
             0.0
@@ -373,7 +521,21 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
         allowlisted_only_clients,
         files,
         queries: total_queries,
+        dga_clients: extras
+            .dga_clients
+            .iter()
+            .map(|&c| client_addr(spec, c, draws[c as usize].v6))
+            .collect(),
+        dga_names: extras.dga_names.into_iter().collect(),
+        dga_registered: extras.dga_registered.into_iter().collect(),
+        cdn_clients: extras
+            .cdn_clients
+            .iter()
+            .map(|&c| client_addr(spec, c, draws[c as usize].v6))
+            .collect(),
     };
+    truth.dga_clients.sort();
+    truth.cdn_clients.sort();
     let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("resolver-truth.json"))?);
     serde_json::to_writer_pretty(&mut f, &truth)?;
     f.write_all(b"\n")?;
