@@ -738,6 +738,41 @@ pub fn table6_from(
 }
 
 /// Reads a JSON file for a converter.
+/// `models.json`: the series of `analyze --out DIR` (`DIR/series/series.json`)
+/// and, from `dns rate --json`, the cumulative infected clients of the
+/// resolver logs (which then replace the captures' population for
+/// equation 1: they see every customer, the captures only the honeynet).
+/// `None` when neither is given.
+pub fn models_from(
+    series: Option<&Value>,
+    dns_rate: Option<&Value>,
+) -> Result<Option<Out>, ReportError> {
+    if series.is_none() && dns_rate.is_none() {
+        return Ok(None);
+    }
+    let mut m: botscope_model::series::ModelSeries = match series {
+        Some(v) => {
+            serde_json::from_value(v.clone()).map_err(|e| err("series.json", &e.to_string()))?
+        }
+        None => Default::default(),
+    };
+    if series.is_some() {
+        m.cumulative_source = Some("captures (first stage of each infected host, Fig. 3)".into());
+    }
+    if let Some(v) = dns_rate {
+        let bytes = serde_json::to_vec(v).map_err(|e| err("dns rate output", &e.to_string()))?;
+        m.cumulative = botscope_model::series::cumulative_from_dns_rate(&bytes)
+            .map_err(|_| err("dns rate output", "infected[].first_us"))?;
+        m.cumulative_source =
+            Some("resolver logs (first lookup of a watch-listed name per client)".into());
+    }
+    let mut v = json(&m);
+    if let Value::Object(o) = &mut v {
+        o.insert("schema_version".into(), Value::from(SCHEMA_VERSION));
+    }
+    Ok(Some(("models", v)))
+}
+
 pub fn read_json(path: &Path) -> Result<Value, ReportError> {
     let bytes = std::fs::read(path).map_err(|source| ReportError::InputRead {
         path: path.to_path_buf(),

@@ -13,6 +13,11 @@ pub const ROWS_SHOWN: usize = 500;
 /// Largest data file read (a bigger one is reported, not parsed).
 pub const MAX_FILE: u64 = 256 << 20;
 
+/// Files read beside the sections of [`SECTIONS`]: `models.json`, the
+/// series the models section fits ([`botscope_model::series::ModelSeries`]
+/// with a `schema_version`, written by `botscope report collect`).
+pub const EXTRA_FILES: [&str; 1] = ["models"];
+
 /// The data files of a folder: only the contract's named files.
 #[derive(Clone, Debug, Default)]
 pub struct DataFolder {
@@ -60,7 +65,7 @@ pub fn load_data(dir: &Path) -> Result<DataFolder, ReportError> {
         dir: dir.to_path_buf(),
         ..Default::default()
     };
-    for id in SECTIONS {
+    for id in SECTIONS.iter().chain(EXTRA_FILES.iter()) {
         let name = file_of(id);
         let path = dir.join(&name);
         if !path.exists() {

@@ -1,7 +1,10 @@
-//! The models section: the fits [`botscope_model::observed`] makes on the
-//! data files, drawn as a parameter table.
+//! The models section: the fits [`botscope_model::fits`] makes on
+//! `models.json` (equations 1–4 with 95 % intervals, each drawn as its
+//! data points, fitted curve and residuals) and the older per-table rates
+//! of [`botscope_model::observed`]; the report only draws them.
 
 use super::*;
+use crate::charts;
 use botscope_core::report::*;
 
 /// Models fitted to the data: equation 1 on the infected-client series,
@@ -13,9 +16,14 @@ pub(crate) fn model_section(data: &DataFolder) -> Section {
         "Equation 1 (logistic worm spread) dM/dt = (1/θ)·M·(θp − M); bots spread linearly when ordered; DDoS effect S = M·P·E (eq. 3), spam rate S = M·F (eq. 4). Updates: 3.4 per infected address per day.",
         "botscope report collect --rate-series series.json --analysis analysis/report.json --data DATA",
     );
+    let observed = observed_fits(data, &mut sec);
     let mut d = Table::new(
         TableKind::Data,
-        "",
+        if observed {
+            "Fitted to the report's tables: per-period counts, floods and relays one bot each"
+        } else {
+            ""
+        },
         heads(&["Equation", "Parameter", "Value", "Fitted to"]),
     );
     if let Loaded::Data(t) = load::<RateSeries>(data, "rate_series") {
@@ -58,9 +66,11 @@ pub(crate) fn model_section(data: &DataFolder) -> Section {
             ]));
         }
     }
-    if !d.rows.is_empty() {
+    if !d.rows.is_empty() || observed {
         sec.status = Status::Data;
-        sec.tables.push(d);
+        if !d.rows.is_empty() {
+            sec.tables.push(d);
+        }
     } else {
         sec.status = Status::Unavailable(
             "nothing to fit: rate_series.json, table10.json and table11.json have no usable data"
@@ -68,4 +78,85 @@ pub(crate) fn model_section(data: &DataFolder) -> Section {
         );
     }
     sec
+}
+
+/// Draws every fit `models.json` allows: a parameter table with 95 %
+/// intervals and a chart of points, fit and residuals per equation.
+/// Returns whether there was anything to draw.
+fn observed_fits(data: &DataFolder, sec: &mut Section) -> bool {
+    let Loaded::Data(series) = load::<botscope_model::series::ModelSeries>(data, "models") else {
+        return false;
+    };
+    let fits = botscope_model::fits::fit_all(&series);
+    for f in &fits {
+        sec.tables.push(fit_table(f));
+        // Charts take seconds on x: hours (equations 1 and 4) are scaled.
+        let scale = if f.x_label.starts_with("hours") {
+            3600.0
+        } else {
+            1.0
+        };
+        let pts: Vec<(f64, f64)> = f.points.iter().map(|p| (p.x * scale, p.y)).collect();
+        let curve: Vec<(f64, f64)> = f.curve.iter().map(|(x, y)| (x * scale, *y)).collect();
+        let res: Vec<(f64, f64)> = f
+            .points
+            .iter()
+            .map(|p| (p.x * scale, p.residual()))
+            .collect();
+        let tick = |x: f64| fmt_duration(x);
+        sec.charts.push(charts::time_series(
+            &format!("{} — points, fit and residuals (x: {})", f.title, f.x_label),
+            &f.y_label,
+            &pts,
+            Some(&curve),
+            Some(&res),
+            &tick,
+        ));
+        for n in &f.notes {
+            sec.remarks.push(format!("Equation {}: {n}.", f.equation));
+        }
+    }
+    !fits.is_empty()
+}
+
+/// One equation's parameters with their 95 % intervals.
+fn fit_table(f: &botscope_model::fits::ObservedFit) -> Table {
+    let mut t = Table::new(
+        TableKind::Data,
+        &format!(
+            "{} — {} points, {} degrees of freedom, RMSE {}",
+            f.title,
+            f.n,
+            f.dof,
+            fmt_dec(f.rmse, 3)
+        ),
+        heads(&[
+            "Equation",
+            "Parameter",
+            "Value",
+            "95 % interval",
+            "Standard error",
+        ]),
+    );
+    let num = |v: Option<f64>| {
+        v.map(|v| Cell::number(num_text(v), v))
+            .unwrap_or_else(Cell::none)
+    };
+    for p in &f.params {
+        let interval = match (p.lo, p.hi) {
+            (Some(lo), Some(hi)) => Cell::keyed(
+                format!("{} – {}", num_text(lo), num_text(hi)),
+                format!("{lo},{hi}"),
+            ),
+            _ => Cell::none(),
+        };
+        t.rows.push(Row::plain(vec![
+            Cell::text(format!("{}", f.equation)),
+            Cell::keyed(p.name.clone(), p.key.clone()),
+            Cell::number(num_text(p.value), p.value),
+            interval,
+            num(p.stderr),
+        ]));
+    }
+    t
 }

@@ -57,9 +57,14 @@ struct CollectArgs {
     /// `botscope specimen --json table4` output (Table 4).
     #[arg(long)]
     table4: Option<PathBuf>,
-    /// `botscope dns rate --json` output (Table 3).
+    /// `botscope dns rate --json` output (Table 3, and the cumulative
+    /// infected clients equation 1 is fitted to in `models.json`).
     #[arg(long)]
     dns_rate: Option<PathBuf>,
+    /// `botscope analyze --out DIR`'s `series/series.json` (the models'
+    /// series; found beside `--analysis` when not given).
+    #[arg(long)]
+    series: Option<PathBuf>,
     /// `botscope dns rate --window 1h --json` output (the infection-rate series).
     #[arg(long)]
     rate_series: Option<PathBuf>,
@@ -134,6 +139,24 @@ fn convert(
     }
 }
 
+/// `models.json` from the analysis' series and the resolver logs.
+fn models(a: &CollectArgs) -> anyhow::Result<Option<Out>> {
+    let beside = a
+        .analysis
+        .as_ref()
+        .and_then(|p| p.parent())
+        .map(|d| d.join("series").join("series.json"))
+        .filter(|p| p.is_file());
+    let read = |p: &Option<PathBuf>| -> anyhow::Result<Option<serde_json::Value>> {
+        p.as_ref()
+            .map(|p| collect::read_json(p).map_err(anyhow::Error::msg))
+            .transpose()
+    };
+    let series = read(&a.series.clone().or(beside))?;
+    let dns = read(&a.dns_rate)?;
+    collect::models_from(series.as_ref(), dns.as_ref()).map_err(anyhow::Error::msg)
+}
+
 fn run_collect(a: CollectArgs) -> anyhow::Result<ExitCode> {
     let mut outs = Vec::new();
     outs.extend(convert(&a.analysis, collect::from_analyze)?);
@@ -154,6 +177,9 @@ fn run_collect(a: CollectArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(t6) = table6(&a)? {
         outs.push(t6);
+    }
+    if let Some(m) = models(&a)? {
+        outs.push(m);
     }
     let written = collect::write_sections(&a.data, &outs)
         .with_context(|| format!("writing into {}", a.data.display()))?;
