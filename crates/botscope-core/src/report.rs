@@ -99,6 +99,54 @@ pub struct ShareTable {
     pub rows: Vec<ShareRow>,
 }
 
+/// One HTTP C&C server of Table 9 (issue 20).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HttpCcRow {
+    /// Host header, else the server address.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// URI shape polled (values masked).
+    pub uri_shape: String,
+    /// Polling bots.
+    pub bots: u64,
+    /// Polls.
+    pub polls: u64,
+    /// Median seconds between polls.
+    pub interval_s: Option<f64>,
+    /// Orders the responses carried.
+    pub orders: u64,
+    /// Their commands.
+    pub commands: Vec<String>,
+}
+
+/// One host with P2P C&C links (issue 20).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct P2pHostRow {
+    /// The host.
+    pub host: String,
+    /// Protocols (`gnutella`, `opaque`).
+    pub protocols: Vec<String>,
+    /// Its peers.
+    pub peers: Vec<String>,
+    /// Whether P2P is its only C&C (DNS-based counting misses it).
+    pub p2p_only: bool,
+    /// What decided.
+    pub reason: String,
+}
+
+/// Table 9's command channels beyond IRC (file `table9_channels.json`,
+/// read with the Table 9 section): HTTP C&C rows and P2P C&C hosts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandChannels {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// HTTP C&C servers.
+    pub http: Vec<HttpCcRow>,
+    /// P2P C&C hosts.
+    pub p2p: Vec<P2pHostRow>,
+}
+
 /// Table 1: background traffic per sensor address.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Table1 {

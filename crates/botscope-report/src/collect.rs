@@ -120,6 +120,56 @@ fn share_table(rows: Vec<ShareRow>) -> ShareTable {
     }
 }
 
+/// Table 9's HTTP C&C rows and P2P C&C hosts (issue 20), when the
+/// analysis has them.
+fn channels(v: &Value) -> Option<botscope_core::report::CommandChannels> {
+    use botscope_core::report::{CommandChannels, HttpCcRow, P2pHostRow};
+    let http = v.get("table9_http")?.as_array()?;
+    let p2p = v.get("p2p_hosts").and_then(Value::as_array);
+    let text = |x: &Value, k: &str| x.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let n = |x: &Value, k: &str| x.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let len = |x: &Value, k: &str| x.get(k).and_then(Value::as_array).map_or(0, Vec::len) as u64;
+    Some(CommandChannels {
+        schema_version: SCHEMA_VERSION,
+        http: http
+            .iter()
+            .map(|h| HttpCcRow {
+                host: h
+                    .get("host")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| text(h, "server"), str::to_string),
+                port: n(h, "port") as u16,
+                uri_shape: text(h, "uri_shape"),
+                bots: len(h, "bots"),
+                polls: n(h, "polls"),
+                interval_s: h.get("interval_s").and_then(Value::as_f64),
+                orders: n(h, "orders"),
+                commands: strings(h.get("order_commands")),
+            })
+            .collect(),
+        p2p: p2p
+            .into_iter()
+            .flatten()
+            .filter(|p| p.pointer("/attribution/verdict").and_then(Value::as_str) == Some("cc"))
+            .map(|p| P2pHostRow {
+                host: text(p, "host"),
+                protocols: strings(p.get("protocols")),
+                peers: p
+                    .get("peers")
+                    .and_then(Value::as_array)
+                    .map(|ps| ps.iter().map(|x| text(x, "peer")).collect())
+                    .unwrap_or_default(),
+                p2p_only: p.get("p2p_only").and_then(Value::as_bool).unwrap_or(false),
+                reason: p
+                    .pointer("/attribution/reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            })
+            .collect(),
+    })
+}
+
 fn ts_text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or_default().to_string()
 }
@@ -201,6 +251,9 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
     }
     out.push(("table8", json(&share_table(t8))));
     out.push(("table9", json(&share_table(share_rows(v, what, "table9")?))));
+    if let Some(c) = channels(v) {
+        out.push(("table9_channels", json(&c)));
+    }
     let t10 = share_rows(v, what, "table10")?;
     let floods = arr(v, what, "floods")?
         .iter()

@@ -16,7 +16,7 @@ pub const MAX_FILE: u64 = 256 << 20;
 /// Files read beside the sections of [`SECTIONS`]: `models.json`, the
 /// series the models section fits ([`botscope_model::series::ModelSeries`]
 /// with a `schema_version`, written by `botscope report collect`).
-pub const EXTRA_FILES: [&str; 1] = ["models"];
+pub const EXTRA_FILES: [&str; 2] = ["models", "table9_channels"];
 
 /// The data files of a folder: only the contract's named files.
 #[derive(Clone, Debug, Default)]

@@ -134,6 +134,12 @@ pub fn build_report(data: &DataFolder) -> Report {
             "table4" => run(data, id, &mut sec, table4),
             "table6" => run(data, id, &mut sec, table6),
             "table10" => run(data, id, &mut sec, table10),
+            "table9" => run(data, id, &mut sec, |s, t: ShareTable| {
+                share_section(s, &t);
+                if let Loaded::Data(c) = load(data, "table9_channels") {
+                    tables::channels(s, &c);
+                }
+            }),
             "table11" => run(data, id, &mut sec, |s, t: Table11| {
                 let st = ShareTable {
                     schema_version: t.schema_version,

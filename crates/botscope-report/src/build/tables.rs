@@ -603,3 +603,58 @@ pub(crate) fn table10(sec: &mut Section, t: Table10) {
         sec.tables.push(fl);
     }
 }
+
+/// Table 9's command channels beyond IRC (issue 20): one row per HTTP C&C
+/// server, then the P2P C&C hosts with their peers.
+pub(crate) fn channels(sec: &mut Section, c: &CommandChannels) {
+    let mut h = Table::new(
+        TableKind::Data,
+        "HTTP C&C servers (polled by the bots)",
+        heads(&[
+            "Host",
+            "Port",
+            "URI shape",
+            "Bots",
+            "Polls",
+            "Interval (s)",
+            "Orders",
+            "Commands",
+        ]),
+    );
+    for r in &c.http {
+        h.rows.push(Row::plain(vec![
+            Cell::keyed(r.host.clone(), r.host.clone()),
+            Cell::count(u64::from(r.port)),
+            Cell::text(r.uri_shape.clone()),
+            Cell::count(r.bots),
+            Cell::count(r.polls),
+            r.interval_s
+                .map(|i| Cell::number(format!("{i:.1}"), i))
+                .unwrap_or_else(Cell::none),
+            Cell::count(r.orders),
+            Cell::text(r.commands.join(", ")),
+        ]));
+    }
+    sec.tables.push(h);
+    let mut p = Table::new(
+        TableKind::Data,
+        "P2P C&C hosts and their peers",
+        heads(&["Host", "Protocols", "Peers", "P2P only", "Why"]),
+    );
+    for r in &c.p2p {
+        p.rows.push(Row::plain(vec![
+            Cell::keyed(r.host.clone(), r.host.clone()),
+            Cell::text(r.protocols.join(", ")),
+            Cell::text(r.peers.join(" ")),
+            Cell::text(if r.p2p_only { "yes" } else { "no" }),
+            Cell::text(r.reason.clone()),
+        ]));
+    }
+    sec.tables.push(p);
+    let only = c.p2p.iter().filter(|r| r.p2p_only).count();
+    sec.remarks.push(format!(
+        "{} HTTP C&C servers; {} P2P C&C hosts, {only} of them with no other C&C — counting infected hosts by resolver logs (Table 3) misses those.",
+        c.http.len(),
+        c.p2p.len()
+    ));
+}
