@@ -304,6 +304,9 @@ fn stack_store(b: &[u8], i: usize) -> Option<(i64, [u8; 4], usize, usize)> {
     Some((disp, v, width, imm_at + width - i))
 }
 
+/// Most bytes of other instructions between two stores of one string.
+const MAX_GAP: usize = 8;
+
 /// Most stores one stack string is built from.
 const MAX_STORES: usize = 256;
 
@@ -343,7 +346,16 @@ impl Decoder for StackStrings {
                     if n == MAX_STORES {
                         break;
                     }
-                    st = stack_store(b, i);
+                    // Compilers schedule other instructions between the
+                    // stores (`xor eax, eax`, `lea ecx, [esp+0x30]`).
+                    st = None;
+                    for gap in 0..=MAX_GAP {
+                        if let Some(x) = stack_store(b, i + gap) {
+                            i += gap;
+                            st = Some(x);
+                            break;
+                        }
+                    }
                 }
                 if n < 2 {
                     i = start + 1;

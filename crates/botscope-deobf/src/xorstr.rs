@@ -55,6 +55,12 @@ pub fn plausible_host(s: &str) -> bool {
         })
 }
 
+/// Whether `d` repeats itself with a period of 1–4 bytes (`irc.irc.ir`):
+/// what a wrong key makes of stored bytes that repeat, never a host.
+fn periodic(d: &[u8]) -> bool {
+    (1..=4).any(|p| d.len() >= 2 * p + 2 && (p..d.len()).all(|j| d[j] == d[j - p]))
+}
+
 /// Every decoding [`find_transforms`] finds in `segs` (`(bytes, mapped)`),
 /// as `(transform, segment index, anchor offset)`, within the per-segment
 /// and per-image confirmation caps and at most [`MAX_TRANSFORMS`].
@@ -203,7 +209,7 @@ fn confirm_restart(raw: &[u8], i: usize, t: &Transform, host_ok: HostCheck) -> O
         return None;
     }
     let h = std::str::from_utf8(&d).ok()?;
-    (h.bytes().all(host_char) && host_ok(h)).then(|| h.to_string())
+    (h.bytes().all(host_char) && !periodic(&d) && host_ok(h)).then(|| h.to_string())
 }
 
 /// Finds decodings in one segment by known plaintext: pushes (transform,
@@ -278,7 +284,8 @@ pub fn find_transforms(
         for &n in &ta[b.wrapping_sub(a) as usize] {
             let anchor = ANCHORS[n];
             let k = a.wrapping_sub(anchor[0]);
-            if k != 0 && (0..4).all(|j| w[j].wrapping_sub(k) == anchor[j]) {
+            // Adding 0x80 is XOR-ing 0x80: one decoding, named `xor:80`.
+            if k != 0 && k != 0x80 && (0..4).all(|j| w[j].wrapping_sub(k) == anchor[j]) {
                 let t = Transform::Add(k);
                 if !have(&t, found) {
                     *confirms += 1;
