@@ -9,6 +9,9 @@
 //! ([`pipeline::run_events`]); [`analysis::analyze`] joins them into the
 //! study's tables ([`analysis::Report`]); [`render`] prints and writes them.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod analysis;
 pub mod attribution;
 pub mod copy;

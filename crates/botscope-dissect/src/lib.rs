@@ -12,6 +12,9 @@
 //! every [`Record`] to a [`RecordSink`] as soon as it is complete, so a
 //! multi-gigabyte capture never holds its events in memory.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod binary;
 pub mod detect;
 pub mod dns;

@@ -123,24 +123,56 @@ pub enum Rdata {
     /// Character strings (TXT, SPF).
     Strings(Vec<Vec<u8>>),
     /// RRSIG: type covered and signer.
-    Rrsig { type_covered: u16, signer: String },
+    Rrsig {
+        /// Record type the signature covers.
+        type_covered: u16,
+        /// Signer's name.
+        signer: String,
+    },
     /// DNSKEY algorithm.
-    Dnskey { algorithm: u8 },
+    Dnskey {
+        /// Algorithm number.
+        algorithm: u8,
+    },
     /// DS algorithm and digest type.
-    Ds { algorithm: u8, digest_type: u8 },
+    Ds {
+        /// Algorithm number.
+        algorithm: u8,
+        /// Digest type number.
+        digest_type: u8,
+    },
     /// NSEC next name.
-    Nsec { next: String },
+    Nsec {
+        /// Next owner name.
+        next: String,
+    },
     /// SSHFP fingerprint.
-    Sshfp { fingerprint: Vec<u8> },
+    Sshfp {
+        /// Fingerprint bytes.
+        fingerprint: Vec<u8>,
+    },
     /// LOC size, horizontal and vertical precision.
-    Loc { size: u8, horiz: u8, vert: u8 },
+    Loc {
+        /// Size (RFC 1876 exponent form).
+        size: u8,
+        /// Horizontal precision.
+        horiz: u8,
+        /// Vertical precision.
+        vert: u8,
+    },
     /// NAPTR fields.
     Naptr {
+        /// Order.
         order: u16,
+        /// Preference.
         preference: u16,
+        /// Flags.
         flags: String,
+        /// Service.
         service: String,
+        /// Regular expression.
         regexp: String,
+        /// Replacement name.
         replacement: String,
     },
     /// Anything else (or empty rdata).
