@@ -324,7 +324,7 @@ pub fn fit_floods(floods: &[BotWindow]) -> Result<ObservedFit, ModelError> {
             equation: 3,
             title: format!("Equation 3 — flood packets per bot ({} floods)", ok.len()),
             key: "P",
-            name: "P, packets per bot per second",
+            name: "P, attacks (packets) per bot per second",
             x_label: "flood duration, seconds (one bot)",
             y_label: "packets",
         },

@@ -65,6 +65,29 @@ pub fn time_series(
     residuals: Option<&[(f64, f64)]>,
     x_tick: &dyn Fn(f64) -> String,
 ) -> String {
+    fitted_series(
+        title,
+        y_label,
+        points,
+        fit.map(|f| (f, "equation 1 (logistic) fitted")),
+        residuals,
+        x_tick,
+    )
+}
+
+/// [`time_series`] with the fitted curve's legend named by the caller.
+pub fn fitted_series(
+    title: &str,
+    y_label: &str,
+    points: &[(f64, f64)],
+    fit: Option<(&[(f64, f64)], &str)>,
+    residuals: Option<&[(f64, f64)]>,
+    x_tick: &dyn Fn(f64) -> String,
+) -> String {
+    let (fit, fit_label) = match fit {
+        Some((f, label)) => (Some(f), label),
+        None => (None, ""),
+    };
     let (w, l, r) = (720.0, 70.0, 20.0);
     let (top, main_h) = (30.0, 240.0);
     let res_h = if residuals.is_some() { 90.0 } else { 0.0 };
@@ -179,44 +202,71 @@ pub fn time_series(
     if fit.is_some() {
         let _ = write!(
             o,
-            "<line x1=\"{}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{STUDY}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{ly}\">equation 1 (logistic) fitted</text>",
+            "<line x1=\"{}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{STUDY}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{ly}\">{}</text>",
             l + 90.0,
             l + 110.0,
             l + 115.0,
+            esc(fit_label),
             y = ly - 4.0
         );
     }
     if let Some(res) = residuals {
-        let rt = top + main_h + 30.0;
-        let m = res
-            .iter()
-            .filter(finite)
-            .map(|p| p.1.abs())
-            .fold(0.0, f64::max)
-            .max(1e-9);
-        let ry = |v: f64| rt + res_h / 2.0 - v / m * (res_h / 2.0 - 4.0);
-        let _ = write!(
-            o,
-            "<text x=\"{l}\" y=\"{:.1}\">residuals (observed − fit), ±{}</text><line x1=\"{l}\" x2=\"{}\" y1=\"{z:.1}\" y2=\"{z:.1}\" stroke=\"#555\"/>",
-            rt - 6.0,
-            tick_text(m),
-            w - r,
-            z = ry(0.0)
-        );
-        for p in res.iter().filter(finite) {
-            let _ = write!(
-                o,
-                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{MEASURED}\" stroke-width=\"3\"><title>{}: {}</title></line>",
-                ry(0.0),
-                ry(p.1),
-                esc(&x_tick(p.0)),
-                tick_text(p.1),
-                x = xs(p.0)
-            );
-        }
+        let panel = Panel {
+            left: l,
+            right: w - r,
+            top: top + main_h + 30.0,
+            height: res_h,
+        };
+        residual_panel(&mut o, res, &panel, &xs, x_tick);
     }
     o.push_str("</svg>");
     o
+}
+
+/// Where a panel sits in its SVG.
+struct Panel {
+    left: f64,
+    right: f64,
+    top: f64,
+    height: f64,
+}
+
+/// The residuals (observed − fit) as bars about a zero line.
+fn residual_panel(
+    o: &mut String,
+    res: &[(f64, f64)],
+    p: &Panel,
+    xs: &dyn Fn(f64) -> f64,
+    x_tick: &dyn Fn(f64) -> String,
+) {
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let (l, rt, res_h) = (p.left, p.top, p.height);
+    let m = res
+        .iter()
+        .filter(finite)
+        .map(|p| p.1.abs())
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let ry = |v: f64| rt + res_h / 2.0 - v / m * (res_h / 2.0 - 4.0);
+    let _ = write!(
+        o,
+        "<text x=\"{l}\" y=\"{:.1}\">residuals (observed − fit), ±{}</text><line x1=\"{l}\" x2=\"{}\" y1=\"{z:.1}\" y2=\"{z:.1}\" stroke=\"#555\"/>",
+        rt - 6.0,
+        tick_text(m),
+        p.right,
+        z = ry(0.0)
+    );
+    for q in res.iter().filter(finite) {
+        let _ = write!(
+            o,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{MEASURED}\" stroke-width=\"3\"><title>{}: {}</title></line>",
+            ry(0.0),
+            ry(q.1),
+            esc(&x_tick(q.0)),
+            tick_text(q.1),
+            x = xs(q.0)
+        );
+    }
 }
 
 /// Fig. 3 as a timeline: one line per infected host (at most 30), a dot per

@@ -178,6 +178,36 @@ fn ts_text(v: Option<&Value>) -> String {
 pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
     let what = "analyze report.json";
     let mut out = Vec::new();
+    out.extend(table1_out(v, what)?);
+    out.push(("table7", json(&share_table(share_rows(v, what, "table7")?))));
+    // Table 8 with the complete copies per method.
+    let mut t8 = share_rows(v, what, "table8")?;
+    let ok = v.get("table8_success").and_then(Value::as_object);
+    for r in &mut t8 {
+        r.success = Some(
+            ok.and_then(|o| o.get(&r.label))
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        );
+    }
+    out.push(("table8", json(&share_table(t8))));
+    out.push(("table9", json(&share_table(share_rows(v, what, "table9")?))));
+    if let Some(c) = channels(v) {
+        out.push(("table9_channels", json(&c)));
+    }
+    out.extend(table10_out(v, what)?);
+    let (t11, per_source) = table11_out(v, what)?;
+    out.push(t11);
+    out.extend(fig3_out(v, what)?);
+    out.extend(fig5_out(v, what, &per_source)?);
+    out.extend(orders_out(v, what)?);
+    out.extend(diurnal_out(v, what)?);
+    Ok(out)
+}
+
+/// Table 1, or why there is none.
+fn table1_out(v: &Value, what: &str) -> Result<Vec<Out>, ReportError> {
+    let mut out = Vec::new();
     // Table 1 needs the capture of the sensor interface.
     match v.get("table1").filter(|t| !t.is_null()) {
         Some(t) => {
@@ -238,22 +268,12 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             "botscope analyze --background SENSOR.pcap ... --out analysis",
         )),
     }
-    out.push(("table7", json(&share_table(share_rows(v, what, "table7")?))));
-    // Table 8 with the complete copies per method.
-    let mut t8 = share_rows(v, what, "table8")?;
-    let ok = v.get("table8_success").and_then(Value::as_object);
-    for r in &mut t8 {
-        r.success = Some(
-            ok.and_then(|o| o.get(&r.label))
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
-        );
-    }
-    out.push(("table8", json(&share_table(t8))));
-    out.push(("table9", json(&share_table(share_rows(v, what, "table9")?))));
-    if let Some(c) = channels(v) {
-        out.push(("table9_channels", json(&c)));
-    }
+    Ok(out)
+}
+
+/// Table 10 with the floods.
+fn table10_out(v: &Value, what: &str) -> Result<Vec<Out>, ReportError> {
+    let mut out = Vec::new();
     let t10 = share_rows(v, what, "table10")?;
     let floods = arr(v, what, "floods")?
         .iter()
@@ -288,6 +308,11 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             floods,
         }),
     ));
+    Ok(out)
+}
+
+/// Table 11 and the requests per source that Fig. 5 bins.
+fn table11_out(v: &Value, what: &str) -> Result<(Out, Vec<(String, u64)>), ReportError> {
     let t11 = share_rows(v, what, "table11")?;
     let relay_rows = arr(v, what, "relays")?;
     let mut relays = Vec::new();
@@ -316,7 +341,7 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             mails,
         });
     }
-    out.push((
+    let t = (
         "table11",
         json(&Table11 {
             schema_version: SCHEMA_VERSION,
@@ -324,7 +349,13 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             rows: t11,
             relays,
         }),
-    ));
+    );
+    Ok((t, per_source))
+}
+
+/// Fig. 3: the stages of each infected host.
+fn fig3_out(v: &Value, what: &str) -> Result<Vec<Out>, ReportError> {
+    let mut out = Vec::new();
     // Fig. 3.
     let sequences = arr(v, what, "sequences")?
         .iter()
@@ -352,6 +383,12 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             sequences,
         }),
     ));
+    Ok(out)
+}
+
+/// Fig. 5: the histogram, each bin with its sources as evidence.
+fn fig5_out(v: &Value, what: &str, per_source: &[(String, u64)]) -> Result<Vec<Out>, ReportError> {
+    let mut out = Vec::new();
     // Fig. 5: the histogram, each bin with its sources as evidence.
     let f5 = v.get("fig5").ok_or_else(|| err(what, "fig5"))?;
     let uppers: Vec<u64> = arr(f5, what, "bin_upper")?
@@ -390,6 +427,12 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             percent_le_100: f(f5, what, "percent_le_100")?,
         }),
     ));
+    Ok(out)
+}
+
+/// The orders (Fig. 6).
+fn orders_out(v: &Value, what: &str) -> Result<Vec<Out>, ReportError> {
+    let mut out = Vec::new();
     // Orders (Fig. 6).
     let all = arr(v, what, "orders")?;
     let rows = all
@@ -432,6 +475,12 @@ pub fn from_analyze(v: &Value) -> Result<Vec<Out>, ReportError> {
             rows,
         }),
     ));
+    Ok(out)
+}
+
+/// Joins per local hour.
+fn diurnal_out(v: &Value, what: &str) -> Result<Vec<Out>, ReportError> {
+    let mut out = Vec::new();
     // Joins per local hour, each hour with its sessions as evidence.
     // A UTC offset is within a day; anything else is not an offset (and
     // would overflow the hour arithmetic below).

@@ -159,6 +159,7 @@ fn synthetic_field_fits_recover_the_generated_rates() {
         "r {r} vs truth {r_truth}"
     );
 
+    eprintln!("seed 7: P {p} truth {p_truth}; F {f} truth {f_truth}; r {r} truth {r_truth}");
     // Equation 1 from the captures: the cumulative population is the
     // truth's bots, counted at their first stage.
     let cum = &fits[&1];

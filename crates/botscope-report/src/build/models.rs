@@ -104,11 +104,15 @@ fn observed_fits(data: &DataFolder, sec: &mut Section) -> bool {
             .map(|p| (p.x * scale, p.residual()))
             .collect();
         let tick = |x: f64| fmt_duration(x);
-        sec.charts.push(charts::time_series(
-            &format!("{} — points, fit and residuals (x: {})", f.title, f.x_label),
+        let label = format!("equation {} fitted", f.equation);
+        sec.charts.push(charts::fitted_series(
+            &format!(
+                "Equation {}: {} against {}",
+                f.equation, f.y_label, f.x_label
+            ),
             &f.y_label,
             &pts,
-            Some(&curve),
+            Some((&curve, &label)),
             Some(&res),
             &tick,
         ));
