@@ -4,6 +4,9 @@
 //! simulation over time with CSV output, fitting from observations, and
 //! SVG plots.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod burst;
 pub mod ci;
 pub mod fits;

@@ -109,7 +109,8 @@ pub fn fit_logistic(ts: &[f64], ms: &[f64]) -> Result<LogisticFit, ModelError> {
     let p0 = if b > 0.0 {
         b
     } else {
-        1.0 / (pts.last().unwrap().0 - pts[0].0).max(1e-9)
+        // pts has at least 4 entries (checked above).
+        1.0 / (pts[pts.len() - 1].0 - pts[0].0).max(1e-9)
     };
     // ln(M/(K−M)) = ln(M0/(K−M0)) + p·t  ⇒  M0 = K·e^a / (1 + e^a).
     let m00 = (k0 * a.exp() / (1.0 + a.exp())).max(1e-9);

@@ -839,7 +839,6 @@ pub fn table6_from(
     )
 }
 
-/// Reads a JSON file for a converter.
 /// `models.json`: the series of `analyze --out DIR` (`DIR/series/series.json`)
 /// and, from `dns rate --json`, the cumulative infected clients of the
 /// resolver logs (which then replace the captures' population for
@@ -875,6 +874,7 @@ pub fn models_from(
     Ok(Some(("models", v)))
 }
 
+/// Reads a JSON file for a converter.
 pub fn read_json(path: &Path) -> Result<Value, ReportError> {
     let bytes = std::fs::read(path).map_err(|source| ReportError::InputRead {
         path: path.to_path_buf(),

@@ -9,6 +9,9 @@
 //! A section whose file is missing, unavailable or unreadable says so and
 //! names the command that fills it. `docs/report.md` has the details.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod browser;
 pub mod build;
 pub mod charts;
