@@ -63,6 +63,36 @@ pub struct ObservedFit {
     pub converged: bool,
     /// Remarks: bounds checked, points thinned.
     pub notes: Vec<String>,
+    /// Equation 2: each wave's burst fitted within its order's bounds.
+    #[serde(default)]
+    pub waves: Vec<WaveFit>,
+}
+
+/// One scan wave fitted as a burst of equation 2: cumulative probes
+/// P(t) = r·min(max(t − a, 0), L) after the order, with L ≤ max t_A (the
+/// ordered minutes) and r ≤ threads/delay as the fit's bounds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaveFit {
+    /// Index of the order.
+    pub order: usize,
+    /// The bot.
+    pub bot: String,
+    /// The scan command.
+    pub command: String,
+    /// r, probes per second while the burst runs.
+    pub r: Param,
+    /// a, seconds from the order to the first probe.
+    pub lag_s: Param,
+    /// L, the burst's length in seconds.
+    pub length_s: Param,
+    /// The order's bound on L (max t_A), seconds.
+    pub max_ta_s: Option<f64>,
+    /// The order's bound on r: threads / delay attempts per second.
+    pub rate_cap: Option<f64>,
+    /// Whether a bound held the fit (the estimate sits on it).
+    pub at_bound: bool,
+    /// Points fitted.
+    pub n: usize,
 }
 
 impl ObservedFit {
@@ -185,6 +215,7 @@ pub fn fit_cumulative(points: &[CumulativePoint], source: &str) -> Result<Observ
         rmse: (r.sse / n as f64).sqrt(),
         converged: r.converged,
         notes,
+        waves: Vec::new(),
     })
 }
 
@@ -251,6 +282,7 @@ fn rate_fit(spec: RateSpec, xs: &[f64], ys: &[f64]) -> Result<ObservedFit, Model
         rmse: (sse / points.len().max(1) as f64).sqrt(),
         converged: true,
         notes: Vec::new(),
+        waves: Vec::new(),
         points,
     })
 }
@@ -311,7 +343,70 @@ pub fn fit_scan_waves(waves: &[ScanWave]) -> Result<ObservedFit, ModelError> {
         "{within_rate} of {} waves kept under the order's threads/delay attempts per second",
         rated.len()
     ));
+    fit.waves = used.iter().filter_map(|w| fit_wave(w)).collect();
     Ok(fit)
+}
+
+/// The burst P(t) = r·min(max(t − a, 0), L), parameters (r, a, L).
+fn burst(q: &[f64], t: f64) -> f64 {
+    q[0] * (t - q[1]).clamp(0.0, q[2].max(0.0))
+}
+
+/// One wave's burst by Levenberg–Marquardt on its cumulative probes (a
+/// point at the order, one at each scan's first and last probe), kept
+/// inside the order's bounds. None for a wave with no scanning time.
+pub fn fit_wave(w: &ScanWave) -> Option<WaveFit> {
+    let o = w.ordered.0;
+    let at = |t: i64| (t - o) as f64 / 1e6;
+    let (mut xs, mut ys) = (vec![0.0], vec![0.0]);
+    let mut total = 0.0;
+    for seg in &w.segments {
+        xs.push(at(seg.start.0));
+        ys.push(total);
+        total += seg.probes as f64;
+        xs.push(at(seg.end.0));
+        ys.push(total);
+    }
+    let first = xs.get(1).copied()?;
+    let length = w.length_s();
+    if length <= 0.0 {
+        return None;
+    }
+    let max_ta = w.max_s.map(|m| m as f64);
+    let rate_cap = match (w.threads, w.delay_s) {
+        (Some(t), Some(d)) if t > 0 && d > 0 => Some(f64::from(t) / f64::from(d)),
+        _ => None,
+    };
+    let clamp = |q: &mut [f64]| {
+        q[0] = q[0].clamp(1e-9, rate_cap.unwrap_or(f64::INFINITY));
+        q[1] = q[1].max(0.0);
+        q[2] = q[2].clamp(1e-6, max_ta.unwrap_or(f64::INFINITY));
+    };
+    let init = [total / length, first, length];
+    let r = levenberg_marquardt(burst, &xs, &ys, &init, 200, clamp);
+    let k = 3;
+    let dof = xs.len().saturating_sub(k);
+    let cov = ci::covariance(&burst, &xs, &r.params, r.sse);
+    let se = |i| ci::stderr(cov.as_deref(), k, i);
+    let near = |v: f64, b: Option<f64>| b.is_some_and(|b| (v - b).abs() <= 1e-6 * b.max(1.0));
+    Some(WaveFit {
+        order: w.order,
+        bot: w.bot.clone(),
+        command: w.command.clone(),
+        r: Param::new("r", "r, probes per second", r.params[0], se(0), dof),
+        lag_s: Param::new(
+            "a",
+            "a, seconds from order to first probe",
+            r.params[1],
+            se(1),
+            dof,
+        ),
+        length_s: Param::new("L", "L, burst length in seconds", r.params[2], se(2), dof),
+        max_ta_s: max_ta,
+        rate_cap,
+        at_bound: near(r.params[0], rate_cap) || near(r.params[2], max_ta),
+        n: xs.len(),
+    })
 }
 
 /// Equation 3 on floods: P, packets per bot per second.
@@ -471,6 +566,17 @@ mod tests {
         let r = f.param("r").expect("r");
         assert!(r.covers(4.0), "{r:?}");
         assert_eq!(f.param("L").map(|p| p.value), Some(120.0));
+        // The third wave: 480 probes over 120 s, but the order allows 60 s:
+        // the burst is held at L = 60 and r rises to fit the probes.
+        let w3 = &f.waves[2];
+        assert_eq!(w3.length_s.value, 60.0);
+        assert!(w3.at_bound, "{w3:?}");
+        assert_eq!(f.waves[1].max_ta_s, None);
+        let w2 = &f.waves[1];
+        assert!(
+            (w2.r.value - 3.98).abs() < 1e-6 && (w2.length_s.value - 100.0).abs() < 1e-6,
+            "{w2:?}"
+        );
         assert_eq!(
             f.notes[0],
             "1 of 2 waves with an ordered duration ended within it (L ≤ max t_A); 1 ran until stopped"

@@ -90,6 +90,9 @@ fn observed_fits(data: &DataFolder, sec: &mut Section) -> bool {
     let fits = botscope_model::fits::fit_all(&series);
     for f in &fits {
         sec.tables.push(fit_table(f));
+        if !f.waves.is_empty() {
+            sec.tables.push(wave_table(&f.waves));
+        }
         // Charts take seconds on x: hours (equations 1 and 4) are scaled.
         let scale = if f.x_label.starts_with("hours") {
             3600.0
@@ -162,5 +165,53 @@ fn fit_table(f: &botscope_model::fits::ObservedFit) -> Table {
             num(p.stderr),
         ]));
     }
+    t
+}
+
+/// Equation 2 per wave: each burst fitted inside its order's bounds.
+fn wave_table(waves: &[botscope_model::fits::WaveFit]) -> Table {
+    let mut t = Table::new(
+        TableKind::Data,
+        "Equation 2 per scan wave: P(t) = r·min(t − a, L) fitted with L ≤ max t_A and r ≤ threads/delay",
+        heads(&[
+            "Order",
+            "Bot",
+            "Command",
+            "r (probes/s)",
+            "95 % interval",
+            "L (s)",
+            "max t_A (s)",
+            "threads/delay",
+            "Held at a bound",
+        ]),
+    );
+    let opt = |v: Option<f64>| {
+        v.map(|v| Cell::number(num_text(v), v))
+            .unwrap_or_else(|| Cell::text("—"))
+    };
+    for w in waves.iter().take(ROWS_SHOWN) {
+        let interval = match (w.r.lo, w.r.hi) {
+            (Some(lo), Some(hi)) => Cell::keyed(
+                format!("{} – {}", num_text(lo), num_text(hi)),
+                format!("{lo},{hi}"),
+            ),
+            _ => Cell::none(),
+        };
+        t.rows.push(Row::plain(vec![
+            Cell::count(w.order as u64),
+            Cell::keyed(w.bot.clone(), w.bot.clone()),
+            Cell::keyed(w.command.clone(), w.command.clone()),
+            Cell::number(num_text(w.r.value), w.r.value),
+            interval,
+            Cell::number(num_text(w.length_s.value), w.length_s.value),
+            opt(w.max_ta_s),
+            opt(w.rate_cap),
+            Cell::keyed(
+                if w.at_bound { "yes" } else { "no" },
+                w.at_bound.to_string(),
+            ),
+        ]));
+    }
+    t.rows_more = waves.len().saturating_sub(ROWS_SHOWN) as u64;
     t
 }
