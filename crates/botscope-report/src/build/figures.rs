@@ -340,6 +340,10 @@ pub(crate) fn rate_series(sec: &mut Section, t: RateSeries) {
                 .push("Equation 1 could not be fitted to this series.".into());
         }
     }
+    // Why the fit above is only indicative (issue 20).
+    sec.remarks.push(
+        "Infected clients per period are not equation 1's M(t), the population infected so far: the models section fits equation 1 to the cumulative infected clients (models.json) with 95 % intervals.".into(),
+    );
     sec.tables.push(f);
     sec.tables.push(d);
 }
