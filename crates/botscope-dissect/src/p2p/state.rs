@@ -114,7 +114,9 @@ impl GnutellaState {
                 Head::Complete(h, n) => {
                     side.head = Vec::new();
                     side.heads_left -= 1;
-                    data = &data[n - old..];
+                    // The head ends in this piece: `old` bytes were parsed
+                    // before without finding its end.
+                    data = data.get(n.saturating_sub(old)..).unwrap_or_default();
                     self.on_head(d, &h);
                 }
             }
@@ -294,4 +296,188 @@ impl GnutellaState {
 /// carry at full precision through JSON).
 pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use botscope_core::{FlowKey, Proto, Ts};
+    use std::io::Write;
+
+    fn key() -> FlowKey {
+        FlowKey {
+            orig_h: "10.0.0.1".parse().unwrap(),
+            orig_p: 4000,
+            resp_h: "10.0.0.2".parse().unwrap(),
+            resp_p: 6346,
+            proto: Proto::Tcp,
+        }
+    }
+
+    fn descriptor(t: u8, payload: &[u8]) -> Vec<u8> {
+        let mut d = vec![0xab; 16];
+        d.extend_from_slice(&[t, 7, 0]);
+        d.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        d.extend_from_slice(payload);
+        d
+    }
+
+    fn end(s: &mut GnutellaState, ctx: &FlowCtx<'_>) -> (P2pLink, Vec<String>) {
+        let conn = Conn {
+            ts: Ts(0),
+            uid: "C1".into(),
+            id: *ctx.key,
+            service: None,
+            duration: Some(600.0),
+            orig_bytes: Some(1),
+            resp_bytes: Some(1),
+            conn_state: "SF".into(),
+            missed_bytes: 0,
+            history: String::new(),
+            orig_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+            tunnel_parents: vec![],
+            evidence: Default::default(),
+        };
+        let mut out = Output::default();
+        s.on_end(ctx, &conn, &mut out);
+        let (mut recs, anomalies) = out.take();
+        match recs.pop().map(|r| r.event) {
+            Some(Event::P2p(l)) => (l, anomalies),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn handshake_and_deflated_descriptors_split_across_packets() {
+        let k = key();
+        let ctx = FlowCtx {
+            uid: "C1",
+            key: &k,
+            ts: Ts(0),
+            file: 0,
+            pkt_no: 1,
+        };
+        let mut s = GnutellaState::default();
+        let mut out = Output::default();
+        let connect = b"GNUTELLA CONNECT/0.6\r\nUser-Agent: BearShare 4.6.2\r\n\r\n";
+        // The connect head arrives in two pieces.
+        s.on_data(&ctx, true, &connect[..10], &mut out);
+        s.on_data(&ctx, true, &connect[10..], &mut out);
+        s.on_data(
+            &ctx,
+            false,
+            b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\nX-Try-Ultrapeers: 10.9.0.1:6346\r\n\r\n",
+            &mut out,
+        );
+        // The final head and a query in one piece.
+        let mut first = b"GNUTELLA/0.6 200 OK\r\n\r\n".to_vec();
+        first.extend(descriptor(
+            0x80,
+            b"\x00\x00.download http://10.9.0.9/a.exe c:\\a.exe 1\x00",
+        ));
+        s.on_data(&ctx, true, &first, &mut out);
+        // The responder's descriptors, deflated, cut mid-descriptor.
+        let mut plain = descriptor(0x00, b"");
+        plain.extend(descriptor(
+            0x01,
+            &[0xca, 0x18, 10, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0],
+        ));
+        plain.extend(descriptor(0x81, &[0u8; 40]));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&plain).unwrap();
+        z.flush().unwrap();
+        let packed = z.get_ref().clone();
+        let cut = packed.len() / 2;
+        s.on_data(&ctx, false, &packed[..cut], &mut out);
+        s.on_data(&ctx, false, &packed[cut..], &mut out);
+        let (l, anomalies) = end(&mut s, &ctx);
+        assert!(anomalies.is_empty(), "{anomalies:?}");
+        assert!(out.take().1.is_empty());
+        assert_eq!(l.status, Some(200));
+        assert_eq!(l.user_agent.as_deref(), Some("BearShare 4.6.2"));
+        let d = &l.descriptors;
+        assert_eq!((d.query, d.ping, d.pong, d.query_hit), (1, 1, 1, 1));
+        assert_eq!(
+            l.queries,
+            vec![".download http://10.9.0.9/a.exe c:\\a.exe 1".to_string()]
+        );
+        assert_eq!(
+            l.learnt_peers,
+            vec!["10.9.0.1:6346".to_string(), "10.0.0.7:6346".to_string()]
+        );
+    }
+
+    #[test]
+    fn hostile_streams_stop_cleanly_and_stay_bounded() {
+        let k = key();
+        let ctx = FlowCtx {
+            uid: "C1",
+            key: &k,
+            ts: Ts(0),
+            file: 0,
+            pkt_no: 1,
+        };
+        // A head that never ends.
+        let mut s = GnutellaState::default();
+        let mut out = Output::default();
+        s.on_data(&ctx, true, b"GNUTELLA CONNECT/0.6\r\nX: ", &mut out);
+        for _ in 0..20 {
+            s.on_data(&ctx, true, &[b'a'; 1000], &mut out);
+        }
+        assert!(s.held_bytes() < 2 * crate::p2p::parser::MAX_HEAD + 4096);
+        assert_eq!(out.take().1, vec!["gnutella_bad_handshake".to_string()]);
+        // A descriptor length beyond the bound, then a deflate stream that
+        // is garbage: each stops its side once, named.
+        let mut s = GnutellaState::default();
+        s.on_data(&ctx, true, b"GNUTELLA CONNECT/0.6\r\n\r\n", &mut out);
+        s.on_data(
+            &ctx,
+            false,
+            b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n",
+            &mut out,
+        );
+        let mut big = b"GNUTELLA/0.6 200 OK\r\n\r\n".to_vec();
+        big.extend_from_slice(&[1u8; 19]);
+        big.extend_from_slice(&u32::MAX.to_le_bytes());
+        s.on_data(&ctx, true, &big, &mut out);
+        s.on_data(&ctx, true, &[0u8; 5000], &mut out);
+        s.on_data(&ctx, false, &[0xff; 3000], &mut out);
+        s.on_data(&ctx, false, &[0xff; 3000], &mut out);
+        let (l, _) = end(&mut s, &ctx);
+        let mut anomalies = out.take().1;
+        anomalies.sort();
+        assert_eq!(
+            anomalies,
+            vec!["gnutella_bad_deflate", "gnutella_bad_descriptor"]
+        );
+        assert_eq!(l.descriptors, GnutellaDescriptors::default());
+        // A deflate bomb: inflation stops at MAX_INFLATED.
+        let mut s = GnutellaState::default();
+        s.on_data(&ctx, true, b"GNUTELLA CONNECT/0.6\r\n\r\n", &mut out);
+        s.on_data(
+            &ctx,
+            false,
+            b"GNUTELLA/0.6 200 OK\r\nContent-Encoding: deflate\r\n\r\n",
+            &mut out,
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let ping = descriptor(0x00, b"");
+        for _ in 0..(MAX_INFLATED as usize / ping.len() + 1000) {
+            z.write_all(&ping).unwrap();
+        }
+        let packed = z.finish().unwrap();
+        for c in packed.chunks(1460) {
+            s.on_data(&ctx, false, c, &mut out);
+        }
+        let (l, _) = end(&mut s, &ctx);
+        // Inflation goes in 16 KiB pieces and stops once the bound is met.
+        let pings = l.descriptors.ping;
+        assert!(
+            (MAX_INFLATED / 23..=(MAX_INFLATED + (16 << 10)) / 23).contains(&pings),
+            "{pings}"
+        );
+    }
 }
