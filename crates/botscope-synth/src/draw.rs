@@ -6,6 +6,19 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::net::{IpAddr, Ipv4Addr};
 
+/// The ISP /16s of the field: the sensors' addresses and the customers of
+/// the channels beyond IRC are drawn in them.
+pub(crate) const ISP_PREFIXES: [(u8, u8); 8] = [
+    (61, 193),
+    (210, 150),
+    (219, 110),
+    (220, 108),
+    (59, 135),
+    (124, 86),
+    (202, 221),
+    (218, 44),
+];
+
 /// Index drawn with probability proportional to its weight.
 pub(crate) fn pick(rng: &mut ChaCha8Rng, w: &[f64]) -> usize {
     let total: f64 = w.iter().sum();

@@ -76,3 +76,33 @@ pub fn parse_order(raw: &str) -> (String, Vec<String>) {
     let cmd = it.next().unwrap_or("").trim_start_matches('.').to_string();
     (cmd, it.map(String::from).collect())
 }
+
+/// What a bot does with a scan order, as its `[SCAN]` reply says it: the
+/// range (`-a` its /8, `-b` or `ipscan` its /16, else its /24), the port
+/// (445 for `ntscan` and LSASS scanners, else 135) and the scanner name.
+pub(crate) fn scan_target(command: &str, args: &[String], bot: Ipv4Addr) -> (String, u16, String) {
+    let o = bot.octets();
+    let (scanner, port) = match command {
+        "ntscan" => ("netbios".to_string(), 445u16),
+        "ipscan" => (args.get(1).cloned().unwrap_or_default(), 135),
+        _ => {
+            let s = args.first().cloned().unwrap_or_default();
+            let p = if s.contains("lsass") { 445 } else { 135 };
+            (s, p)
+        }
+    };
+    let range = if args.iter().any(|a| a == "-a") {
+        format!("{}.0.0.0/8", o[0])
+    } else if args.iter().any(|a| a == "-b") || command == "ipscan" {
+        format!("{}.{}.0.0/16", o[0], o[1])
+    } else {
+        format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+    };
+    (range, port, scanner)
+}
+
+/// The bot's reply to a scan order.
+pub(crate) fn scan_reply(command: &str, args: &[String], bot: Ipv4Addr) -> String {
+    let (range, port, scanner) = scan_target(command, args, bot);
+    format!("[SCAN]: Random Port Scan started on {range}:{port} using {scanner}.")
+}

@@ -307,19 +307,9 @@ impl Smb {
     pub fn trans_req(&self, name: &str, setup: &[u16], params: &[u8], data: &[u8]) -> Vec<u8> {
         // Offsets count from the start of the SMB header.
         let wct = 14 + setup.len();
-        let bytes_start = 32 + 1 + 2 * wct + 2;
-        let mut b = name.as_bytes().to_vec();
-        b.push(0);
-        while !(bytes_start + b.len()).is_multiple_of(4) {
-            b.push(0);
-        }
-        let param_off = bytes_start + b.len();
-        b.extend_from_slice(params);
-        while !(bytes_start + b.len()).is_multiple_of(4) {
-            b.push(0);
-        }
-        let data_off = bytes_start + b.len();
-        b.extend_from_slice(data);
+        let mut name0 = name.as_bytes().to_vec();
+        name0.push(0);
+        let (b, param_off, data_off) = trans_bytes(wct, name0, params, data);
         let mut w = Vec::new();
         le16(&mut w, params.len() as u16);
         le16(&mut w, data.len() as u16);
@@ -342,21 +332,15 @@ impl Smb {
         Self::finish(self.header(smbcmd::TRANS, false, false), &w, &b)
     }
 
+    /// `TransactNmPipe` (setup 0x0026) on the open pipe `\PIPE\`
+    /// carrying one DCE-RPC PDU.
+    pub fn transact_nm_pipe(&self, pdu: &[u8]) -> Vec<u8> {
+        self.trans_req("\\PIPE\\", &[0x26, self.fid], &[], pdu)
+    }
+
     /// SMB Transaction response carrying `params` and `data`.
     pub fn trans_resp(&self, params: &[u8], data: &[u8]) -> Vec<u8> {
-        let wct = 10;
-        let bytes_start = 32 + 1 + 2 * wct + 2;
-        let mut b = vec![0u8];
-        while !(bytes_start + b.len()).is_multiple_of(4) {
-            b.push(0);
-        }
-        let param_off = bytes_start + b.len();
-        b.extend_from_slice(params);
-        while !(bytes_start + b.len()).is_multiple_of(4) {
-            b.push(0);
-        }
-        let data_off = bytes_start + b.len();
-        b.extend_from_slice(data);
+        let (b, param_off, data_off) = trans_bytes(10, vec![0u8], params, data);
         let mut w = Vec::new();
         le16(&mut w, params.len() as u16);
         le16(&mut w, data.len() as u16);
@@ -371,6 +355,26 @@ impl Smb {
         w.push(0);
         Self::finish(self.header(smbcmd::TRANS, true, false), &w, &b)
     }
+}
+
+/// The byte block of an SMB Transaction with `wct` parameter words:
+/// `head` (the name, or the pad byte of a response), then `params` and
+/// `data`, each starting on a 4-byte boundary counted from the SMB
+/// header. Returns the block and the two offsets.
+fn trans_bytes(wct: usize, head: Vec<u8>, params: &[u8], data: &[u8]) -> (Vec<u8>, usize, usize) {
+    let bytes_start = 32 + 1 + 2 * wct + 2;
+    let mut b = head;
+    let aligned_offset = |b: &mut Vec<u8>| {
+        while !(bytes_start + b.len()).is_multiple_of(4) {
+            b.push(0);
+        }
+        bytes_start + b.len()
+    };
+    let param_off = aligned_offset(&mut b);
+    b.extend_from_slice(params);
+    let data_off = aligned_offset(&mut b);
+    b.extend_from_slice(data);
+    (b, param_off, data_off)
 }
 
 /// DCE-RPC connection-oriented bind to one interface (NDR v2).

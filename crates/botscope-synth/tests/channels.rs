@@ -5,7 +5,9 @@
 //! symmetric and random-looking; P2P-only hosts have no other C&C and no
 //! DNS lookup; the model inputs equal the events they are counted from.
 
-use botscope_synth::{generate, SynthConfig, Truth};
+mod common;
+
+use botscope_synth::{generate, Truth};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -17,17 +19,7 @@ fn field() -> &'static (tempfile::TempDir, Truth) {
     static F: OnceLock<(tempfile::TempDir, Truth)> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cfg = SynthConfig {
-            seed: 5,
-            days: 1,
-            addresses: 32,
-            scale: 0.5,
-            resolver_logs: false,
-            flood_pps: 4,
-            background_minutes: Some(10),
-            ..SynthConfig::default()
-        };
-        let truth = generate(&cfg, dir.path()).expect("generate");
+        let truth = generate(&common::tshark_field(5), dir.path()).expect("generate");
         (dir, truth)
     })
 }
@@ -299,6 +291,19 @@ fn named_servers_are_looked_up_and_p2p_only_hosts_never_are() {
     }
 }
 
+/// The truth's links as (originator, responder).
+fn link_pairs(net: &botscope_synth::truth::P2pTruth) -> BTreeSet<(Ipv4Addr, Ipv4Addr)> {
+    net.links
+        .iter()
+        .map(|l| {
+            (
+                ip(&l.flow.orig_h.to_string()),
+                ip(&l.flow.resp_h.to_string()),
+            )
+        })
+        .collect()
+}
+
 /// Each link's SYN (originator, responder) on `port`.
 fn syn_pairs(p: &Path, port: u16) -> BTreeSet<(Ipv4Addr, Ipv4Addr)> {
     let filter = format!("tcp.flags == 0x002 && tcp.dstport == {port}");
@@ -314,16 +319,7 @@ fn gnutella_handshake_and_descriptors_decode_and_equal_truth() {
     let p = dir.path().join("pcap/p2p.pcap");
     let net = t.p2p.iter().find(|n| n.protocol == "gnutella").unwrap();
     assert_eq!(net.port, 6346);
-    let pairs: BTreeSet<(Ipv4Addr, Ipv4Addr)> = net
-        .links
-        .iter()
-        .map(|l| {
-            (
-                ip(&l.flow.orig_h.to_string()),
-                ip(&l.flow.resp_h.to_string()),
-            )
-        })
-        .collect();
+    let pairs = link_pairs(net);
     assert_eq!(syn_pairs(&p, 6346), pairs);
     // The handshake, as tshark's Gnutella dissector reads it: three
     // stream frames per link, the first of each the CONNECT line.
@@ -363,16 +359,7 @@ fn waste_mesh_is_long_lived_symmetric_random_and_equals_truth() {
         "a mesh: {} links for {n} peers",
         net.links.len()
     );
-    let pairs: BTreeSet<(Ipv4Addr, Ipv4Addr)> = net
-        .links
-        .iter()
-        .map(|l| {
-            (
-                ip(&l.flow.orig_h.to_string()),
-                ip(&l.flow.resp_h.to_string()),
-            )
-        })
-        .collect();
+    let pairs = link_pairs(net);
     assert_eq!(syn_pairs(&p, 1337), pairs);
     let data = rows(
         &p,

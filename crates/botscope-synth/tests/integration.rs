@@ -2,6 +2,8 @@
 //! the captures without malformed packets, truth agreeing with what the
 //! captures contain, and Table 7/8/9 proportions at a larger scale.
 
+mod common;
+
 use botscope_synth::{generate, SynthConfig, Truth};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -85,17 +87,7 @@ mod determinism {
 /// Generates the field the tshark tests read (kept when `SYNTH_KEEP` names a folder).
 fn field(seed: u64) -> (tempfile::TempDir, Truth) {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = SynthConfig {
-        seed,
-        days: 1,
-        addresses: 32,
-        scale: 0.5,
-        resolver_logs: false,
-        flood_pps: 4,
-        background_minutes: Some(10),
-        ..SynthConfig::default()
-    };
-    let truth = generate(&cfg, dir.path()).unwrap();
+    let truth = generate(&common::tshark_field(seed), dir.path()).unwrap();
     if let Ok(keep) = std::env::var("SYNTH_KEEP") {
         let _ = Command::new("cp")
             .arg("-r")

@@ -27,18 +27,6 @@ pub const HTTP_PCAP: &str = "pcap/http-cc.pcap";
 /// The P2P capture, relative to the field folder.
 pub const P2P_PCAP: &str = "pcap/p2p.pcap";
 
-/// The ISP /16s the customers are in (the sensors' prefixes).
-const ISP_PREFIXES: [(u8, u8); 8] = [
-    (61, 193),
-    (210, 150),
-    (219, 110),
-    (220, 108),
-    (59, 135),
-    (124, 86),
-    (202, 221),
-    (218, 44),
-];
-
 /// An infected or benign customer host.
 #[derive(Clone, Debug)]
 pub(crate) struct Host {
@@ -107,7 +95,7 @@ pub(crate) fn plan(cfg: &SynthConfig, sensors: &[Ipv4Addr]) -> Plan {
     let n = |base: f64| (base * cfg.scale).round().max(1.0) as usize;
     let mut used: BTreeSet<Ipv4Addr> = sensors.iter().copied().collect();
     let mut hosts = move |r: &mut ChaCha8Rng| loop {
-        let (a, b) = ISP_PREFIXES[r.random_range(0..ISP_PREFIXES.len())];
+        let (a, b) = crate::draw::ISP_PREFIXES[r.random_range(0..crate::draw::ISP_PREFIXES.len())];
         let ip = Ipv4Addr::new(a, b, r.random_range(1..=254), r.random_range(2..=253));
         if used.insert(ip) {
             return Host { ip };

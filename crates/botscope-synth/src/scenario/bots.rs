@@ -437,7 +437,7 @@ impl Gen {
             }
             let oid = self.t.orders.len() as u32;
             let (command, args) = parse_order(&raw);
-            let reply = self.execute_order(oid, bot, t, &command, &args, end);
+            let reply = self.execute_order(oid, bot, t, &command, &args);
             if via == "privmsg" {
                 lines.push(IrcLine {
                     t,

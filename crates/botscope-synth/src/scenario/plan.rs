@@ -120,16 +120,7 @@ pub(super) fn copy_shape(
 
 impl Gen {
     pub(super) fn plan_sensors(&mut self) {
-        let prefixes: [(u8, u8); 8] = [
-            (61, 193),
-            (210, 150),
-            (219, 110),
-            (220, 108),
-            (59, 135),
-            (124, 86),
-            (202, 221),
-            (218, 44),
-        ];
+        let prefixes = crate::draw::ISP_PREFIXES;
         let mut set = BTreeSet::new();
         let mut list = Vec::new();
         while list.len() < self.cfg.addresses as usize {
