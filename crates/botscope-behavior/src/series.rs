@@ -83,7 +83,7 @@ pub struct BotWindow {
 impl BotWindow {
     /// Window length in seconds.
     pub fn duration_s(&self) -> f64 {
-        (self.end.0 - self.start.0) as f64 / 1e6
+        self.end.0.saturating_sub(self.start.0) as f64 / 1e6
     }
 }
 
@@ -135,7 +135,7 @@ fn cumulative(r: &Report) -> Vec<CumulativePoint> {
         .enumerate()
         .map(|(i, (ts, host))| CumulativePoint {
             ts,
-            t_hours: (ts.0 - t0) as f64 / 3.6e9,
+            t_hours: ts.0.saturating_sub(t0) as f64 / 3.6e9,
             infected: i as u64 + 1,
             host,
         })
@@ -241,7 +241,7 @@ pub fn write_series(s: &Series, dir: &Path) -> std::io::Result<()> {
         writeln!(f, "{head},0,0")?;
         let mut total = 0u64;
         for seg in &w.segments {
-            let at = |t: Ts| (t.0 - w.ordered.0) as f64 / 1e6;
+            let at = |t: Ts| t.0.saturating_sub(w.ordered.0) as f64 / 1e6;
             writeln!(f, "{head},{},{total}", at(seg.start))?;
             total += seg.probes;
             writeln!(f, "{head},{},{total}", at(seg.end))?;

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 /// Most points a fit uses: a longer series is thinned evenly.
 pub const MAX_POINTS: usize = 5_000;
+/// Most scan waves fitted one by one (equation 2's `waves`).
+pub const MAX_WAVES: usize = 10_000;
 
 /// One observation, its fitted value and the residual.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,7 +135,10 @@ pub fn fit_cumulative(points: &[CumulativePoint], source: &str) -> Result<Observ
     let points_in = points.len();
     let pts = thin(points);
     let t0 = pts.first().map(|p| p.ts.0).unwrap_or(0);
-    let xs: Vec<f64> = pts.iter().map(|p| (p.ts.0 - t0) as f64 / 3.6e9).collect();
+    let xs: Vec<f64> = pts
+        .iter()
+        .map(|p| p.ts.0.saturating_sub(t0) as f64 / 3.6e9)
+        .collect();
     let ys: Vec<f64> = pts.iter().map(|p| p.infected as f64).collect();
     let start = fit_logistic(&xs, &ys)?;
     let init = [start.model.p, start.model.capacity(), start.model.m0];
@@ -343,7 +348,12 @@ pub fn fit_scan_waves(waves: &[ScanWave]) -> Result<ObservedFit, ModelError> {
         "{within_rate} of {} waves kept under the order's threads/delay attempts per second",
         rated.len()
     ));
-    fit.waves = used.iter().filter_map(|w| fit_wave(w)).collect();
+    // Each wave is its own small fit; past MAX_WAVES they are not drawn.
+    fit.waves = used
+        .iter()
+        .take(MAX_WAVES)
+        .filter_map(|w| fit_wave(w))
+        .collect();
     Ok(fit)
 }
 
@@ -357,7 +367,7 @@ fn burst(q: &[f64], t: f64) -> f64 {
 /// inside the order's bounds. None for a wave with no scanning time.
 pub fn fit_wave(w: &ScanWave) -> Option<WaveFit> {
     let o = w.ordered.0;
-    let at = |t: i64| (t - o) as f64 / 1e6;
+    let at = |t: i64| t.saturating_sub(o) as f64 / 1e6;
     let (mut xs, mut ys) = (vec![0.0], vec![0.0]);
     let mut total = 0.0;
     for seg in &w.segments {
@@ -366,6 +376,10 @@ pub fn fit_wave(w: &ScanWave) -> Option<WaveFit> {
         total += seg.probes as f64;
         xs.push(at(seg.end.0));
         ys.push(total);
+    }
+    if xs.len() > MAX_POINTS {
+        xs = thin(&xs);
+        ys = thin(&ys);
     }
     let first = xs.get(1).copied()?;
     let length = w.length_s();
@@ -538,6 +552,43 @@ mod tests {
         let one = fit_spam_rate(&w[..1]).expect("fits");
         assert_eq!(one.params[0].lo, None);
         assert!(fit_floods(&[]).is_err());
+    }
+
+    #[test]
+    fn hostile_series_do_not_panic() {
+        let w = |a: i64, b: i64| BotWindow {
+            bot: "x".into(),
+            start: Ts(a),
+            end: Ts(b),
+            count: u64::MAX,
+        };
+        let bad = vec![w(i64::MIN, i64::MAX), w(i64::MAX, i64::MIN), w(0, 1)];
+        let _ = fit_floods(&bad);
+        let _ = fit_spam_rate(&bad);
+        let pts: Vec<CumulativePoint> = [i64::MIN, 0, 0, 0, i64::MAX]
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| CumulativePoint {
+                ts: Ts(t),
+                infected: i as u64 + 1,
+            })
+            .collect();
+        let _ = fit_cumulative(&pts, "hostile");
+        let wave = ScanWave {
+            order: 0,
+            bot: "x".into(),
+            command: "advscan".into(),
+            ordered: Ts(i64::MAX),
+            threads: Some(u32::MAX),
+            delay_s: Some(0),
+            max_s: Some(u64::MAX),
+            segments: vec![crate::series::WaveSegment {
+                start: Ts(i64::MIN),
+                end: Ts(i64::MAX),
+                probes: u64::MAX,
+            }],
+        };
+        let _ = fit_scan_waves(&[wave]);
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub fn fit_floods(t: &Table10) -> Option<RateFit> {
             let b = Ts::parse_rfc3339(&f.end)?;
             Some(Window {
                 bots: 1.0,
-                duration: (b.0 - a.0) as f64 / 1e6,
+                duration: b.0.saturating_sub(a.0) as f64 / 1e6,
                 count: f.packets as f64,
             })
         })

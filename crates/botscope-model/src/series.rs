@@ -56,7 +56,7 @@ impl ScanWave {
     pub fn scanning_s(&self) -> f64 {
         self.segments
             .iter()
-            .map(|s| (s.end.0 - s.start.0) as f64 / 1e6)
+            .map(|s| s.end.0.saturating_sub(s.start.0) as f64 / 1e6)
             .sum()
     }
 
@@ -64,7 +64,7 @@ impl ScanWave {
     pub fn length_s(&self) -> f64 {
         let a = self.segments.iter().map(|s| s.start.0).min().unwrap_or(0);
         let b = self.segments.iter().map(|s| s.end.0).max().unwrap_or(0);
-        (b - a) as f64 / 1e6
+        b.saturating_sub(a) as f64 / 1e6
     }
 }
 
@@ -84,7 +84,7 @@ pub struct BotWindow {
 impl BotWindow {
     /// Length in seconds.
     pub fn duration_s(&self) -> f64 {
-        (self.end.0 - self.start.0) as f64 / 1e6
+        self.end.0.saturating_sub(self.start.0) as f64 / 1e6
     }
 }
 
