@@ -8,6 +8,9 @@
 //! same bytes: every choice comes from one seeded ChaCha stream, no map is
 //! iterated in hash order and no wall clock is read.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod channels;
 pub mod chat;
 mod draw;
