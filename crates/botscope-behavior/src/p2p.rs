@@ -358,7 +358,9 @@ fn attribute(
     }
     let is_mesh =
         mesh.is_some_and(|m| m.long_symmetric as usize >= MESH_MIN_LINKS && m.inbound > 0);
-    if let Some(m) = mesh {
+    // The host's own mesh figures matter only outside a botnet mesh (the
+    // network's evidence above already decides for its members).
+    if let Some(m) = mesh.filter(|_| network.is_empty()) {
         let e = format!(
             "encrypted_mesh: {} opaque links on port {}, {} long-lived and symmetric, {} accepted, entropy {:.2}",
             m.links, m.port, m.long_symmetric, m.inbound, m.mean_entropy
