@@ -5,7 +5,7 @@
 use crate::analysis::{analyze, Options, Report};
 use crate::inputs::{read_jsonl, Inputs, ReadEvents, ReadEventsError};
 use botscope_capture::{
-    read_files, CaptureError, CaptureSummary, EngineConfig, PacketInfo, ProgressSink,
+    read_files, CaptureError, CaptureSummary, EngineConfig, FlowSink, PacketInfo, ProgressSink,
 };
 use botscope_core::Ts;
 use botscope_dissect::observe::{Evictions, Limits, Observer};
@@ -31,6 +31,19 @@ pub fn run(
     limits: Limits,
     opt: &Options,
 ) -> Result<(Report, RunSummary), CaptureError> {
+    run_with(paths, engine, limits, opt, &mut ())
+}
+
+/// [`run`], with `extra` fed by the same pass over the captures (no second
+/// read): `analyze --background` counts Table 1 this way when the
+/// background captures are among those analysed.
+pub fn run_with(
+    paths: &[PathBuf],
+    engine: &EngineConfig,
+    limits: Limits,
+    opt: &Options,
+    extra: &mut impl FlowSink,
+) -> Result<(Report, RunSummary), CaptureError> {
     let mut inputs = Inputs::default();
     let (capture, dissect, sink, span) = {
         let mut analyzer = Analyzer::new(|r: Record| inputs.take(r.event));
@@ -44,7 +57,7 @@ pub fn run(
                 Some((a, b)) => (a.min(pkt.ts), b.max(pkt.ts)),
             });
         });
-        let capture = read_files(paths, engine, &mut (&mut analyzer, &mut timed))?;
+        let capture = read_files(paths, engine, &mut (&mut analyzer, (&mut timed, extra)))?;
         analyzer.finish();
         let mut sink = timed.into_inner();
         sink.finish();

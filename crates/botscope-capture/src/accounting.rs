@@ -95,6 +95,10 @@ pub struct BackgroundCounter {
     per_minute: BTreeMap<i64, Volume>,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
+    /// As a sink: count only packets of these file indices of the run
+    /// (`None`: every file). Lets `analyze` count the background files
+    /// in the same pass that analyses them with other captures.
+    files: Option<Vec<bool>>,
 }
 
 impl BackgroundCounter {
@@ -106,7 +110,27 @@ impl BackgroundCounter {
             per_minute: BTreeMap::new(),
             first_ts: None,
             last_ts: None,
+            files: None,
         }
+    }
+
+    /// As a sink, counts only the packets of the run's files at these
+    /// indices ([`PacketInfo::file`]), so one pass over several captures
+    /// feeds the analyses with all of them and Table 1 with the sensor's.
+    pub fn only_files(mut self, indices: &[u32]) -> BackgroundCounter {
+        let n = indices.iter().map(|&i| i as usize + 1).max().unwrap_or(0);
+        let mut files = vec![false; n];
+        for &i in indices {
+            files[i as usize] = true;
+        }
+        self.files = Some(files);
+        self
+    }
+
+    /// Counts every file's packets again (after [`only_files`](Self::only_files)),
+    /// for reading further background files on their own.
+    pub fn all_files(&mut self) {
+        self.files = None;
     }
 
     /// Counts one inbound packet of `ip_len` bytes at `ts_micros`.
@@ -184,6 +208,11 @@ impl BackgroundCounter {
 
 impl FlowSink for BackgroundCounter {
     fn on_packet(&mut self, pkt: &PacketInfo<'_>, _flow: FlowRef<'_>) {
+        if let Some(files) = &self.files {
+            if !files.get(pkt.file as usize).copied().unwrap_or(false) {
+                return;
+            }
+        }
         self.count(pkt.dst, pkt.ip_len as u64, pkt.ts.0);
     }
 }

@@ -358,6 +358,10 @@ pub trait FlowSink {
     }
 }
 
+/// The sink that takes nothing (every method's default): for callers whose
+/// optional extra sink is absent.
+impl FlowSink for () {}
+
 impl<A: FlowSink, B: FlowSink> FlowSink for (A, B) {
     fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
         self.0.on_packet(pkt, flow);

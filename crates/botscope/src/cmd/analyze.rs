@@ -111,19 +111,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.events.is_empty() {
         return from_events(&args, &opt, &sensor_addresses, &engine);
     }
-    let (mut report, summary) = pipeline::run(&args.captures, &engine, limits, &opt)?;
+    // Table 1 is counted in the same pass as the analyses for every
+    // background capture that is also analysed (no second read); the
+    // others are read on their own afterwards.
+    let (in_pass, rest) = background_in_pass(&args.captures, &args.background);
+    let mut counter = accounting::BackgroundCounter::new(&sensor_addresses).only_files(&in_pass);
+    let (mut report, summary) = if in_pass.is_empty() {
+        pipeline::run(&args.captures, &engine, limits, &opt)?
+    } else {
+        pipeline::run_with(&args.captures, &engine, limits, &opt, &mut counter)?
+    };
     if !args.background.is_empty() {
-        let (table1, bg) = accounting::table1_from_captures(
-            &args.background,
-            &engine,
-            &sensor_addresses,
-            args.extrapolate_to,
-        )?;
-        for e in &bg.file_errors {
-            eprintln!("botscope analyze: background: {e}");
+        if !in_pass.is_empty() {
+            eprintln!(
+                "botscope analyze: background: {} of {} captures counted in the analysis pass",
+                in_pass.len(),
+                args.background.len()
+            );
         }
-        eprintln!("botscope analyze: background: {}", bg.checksums);
-        report.table1 = Some(table1);
+        if !rest.is_empty() {
+            counter.all_files();
+            let bg = botscope_capture::read_files(&rest, &engine, &mut counter)?;
+            for e in &bg.file_errors {
+                eprintln!("botscope analyze: background: {e}");
+            }
+            eprintln!("botscope analyze: background: {}", bg.checksums);
+        }
+        report.table1 = Some(counter.table1(None, args.extrapolate_to));
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -149,6 +163,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_series(&report, dir)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which `captures` (by index) are also `background` files, and the
+/// background files that are not analysed. Paths compare after
+/// canonicalisation (`./a.pcap` and `a.pcap` are one file).
+fn background_in_pass(captures: &[PathBuf], background: &[PathBuf]) -> (Vec<u32>, Vec<PathBuf>) {
+    let canon = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+    let caps: Vec<PathBuf> = captures.iter().map(canon).collect();
+    let mut in_pass = Vec::new();
+    let mut rest = Vec::new();
+    for b in background {
+        match caps.iter().position(|c| *c == canon(b)) {
+            Some(i) if !in_pass.contains(&(i as u32)) => in_pass.push(i as u32),
+            Some(_) => {}
+            None => rest.push(b.clone()),
+        }
+    }
+    (in_pass, rest)
 }
 
 /// `--events`: the analyses on events read back from JSON Lines.
