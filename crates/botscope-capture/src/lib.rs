@@ -7,6 +7,9 @@
 //! Zeek-style [`Conn`] summary when it ends. Dissectors and analyses are
 //! sinks; nothing in this crate knows about application protocols.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod accounting;
 pub mod connlog;
 mod engine;

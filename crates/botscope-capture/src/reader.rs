@@ -39,13 +39,26 @@ pub struct Record<'a> {
 #[derive(Debug)]
 pub enum ReadStop {
     /// The stream ended in the middle of a record or header.
-    Truncated { offset: u64 },
+    Truncated {
+        /// Stream offset of the record or header that was cut.
+        offset: u64,
+    },
     /// The first bytes are not a capture format we know.
     BadMagic,
     /// A length field is larger than [`MAX_RECORD`] or inconsistent.
-    AbsurdLength { offset: u64, len: u64 },
+    AbsurdLength {
+        /// Stream offset of the record or block.
+        offset: u64,
+        /// The length it claimed.
+        len: u64,
+    },
     /// A structurally invalid block.
-    Malformed { offset: u64, what: &'static str },
+    Malformed {
+        /// Stream offset of the block.
+        offset: u64,
+        /// What is wrong with it (a stable reason key).
+        what: &'static str,
+    },
     /// Reading the underlying file failed.
     Io(io::Error),
 }
