@@ -98,6 +98,30 @@ fn synthetic_field_fits_recover_the_generated_rates() {
         assert!(out.join("series").join(f).is_file(), "no series/{f}");
     }
     let fits = fits_by_equation(&out, None);
+    // The per-equation commands read the series files as analyze wrote them.
+    let series = out.join("series");
+    let ddos: Value = serde_json::from_slice(&botscope(&[
+        os("model"),
+        os("fit"),
+        os("ddos"),
+        os("--input"),
+        series.join("ddos_rate.csv").as_os_str(),
+    ]))
+    .expect("JSON");
+    assert_eq!(
+        ddos["n"].as_u64(),
+        Some(truth.floods.len() as u64),
+        "{ddos}"
+    );
+    let spam: Value = serde_json::from_slice(&botscope(&[
+        os("model"),
+        os("fit"),
+        os("spam"),
+        os("--input"),
+        series.join("spam_rate.csv").as_os_str(),
+    ]))
+    .expect("JSON");
+    assert!(spam["F"].as_f64().is_some_and(|f| f > 0.0), "{spam}");
 
     // Equation 3: P counts attacks per bot per second. The truth counts IP
     // packets: one per attack for the SYN/UDP/ICMP floods, two for a
