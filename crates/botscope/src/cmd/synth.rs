@@ -110,5 +110,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         total as f64 / 1e6,
         args.out.join("truth.json").display()
     );
+    // Issue 20: the command channels beyond IRC.
+    let http_bots: usize = truth.http_cc.iter().map(|s| s.bots.len()).sum();
+    let links: usize = truth.p2p.iter().map(|n| n.links.len()).sum();
+    println!(
+        "beyond IRC: {} HTTP C&C servers ({http_bots} bots), {} benign pollers; {} P2P botnets ({links} links), {} P2P-only hosts",
+        truth.http_cc.len(),
+        truth.http_benign.len(),
+        truth.p2p.len(),
+        truth.tables.p2p_only_hosts.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
