@@ -7,8 +7,9 @@
 //! the same grammar as IRC orders ([`crate::orders::parse_order`]).
 //!
 //! A group is a row when one client polled it regularly
-//! ([`MIN_POLLS`] requests or more, interval spread at most
-//! [`MAX_SPREAD`]) or a response carried an order. It is **C&C** (an HTTP
+//! ([`MIN_POLLS`] requests or more, a median gap of at least
+//! [`MIN_INTERVAL_S`], interval spread at most [`MAX_SPREAD`]) or a
+//! response carried an order. It is **C&C** (an HTTP
 //! row of Table 9) when:
 //! - `orders_received` — a response carried an order of a known command
 //!   (any kind but `unknown`), or
@@ -35,6 +36,9 @@ use std::net::IpAddr;
 
 /// Fewest requests from one client for it to count as polling.
 pub const MIN_POLLS: usize = 4;
+/// Shortest median gap, seconds, that is a beacon: faster repeats are
+/// floods (`ddos.httpflood`) or page loads, not a bot asking for orders.
+pub const MIN_INTERVAL_S: f64 = 5.0;
 /// Largest spread of the inter-poll intervals (median absolute deviation
 /// over the median) that is still regular: bots add jitter, people do not
 /// click at a steady beat.
@@ -352,7 +356,7 @@ pub(crate) fn http_cc(inp: &Inputs, r: &mut Report) {
             }
         }
         let regular = regularity(&by_client);
-        let polling = regular.is_some_and(|(_, s)| s <= MAX_SPREAD)
+        let polling = regular.is_some_and(|(i, s)| i >= MIN_INTERVAL_S && s <= MAX_SPREAD)
             && by_client.values().any(|v| v.len() >= MIN_POLLS);
         if !polling && orders.is_empty() {
             continue;

@@ -10,7 +10,7 @@
 //! no public capture of one with a licence and a peer baseline was found.
 
 use botscope_behavior::analysis::Options;
-use botscope_behavior::http_cc::{uri_shape, MAX_SPREAD, MIN_POLLS};
+use botscope_behavior::http_cc::{uri_shape, MAX_SPREAD, MIN_INTERVAL_S, MIN_POLLS};
 use botscope_behavior::{pipeline, Limits};
 use botscope_capture::EngineConfig;
 use std::collections::BTreeMap;
@@ -58,7 +58,7 @@ fn realworld_periodic_ad_sdk_is_a_regular_poller_not_cc() {
         let m = median(&mut gaps);
         let mut dev: Vec<f64> = gaps.iter().map(|g| (g - m).abs()).collect();
         let spread = median(&mut dev) / m;
-        if spread <= MAX_SPREAD {
+        if spread <= MAX_SPREAD && m >= MIN_INTERVAL_S {
             expected.push((
                 server.clone(),
                 *port,

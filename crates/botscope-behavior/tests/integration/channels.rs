@@ -170,3 +170,30 @@ fn http_cc_rows_and_p2p_hosts_match_the_truth() {
         );
     }
 }
+
+#[test]
+fn the_irc_field_has_no_http_pollers_or_p2p_hosts() {
+    // infected.pcap holds IRC bots, their HTTP floods (GET / twice a
+    // second) and downloads, but no HTTP C&C, no periodic client and no
+    // P2P network: nothing is listed, not even as unattributed.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig {
+        seed: 1,
+        resolver_logs: false,
+        ..Default::default()
+    };
+    let truth = botscope_synth::generate(&cfg, dir.path()).expect("synth");
+    assert!(truth.http_cc.iter().all(|h| h.file != "pcap/infected.pcap"));
+    assert!(truth.p2p.iter().all(|p| p.file != "pcap/infected.pcap"));
+    let (r, _) = pipeline::run(
+        &[dir.path().join("pcap/infected.pcap")],
+        &EngineConfig::default(),
+        Limits::default(),
+        &Options::default(),
+    )
+    .expect("reads");
+    assert!(r.floods.iter().any(|f| f.flood.kind == "http-get"));
+    assert!(r.table9_http.is_empty(), "{:?}", r.table9_http);
+    assert!(r.http_pollers.is_empty(), "{:?}", r.http_pollers);
+    assert!(r.p2p_hosts.is_empty(), "{:?}", r.p2p_hosts);
+}
