@@ -4,6 +4,7 @@
 //! `valgrind --tool=callgrind` when tuning the hot loop (issue 19).
 //!
 //! usage: `cargo run --release -p botscope-dnslog --example rate_profile -- WATCHLIST LOG`
+//! (`NO_SUSPECT=1` turns the suspected tier's name scoring off).
 
 use botscope_dnslog::{NameSet, RateConfig, RateEngine, ReadOptions};
 
@@ -14,7 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let watch = NameSet::from_file(std::path::Path::new(watch))?;
     let allow = NameSet::new();
-    let mut e = RateEngine::new(RateConfig::default(), &watch, &allow);
+    let mut cfg = RateConfig::default();
+    cfg.suspect.enabled = std::env::var_os("NO_SUSPECT").is_none();
+    let mut e = RateEngine::new(cfg, &watch, &allow);
     e.read(log, &ReadOptions::default());
     let r = e.report();
     for t in &r.totals {
@@ -22,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{} clients {} infected {} queries {}",
             t.group, t.clients, t.infected, t.queries
         );
+        println!("suspected {}", t.suspected);
     }
     Ok(())
 }

@@ -179,18 +179,37 @@ const CC_SECOND_LEVEL: [&[u8]; 16] = [
 #[inline]
 pub fn registrable(name: &[u8]) -> Option<(usize, &[u8])> {
     let name = name.strip_suffix(b".").unwrap_or(name);
-    let tld_dot = memchr::memrchr(b'.', name)?;
-    let sld_dot = memchr::memrchr(b'.', &name[..tld_dot]);
-    let sld_start = sld_dot.map_or(0, |d| d + 1);
+    // The last three dots, found in one backward walk (names are short:
+    // a plain loop beats a SIMD search set up three times).
+    let mut dots = [usize::MAX; 3];
+    let mut found = 0;
+    for (i, &b) in name.iter().enumerate().rev() {
+        if b == b'.' {
+            dots[found] = i;
+            found += 1;
+            if found == 3 {
+                break;
+            }
+        }
+    }
+    if found == 0 {
+        return None;
+    }
+    let tld_dot = dots[0];
+    let sld_start = if found >= 2 { dots[1] + 1 } else { 0 };
     let tld = &name[tld_dot + 1..];
     let sld = &name[sld_start..tld_dot];
-    let start = match sld_dot {
-        Some(d)
-            if tld.len() == 2 && CC_SECOND_LEVEL.iter().any(|s| s.eq_ignore_ascii_case(sld)) =>
-        {
-            memchr::memrchr(b'.', &name[..d]).map_or(0, |p| p + 1)
+    let start = if found >= 2
+        && tld.len() == 2
+        && CC_SECOND_LEVEL.iter().any(|s| s.eq_ignore_ascii_case(sld))
+    {
+        if found == 3 {
+            dots[2] + 1
+        } else {
+            0
         }
-        _ => sld_start,
+    } else {
+        sld_start
     };
     Some((start, &name[start..]))
 }
@@ -205,16 +224,23 @@ pub fn registrable_label(name: &[u8]) -> Option<&[u8]> {
 
 /// Shannon entropy of a label's bytes (case folded), in bits per byte.
 pub fn entropy(label: &[u8]) -> f64 {
-    let mut counts = [0u32; 256];
-    for &b in label {
-        counts[b.to_ascii_lowercase() as usize] += 1;
+    // Counts per symbol; bytes outside the label alphabet share slot 0.
+    let mut counts = [0u8; SYMBOLS];
+    let mut seen = [0u8; 64];
+    let mut distinct = 0;
+    for &b in label.iter().take(255) {
+        let c = symbol(b).unwrap_or(0);
+        if counts[c] == 0 {
+            seen[distinct] = c as u8;
+            distinct += 1;
+        }
+        counts[c] = counts[c].saturating_add(1);
     }
-    let n = label.len() as f64;
-    counts
+    let n = label.len().min(255) as f64;
+    seen[..distinct]
         .iter()
-        .filter(|&&c| c > 0)
         .map(|&c| {
-            let p = c as f64 / n;
+            let p = counts[c as usize] as f64 / n;
             -p * p.log2()
         })
         .sum()
@@ -258,30 +284,58 @@ impl Default for Thresholds {
 
 /// Scores a name's registrable label; `None` when the name has one label,
 /// an IDN (`xn--`) or a character outside `a-z0-9-_` in that label.
-#[inline]
 pub fn score_name(model: &NgramModel, t: &Thresholds, name: &[u8]) -> Option<NameScore> {
-    let label = registrable_label(name)?;
-    if label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--") {
-        return None;
-    }
+    let label = scored_label(name)?;
     let bits = model.bits_per_char(label)?;
     let len = label.len();
-    if len < t.min_len {
-        return Some(NameScore {
-            len,
-            entropy: 0.0,
-            bits_per_char: bits,
-            random: false,
-        });
-    }
     let e = entropy(label);
-    let max_e = (len.min(36) as f64).log2();
     Some(NameScore {
         len,
         entropy: e,
         bits_per_char: bits,
-        random: bits >= t.min_bits && e >= t.min_entropy_ratio * max_e,
+        random: len >= t.min_len && bits >= t.min_bits && e >= min_entropy(t, len),
     })
+}
+
+/// The same verdict as [`score_name`]`(…).random`, for the per-query hot
+/// path: short labels are turned away first, and the entropy is computed
+/// only for labels whose trigram surprise already passed.
+#[inline]
+pub fn looks_generated(model: &NgramModel, t: &Thresholds, name: &[u8]) -> bool {
+    let Some(label) = scored_label(name) else {
+        return false;
+    };
+    label.len() >= t.min_len
+        && model.bits_per_char(label).is_some_and(|b| b >= t.min_bits)
+        && entropy(label) >= min_entropy(t, label.len())
+}
+
+/// [`looks_generated`] on a registrable domain already cut out
+/// ([`registrable`]): its first label is the one scored.
+#[inline]
+pub fn domain_looks_generated(model: &NgramModel, t: &Thresholds, domain: &[u8]) -> bool {
+    let label = &domain[..memchr::memchr(b'.', domain).unwrap_or(domain.len())];
+    label.len() >= t.min_len
+        && !label
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+        && model.bits_per_char(label).is_some_and(|b| b >= t.min_bits)
+        && entropy(label) >= min_entropy(t, label.len())
+}
+
+/// The registrable label if it can be scored (not an IDN).
+#[inline]
+fn scored_label(name: &[u8]) -> Option<&[u8]> {
+    let label = registrable_label(name)?;
+    if label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--") {
+        return None;
+    }
+    Some(label)
+}
+
+/// The entropy a label of `len` bytes needs to count as random-looking.
+fn min_entropy(t: &Thresholds, len: usize) -> f64 {
+    t.min_entropy_ratio * (len.clamp(1, 36) as f64).log2()
 }
 
 #[cfg(test)]
@@ -345,6 +399,45 @@ mod tests {
         // Outside the alphabet or an IDN: not scored.
         assert_eq!(score_name(m, &t, b"xn--mnchen-3ya.de"), None);
         assert_eq!(score_name(m, &t, b"a\\032b.com"), None);
+    }
+
+    #[test]
+    fn fast_verdict_equals_full_score() {
+        let m = NgramModel::builtin();
+        let t = Thresholds::default();
+        let mut names: Vec<String> = include_str!("../../../data/providers/dynamic-dns-misp.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .step_by(7)
+            .map(|l| format!("www.{l}"))
+            .collect();
+        // Random labels of 3..24 characters from a fixed LCG.
+        let mut x: u64 = 7;
+        for i in 0..3000 {
+            let len = 3 + i % 22;
+            let label: String = (0..len)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    b"abcdefghijklmnopqrstuvwxyz0123456789-"[(x >> 33) as usize % 37] as char
+                })
+                .collect();
+            names.push(format!("{label}.com"));
+        }
+        let mut random = 0;
+        for n in &names {
+            let full = score_name(m, &t, n.as_bytes()).is_some_and(|s| s.random);
+            assert_eq!(looks_generated(m, &t, n.as_bytes()), full, "{n}");
+            let dom = registrable(n.as_bytes()).map(|(_, d)| d);
+            assert_eq!(
+                dom.is_some_and(|d| domain_looks_generated(m, &t, d)),
+                full,
+                "{n}"
+            );
+            random += usize::from(full);
+        }
+        assert!(random > 1000 && random < names.len() - 1000, "{random}");
     }
 
     #[test]

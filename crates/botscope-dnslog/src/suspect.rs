@@ -13,7 +13,7 @@
 //! population of ordinary clients costs nothing and a DGA client a few
 //! dozen bytes.
 
-use crate::dga::{score_name, NgramModel, Thresholds};
+use crate::dga::{domain_looks_generated, NgramModel, Thresholds};
 use botscope_core::hash::FastMap;
 use serde::Serialize;
 
@@ -144,6 +144,74 @@ pub(crate) struct SuspectTracker {
     thresholds: Thresholds,
     model: &'static NgramModel,
     pub(crate) by: FastMap<(i64, u128), Acc>,
+    cache: VerdictCache,
+}
+
+/// Byte equality of two slices of the same short length, eight bytes at a
+/// time (no call into `memcmp` for a 10–40 byte domain).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if x != y {
+            return false;
+        }
+    }
+    ca.remainder()
+        .iter()
+        .zip(cb.remainder())
+        .all(|(x, y)| x == y)
+}
+
+/// Longest registrable domain the verdict cache holds.
+const CACHED_LEN: usize = 47;
+/// Slots of the verdict cache (a power of two).
+const CACHE_SLOTS: usize = 4096;
+
+/// One remembered verdict.
+#[derive(Clone, Copy)]
+struct CacheSlot {
+    /// Domain length; 0 = empty.
+    len: u8,
+    random: bool,
+    bytes: [u8; CACHED_LEN],
+}
+
+/// Direct-mapped verdicts per registrable domain (196 KiB).
+struct VerdictCache {
+    slots: Box<[CacheSlot]>,
+}
+
+impl VerdictCache {
+    fn new() -> VerdictCache {
+        let empty = CacheSlot {
+            len: 0,
+            random: false,
+            bytes: [0; CACHED_LEN],
+        };
+        VerdictCache {
+            slots: vec![empty; CACHE_SLOTS].into_boxed_slice(),
+        }
+    }
+
+    /// The slot of a domain, `None` when it is too long to cache.
+    #[inline]
+    fn slot(&self, dom: &[u8]) -> Option<usize> {
+        let n = dom.len();
+        if n == 0 || n > CACHED_LEN {
+            return None;
+        }
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            let k = b.len().min(8);
+            w[..k].copy_from_slice(&b[..k]);
+            u64::from_le_bytes(w)
+        };
+        let (a, z) = (word(dom), word(&dom[n.saturating_sub(8)..]));
+        let h = (a ^ z.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Some((h >> 52) as usize & (CACHE_SLOTS - 1))
+    }
 }
 
 /// FNV-1a of a name's bytes, case folded, as 32 bits.
@@ -169,13 +237,40 @@ impl SuspectTracker {
                 EMPTY.get_or_init(|| NgramModel::train([]))
             },
             by: FastMap::default(),
+            cache: VerdictCache::new(),
         }
     }
 
-    /// True when `raw` (a name as logged) has a random-looking registrable label.
+    /// True when `raw` (a name as logged) has a random-looking registrable
+    /// label. Verdicts are remembered per registrable domain (as logged) in
+    /// a small direct-mapped cache: resolver logs repeat the same domains
+    /// all day, and a hit costs one short compare instead of scoring.
     #[inline]
-    pub(crate) fn is_random(&self, raw: &[u8]) -> bool {
-        self.cfg.enabled && score_name(self.model, &self.thresholds, raw).is_some_and(|s| s.random)
+    pub(crate) fn is_random(&mut self, raw: &[u8]) -> bool {
+        if !self.cfg.enabled {
+            return false;
+        }
+        let Some((_, dom)) = crate::dga::registrable(raw) else {
+            return false;
+        };
+        let slot = match self.cache.slot(dom) {
+            Some(i) => {
+                let c = &self.cache.slots[i];
+                if c.len as usize == dom.len() && same_bytes(&c.bytes[..dom.len()], dom) {
+                    return c.random;
+                }
+                Some(i)
+            }
+            None => None,
+        };
+        let random = domain_looks_generated(self.model, &self.thresholds, dom);
+        if let Some(i) = slot {
+            let c = &mut self.cache.slots[i];
+            c.len = dom.len() as u8;
+            c.bytes[..dom.len()].copy_from_slice(dom);
+            c.random = random;
+        }
+        random
     }
 
     /// Records a random-looking query (`name` normalised).
@@ -298,11 +393,17 @@ mod tests {
 
     #[test]
     fn random_looking_uses_the_registrable_label() {
-        let t = SuspectTracker::new(SuspectConfig::default());
+        let mut t = SuspectTracker::new(SuspectConfig::default());
+        // Twice each: the second answer comes from the cache.
+        for _ in 0..2 {
+            assert!(t.is_random(b"tzqpwvmxkdlrhcjfng.in"));
+            assert!(!t.is_random(b"d3k2j4h5g6f7a8.cloudfront.net."));
+            assert!(!t.is_random(b"www.example.com"));
+        }
         assert!(t.is_random(b"tzqpwvmxkdlrhcjfng.in"));
         assert!(!t.is_random(b"d3k2j4h5g6f7a8.cloudfront.net."));
         assert!(!t.is_random(b"www.example.com"));
-        let off = SuspectTracker::new(SuspectConfig {
+        let mut off = SuspectTracker::new(SuspectConfig {
             enabled: false,
             ..Default::default()
         });
