@@ -192,12 +192,7 @@ impl Smb {
     /// Session Setup AndX (NT LM 0.12, no extended security) with an
     /// account and a 24-byte response derived from a weak password.
     pub fn session_setup_req(&self, account: &str, password: &str) -> Vec<u8> {
-        let mut w = Vec::new();
-        w.extend_from_slice(&[0xff, 0, 0, 0]);
-        le16(&mut w, 16644);
-        le16(&mut w, 50);
-        le16(&mut w, 0);
-        le32(&mut w, 0);
+        let mut w = session_setup_words();
         let pw: Vec<u8> = if account.is_empty() {
             Vec::new()
         } else {
@@ -232,12 +227,7 @@ impl Smb {
 
     /// Session Setup AndX with extended security carrying `blob`.
     pub fn session_setup_extsec_req(&self, blob: &[u8]) -> Vec<u8> {
-        let mut w = Vec::new();
-        w.extend_from_slice(&[0xff, 0, 0, 0]);
-        le16(&mut w, 16644);
-        le16(&mut w, 50);
-        le16(&mut w, 0);
-        le32(&mut w, 0);
+        let mut w = session_setup_words();
         le16(&mut w, blob.len() as u16);
         le32(&mut w, 0);
         le32(&mut w, 0x8000_00d4);
@@ -355,6 +345,17 @@ impl Smb {
         w.push(0);
         Self::finish(self.header(smbcmd::TRANS, true, false), &w, &b)
     }
+}
+
+/// The first words of a Session Setup AndX request: no AndX command,
+/// max buffer 16644, max multiplex 50, VC 0, session key 0.
+fn session_setup_words() -> Vec<u8> {
+    let mut w = vec![0xff, 0, 0, 0];
+    le16(&mut w, 16644);
+    le16(&mut w, 50);
+    le16(&mut w, 0);
+    le32(&mut w, 0);
+    w
 }
 
 /// The byte block of an SMB Transaction with `wct` parameter words:

@@ -223,26 +223,14 @@ mod tshark_reads {
             };
             let binds = fields(path, "dcerpc.pkt_type == 11", "dcerpc.cn_bind_to_uuid", &[]);
             let count = |u: &str| binds.iter().filter(|b| b.as_str() == u).count();
-            assert_eq!(
-                count("000001a0-0000-0000-c000-000000000046"),
-                n(Vector::Ms03_026),
-                "{file} MS03-026"
-            );
-            assert_eq!(
-                count("4d9f4ab8-7d1c-11cf-861e-0020af6e7c57"),
-                n(Vector::Ms03_039),
-                "{file} MS03-039"
-            );
-            assert_eq!(
-                count("3919286a-b10c-11d0-9ba8-00c04fd92ef5"),
-                n(Vector::Ms04_011),
-                "{file} MS04-011"
-            );
-            assert_eq!(
-                count("1ff70682-0a51-30e8-076d-740be8cee98b"),
-                n(Vector::ShareAccess),
-                "{file} share access"
-            );
+            for (uuid, vector) in [
+                ("000001a0-0000-0000-c000-000000000046", Vector::Ms03_026),
+                ("4d9f4ab8-7d1c-11cf-861e-0020af6e7c57", Vector::Ms03_039),
+                ("3919286a-b10c-11d0-9ba8-00c04fd92ef5", Vector::Ms04_011),
+                ("1ff70682-0a51-30e8-076d-740be8cee98b", Vector::ShareAccess),
+            ] {
+                assert_eq!(count(uuid), n(vector), "{file} {vector:?}");
+            }
             let opnums = fields(
                 path,
                 "dcerpc.pkt_type == 0 && dcerpc.cn_ctx_id == 0",

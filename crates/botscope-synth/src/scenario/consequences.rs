@@ -9,6 +9,17 @@ use botscope_core::Ts;
 use rand::Rng;
 use std::net::Ipv4Addr;
 
+/// An order being carried out: its index, the bot, its time, its command
+/// word and arguments.
+#[derive(Clone, Copy)]
+struct Order<'a> {
+    oid: u32,
+    bot: Ipv4Addr,
+    t: i64,
+    command: &'a str,
+    args: &'a [String],
+}
+
 impl Gen {
     /// Plans what an order makes the bot do; returns the bot's reply.
     pub(super) fn execute_order(
@@ -19,30 +30,33 @@ impl Gen {
         command: &str,
         args: &[String],
     ) -> Option<String> {
+        let o = Order {
+            oid,
+            bot,
+            t,
+            command,
+            args,
+        };
         match command {
-            "advscan" | "ntscan" | "ipscan" => Some(self.order_scan(oid, bot, t, command, args)),
-            c if c.starts_with("ddos.") && c != "ddos.stop" => {
-                self.order_flood(oid, bot, t, c, args)
-            }
+            "advscan" | "ntscan" | "ipscan" => Some(self.order_scan(&o)),
+            c if c.starts_with("ddos.") && c != "ddos.stop" => self.order_flood(&o),
             "ddos.stop" => Some("[DDoS]: Stopped flooding.".into()),
-            "update" | "download" => self.order_fetch(oid, bot, t, command, args),
-            "redirect.socks" | "redirect.http" | "redirect.tcp" => {
-                self.order_redirect(oid, bot, t, command, args)
-            }
+            "update" | "download" => self.order_fetch(&o),
+            "redirect.socks" | "redirect.http" | "redirect.tcp" => self.order_redirect(&o),
             _ => None,
         }
     }
 
     /// A scan order: the scan wave it starts (its range from the flags)
     /// and the bot's reply.
-    fn order_scan(
-        &mut self,
-        oid: u32,
-        bot: Ipv4Addr,
-        t: i64,
-        command: &str,
-        args: &[String],
-    ) -> String {
+    fn order_scan(&mut self, o: &Order) -> String {
+        let Order {
+            oid,
+            bot,
+            t,
+            command,
+            args,
+        } = *o;
         let (range, port, _) = scan_target(command, args, bot);
         let count = self.rng.random_range(80..300u32);
         let st = t + 2_000_000;
@@ -63,14 +77,14 @@ impl Gen {
 
     /// A `ddos.*` order: the flood it starts (forged sources for every
     /// other SYN-type flood) and the bot's reply.
-    fn order_flood(
-        &mut self,
-        oid: u32,
-        bot: Ipv4Addr,
-        t: i64,
-        c: &str,
-        args: &[String],
-    ) -> Option<String> {
+    fn order_flood(&mut self, o: &Order) -> Option<String> {
+        let Order {
+            oid,
+            bot,
+            t,
+            command: c,
+            args,
+        } = *o;
         let a = parse_flood_args(c, args)?;
         // Orders without a port (targa3) leave it to the bot.
         let port = match a.port {
@@ -114,14 +128,14 @@ impl Gen {
 
     /// An `update`/`download` order: the HTTP fetch it starts (85 %
     /// succeed; half the failures are refused) and the bot's reply.
-    fn order_fetch(
-        &mut self,
-        oid: u32,
-        bot: Ipv4Addr,
-        t: i64,
-        command: &str,
-        args: &[String],
-    ) -> Option<String> {
+    fn order_fetch(&mut self, o: &Order) -> Option<String> {
+        let Order {
+            oid,
+            bot,
+            t,
+            command,
+            args,
+        } = *o;
         let url = args.first().cloned()?;
         let rest = url.strip_prefix("http://")?;
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -160,14 +174,14 @@ impl Gen {
 
     /// A redirect order: the spammers that use the opened port until the
     /// field's end (Fig. 5 counts) and the bot's reply.
-    fn order_redirect(
-        &mut self,
-        oid: u32,
-        bot: Ipv4Addr,
-        t: i64,
-        command: &str,
-        args: &[String],
-    ) -> Option<String> {
+    fn order_redirect(&mut self, o: &Order) -> Option<String> {
+        let Order {
+            oid,
+            bot,
+            t,
+            command,
+            args,
+        } = *o;
         let port: u16 = args.first().and_then(|a| a.parse().ok())?;
         let fixed_mx: Option<Ipv4Addr> = args.get(1).and_then(|a| a.parse().ok());
         let n_src = self.rng.random_range(2..=5);
