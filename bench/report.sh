@@ -2,7 +2,8 @@
 # Report rendering at field scale: a data folder of report-contract files
 # whose Table 7 counts EVENTS attempts (default 10 million; 20 evidence ids
 # listed per row, the rest counted) beside 100k infection sequences,
-# rendered once as HTML.
+# rendered once as HTML; and a models.json (100k first sightings, 10k scan
+# waves, 100k floods, 100k relaying bots) that equations 1-4 are fitted to.
 # Prints wall time, peak memory and report size against the targets
 # (< 10 s, < 20 MB). Usage: bench/report.sh [EVENTS]
 set -euo pipefail
@@ -43,6 +44,24 @@ json.dump({"schema_version": 1, "commands": [{"label": "advscan", "count": 10000
            "rows": [{"ts": ts(1115683200 + i), "bot": "10.0.0.1", "via": "topic", "command": "advscan",
                      "raw": ".advscan dcom135 260 5 0 -b -r -s"} for i in range(2000)], "rows_more": 98000},
           open(f"{out}/orders.json", "w"))
+# models.json: what equations 1-4 are fitted to, at the same scale (100k
+# first sightings, 10k scan waves, 100k floods, 100k relaying bots).
+import math, random
+random.seed(1)
+cum = [{"ts": ts(1115683200 + int(3600 * math.log(9999 / (100000 / (i + 1) - 1) + 1e-9) / 0.5)) if i < 99999 else ts(1115683200 + 80000),
+        "infected": i + 1} for i in range(100000)]
+cum.sort(key=lambda c: c["ts"])
+for i, c in enumerate(cum):
+    c["infected"] = i + 1
+waves = [{"order": i, "bot": "10.0.0.1", "command": "advscan", "ordered": ts(1115683200 + i * 60),
+          "threads": 200, "delay_s": 5, "max_s": None,
+          "segments": [{"start": ts(1115683200 + i * 60 + 2), "end": ts(1115683200 + i * 60 + 52), "probes": 200}]}
+         for i in range(10000)]
+win = lambda i, d, n: {"bot": f"10.1.{i >> 8 & 255}.{i & 255}", "start": ts(1115683200 + i), "end": ts(1115683200 + i + d), "count": n}
+floods = [win(i, 100 + i % 400, 20 * (100 + i % 400) + random.randint(-50, 50)) for i in range(100000)]
+spam = [win(i, 3600 + i % 7200, 30 + i % 90) for i in range(100000)]
+json.dump({"schema_version": 1, "cumulative": cum, "scan_waves": waves, "floods": floods, "spam_rate": spam},
+          open(f"{out}/models.json", "w"))
 PY
 SIZE_IN=$(cat "$WORK"/*.json | wc -c | awk '{print int($1 / 1048576)}')
 OUT="$WORK/report.html"

@@ -80,6 +80,9 @@ pub(crate) fn model_section(data: &DataFolder) -> Section {
     sec
 }
 
+/// Most points drawn in one model chart.
+const DRAWN: usize = 2_000;
+
 /// Draws every fit `models.json` allows: a parameter table with 95 %
 /// intervals and a chart of points, fit and residuals per equation.
 /// Returns whether there was anything to draw.
@@ -99,13 +102,20 @@ fn observed_fits(data: &DataFolder, sec: &mut Section) -> bool {
         } else {
             1.0
         };
-        let pts: Vec<(f64, f64)> = f.points.iter().map(|p| (p.x * scale, p.y)).collect();
+        // At most DRAWN points are drawn (evenly chosen): a chart of every
+        // flood of a large field would outweigh the report.
+        let step = f.points.len().div_ceil(DRAWN).max(1);
+        let drawn: Vec<&botscope_model::fits::FitPoint> = f.points.iter().step_by(step).collect();
+        let pts: Vec<(f64, f64)> = drawn.iter().map(|p| (p.x * scale, p.y)).collect();
         let curve: Vec<(f64, f64)> = f.curve.iter().map(|(x, y)| (x * scale, *y)).collect();
-        let res: Vec<(f64, f64)> = f
-            .points
-            .iter()
-            .map(|p| (p.x * scale, p.residual()))
-            .collect();
+        let res: Vec<(f64, f64)> = drawn.iter().map(|p| (p.x * scale, p.residual())).collect();
+        if step > 1 {
+            sec.remarks.push(format!(
+                "Equation {}: the chart draws every {step}th of its {} points.",
+                f.equation,
+                f.points.len()
+            ));
+        }
         let tick = |x: f64| fmt_duration(x);
         let label = format!("equation {} fitted", f.equation);
         sec.charts.push(charts::fitted_series(
