@@ -82,10 +82,22 @@ struct RateArgs {
     /// offload), `on` (drop bad packets), `off` (keep them).
     #[arg(long, default_value = "auto", value_name = "auto|on|off")]
     checksums: botscope_capture::ChecksumMode,
+    /// Do not score names for the suspected tier (generated names, issue 20).
+    #[arg(long)]
+    no_suspect: bool,
+    /// Distinct random-looking registrable domains in one window that put a
+    /// client in the suspected tier.
+    #[arg(long, default_value_t = 8)]
+    suspect_min_domains: u32,
+    /// Distinct random-looking domains answered NXDOMAIN in one window that
+    /// put a client in the suspected tier (logs with response codes).
+    #[arg(long, default_value_t = 4)]
+    suspect_min_nxdomain: u32,
     /// Parser threads for plain (uncompressed) line logs.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Write rate.csv, rate.json, infected.csv, infected.json here.
+    /// Write rate.csv, rate.json, infected.csv, infected.json,
+    /// suspected.csv, suspected.json here.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print the whole report as JSON instead of a table.
@@ -148,6 +160,12 @@ struct GenArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Fraction of clients running a DGA (generated names, mostly NXDOMAIN).
+    #[arg(long, default_value_t = 0.0)]
+    dga_fraction: f64,
+    /// Fraction of clients resolving random-looking CDN names (negatives).
+    #[arg(long, default_value_t = 0.0)]
+    cdn_fraction: f64,
     /// Probability that a client is active on a given day.
     #[arg(long, default_value_t = 0.9)]
     active_fraction: f64,
@@ -199,7 +217,10 @@ fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
     let mut allow = NameSet::new();
     let mut add_allow = |s: NameSet| -> anyhow::Result<()> {
         for e in s.entries() {
-            let zone = if e.starts_with("*.") || e.starts_with("zone:") {
+            let zone = if e.starts_with("*.")
+                || e.starts_with("zone:")
+                || botscope_dnslog::pattern::is_pattern(e)
+            {
                 e.clone()
             } else {
                 format!("zone:{e}")
@@ -239,6 +260,12 @@ fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
         },
         v6_prefix: a.v6_prefix,
         group_by,
+        suspect: botscope_dnslog::suspect::SuspectConfig {
+            enabled: !a.no_suspect,
+            min_domains: a.suspect_min_domains.max(1),
+            min_nxdomain: a.suspect_min_nxdomain,
+            ..Default::default()
+        },
     };
     let opts = ReadOptions {
         format: a.format.as_deref().map(parse_format).transpose()?,
@@ -308,6 +335,11 @@ fn write_out(r: &RateReport, dir: &std::path::Path) -> anyhow::Result<()> {
         "infected.json",
         serde_json::to_string_pretty(&r.infected)? + "\n",
     )?;
+    w("suspected.csv", r.suspected_csv())?;
+    w(
+        "suspected.json",
+        serde_json::to_string_pretty(&r.suspected)? + "\n",
+    )?;
     Ok(())
 }
 
@@ -319,12 +351,12 @@ fn print_table(r: &RateReport) {
         );
     }
     println!(
-        "{:<20} {:<22} {:>12} {:>10} {:>9} {:>14}",
-        "group", "window", "clients", "infected", "rate %", "queries"
+        "{:<20} {:<22} {:>12} {:>10} {:>9} {:>14} {:>10}",
+        "group", "window", "clients", "infected", "rate %", "queries", "suspected"
     );
     for row in r.windows.iter().chain(&r.totals) {
         println!(
-            "{:<20} {:<22} {:>12} {:>10} {:>9.3} {:>14}",
+            "{:<20} {:<22} {:>12} {:>10} {:>9.3} {:>14} {:>10}",
             row.group,
             row.window_start
                 .as_deref()
@@ -333,7 +365,8 @@ fn print_table(r: &RateReport) {
             row.clients,
             row.infected,
             row.rate * 100.0,
-            row.queries
+            row.queries,
+            row.suspected
         );
     }
     println!("infected clients: {}", r.infected.len());
@@ -352,6 +385,26 @@ fn print_table(r: &RateReport) {
             "  … {} more (use --out or --json for the full list)",
             r.infected.len() - 20
         );
+    }
+    if !r.suspected.is_empty() {
+        println!(
+            "suspected clients (generated names, not confirmed by the watch list): {}",
+            r.suspected.len()
+        );
+        for s in r.suspected.iter().take(20) {
+            println!(
+                "  {:<24} {} .. {}  {:>3} domains {:>5} NXDOMAIN  {}",
+                s.client,
+                s.first_seen,
+                s.last_seen,
+                s.domains,
+                s.nxdomain,
+                s.names.join(",")
+            );
+        }
+        if r.suspected.len() > 20 {
+            println!("  … {} more (use --out or --json)", r.suspected.len() - 20);
+        }
     }
     if r.allowlisted_queries > 0 {
         println!(
@@ -458,6 +511,8 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
         queries_per_client: a.queries_per_client,
         active_fraction: a.active_fraction,
         formats,
+        dga_fraction: a.dga_fraction,
+        cdn_fraction: a.cdn_fraction,
         ..Default::default()
     };
     let truth = write_resolver_logs(&spec, &a.out)?;
