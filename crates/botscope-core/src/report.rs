@@ -233,6 +233,11 @@ pub struct RateRow {
     pub queries: u64,
     /// Queries for a bot FQDN.
     pub matched_queries: u64,
+    /// Distinct clients of the suspected tier (generated names, not
+    /// confirmed by the watch list; disjoint from `infected`). 0 in inputs
+    /// written before issue 20.
+    #[serde(default)]
+    pub suspected: u64,
     /// Evidence: infected clients and the names they resolved.
     #[serde(default)]
     pub evidence: Vec<String>,

@@ -666,6 +666,8 @@ fn rate_rows(v: &Value, what: &str, field: &str) -> Result<Vec<RateRow>, ReportE
                 rate: f(r, what, "rate")?,
                 queries: u(r, what, "queries")?,
                 matched_queries: u(r, what, "matched_queries")?,
+                // Absent before issue 20 (no suspected tier): 0.
+                suspected: r.get("suspected").and_then(Value::as_u64).unwrap_or(0),
                 evidence: vec![],
                 evidence_more: 0,
             })

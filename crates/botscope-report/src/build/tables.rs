@@ -217,6 +217,7 @@ pub(crate) fn table3(sec: &mut Section, t: Table3) {
             Cell::text("Clients"),
             Cell::text("Infected clients"),
             Cell::text("Deemed infection rate"),
+            Cell::text("Suspected (generated names, unconfirmed)"),
             study_head("Study (2005)"),
         ],
     );
@@ -232,6 +233,8 @@ pub(crate) fn table3(sec: &mut Section, t: Table3) {
                 Cell::count(r.clients),
                 Cell::count(r.infected),
                 Cell::percent(r.rate * 100.0),
+                // A separate tier: never part of the infected count or the rate.
+                Cell::count(r.suspected),
                 Cell::text("ISP A 2.64 %, 2.10 %; ISP B 2.44 %").from_study(),
             ],
             3,
