@@ -6,6 +6,9 @@
 //! clients and clients that resolved a [`watch::NameSet`] name per window
 //! and group, and lists the infected clients. See `docs/dns.md`.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod clients;
 pub mod dga;
 pub mod hll;

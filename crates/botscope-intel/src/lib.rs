@@ -11,6 +11,9 @@
 //! - [`targets`]: addresses never connected to nor exported (non-global,
 //!   never-block list).
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod classify;
 pub mod configs;
 pub mod error;

@@ -269,6 +269,50 @@ struct Extras {
     cdn_clients: std::collections::BTreeSet<u32>,
 }
 
+impl Extras {
+    /// Puts what the DGA and CDN clients did into the truth.
+    fn fill(self, spec: &ResolverSpec, draws: &[ClientDraw], truth: &mut ResolverTruth) {
+        let addrs = |set: &std::collections::BTreeSet<u32>| {
+            let mut v: Vec<IpAddr> = set
+                .iter()
+                .map(|&c| client_addr(spec, c, draws[c as usize].v6))
+                .collect();
+            v.sort();
+            v
+        };
+        truth.dga_clients = addrs(&self.dga_clients);
+        truth.cdn_clients = addrs(&self.cdn_clients);
+        truth.dga_names = self.dga_names.into_iter().collect();
+        truth.dga_registered = self.dga_registered.into_iter().collect();
+    }
+}
+
+/// Writes a client's extra queries inside its time slot (after `q`, evenly
+/// spaced, whole milliseconds, before the next client's slot); returns how
+/// many were written.
+fn write_burst(
+    writers: &mut [formats::Writer],
+    q: &Query<'_>,
+    burst: &[(String, Option<u16>)],
+    slot_start_us: i64,
+    slot_us: i64,
+) -> std::io::Result<u64> {
+    let step = slot_us / (burst.len() as i64 + 2);
+    for (j, (name, rcode)) in burst.iter().enumerate() {
+        let e = Query {
+            ts_us: (slot_start_us + (j as i64 + 1) * step) / 1000 * 1000,
+            qname: name,
+            rcode: *rcode,
+            id: q.id.wrapping_add(j as u16 + 1),
+            ..*q
+        };
+        for w in writers.iter_mut() {
+            w.write(&e)?;
+        }
+    }
+    Ok(burst.len() as u64)
+}
+
 /// Top-level domains of the synthetic DGA.
 const DGA_TLDS: [&str; 7] = ["com", "net", "org", "info", "biz", "ru", "cc"];
 
@@ -467,20 +511,7 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
                     let burst = extra_queries(spec, c, &d, day, &mut extras);
                     let raw =
                         start * 1_000_000 + (r as i64 * act.len() as i64 + i as i64) * slot_us;
-                    let step = slot_us / (burst.len() as i64 + 2);
-                    for (j, (name, rcode)) in burst.iter().enumerate() {
-                        let q = Query {
-                            ts_us: (raw + (j as i64 + 1) * step) / 1000 * 1000,
-                            qname: name,
-                            rcode: *rcode,
-                            id: q.id.wrapping_add(j as u16 + 1),
-                            ..q
-                        };
-                        for w in writers.iter_mut() {
-                            w.write(&q)?;
-                        }
-                    }
-                    day_queries += burst.len() as u64;
+                    day_queries += write_burst(&mut writers, &q, &burst, raw, slot_us)?;
                 }
             }
         }
@@ -521,21 +552,12 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
         allowlisted_only_clients,
         files,
         queries: total_queries,
-        dga_clients: extras
-            .dga_clients
-            .iter()
-            .map(|&c| client_addr(spec, c, draws[c as usize].v6))
-            .collect(),
-        dga_names: extras.dga_names.into_iter().collect(),
-        dga_registered: extras.dga_registered.into_iter().collect(),
-        cdn_clients: extras
-            .cdn_clients
-            .iter()
-            .map(|&c| client_addr(spec, c, draws[c as usize].v6))
-            .collect(),
+        dga_clients: Vec::new(),
+        dga_names: Vec::new(),
+        dga_registered: Vec::new(),
+        cdn_clients: Vec::new(),
     };
-    truth.dga_clients.sort();
-    truth.cdn_clients.sort();
+    extras.fill(spec, &draws, &mut truth);
     let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("resolver-truth.json"))?);
     serde_json::to_writer_pretty(&mut f, &truth)?;
     f.write_all(b"\n")?;
