@@ -6,6 +6,10 @@
 //!   normalisation, hash lookups);
 //! - `client_set`: exact distinct-client inserts with sparse IPv4 clients
 //!   (roaring array containers, the case that was quadratic);
+//! - `name_score`: the suspected tier's verdict on a logged name
+//!   (registrable label, trigram surprise, entropy; issue 20), uncached;
+//! - `pattern_match`: a watch list with patterns (`bot-??.zone`) against
+//!   names under the pattern's suffix and others;
 //! - `rate_pipeline`: lines in memory through the BIND reader into a
 //!   [`RateEngine`] (what `botscope dns rate` does per thread).
 //!
@@ -137,6 +141,64 @@ fn watch_lookup(c: &mut Criterion) {
     g.finish();
 }
 
+fn name_score(c: &mut Criterion) {
+    use botscope_dnslog::dga::{looks_generated, NgramModel, Thresholds};
+    let m = NgramModel::builtin();
+    let t = Thresholds::default();
+    let mut r = Lcg(20);
+    // Half ordinary names, half random 8–19 letter labels.
+    let names: Vec<Vec<u8>> = (0..1000)
+        .map(|i| {
+            if i % 2 == 0 {
+                NAMES[i / 2 % NAMES.len()].as_bytes().to_vec()
+            } else {
+                let len = 8 + r.next() as usize % 12;
+                let mut n: Vec<u8> = (0..len).map(|_| b'a' + (r.next() % 26) as u8).collect();
+                n.extend_from_slice(b".com");
+                n
+            }
+        })
+        .collect();
+    let mut g = c.benchmark_group("name_score");
+    g.throughput(Throughput::Elements(names.len() as u64));
+    g.bench_function("1k_names", |b| {
+        b.iter(|| {
+            let n = names.iter().filter(|n| looks_generated(m, &t, n)).count();
+            black_box(n)
+        })
+    });
+    g.finish();
+}
+
+fn pattern_match(c: &mut Criterion) {
+    let mut w = NameSet::new();
+    for e in [
+        "bot-??.example.org",
+        "[a-z]{12}.dyn.example",
+        "**.cdn-[0-9]{2,3}.example.net",
+    ] {
+        w.add(e).expect("valid pattern");
+    }
+    let names: Vec<&[u8]> = [
+        &b"bot-01.example.org"[..],
+        b"www.example.org",
+        b"abcdefghijkl.dyn.example",
+        b"a.b.cdn-123.example.net",
+        b"www.example.com",
+    ]
+    .iter()
+    .cycle()
+    .take(1000)
+    .copied()
+    .collect();
+    let mut g = c.benchmark_group("pattern_match");
+    g.throughput(Throughput::Elements(names.len() as u64));
+    g.bench_function("1k_names", |b| {
+        b.iter(|| black_box(names.iter().filter(|n| w.matches(n)).count()))
+    });
+    g.finish();
+}
+
 fn client_set(c: &mut Criterion) {
     // 100k sparse clients over a /8, each seen 10 times in random order.
     let mut r = Lcg(11);
@@ -196,5 +258,13 @@ fn rate_pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bind_parse, watch_lookup, client_set, rate_pipeline);
+criterion_group!(
+    benches,
+    bind_parse,
+    watch_lookup,
+    name_score,
+    pattern_match,
+    client_set,
+    rate_pipeline
+);
 criterion_main!(benches);
