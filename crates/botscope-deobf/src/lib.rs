@@ -19,6 +19,9 @@
 //! decoding revealed. A decoder registered once runs for every specimen
 //! and every payload.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod record;
 pub mod registry;
 pub mod shellcode;
@@ -27,4 +30,4 @@ pub mod upx;
 pub mod xorstr;
 
 pub use record::{Finding, Record};
-pub use registry::{Decoder, Input, Limits, Registry, Sink};
+pub use registry::{entropy, Decoder, Input, Limits, Registry, Sink};

@@ -5,7 +5,8 @@ use crate::shellcode::{self, ShellcodeWork};
 use crate::text;
 use crate::xorstr::{self, HostCheck, Transform};
 
-/// One input of the stage: a specimen segment or a payload.
+/// One input of the stage: a specimen segment or a payload (or the part
+/// of one the registry kept, see [`Limits::max_entropy`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Input<'a> {
     /// Name in the record (`.data`, `overlay`, `unpacked`, `payload`).
@@ -15,11 +16,84 @@ pub struct Input<'a> {
     /// Whether the input is mapped memory of an image (stored keys of
     /// XOR decoders are looked for in mapped inputs only).
     pub mapped: bool,
+    /// Offset of `bytes` in the region `name` (record offsets add it).
+    pub base: usize,
+    /// Index of the caller's input this one was cut from.
+    pub orig: usize,
+}
+
+impl<'a> Input<'a> {
+    /// A whole region.
+    pub fn new(name: &'a str, bytes: &'a [u8], mapped: bool) -> Input<'a> {
+        Input {
+            name,
+            bytes,
+            mapped,
+            base: 0,
+            orig: 0,
+        }
+    }
+}
+
+/// Bytes per block whose entropy decides whether it is decoded.
+pub const ENTROPY_BLOCK: usize = 4096;
+
+/// Shannon entropy of `b` in bits per byte.
+pub fn entropy(b: &[u8]) -> f64 {
+    let mut h = [0u32; 256];
+    for &x in b {
+        h[x as usize] += 1;
+    }
+    let n = b.len().max(1) as f64;
+    h.iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The parts of `inputs` worth decoding: runs of [`ENTROPY_BLOCK`]-byte
+/// blocks whose entropy is at most `max` (compressed or encrypted data
+/// holds no text a decoder could find), each with its `base` and `orig`.
+pub fn live_parts<'a>(inputs: &[Input<'a>], max: Option<f64>) -> Vec<Input<'a>> {
+    let mut out = Vec::new();
+    for (o, inp) in inputs.iter().enumerate() {
+        let Some(max) = max else {
+            out.push(Input { orig: o, ..*inp });
+            continue;
+        };
+        let mut start: Option<usize> = None;
+        let blocks = inp.bytes.len().div_ceil(ENTROPY_BLOCK);
+        for k in 0..=blocks {
+            let keep = k < blocks && {
+                let b =
+                    &inp.bytes[k * ENTROPY_BLOCK..((k + 1) * ENTROPY_BLOCK).min(inp.bytes.len())];
+                entropy(b) <= max
+            };
+            match (keep, start) {
+                (true, None) => start = Some(k * ENTROPY_BLOCK),
+                (false, Some(s)) => {
+                    let e = (k * ENTROPY_BLOCK).min(inp.bytes.len());
+                    out.push(Input {
+                        bytes: &inp.bytes[s..e],
+                        base: inp.base + s,
+                        orig: o,
+                        ..*inp
+                    });
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// How much work the stage may do: every decoder reads at most
 /// `max_bytes` input bytes in all, and its findings are capped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
     /// Input bytes each decoder may read, all inputs together.
     pub max_bytes: usize,
@@ -30,6 +104,9 @@ pub struct Limits {
     pub max_findings: usize,
     /// Revealed strings kept per finding.
     pub max_revealed: usize,
+    /// Blocks of [`ENTROPY_BLOCK`] bytes above this entropy (bits per
+    /// byte) are not decoded; `None`: everything is.
+    pub max_entropy: Option<f64>,
 }
 
 impl Default for Limits {
@@ -39,6 +116,7 @@ impl Default for Limits {
             max_shellcode_bytes: shellcode::MAX_SCAN,
             max_findings: 16,
             max_revealed: 16,
+            max_entropy: None,
         }
     }
 }
@@ -59,6 +137,10 @@ pub struct Sink<'h> {
     pub host_ok: HostCheck<'h>,
     /// The limits of this run.
     pub limits: Limits,
+    /// XOR-family findings the caller already has (see
+    /// [`Registry::run_with`]); `xor_strings` records them instead of
+    /// searching.
+    pub given: Option<Vec<Finding>>,
     cut_short: bool,
 }
 
@@ -138,6 +220,30 @@ impl Registry {
 
     /// Runs every decoder over `inputs` within `limits`.
     pub fn run(&self, inputs: &[Input], limits: Limits, host_ok: HostCheck) -> Output {
+        self.run_with(inputs, limits, host_ok, None)
+    }
+
+    /// [`Registry::run`], with the XOR-family decodings the caller already
+    /// searched for (`(transform, input index, anchor)`; an empty list: the
+    /// caller decided no search was needed, and `xor_strings` is listed
+    /// as cut short): `xor_strings` records them instead of searching.
+    pub fn run_with(
+        &self,
+        inputs: &[Input],
+        limits: Limits,
+        host_ok: HostCheck,
+        known: Option<&[(Transform, usize, usize)]>,
+    ) -> Output {
+        let given = known.map(|k| {
+            k.iter()
+                .filter_map(|(t, o, at)| {
+                    let inp = inputs.get(*o)?;
+                    Some(xor_finding(t, inp, *at, limits.max_revealed))
+                })
+                .collect()
+        });
+        let parts = live_parts(inputs, limits.max_entropy);
+        let inputs = &parts[..];
         let mut record = Record::default();
         let mut sink = Sink {
             findings: Vec::new(),
@@ -145,6 +251,7 @@ impl Registry {
             transforms: Vec::new(),
             host_ok,
             limits,
+            given,
             cut_short: false,
         };
         for d in &self.decoders {
@@ -166,10 +273,13 @@ impl Registry {
             }
         }
         record.findings = sink.done;
-        Output {
-            record,
-            transforms: sink.transforms,
-        }
+        // Decodings are named by the caller's inputs and offsets.
+        let transforms = sink
+            .transforms
+            .into_iter()
+            .map(|(t, k, at)| (t, inputs[k].orig, inputs[k].base + at))
+            .collect();
+        Output { record, transforms }
     }
 }
 
@@ -196,7 +306,7 @@ pub fn within<'a>(inputs: &[Input<'a>], budget: usize, sink: &mut Sink) -> Vec<(
 fn shell_finding(
     kind: shellcode::DecoderKind,
     key: &[u8],
-    region: &str,
+    inp: &Input,
     from: usize,
     to: usize,
     body: &[u8],
@@ -205,8 +315,8 @@ fn shell_finding(
     Finding {
         method: kind.name().to_string(),
         key: Some(hex(key)),
-        region: region.to_string(),
-        offset: from,
+        region: inp.name.to_string(),
+        offset: inp.base + from,
         length: to.saturating_sub(from),
         revealed: printable_runs(body, 5, sink.limits.max_revealed),
         ..Finding::default()
@@ -229,15 +339,7 @@ impl Decoder for ShellcodeStubs {
             for d in shellcode::find_decoders(b, &mut work, room.min(shellcode::MAX_FINDINGS)) {
                 // The stretch runs from the stub to the end of its body.
                 let end = d.body_start + d.body.len();
-                let f = shell_finding(
-                    d.decoder,
-                    &d.key,
-                    inputs[i].name,
-                    d.stub,
-                    end,
-                    &d.body,
-                    sink,
-                );
+                let f = shell_finding(d.decoder, &d.key, &inputs[i], d.stub, end, &d.body, sink);
                 sink.findings.push(f);
             }
         }
@@ -263,22 +365,20 @@ impl Decoder for ShellcodeGuess {
                 .done
                 .iter()
                 .filter(|f| f.region == inputs[i].name && f.decoder == ShellcodeStubs.name())
-                .map(|f| (f.offset, f.offset + f.length))
+                .filter(|f| f.offset >= inputs[i].base)
+                .map(|f| {
+                    (
+                        f.offset - inputs[i].base,
+                        f.offset - inputs[i].base + f.length,
+                    )
+                })
                 .collect();
             for g in shellcode::guess::guess_keys(b, &covered, &mut work) {
                 if !sink.room() {
                     break;
                 }
                 let end = g.start + g.body.len();
-                let f = shell_finding(
-                    g.decoder,
-                    &g.key,
-                    inputs[i].name,
-                    g.start,
-                    end,
-                    &g.body,
-                    sink,
-                );
+                let f = shell_finding(g.decoder, &g.key, &inputs[i], g.start, end, &g.body, sink);
                 sink.findings.push(f);
             }
         }
@@ -297,6 +397,13 @@ impl Decoder for XorStrings {
         "xor_strings"
     }
     fn run(&self, inputs: &[Input], budget: usize, sink: &mut Sink) -> u64 {
+        if let Some(given) = sink.given.take() {
+            if given.is_empty() {
+                sink.cut_short();
+            }
+            sink.findings.extend(given);
+            return 0;
+        }
         let clipped = within(inputs, budget, sink);
         // Indices into `inputs` are kept: `segs[k]` is `inputs[k]` clipped.
         let segs: Vec<(&[u8], bool)> = inputs
@@ -312,23 +419,33 @@ impl Decoder for XorStrings {
             if !sink.room() {
                 break;
             }
-            let raw = segs[*k].0;
-            sink.findings.push(Finding {
-                method: t.label(),
-                key: Some(match t {
-                    Transform::XorKey(k) => hex(k),
-                    Transform::Xor1(k) | Transform::Add(k) | Transform::Rol(k) => hex(&[*k]),
-                    Transform::Rolling(k) | Transform::Chained(k) => hex(&[*k]),
-                }),
-                region: inputs[*k].name.to_string(),
-                offset: *anchor,
-                length: 0,
-                revealed: xor_revealed(raw, *anchor, t, sink.limits.max_revealed),
-                ..Finding::default()
-            });
+            let inp = Input {
+                bytes: segs[*k].0,
+                ..inputs[*k]
+            };
+            sink.findings
+                .push(xor_finding(t, &inp, *anchor, sink.limits.max_revealed));
         }
         sink.transforms.extend(found);
         clipped.iter().map(|c| c.1.len() as u64).sum()
+    }
+}
+
+/// The finding of XOR-family decoding `t` anchored at `anchor` of `inp`.
+pub fn xor_finding(t: &Transform, inp: &Input, anchor: usize, max_revealed: usize) -> Finding {
+    Finding {
+        decoder: XorStrings.name().to_string(),
+        method: t.label(),
+        key: Some(match t {
+            Transform::XorKey(k) => hex(k),
+            Transform::Xor1(k) | Transform::Add(k) | Transform::Rol(k) => hex(&[*k]),
+            Transform::Rolling(k) | Transform::Chained(k) => hex(&[*k]),
+        }),
+        region: inp.name.to_string(),
+        offset: inp.base + anchor,
+        length: 0,
+        revealed: xor_revealed(inp.bytes, anchor, t, max_revealed),
+        ..Finding::default()
     }
 }
 

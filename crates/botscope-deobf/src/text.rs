@@ -121,7 +121,7 @@ fn finding(
     Finding {
         method: method.to_string(),
         region: inp.name.to_string(),
-        offset,
+        offset: inp.base + offset,
         length,
         revealed,
         ..Finding::default()

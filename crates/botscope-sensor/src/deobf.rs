@@ -48,11 +48,7 @@ fn action_label(a: &ShellAction) -> String {
 /// commands its revealed text carries that the plain payload does not,
 /// and, for decoded shellcode, the shells and downloads its body asks for.
 pub fn payload_record(payload: &[u8]) -> Record {
-    let inputs = [Input {
-        name: "payload",
-        bytes: payload,
-        mapped: false,
-    }];
+    let inputs = [Input::new("payload", payload, false)];
     let mut rec = Registry::shared()
         .run(&inputs, payload_limits(), &decoded_host_ok)
         .record;

@@ -157,10 +157,10 @@ pub async fn tftp_get(
     file: &str,
     caps: DownloadCaps,
 ) -> Result<Vec<u8>, DownloadError> {
-    let bind: SocketAddr = if target.is_ipv4() {
-        "0.0.0.0:0".parse().unwrap()
+    let bind = if target.is_ipv4() {
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
     } else {
-        "[::]:0".parse().unwrap()
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
     };
     let sock = UdpSocket::bind(bind).await?;
     let mut rrq = vec![0, 1];

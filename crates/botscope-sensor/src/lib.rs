@@ -3,6 +3,9 @@
 //! of the bot binary from the attacking address only, and background
 //! traffic accounting (the study's Table 1).
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod config;
 pub mod containment;
 pub mod daemon;

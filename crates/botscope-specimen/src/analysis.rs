@@ -125,19 +125,31 @@ impl Analysis {
 /// The de-obfuscation stage's work budget per specimen: every decoder
 /// reads at most the bytes config extraction reads
 /// ([`config::MAX_CONFIG_SCAN`]), the shellcode stub finder at most
-/// 1 MiB, each decoder adds at most 16 findings.
+/// 1 MiB, each decoder adds at most 16 findings, and 4 KiB blocks above
+/// [`MAX_DEOBF_ENTROPY`] are left out.
 pub fn deobf_limits() -> Limits {
     Limits {
         max_bytes: config::MAX_CONFIG_SCAN,
+        max_entropy: Some(MAX_DEOBF_ENTROPY),
         ..Limits::default()
     }
 }
 
+/// Blocks of a specimen above this entropy (bits per byte) are not
+/// decoded: compressed or encrypted data (a packed section, a random
+/// overlay) holds no string a decoder could read, and the XOR-family
+/// search costs most there. The packer's high-entropy mark is 7.2.
+pub const MAX_DEOBF_ENTROPY: f64 = 7.2;
+
 /// Runs the de-obfuscation stage over a specimen's segments (clipped as
-/// config extraction clips them). Returns the record and the XOR-family
-/// decodings config extraction reuses.
+/// config extraction clips them). `known`: the XOR-family decodings
+/// config extraction searched for, `Some(empty)` when a plain config made
+/// that search needless (then the stage does not search either, and
+/// lists `xor_strings` as cut short), `None` to search here. Returns the
+/// record and the XOR-family decodings.
 pub fn deobfuscate(
     segments: &[Segment],
+    known: Option<&[(botscope_deobf::xorstr::Transform, usize, usize)]>,
 ) -> (
     Record,
     Vec<(botscope_deobf::xorstr::Transform, usize, usize)>,
@@ -145,14 +157,35 @@ pub fn deobfuscate(
     let clipped = config::clipped(segments);
     let inputs: Vec<Input> = clipped
         .iter()
-        .map(|s| Input {
-            name: s.name,
-            bytes: s.bytes,
-            mapped: s.va.is_some(),
-        })
+        .map(|s| Input::new(s.name, s.bytes, s.va.is_some()))
         .collect();
-    let out = Registry::shared().run(&inputs, deobf_limits(), &config::decoded_host_ok);
+    let out = Registry::shared().run_with(&inputs, deobf_limits(), &config::decoded_host_ok, known);
     (out.record, out.transforms)
+}
+
+/// The block finder's one-byte XOR (`strings::find_config`) as the
+/// record's `xor_strings` finding: the config's strings are what it
+/// revealed.
+fn block_xor_finding(f: &config::Extracted) -> Option<Finding> {
+    let FoundEncoding::Xor(k) = f.encoding else {
+        return None;
+    };
+    if f.layout != Layout::Block {
+        return None;
+    }
+    let c = &f.config;
+    let mut revealed: Vec<String> = c.servers.iter().map(|s| s.host.clone()).collect();
+    revealed.push(c.channel.clone());
+    Some(Finding {
+        decoder: "xor_strings".into(),
+        method: format!("xor:{k:02x}"),
+        key: Some(format!("{k:02x}")),
+        region: f.region.clone(),
+        offset: 0,
+        length: 0,
+        revealed,
+        iocs: Vec::new(),
+    })
 }
 
 /// Fills each finding's `iocs` with the indicators in its revealed
@@ -313,12 +346,29 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
             bytes,
         })
         .collect();
-    let (mut deobf, transforms) = deobfuscate(&segments);
+    // Config extraction first: its XOR-family search (run only when no
+    // plain config was found) is the stage's, recorded, not run twice.
+    let (found, searched) = config::extract_with(&segments);
+    let block_xor = found.as_ref().and_then(block_xor_finding);
+    let known = searched.unwrap_or_default();
+    let (mut deobf, _) = deobfuscate(&segments, Some(&known));
+    if let Some(f) = block_xor {
+        // The block finder searched and decoded it: not cut short.
+        deobf.cut_short.retain(|d| d != "xor_strings");
+        // In registry order: after the decoders that run before it.
+        let names = Registry::shared().names();
+        let rank = |d: &str| names.iter().position(|n| *n == d);
+        let at = deobf
+            .findings
+            .iter()
+            .position(|x| rank(&x.decoder) > rank("xor_strings"))
+            .unwrap_or(deobf.findings.len());
+        deobf.findings.insert(at, f);
+    }
     if let Some(f) = upx_found {
         deobf.ran.insert(0, "upx".into());
         deobf.findings.insert(0, f);
     }
-    let found = config::extract_with(&segments, Some(&transforms));
     let mut iocs = Iocs::default();
     let mut nstrings = 0;
     for (_, bytes, _) in &regions {

@@ -1115,7 +1115,7 @@ fn pointer_tables(segs: &[Segment], ptrs: &Pointers, cands: &mut Vec<Cand>) {
 /// Extracts the best-scoring config from an image's segments (in the
 /// order given: the unpacked image first, then sections, then overlay).
 pub fn extract(segs: &[Segment]) -> Option<Extracted> {
-    extract_with(segs, None)
+    extract_with(segs).0
 }
 
 /// The segments [`extract`] reads, clipped to [`MAX_CONFIG_SCAN`] in all:
@@ -1138,13 +1138,14 @@ pub fn clipped<'a>(segs: &[Segment<'a>]) -> Vec<Segment<'a>> {
     out
 }
 
-/// [`extract`], with the encoded-string decodings already found over
-/// [`clipped`] segments (`(transform, segment, anchor)`), so they are
-/// not searched twice.
-pub fn extract_with(
-    segs: &[Segment],
-    pre_found: Option<&[(Transform, usize, usize)]>,
-) -> Option<Extracted> {
+/// The XOR-family decodings the search found, `(transform, segment,
+/// anchor)` over [`clipped`] segments.
+pub type Decodings = Vec<(Transform, usize, usize)>;
+
+/// [`extract`], also returning the XOR-family decodings it searched for
+/// (`None` when a plain config made the search needless): the
+/// de-obfuscation stage records them instead of searching again.
+pub fn extract_with(segs: &[Segment]) -> (Option<Extracted>, Option<Decodings>) {
     let mut cands: Vec<Cand> = Vec::new();
     let mut budget = MAX_CONFIG_SCAN;
     let mut scanned: Vec<usize> = Vec::new();
@@ -1178,7 +1179,7 @@ pub fn extract_with(
     }
     // The block is the most specific evidence there is.
     if let Some(c) = cands.first() {
-        return Some(c.ex.clone());
+        return (Some(c.ex.clone()), None);
     }
     let clip = |i: usize| {
         let done: usize = scanned
@@ -1229,6 +1230,7 @@ pub fn extract_with(
         }
     }
     // Encoded strings: only when nothing plain was found.
+    let mut searched = None;
     if !cands.iter().any(|c| c.ex.score >= MIN_SCORE) {
         let mapped: Vec<Segment> = scanned
             .iter()
@@ -1239,10 +1241,8 @@ pub fn extract_with(
             .collect();
         let segs_in: Vec<(&[u8], bool)> =
             mapped.iter().map(|s| (s.bytes, s.va.is_some())).collect();
-        let found = match pre_found {
-            Some(f) => f.to_vec(),
-            None => botscope_deobf::xorstr::find_in_segments(&segs_in, &decoded_host_ok),
-        };
+        let found = botscope_deobf::xorstr::find_in_segments(&segs_in, &decoded_host_ok);
+        searched = Some(found.clone());
         for (t, k, anchor) in found {
             let raw = mapped[k].bytes;
             let tokens = restart_tokens(raw, anchor, &t);
@@ -1265,11 +1265,12 @@ pub fn extract_with(
             }
         }
     }
-    cands
+    let best = cands
         .into_iter()
         .filter(|c| c.ex.score >= MIN_SCORE)
         .max_by(|a, b| a.ex.score.cmp(&b.ex.score).then(b.order.cmp(&a.order)))
-        .map(|c| c.ex)
+        .map(|c| c.ex);
+    (best, searched)
 }
 
 /// [`extract`] over one unmapped region (a non-PE file, a fuzz input).

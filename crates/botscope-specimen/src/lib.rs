@@ -8,6 +8,9 @@
 //! - [`sigs`]: versioned YARA-X and hash-list sets, recorded scans;
 //! - [`tables`]: Table 2, Table 4, the bot FQDN watch list, families.
 
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod analysis;
 pub mod config;
 pub mod fuzzy;
