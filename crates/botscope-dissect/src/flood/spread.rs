@@ -15,7 +15,42 @@ const M: usize = 1 << PRECISION;
 #[derive(Clone, Debug, Default)]
 pub struct SourceSpread {
     exact: Vec<IpAddr>,
-    registers: Option<Box<[u8; M]>>,
+    registers: Option<Box<Registers>>,
+}
+
+/// The sketch with its harmonic sum kept up to date on every insert, so
+/// an estimate (asked for on every tallied packet) costs no pass over the
+/// 512 registers.
+#[derive(Clone, Debug)]
+struct Registers {
+    rank: [u8; M],
+    /// Σ 2^-rank in fixed point (2^64 = 1): exact, as every term is a power
+    /// of two no smaller than 2^-64 and the sum is at most 512.
+    sum: u128,
+    zeros: usize,
+}
+
+impl Registers {
+    fn new() -> Self {
+        Self {
+            rank: [0; M],
+            sum: (M as u128) << 64,
+            zeros: M,
+        }
+    }
+
+    fn add(&mut self, ip: &IpAddr) {
+        let h = hash(ip);
+        let idx = (h >> (64 - PRECISION)) as usize;
+        let rank = ((h << PRECISION) | (1u64 << (PRECISION - 1))).leading_zeros() as u8 + 1;
+        let old = self.rank[idx];
+        if old < rank {
+            self.sum -= 1u128 << (64 - u32::from(old));
+            self.sum += 1u128 << (64 - u32::from(rank));
+            self.zeros -= usize::from(old == 0);
+            self.rank[idx] = rank;
+        }
+    }
 }
 
 fn key(ip: &IpAddr) -> u128 {
@@ -41,7 +76,7 @@ impl SourceSpread {
     /// Adds a source.
     pub fn insert(&mut self, ip: IpAddr) {
         if let Some(r) = self.registers.as_mut() {
-            add(r, &ip);
+            r.add(&ip);
             return;
         }
         if self.exact.contains(&ip) {
@@ -51,9 +86,9 @@ impl SourceSpread {
             self.exact.push(ip);
             return;
         }
-        let mut r = Box::new([0u8; M]);
+        let mut r = Box::new(Registers::new());
         for a in self.exact.drain(..).chain(std::iter::once(ip)) {
-            add(&mut r, &a);
+            r.add(&a);
         }
         self.exact = Vec::new();
         self.registers = Some(r);
@@ -66,12 +101,8 @@ impl SourceSpread {
         };
         let m = M as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
-        let mut sum = 0.0;
-        let mut zeros = 0usize;
-        for &x in r.iter() {
-            sum += 2f64.powi(-i32::from(x));
-            zeros += usize::from(x == 0);
-        }
+        let sum = r.sum as f64 / 2f64.powi(64);
+        let zeros = r.zeros;
         let raw = alpha * m * m / sum;
         let e = if raw <= 2.5 * m && zeros > 0 {
             m * (m / zeros as f64).ln()
@@ -84,16 +115,10 @@ impl SourceSpread {
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.exact.capacity() * std::mem::size_of::<IpAddr>()
-            + self.registers.as_ref().map_or(0, |_| M)
-    }
-}
-
-fn add(r: &mut [u8; M], ip: &IpAddr) {
-    let h = hash(ip);
-    let idx = (h >> (64 - PRECISION)) as usize;
-    let rank = ((h << PRECISION) | (1u64 << (PRECISION - 1))).leading_zeros() as u8 + 1;
-    if r[idx] < rank {
-        r[idx] = rank;
+            + self
+                .registers
+                .as_ref()
+                .map_or(0, |_| std::mem::size_of::<Registers>())
     }
 }
 
@@ -122,6 +147,22 @@ mod tests {
                 "{n}: estimate {e}"
             );
             assert!(s.bytes() <= 512 + 64);
+        }
+    }
+
+    #[test]
+    fn running_sum_equals_a_pass_over_the_registers() {
+        let mut s = SourceSpread::default();
+        for i in 0..50_000u32 {
+            s.insert(IpAddr::V4(Ipv4Addr::from(i.wrapping_mul(40_503))));
+            if i % 997 == 0 {
+                let Some(r) = s.registers.as_ref() else {
+                    continue;
+                };
+                let pass: u128 = r.rank.iter().map(|&x| 1u128 << (64 - u32::from(x))).sum();
+                assert_eq!(r.sum, pass);
+                assert_eq!(r.zeros, r.rank.iter().filter(|&&x| x == 0).count());
+            }
         }
     }
 }
