@@ -552,11 +552,11 @@ impl<'w> RateEngine<'w> {
                     row.last_seen = l;
                 }
             }
-            for n in &a.names {
-                if row.names.len() < 8 && !row.names.contains(n) {
-                    row.names.push(n.clone());
-                }
-            }
+            // The 8 smallest over the windows (each window kept its 8 smallest).
+            row.names.extend(a.names.iter().cloned());
+            row.names.sort();
+            row.names.dedup();
+            row.names.truncate(8);
         }
         out.rows = by_key
             .into_values()
@@ -897,6 +897,60 @@ mod tests {
         assert_eq!(ra.windows, r1.windows);
         assert_eq!(ra.totals, r1.totals);
         assert_eq!(ra.infected, r1.infected);
+    }
+
+    #[test]
+    fn suspected_tier_merges_like_a_single_pass() {
+        let watch = NameSet::new();
+        let allow = NameSet::new();
+        // Client 10.0.0.1 resolves 10 generated names, 10.0.0.2 only 5,
+        // 10.0.0.3 ten CDN object names under one registered domain.
+        let gen = [
+            "vqzkxjwpfhtb.ki",
+            "hgqwzxkvbnrt.net",
+            "tzqpwvmxkdlrhcjfng.in",
+            "qzjxkvwpbhtm.com",
+            "wkxqzjvpdfgh.org",
+            "zxqvjkwpmbnt.ru",
+            "pjxqzkvwtbhr.cc",
+            "kzqxjvwbnmpt.biz",
+            "xjqzvkwphtbn.info",
+            "jvqxzkwbptmh.net",
+        ];
+        let mut qs: Vec<Query> = Vec::new();
+        for (i, n) in gen.iter().enumerate() {
+            qs.push(q(i as i64, "10.0.0.1", n));
+            if i < 5 {
+                qs.push(q(i as i64, "10.0.0.2", n));
+            }
+        }
+        let cdn: Vec<&'static str> = (0..10)
+            .map(|i| &*Box::leak(format!("d{i}k2j4h5g6f7a8q.cloudfront.net").into_boxed_str()))
+            .collect();
+        for (i, n) in cdn.iter().enumerate() {
+            qs.push(q(100 + i as i64, "10.0.0.3", n));
+        }
+        let mut one = RateEngine::new(RateConfig::default(), &watch, &allow);
+        let (mut a, mut b) = (
+            RateEngine::new(RateConfig::default(), &watch, &allow),
+            RateEngine::new(RateConfig::default(), &watch, &allow),
+        );
+        for (i, x) in qs.iter().enumerate() {
+            one.observe(x, "f");
+            if i % 2 == 0 {
+                a.observe(x, "f")
+            } else {
+                b.observe(x, "f")
+            }
+        }
+        a.merge(b);
+        let (ra, r1) = (a.report(), one.report());
+        assert_eq!(r1.suspected.len(), 1);
+        assert_eq!(r1.suspected[0].client, "10.0.0.1");
+        assert_eq!(r1.suspected[0].domains, 8);
+        assert_eq!(r1.windows[0].suspected, 1);
+        assert_eq!(ra.suspected, r1.suspected);
+        assert_eq!(ra.windows, r1.windows);
     }
 
     #[test]

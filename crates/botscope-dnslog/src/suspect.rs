@@ -76,7 +76,7 @@ pub(crate) struct Acc {
     pub(crate) nxdomain: u64,
     pub(crate) first_us: i64,
     pub(crate) last_us: i64,
-    /// Up to [`KEEP_NAMES`] example names, normalised.
+    /// The [`KEEP_NAMES`] smallest example names, normalised.
     pub(crate) names: Vec<String>,
     /// Group of the first such query.
     pub(crate) group: u32,
@@ -84,6 +84,21 @@ pub(crate) struct Acc {
 
 /// Example names kept per client and window.
 const KEEP_NAMES: usize = 8;
+
+/// Keeps the [`KEEP_NAMES`] smallest distinct names, so the examples do not
+/// depend on the order queries (or per-thread engines) arrive in.
+fn keep_name(names: &mut Vec<String>, n: &str) {
+    if names.iter().any(|x| x == n) {
+        return;
+    }
+    if names.len() < KEEP_NAMES {
+        names.push(n.to_string());
+    } else if let Some((i, max)) = names.iter().enumerate().max_by(|a, b| a.1.cmp(b.1)) {
+        if n < max.as_str() {
+            names[i] = n.to_string();
+        }
+    }
+}
 
 impl Acc {
     fn new(group: u32) -> Acc {
@@ -120,9 +135,7 @@ impl Acc {
         self.first_us = self.first_us.min(o.first_us);
         self.last_us = self.last_us.max(o.last_us);
         for n in &o.names {
-            if self.names.len() < KEEP_NAMES && !self.names.contains(n) {
-                self.names.push(n.clone());
-            }
+            keep_name(&mut self.names, n);
         }
     }
 
@@ -300,12 +313,7 @@ impl SuspectTracker {
             a.first_us = a.first_us.min(ts_us);
             a.last_us = a.last_us.max(ts_us);
         }
-        if a.names.len() < KEEP_NAMES {
-            let n = String::from_utf8_lossy(name);
-            if !a.names.iter().any(|x| *x == n) {
-                a.names.push(n.into_owned());
-            }
-        }
+        keep_name(&mut a.names, &String::from_utf8_lossy(name));
     }
 
     /// Folds another tracker in; `remap` maps its group ids to ours.
@@ -343,7 +351,7 @@ pub struct SuspectRow {
     pub queries: u64,
     /// Of those, answered NXDOMAIN (0 when the log has no response codes).
     pub nxdomain: u64,
-    /// Example names (normalised, sorted, at most 8).
+    /// Example names: the 8 smallest (normalised, sorted).
     pub names: Vec<String>,
 }
 
