@@ -113,7 +113,7 @@ fn the_design_table_is_read_as_written() {
     assert_eq!(
         allowed["botscope-sensor"],
         Some(
-            ["core", "capture", "dissect", "specimen"]
+            ["core", "capture", "dissect", "specimen", "deobf"]
                 .map(|c| format!("botscope-{c}"))
                 .into()
         )
