@@ -12,7 +12,6 @@ use botscope_synth::specimen::{
     build_specimen_with, expected_config, expected_encoding, requested_filter, ConfigEncoding,
     Packer,
 };
-use std::path::Path;
 use std::process::Command;
 
 fn hex(k: &[u8]) -> String {
@@ -109,7 +108,9 @@ fn synthetic_collection_record_names_each_decoding_key_and_host() {
     assert!(seen.iter().any(|s| s.contains("+filter:")), "{seen:?}");
 }
 
-const CC: &str = "i686-w64-mingw32-gcc";
+#[path = "common/mingw.rs"]
+mod mingw;
+use mingw::build;
 
 /// Standard output of `prog args` fed `input`.
 fn tool(prog: &str, args: &[&str], input: &[u8]) -> String {
@@ -124,25 +125,6 @@ fn tool(prog: &str, args: &[&str], input: &[u8]) -> String {
     let out = c.wait_with_output().unwrap();
     assert!(out.status.success(), "{prog} {args:?}");
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Builds `tests/specimens/<name>.c` at `opt` with `-D` macros into `dir`.
-fn build(dir: &Path, name: &str, opt: &str, defines: &[String]) -> Vec<u8> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/specimens/{name}.c"));
-    let out = dir.join(format!("{name}{opt}.exe"));
-    let st = Command::new(CC)
-        .arg(opt)
-        .arg("-s")
-        .args(defines.iter().map(|d| format!("-D{d}")))
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("{CC} must be installed (scripts/setup.sh: gcc-mingw-w64-i686): {e}")
-        });
-    assert!(st.success(), "{CC} {opt} {name}.c failed");
-    std::fs::read(&out).unwrap()
 }
 
 #[test]

@@ -7,31 +7,14 @@
 //! equal the `expect:` line of its source.
 
 use botscope_specimen::analyze;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const CC: &str = "i686-w64-mingw32-gcc";
+#[path = "common/mingw.rs"]
+mod mingw;
+use mingw::specimens_dir;
 
-fn specimens_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specimens")
-}
-
-/// Builds `name.c` at `opt` into `dir`; panics when the compiler is missing.
-fn build(dir: &Path, name: &str, opt: &str) -> Vec<u8> {
-    let src = specimens_dir().join(format!("{name}.c"));
-    let out = dir.join(format!("{name}{opt}.exe"));
-    let st = Command::new(CC)
-        .arg(opt)
-        .arg("-s")
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("{CC} must be installed (scripts/setup.sh: gcc-mingw-w64-i686): {e}")
-        });
-    assert!(st.success(), "{CC} {opt} {name}.c failed");
-    std::fs::read(&out).unwrap()
+/// Builds `name.c` at `opt` into `dir`.
+fn build(dir: &std::path::Path, name: &str, opt: &str) -> Vec<u8> {
+    mingw::build(dir, name, opt, &[])
 }
 
 /// The `expect:` line of a source as key=value pairs.
