@@ -310,23 +310,6 @@ impl Registry {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entropy_of_known_blocks() {
-        assert_eq!(entropy(&[]), 0.0);
-        assert_eq!(entropy(&[7; 4096]), 0.0);
-        let all: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
-        assert!((entropy(&all) - 8.0).abs() < 1e-9);
-        let two: Vec<u8> = [0u8, 1].iter().cycle().take(1001).copied().collect();
-        // 501 zeros, 500 ones.
-        let (p, q) = (501.0 / 1001.0f64, 500.0 / 1001.0f64);
-        assert!((entropy(&two) - (-p * p.log2() - q * q.log2())).abs() < 1e-9);
-    }
-}
-
 /// Inputs clipped to `budget` bytes in all: `(index, bytes)`; sets
 /// `cut_short` when something was left out.
 pub fn within<'a>(inputs: &[Input<'a>], budget: usize, sink: &mut Sink) -> Vec<(usize, &'a [u8])> {
@@ -520,4 +503,21 @@ fn xor_revealed(raw: &[u8], anchor: usize, t: &Transform, max: usize) -> Vec<Str
         s += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_known_blocks() {
+        assert_eq!(entropy(&[]), 0.0);
+        assert_eq!(entropy(&[7; 4096]), 0.0);
+        let all: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        assert!((entropy(&all) - 8.0).abs() < 1e-9);
+        let two: Vec<u8> = [0u8, 1].iter().cycle().take(1001).copied().collect();
+        // 501 zeros, 500 ones.
+        let (p, q) = (501.0 / 1001.0f64, 500.0 / 1001.0f64);
+        assert!((entropy(&two) - (-p * p.log2() - q * q.log2())).abs() < 1e-9);
+    }
 }
