@@ -351,22 +351,36 @@ pub fn find_transforms(
                 }
             }
         }
-        // Longer keys: the image stores the key the decoder uses; its
-        // first four bytes are `kk`.
-        for (ks, ko) in key_store.lookup(kk) {
-            for len in 5..=16 {
-                let Some(key) = key_store.key(ks, ko, len) else {
-                    break;
-                };
-                let t = Transform::XorKey(key);
-                if have(&t, found) {
-                    break;
-                }
-                *confirms += 1;
-                if confirm_restart(raw, i, &t, host_ok).is_some() {
-                    found.push((t, seg, i));
-                    break;
-                }
+        stored_keys(raw, i, kk, key_store, found, seg, confirms, host_ok);
+    }
+}
+
+/// Keys of 5–16 bytes at anchor `i`: the image stores the key the
+/// decoder uses, and its first four bytes are `kk`.
+#[allow(clippy::too_many_arguments)] // the search's state, passed down
+fn stored_keys(
+    raw: &[u8],
+    i: usize,
+    kk: [u8; 4],
+    key_store: &KeyIndex,
+    found: &mut Vec<(Transform, usize, usize)>,
+    seg: usize,
+    confirms: &mut usize,
+    host_ok: HostCheck,
+) {
+    for (ks, ko) in key_store.lookup(kk) {
+        for len in 5..=16 {
+            let Some(key) = key_store.key(ks, ko, len) else {
+                break;
+            };
+            let t = Transform::XorKey(key);
+            if found.iter().any(|(f, _, _)| *f == t) {
+                break;
+            }
+            *confirms += 1;
+            if confirm_restart(raw, i, &t, host_ok).is_some() {
+                found.push((t, seg, i));
+                break;
             }
         }
     }
