@@ -51,6 +51,7 @@ seeds() {
   case "$1" in
     capture_* | dissect_* | dnslog_* | sensor_* | behavior_*) dirs=(tests/corpus tests/realworld) ;;
     specimen_zip) dirs=("$zipseeds") ;;
+    deobf_*) dirs=(data/specimen tests/realworld) ;;
     specimen_*) dirs=(data/specimen) ;;
     intel_*) dirs=(data/providers) ;;
     # JSON Lines (Zeek's JSON dns.log) and the docs' example events.
