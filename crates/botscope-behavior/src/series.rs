@@ -16,6 +16,8 @@ use crate::analysis::Report;
 use crate::orders::OrderKind;
 use botscope_core::Ts;
 use serde::Serialize;
+
+pub use botscope_core::series::{BotWindow, ScanWave, WaveSegment};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::IpAddr;
@@ -32,59 +34,6 @@ pub struct CumulativePoint {
     pub infected: u64,
     /// The host.
     pub host: IpAddr,
-}
-
-/// One scan observation of a wave: probes over a span.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WaveSegment {
-    /// First probe.
-    pub start: Ts,
-    /// Last probe.
-    pub end: Ts,
-    /// Probes sent.
-    pub probes: u64,
-}
-
-/// A scan wave: the scans one order started, with that order's bounds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ScanWave {
-    /// Index of the order in the analysis' orders.
-    pub order: usize,
-    /// The bot that scanned.
-    pub bot: IpAddr,
-    /// `advscan`, `ntscan`, `ipscan`...
-    pub command: String,
-    /// When the order was seen.
-    pub ordered: Ts,
-    /// Scanning threads the order states.
-    pub threads: Option<u32>,
-    /// Seconds between attempts the order states.
-    pub delay_s: Option<u32>,
-    /// How long the order lets the scan run, seconds (`None`: until
-    /// stopped — 0 minutes, or not stated).
-    pub max_s: Option<u64>,
-    /// The scans, in time order.
-    pub segments: Vec<WaveSegment>,
-}
-
-/// A window of one bot's activity: what equations 3 and 4 are fitted to.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BotWindow {
-    /// The bot.
-    pub bot: IpAddr,
-    /// Start of the window.
-    pub start: Ts,
-    /// End of the window.
-    pub end: Ts,
-    /// Packets (floods) or mails (spam) in the window.
-    pub count: u64,
-}
-
-impl BotWindow {
-    /// Window length in seconds.
-    pub fn duration_s(&self) -> f64 {
-        self.end.0.saturating_sub(self.start.0) as f64 / 1e6
-    }
 }
 
 /// All the series of one analysis.
@@ -109,7 +58,7 @@ pub fn series(r: &Report) -> Series {
             .floods
             .iter()
             .map(|f| BotWindow {
-                bot: f.flood.source,
+                bot: f.flood.source.to_string(),
                 start: f.flood.start,
                 end: f.flood.end,
                 count: f.flood.packets,
@@ -160,7 +109,7 @@ fn scan_waves(r: &Report) -> Vec<ScanWave> {
         };
         let w = waves.entry(oi).or_insert_with(|| ScanWave {
             order: oi,
-            bot: o.bot,
+            bot: o.bot.to_string(),
             command: o.order.command.clone(),
             ordered: o.ts,
             threads: *threads,
@@ -186,8 +135,8 @@ fn scan_waves(r: &Report) -> Vec<ScanWave> {
 fn spam_rate(r: &Report) -> Vec<BotWindow> {
     let mut per: BTreeMap<IpAddr, BotWindow> = BTreeMap::new();
     for x in &r.relays {
-        let w = per.entry(x.bot).or_insert(BotWindow {
-            bot: x.bot,
+        let w = per.entry(x.bot).or_insert_with(|| BotWindow {
+            bot: x.bot.to_string(),
             start: x.first,
             end: x.last,
             count: 0,

@@ -17,6 +17,7 @@ pub mod hash;
 pub mod name;
 pub mod net;
 pub mod report;
+pub mod series;
 pub mod store;
 pub mod time;
 pub mod tz;

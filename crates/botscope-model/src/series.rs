@@ -5,6 +5,8 @@
 use botscope_core::Ts;
 use serde::{Deserialize, Serialize};
 
+pub use botscope_core::series::{BotWindow, ScanWave, WaveSegment};
+
 /// One point of the cumulative infected population M(t).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CumulativePoint {
@@ -12,80 +14,6 @@ pub struct CumulativePoint {
     pub ts: Ts,
     /// Distinct infected hosts seen up to `ts`.
     pub infected: u64,
-}
-
-/// One scan of a wave.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WaveSegment {
-    /// First probe.
-    pub start: Ts,
-    /// Last probe.
-    pub end: Ts,
-    /// Probes.
-    pub probes: u64,
-}
-
-/// The scans one scan order started, with the order's bounds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScanWave {
-    /// Index of the order in the analysis.
-    pub order: usize,
-    /// The scanning bot.
-    pub bot: String,
-    /// `advscan`, `ntscan`, `ipscan`.
-    pub command: String,
-    /// When the order was given.
-    pub ordered: Ts,
-    /// Threads the order states.
-    pub threads: Option<u32>,
-    /// Seconds between attempts the order states.
-    pub delay_s: Option<u32>,
-    /// Longest the order lets the scan run, seconds (None: until stopped).
-    pub max_s: Option<u64>,
-    /// The scans.
-    pub segments: Vec<WaveSegment>,
-}
-
-impl ScanWave {
-    /// Probes in the wave.
-    pub fn probes(&self) -> u64 {
-        self.segments.iter().map(|s| s.probes).sum()
-    }
-
-    /// Seconds spent scanning (sum of the scans' spans).
-    pub fn scanning_s(&self) -> f64 {
-        self.segments
-            .iter()
-            .map(|s| s.end.0.saturating_sub(s.start.0) as f64 / 1e6)
-            .sum()
-    }
-
-    /// First probe to last probe, seconds: the burst length L.
-    pub fn length_s(&self) -> f64 {
-        let a = self.segments.iter().map(|s| s.start.0).min().unwrap_or(0);
-        let b = self.segments.iter().map(|s| s.end.0).max().unwrap_or(0);
-        b.saturating_sub(a) as f64 / 1e6
-    }
-}
-
-/// One bot's activity window (a flood, or a bot's relaying span).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BotWindow {
-    /// The bot.
-    pub bot: String,
-    /// Start.
-    pub start: Ts,
-    /// End.
-    pub end: Ts,
-    /// Packets or mails.
-    pub count: u64,
-}
-
-impl BotWindow {
-    /// Length in seconds.
-    pub fn duration_s(&self) -> f64 {
-        self.end.0.saturating_sub(self.start.0) as f64 / 1e6
-    }
 }
 
 /// Everything the equations are fitted to.
