@@ -246,7 +246,11 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
 
 /// Table 9's HTTP rows, the unattributed pollers and the P2P hosts.
 fn channels_text(o: &mut String, r: &Report) {
-    let _ = writeln!(o, "Table 9 (HTTP). HTTP C&C servers ({})", r.table9_http.len());
+    let _ = writeln!(
+        o,
+        "Table 9 (HTTP). HTTP C&C servers ({})",
+        r.table9_http.len()
+    );
     let _ = writeln!(
         o,
         "  {:<22} {:>5} {:>5} {:>6} {:>10} {:>7}  uri shape",
@@ -278,11 +282,20 @@ fn channels_text(o: &mut String, r: &Report) {
     for h in &r.table9_http {
         http_line(o, h);
     }
-    let _ = writeln!(o, "Periodic HTTP pollers not attributed ({})", r.http_pollers.len());
+    let _ = writeln!(
+        o,
+        "Periodic HTTP pollers not attributed ({})",
+        r.http_pollers.len()
+    );
     for h in &r.http_pollers {
         http_line(o, h);
     }
-    let _ = writeln!(o, "\nP2P hosts ({}; P2P-only C&C: {})", r.p2p_hosts.len(), r.p2p_only_hosts.len());
+    let _ = writeln!(
+        o,
+        "\nP2P hosts ({}; P2P-only C&C: {})",
+        r.p2p_hosts.len(),
+        r.p2p_only_hosts.len()
+    );
     for h in &r.p2p_hosts {
         let _ = writeln!(
             o,
@@ -320,8 +333,17 @@ fn channel_csvs(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("table9_http.csv"),
         &[
-            "host", "server", "port", "uri_shape", "bots", "polls", "interval_s", "spread",
-            "orders", "commands", "verdict",
+            "host",
+            "server",
+            "port",
+            "uri_shape",
+            "bots",
+            "polls",
+            "interval_s",
+            "spread",
+            "orders",
+            "commands",
+            "verdict",
         ],
         r.table9_http.iter().chain(&r.http_pollers).map(|h| {
             vec![
@@ -342,8 +364,18 @@ fn channel_csvs(r: &Report, dir: &Path) -> io::Result<()> {
     write_csv(
         &dir.join("p2p_peers.csv"),
         &[
-            "host", "verdict", "p2p_only", "peer", "port", "protocol", "links", "outbound",
-            "bytes_out", "bytes_in", "longest_s", "uid",
+            "host",
+            "verdict",
+            "p2p_only",
+            "peer",
+            "port",
+            "protocol",
+            "links",
+            "outbound",
+            "bytes_out",
+            "bytes_in",
+            "longest_s",
+            "uid",
         ],
         r.p2p_hosts.iter().flat_map(|h| {
             h.peers.iter().map(move |p| {

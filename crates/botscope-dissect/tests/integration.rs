@@ -61,9 +61,9 @@ mod midstream;
 mod realworld;
 #[path = "integration/realworld_irc.rs"]
 mod realworld_irc;
+#[path = "integration/realworld_p2p.rs"]
+mod realworld_p2p;
 #[path = "integration/realworld_tftp.rs"]
 mod realworld_tftp;
 #[path = "integration/suricata.rs"]
 mod suricata;
-#[path = "integration/realworld_p2p.rs"]
-mod realworld_p2p;
