@@ -404,32 +404,72 @@ impl Decoder for Utf16 {
         for (k, b) in within(inputs, budget, sink) {
             read += b.len() as u64;
             for align in 0..2 {
-                let mut i = align;
-                while i + 1 < b.len() {
-                    if !sink.room() {
-                        return read;
-                    }
-                    let s = i;
-                    let mut text = Vec::new();
-                    while i + 1 < b.len() && b[i + 1] == 0 && (0x20..0x7f).contains(&b[i]) {
-                        if text.len() < MAX_REVEALED_LEN {
-                            text.push(b[i]);
-                        }
-                        i += 2;
-                    }
-                    if text.len() >= MIN_TEXT && names_indicator(&text, sink) {
+                // Pairs `q` at this alignment: bytes `align + 2q` and the
+                // zero after it.
+                let pairs = b.len().saturating_sub(align) / 2;
+                if pairs == 0 {
+                    continue;
+                }
+                if !sink.room() {
+                    return read;
+                }
+                for (s, e) in wide_runs(b, align, pairs) {
+                    let text: Vec<u8> = (s..e.min(s + MAX_REVEALED_LEN))
+                        .map(|q| b[align + 2 * q])
+                        .collect();
+                    if names_indicator(&text, sink) {
                         let t = String::from_utf8_lossy(&text).into_owned();
-                        sink.findings
-                            .push(finding("utf16le", &inputs[k], s, i - s, vec![t]));
-                    }
-                    if i == s {
-                        i += 2;
+                        let at = align + 2 * s;
+                        sink.findings.push(finding(
+                            "utf16le",
+                            &inputs[k],
+                            at,
+                            2 * (e - s),
+                            vec![t],
+                        ));
+                        if !sink.room() && e < pairs {
+                            return read;
+                        }
                     }
                 }
             }
         }
         read
     }
+}
+
+/// Maximal runs `[s, e)` of at least [`MIN_TEXT`] pairs (a printable
+/// ASCII byte, then a zero) among the first `pairs` pairs from `align`.
+/// A run that long holds pair `q + MIN_TEXT - 1` for any start `q` it
+/// may have in `q..q + MIN_TEXT`, so that one pair is tested first and,
+/// failing, skips `MIN_TEXT` pairs: non-text bytes cost about one test
+/// every 12 bytes.
+fn wide_runs(b: &[u8], align: usize, pairs: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let good =
+        move |q: usize| b[align + 2 * q + 1] == 0 && (0x20..0x7f).contains(&b[align + 2 * q]);
+    // Invariant: pair `q - 1` is not good (or `q` is 0), so a run of
+    // good pairs from `q` starts at `q`.
+    let mut q = 0;
+    std::iter::from_fn(move || {
+        while q + MIN_TEXT <= pairs {
+            if !good(q + MIN_TEXT - 1) {
+                q += MIN_TEXT;
+                continue;
+            }
+            if let Some(r) = (q..q + MIN_TEXT - 1).rev().find(|&r| !good(r)) {
+                q = r + 1;
+                continue;
+            }
+            let s = q;
+            let mut e = q + MIN_TEXT;
+            while e < pairs && good(e) {
+                e += 1;
+            }
+            q = e + 1;
+            return Some((s, e));
+        }
+        None
+    })
 }
 
 /// Whether `t` holds `://` or a token the host check accepts.
@@ -458,6 +498,79 @@ mod tests {
         assert_eq!(hex_decode(b"6972632e").unwrap(), b"irc.");
         assert_eq!(hex_decode(b"697"), None);
         assert_eq!(rot13(b"uggc://vep.rknzcyr.arg"), b"http://irc.example.net");
+    }
+
+    /// The skipping run finder gives the runs of the plain two-pass
+    /// scan (every pair tested, maximal runs of at least MIN_TEXT pairs)
+    /// at both alignments, on junk with wide strings planted at odd and
+    /// even offsets, back to back, 5 and 6 characters long, and at the end.
+    #[test]
+    fn wide_runs_equal_the_plain_scan() {
+        let mut x = 0x9e37_79b9u32;
+        let mut b: Vec<u8> = (0..3001)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                // Many zeros and printables, so short runs are common.
+                match x % 4 {
+                    0 => 0,
+                    1 => b'a' + (x >> 8) as u8 % 26,
+                    _ => (x >> 16) as u8,
+                }
+            })
+            .collect();
+        let plant = |b: &mut Vec<u8>, at: usize, t: &[u8]| {
+            for (j, &c) in t.iter().enumerate() {
+                b[at + 2 * j] = c;
+                b[at + 2 * j + 1] = 0;
+            }
+        };
+        plant(&mut b, 100, b"http://irc.example.net");
+        plant(&mut b, 301, b"abcde");
+        plant(&mut b, 401, b"abcdef");
+        plant(&mut b, 500, b"aaaaaaa");
+        plant(&mut b, 514, b"bbbbbbbb");
+        plant(&mut b, 2987, b"zzzzzzz");
+        let mut total = 0;
+        for align in 0..2 {
+            let pairs = (b.len() - align) / 2;
+            let good =
+                |q: usize| b[align + 2 * q + 1] == 0 && (0x20..0x7f).contains(&b[align + 2 * q]);
+            let mut want = Vec::new();
+            let mut q = 0;
+            while q < pairs {
+                let s = q;
+                while q < pairs && good(q) {
+                    q += 1;
+                }
+                if q - s >= MIN_TEXT {
+                    want.push((s, q));
+                }
+                q = q.max(s + 1);
+            }
+            let got: Vec<_> = wide_runs(&b, align, pairs).collect();
+            assert_eq!(got, want, "alignment {align}");
+            total += got.len();
+        }
+        // Planted: 100 (22 chars), 401 (6), 500+514 as one run of 15,
+        // 2987 (7, to the end), each inside one run (junk may extend
+        // it); "abcde" at 301 is too short.
+        let runs: Vec<(usize, usize)> = (0..2)
+            .flat_map(|a| {
+                wide_runs(&b, a, (b.len() - a) / 2)
+                    .map(move |(s, e)| (a + 2 * s, a + 2 * e))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (at, len) in [(100, 22), (401, 6), (500, 15), (2987, 7)] {
+            assert!(
+                runs.iter().any(|&(s, e)| s <= at && at + 2 * len <= e),
+                "{at} in {runs:?}"
+            );
+        }
+        assert!(!runs.iter().any(|&(s, e)| s <= 301 && 311 <= e));
+        assert!(total >= 4);
     }
 
     #[test]
