@@ -120,16 +120,6 @@ pub(crate) fn plan(cfg: &SynthConfig, sensors: &[Ipv4Addr]) -> Plan {
     }
 }
 
-impl Plan {
-    /// The HTTP C&C names (for the resolver logs' C&C names).
-    pub(crate) fn cc_names(&self) -> Vec<String> {
-        self.servers
-            .iter()
-            .filter_map(|s| s.truth.name.clone())
-            .collect()
-    }
-}
-
 /// Writes both captures and returns their truth.
 pub(crate) fn render(plan: &Plan, resolver: Ipv4Addr, out: &Path) -> io::Result<Rendered> {
     let mut lookup = Lookup { resolver };

@@ -122,12 +122,13 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> io::Result<Truth> {
     // writers can run at once and still give the same bytes for a seed.
     let bg = g.plan_background();
     let jobs_seed: u64 = g.rng.random();
-    // The channels beyond IRC come from their own stream (issue 20); their
-    // C&C names are among the resolver logs' C&C names.
+    // The channels beyond IRC come from their own stream (issue 20). Their
+    // C&C names stay out of the resolver logs: the demo's watch list comes
+    // from the specimens' configs, which name only the IRC servers, so a
+    // client querying an HTTP C&C name would be infected in the truth but
+    // invisible to the deemed infection rate.
     let channels = crate::channels::plan(cfg, &g.t.sensors);
-    let resolver_spec = cfg
-        .resolver_logs
-        .then(|| g.resolver_spec(&channels.cc_names()));
+    let resolver_spec = cfg.resolver_logs.then(|| g.resolver_spec());
     let sensors = g.t.sensors.clone();
     let (bg_done, rt) = std::thread::scope(|sc| -> io::Result<_> {
         let bg_thread = sc.spawn(|| render_background(cfg, &sensors, &bg, out));

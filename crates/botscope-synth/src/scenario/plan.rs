@@ -510,10 +510,9 @@ impl Gen {
         }
     }
 
-    pub(super) fn resolver_spec(&self, more_cc: &[String]) -> crate::resolver::ResolverSpec {
+    pub(super) fn resolver_spec(&self) -> crate::resolver::ResolverSpec {
         use crate::resolver::{Format, ResolverSpec};
         let mut cc_names: Vec<String> = self.cc.keys().cloned().collect();
-        cc_names.extend(more_cc.iter().cloned());
         cc_names.sort();
         cc_names.dedup();
         ResolverSpec {
