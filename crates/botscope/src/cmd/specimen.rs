@@ -6,7 +6,7 @@ use botscope_specimen::ingest::{self, AddReport, Limits};
 use botscope_specimen::sigs::{self, SetKind};
 use botscope_specimen::store::{AddOptions, Source, Store};
 use botscope_specimen::{parse_time, tables};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `botscope specimen`.
@@ -215,41 +215,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         truth,
     } = &args.cmd
     {
-        let (out, count, overlay_kib) = (out.clone(), *count, *overlay_kib);
-        use std::io::Write;
-        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-        let truth_path = truth
-            .clone()
-            .unwrap_or_else(|| out.with_extension("truth.jsonl"));
-        let mut truth = std::io::BufWriter::new(std::fs::File::create(&truth_path)?);
-        let mut total = 0u64;
-        for i in 0..count {
-            let (spec, layout) = botscope_synth::specimen::collection::synthetic_item(i);
-            let mut bytes = botscope_synth::specimen::build_specimen_with(&spec, layout);
-            botscope_synth::specimen::append_overlay(&mut bytes, overlay_kib << 10, u64::from(i));
-            let name = format!("s{i:06}.bin");
-            std::fs::write(out.join(&name), &bytes)?;
-            total += bytes.len() as u64;
-            // The truth: what was written and what extraction must recover.
-            let expected = serde_json::json!({
-                "config": botscope_synth::specimen::expected_config(&spec, layout),
-                "encoding": botscope_synth::specimen::expected_encoding(&spec, layout),
-                "layout": botscope_synth::specimen::effective_layout(&spec, layout),
-            });
-            writeln!(
-                truth,
-                "{}",
-                serde_json::json!({"file": name, "spec": spec, "layout": layout, "expected": expected})
-            )?;
-        }
-        truth.flush()?;
-        if !args.json {
-            println!(
-                "{count} specimens, {total} bytes, truth in {}",
-                truth_path.display()
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
+        return gen_specimens(out, *count, *overlay_kib, truth.as_deref(), args.json);
     }
     let root = botscope_core::store::store_dir(args.store);
     let mut store =
@@ -263,48 +229,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             max_entry_mib,
             max_archive_mib,
             threads,
-        } => {
-            let Some(source) = Source::parse(&source) else {
-                bail!("--source must be sensor, capture or manual")
-            };
-            let seen = time_arg(&seen, now())?;
-            let limits = Limits {
-                max_entry: max_entry_mib << 20,
-                max_archive_total: max_archive_mib << 20,
-                password: password.into_bytes(),
-                ..Limits::default()
-            };
-            let mut report = AddReport::default();
-            let bar = progress_spinner();
-            let progress = |n: u64, bytes: u64| {
-                bar.set_position(bytes);
-                bar.set_message(format!("{n} specimens"));
-            };
-            let cfg = ingest::AddConfig {
-                seen,
+        } => add(
+            &mut store,
+            &paths,
+            AddArgs {
                 source,
-                limits: &limits,
-                opts: &AddOptions::default(),
+                seen,
+                password,
+                max_entry_mib,
+                max_archive_mib,
                 threads,
-                progress: Some(&progress),
-            };
-            let added = ingest::add_paths(&mut store, &paths, &cfg, &mut report);
-            bar.finish_and_clear();
-            added?;
-            if args.json {
-                print_json(&report)?;
-            } else {
-                println!(
-                    "{} new, {} seen again, {} rejected",
-                    report.new,
-                    report.seen_again,
-                    report.rejected.total()
-                );
-                for (reason, (n, places)) in &report.rejected.by_reason {
-                    println!("  rejected {n} × {reason} (first: {})", places.join(", "));
-                }
-            }
-        }
+            },
+            args.json,
+        )?,
         Cmd::Set {
             cmd:
                 SetCmd::Add {
@@ -314,40 +251,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     released,
                     files,
                 },
-        } => {
-            let mut content = String::new();
-            for f in &files {
-                content.push_str(
-                    &std::fs::read_to_string(f)
-                        .with_context(|| format!("reading {}", f.display()))?,
-                );
-                content.push('\n');
-            }
-            let kind = match kind.as_deref() {
-                Some("yara") => SetKind::Yara,
-                Some("hashes") => SetKind::Hashes,
-                Some(k) => bail!("--kind must be yara or hashes, not {k}"),
-                None => {
-                    let ext = files[0].extension().and_then(|e| e.to_str()).unwrap_or("");
-                    if matches!(ext, "hdb" | "hsb" | "txt" | "md5" | "sha256" | "sha1") {
-                        SetKind::Hashes
-                    } else {
-                        SetKind::Yara
-                    }
-                }
-            };
-            sigs::add_set(
-                &store,
-                &name,
-                &version,
-                kind,
-                time_arg(&released, now())?,
-                &content,
-            )?;
-            if !args.json {
-                println!("set {name} version {version} ({}) added", kind.as_str());
-            }
-        }
+        } => set_add(
+            &store,
+            &name,
+            &version,
+            kind.as_deref(),
+            &released,
+            &files,
+            args.json,
+        )?,
         Cmd::Set { cmd: SetCmd::List } => {
             let rows = sigs::list_sets(&store)?;
             if args.json {
@@ -379,112 +291,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Cmd::Show { hash } => match hash {
-            None => {
-                let rows = store.all()?;
-                if args.json {
-                    print_json(&rows)?;
-                } else {
-                    for r in rows {
-                        println!(
-                            "{}\t{}\t{}\t{}",
-                            r.hashes.sha256, r.file_type, r.size, r.sightings
-                        );
-                    }
-                }
-            }
-            Some(h) => {
-                let Some(sha) = store.resolve(&h)? else {
-                    bail!("no specimen matches {h}")
-                };
-                let row = store.get(&sha)?;
-                let analysis = store.analysis(&sha)?;
-                let known = sigs::known_since(&store, &sha, i64::MAX)?;
-                let v = serde_json::json!({ "record": row, "known_since": known.map(|k| serde_json::json!({"time": k.0, "set": k.1, "version": k.2, "names": k.3})), "analysis": analysis });
-                print_json(&v)?;
-            }
-        },
+        Cmd::Show { hash } => show(&store, hash, args.json)?,
         Cmd::Export {
             bot_fqdns,
             top,
             config_only,
-        } => {
-            let mut list = tables::watch_list(&store, top)?;
-            if config_only {
-                list.retain(|e| e.tier == 1);
-            }
-            let text = tables::watch_list_text(&list, top);
-            let tier = |t: u8| list.iter().filter(|e| e.tier == t).count();
-            if bot_fqdns.as_os_str() == "-" {
-                print!("{text}");
-            } else {
-                std::fs::write(&bot_fqdns, text)
-                    .with_context(|| format!("writing {}", bot_fqdns.display()))?;
-                if args.json {
-                    print_json(&serde_json::json!({
-                        "file": bot_fqdns,
-                        "fqdns": list.len(),
-                        "tier1": tier(1),
-                        "tier2": tier(2),
-                        "entries": list,
-                    }))?;
-                } else {
-                    println!(
-                        "{} FQDNs written to {} (tier 1, config servers: {}; tier 2, C&C-like indicators: {})",
-                        list.len(),
-                        bot_fqdns.display(),
-                        tier(1),
-                        tier(2)
-                    );
-                }
-            }
-        }
-        Cmd::Table2 { from, to, as_of } => {
-            let t = tables::table2(&store, &from, &to, time_arg(&as_of, i64::MAX)?)?;
-            if args.json {
-                print_json(&t)?;
-            } else {
-                println!("Table 2: specimens {}..{} ({} days)", t.from, t.to, t.days);
-                println!(
-                    "{:<8} {:>12} {:>8} {:>14} {:>10}",
-                    "", "detections", "kinds", "detections/day", "kinds/day"
-                );
-                for (n, c) in [
-                    ("total", &t.total),
-                    ("known", &t.known),
-                    ("unknown", &t.unknown),
-                ] {
-                    println!(
-                        "{:<8} {:>12} {:>8} {:>14.1} {:>10.1}",
-                        n, c.detections, c.kinds, c.detections_per_day, c.kinds_per_day
-                    );
-                }
-            }
-        }
-        Cmd::Table4 { top } => {
-            let t = tables::table4(&store, top)?;
-            if args.json {
-                print_json(&t)?;
-            } else {
-                println!(
-                    "Table 4: top {} specimens by sightings: {} bots with a config",
-                    t.top, t.bots
-                );
-                println!("  one server FQDN        {}", t.one_fqdn);
-                println!(
-                    "  more than one FQDN     {} ({:.1} %)",
-                    t.several_fqdns, t.several_percent
-                );
-                println!("  IP addresses only      {}", t.ip_only);
-                for (how, n) in &t.by_provenance {
-                    println!("  config {how:<22} {n}");
-                }
-                println!(
-                    "  no config, C&C-like indicators (tier 2): {} specimens",
-                    t.ioc_only.len()
-                );
-            }
-        }
+        } => export(&store, &bot_fqdns, top, config_only, args.json)?,
+        Cmd::Table2 { from, to, as_of } => table2(&store, &from, &to, &as_of, args.json)?,
+        Cmd::Table4 { top } => table4(&store, top, args.json)?,
         Cmd::Ttk { as_of } => {
             let t = tables::time_to_known(&store, time_arg(&as_of, i64::MAX)?)?;
             if args.json {
@@ -519,6 +333,285 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `botscope specimen show`: every specimen, or one with its analysis.
+fn show(store: &Store, hash: Option<String>, json: bool) -> anyhow::Result<()> {
+    match hash {
+        None => {
+            let rows = store.all()?;
+            if json {
+                print_json(&rows)?;
+            } else {
+                for r in rows {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        r.hashes.sha256, r.file_type, r.size, r.sightings
+                    );
+                }
+            }
+        }
+        Some(h) => {
+            let Some(sha) = store.resolve(&h)? else {
+                bail!("no specimen matches {h}")
+            };
+            let row = store.get(&sha)?;
+            let analysis = store.analysis(&sha)?;
+            let known = sigs::known_since(store, &sha, i64::MAX)?;
+            let v = serde_json::json!({ "record": row, "known_since": known.map(|k| serde_json::json!({"time": k.0, "set": k.1, "version": k.2, "names": k.3})), "analysis": analysis });
+            print_json(&v)?;
+        }
+    }
+    Ok(())
+}
+
+/// `botscope specimen gen`: synthetic specimens and their truth file.
+fn gen_specimens(
+    out: &Path,
+    count: u32,
+    overlay_kib: usize,
+    truth: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let truth_path = truth
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out.with_extension("truth.jsonl"));
+    let mut truth = std::io::BufWriter::new(std::fs::File::create(&truth_path)?);
+    let mut total = 0u64;
+    for i in 0..count {
+        let (spec, layout) = botscope_synth::specimen::collection::synthetic_item(i);
+        let mut bytes = botscope_synth::specimen::build_specimen_with(&spec, layout);
+        botscope_synth::specimen::append_overlay(&mut bytes, overlay_kib << 10, u64::from(i));
+        let name = format!("s{i:06}.bin");
+        std::fs::write(out.join(&name), &bytes)?;
+        total += bytes.len() as u64;
+        // The truth: what was written and what extraction must recover.
+        let expected = serde_json::json!({
+            "config": botscope_synth::specimen::expected_config(&spec, layout),
+            "encoding": botscope_synth::specimen::expected_encoding(&spec, layout),
+            "layout": botscope_synth::specimen::effective_layout(&spec, layout),
+        });
+        writeln!(
+            truth,
+            "{}",
+            serde_json::json!({"file": name, "spec": spec, "layout": layout, "expected": expected})
+        )?;
+    }
+    truth.flush()?;
+    if !json {
+        println!(
+            "{count} specimens, {total} bytes, truth in {}",
+            truth_path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `botscope specimen add`'s options.
+struct AddArgs {
+    source: String,
+    seen: Option<String>,
+    password: String,
+    max_entry_mib: u64,
+    max_archive_mib: u64,
+    threads: usize,
+}
+
+/// `botscope specimen add`: files, folders and archives into the store.
+fn add(store: &mut Store, paths: &[PathBuf], a: AddArgs, json: bool) -> anyhow::Result<()> {
+    let AddArgs {
+        source,
+        seen,
+        password,
+        max_entry_mib,
+        max_archive_mib,
+        threads,
+    } = a;
+    let Some(source) = Source::parse(&source) else {
+        bail!("--source must be sensor, capture or manual")
+    };
+    let seen = time_arg(&seen, now())?;
+    let limits = Limits {
+        max_entry: max_entry_mib << 20,
+        max_archive_total: max_archive_mib << 20,
+        password: password.into_bytes(),
+        ..Limits::default()
+    };
+    let mut report = AddReport::default();
+    let bar = progress_spinner();
+    let progress = |n: u64, bytes: u64| {
+        bar.set_position(bytes);
+        bar.set_message(format!("{n} specimens"));
+    };
+    let cfg = ingest::AddConfig {
+        seen,
+        source,
+        limits: &limits,
+        opts: &AddOptions::default(),
+        threads,
+        progress: Some(&progress),
+    };
+    let added = ingest::add_paths(store, paths, &cfg, &mut report);
+    bar.finish_and_clear();
+    added?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} new, {} seen again, {} rejected",
+            report.new,
+            report.seen_again,
+            report.rejected.total()
+        );
+        for (reason, (n, places)) in &report.rejected.by_reason {
+            println!("  rejected {n} × {reason} (first: {})", places.join(", "));
+        }
+    }
+    Ok(())
+}
+
+/// `botscope specimen set add`: a signature set version from files.
+fn set_add(
+    store: &Store,
+    name: &str,
+    version: &str,
+    kind: Option<&str>,
+    released: &Option<String>,
+    files: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut content = String::new();
+    for f in files {
+        content.push_str(
+            &std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+        );
+        content.push('\n');
+    }
+    let kind = match kind {
+        Some("yara") => SetKind::Yara,
+        Some("hashes") => SetKind::Hashes,
+        Some(k) => bail!("--kind must be yara or hashes, not {k}"),
+        None => {
+            let ext = files[0].extension().and_then(|e| e.to_str()).unwrap_or("");
+            if matches!(ext, "hdb" | "hsb" | "txt" | "md5" | "sha256" | "sha1") {
+                SetKind::Hashes
+            } else {
+                SetKind::Yara
+            }
+        }
+    };
+    sigs::add_set(
+        store,
+        name,
+        version,
+        kind,
+        time_arg(released, now())?,
+        &content,
+    )?;
+    if !json {
+        println!("set {name} version {version} ({}) added", kind.as_str());
+    }
+    Ok(())
+}
+
+/// `botscope specimen export`: the bot FQDN watch list.
+fn export(
+    store: &Store,
+    bot_fqdns: &Path,
+    top: usize,
+    config_only: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut list = tables::watch_list(store, top)?;
+    if config_only {
+        list.retain(|e| e.tier == 1);
+    }
+    let text = tables::watch_list_text(&list, top);
+    let tier = |t: u8| list.iter().filter(|e| e.tier == t).count();
+    if bot_fqdns.as_os_str() == "-" {
+        print!("{text}");
+    } else {
+        std::fs::write(bot_fqdns, text)
+            .with_context(|| format!("writing {}", bot_fqdns.display()))?;
+        if json {
+            print_json(&serde_json::json!({
+                "file": bot_fqdns,
+                "fqdns": list.len(),
+                "tier1": tier(1),
+                "tier2": tier(2),
+                "entries": list,
+            }))?;
+        } else {
+            println!(
+                "{} FQDNs written to {} (tier 1, config servers: {}; tier 2, C&C-like indicators: {})",
+                list.len(),
+                bot_fqdns.display(),
+                tier(1),
+                tier(2)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `botscope specimen table2`.
+fn table2(
+    store: &Store,
+    from: &str,
+    to: &str,
+    as_of: &Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let t = tables::table2(store, from, to, time_arg(as_of, i64::MAX)?)?;
+    if json {
+        print_json(&t)?;
+    } else {
+        println!("Table 2: specimens {}..{} ({} days)", t.from, t.to, t.days);
+        println!(
+            "{:<8} {:>12} {:>8} {:>14} {:>10}",
+            "", "detections", "kinds", "detections/day", "kinds/day"
+        );
+        for (n, c) in [
+            ("total", &t.total),
+            ("known", &t.known),
+            ("unknown", &t.unknown),
+        ] {
+            println!(
+                "{:<8} {:>12} {:>8} {:>14.1} {:>10.1}",
+                n, c.detections, c.kinds, c.detections_per_day, c.kinds_per_day
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `botscope specimen table4`.
+fn table4(store: &Store, top: usize, json: bool) -> anyhow::Result<()> {
+    let t = tables::table4(store, top)?;
+    if json {
+        print_json(&t)?;
+    } else {
+        println!(
+            "Table 4: top {} specimens by sightings: {} bots with a config",
+            t.top, t.bots
+        );
+        println!("  one server FQDN        {}", t.one_fqdn);
+        println!(
+            "  more than one FQDN     {} ({:.1} %)",
+            t.several_fqdns, t.several_percent
+        );
+        println!("  IP addresses only      {}", t.ip_only);
+        for (how, n) in &t.by_provenance {
+            println!("  config {how:<22} {n}");
+        }
+        println!(
+            "  no config, C&C-like indicators (tier 2): {} specimens",
+            t.ioc_only.len()
+        );
+    }
+    Ok(())
 }
 
 /// `botscope specimen fuzzy`: ssdeep digests (and with `compare`, matching
