@@ -235,66 +235,8 @@ impl Writer {
                 l.extend_from_slice(qtype);
                 l.extend_from_slice(b" IN\n");
             }
-            Format::ZeekTsv => {
-                push_i64(l, secs);
-                l.push(b'.');
-                push_pad(l, micros as u64, 6);
-                l.extend_from_slice(b"\tC");
-                push_hex(l, self.n, 16);
-                l.push(b'\t');
-                push_ip(l, q.client);
-                l.push(b'\t');
-                push_u64(l, q.port as u64);
-                l.push(b'\t');
-                l.extend_from_slice(&self.resolver_txt);
-                l.extend_from_slice(b"\t53\tudp\t");
-                push_u64(l, q.id as u64);
-                l.extend_from_slice(b"\t-\t");
-                l.extend_from_slice(qname);
-                l.extend_from_slice(b"\t1\tC_INTERNET\t");
-                push_u64(l, qtype_num(q.qtype) as u64);
-                l.push(b'\t');
-                l.extend_from_slice(qtype);
-                match q.rcode {
-                    Some(r) => {
-                        l.push(b'\t');
-                        push_u64(l, r as u64);
-                        l.push(b'\t');
-                        l.extend_from_slice(rcode_name(r));
-                    }
-                    None => l.extend_from_slice(b"\t-\t-"),
-                }
-                l.extend_from_slice(b"\tF\tF\tT\tF\t0\t-\t-\tF\n");
-            }
-            Format::ZeekJson => {
-                l.extend_from_slice(b"{\"ts\":");
-                push_i64(l, secs);
-                l.push(b'.');
-                push_pad(l, micros as u64, 6);
-                l.extend_from_slice(b",\"uid\":\"C");
-                push_hex(l, self.n, 16);
-                l.extend_from_slice(b"\",\"id.orig_h\":\"");
-                push_ip(l, q.client);
-                l.extend_from_slice(b"\",\"id.orig_p\":");
-                push_u64(l, q.port as u64);
-                l.extend_from_slice(b",\"id.resp_h\":\"");
-                l.extend_from_slice(&self.resolver_txt);
-                l.extend_from_slice(b"\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":");
-                push_u64(l, q.id as u64);
-                l.extend_from_slice(b",\"query\":\"");
-                l.extend_from_slice(qname);
-                l.extend_from_slice(b"\",\"qclass\":1,\"qclass_name\":\"C_INTERNET\",\"qtype\":");
-                push_u64(l, qtype_num(q.qtype) as u64);
-                l.extend_from_slice(b",\"qtype_name\":\"");
-                l.extend_from_slice(qtype);
-                if let Some(r) = q.rcode {
-                    l.extend_from_slice(b"\",\"rcode\":");
-                    push_u64(l, r as u64);
-                    l.extend_from_slice(b",\"rcode_name\":\"");
-                    l.extend_from_slice(rcode_name(r));
-                }
-                l.extend_from_slice(b"\",\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":false,\"Z\":0,\"rejected\":false}\n");
-            }
+            Format::ZeekTsv => zeek_tsv_line(l, q, self.n, &self.resolver_txt),
+            Format::ZeekJson => zeek_json_line(l, q, self.n, &self.resolver_txt),
             Format::Csv => {
                 push_i64(l, secs);
                 l.push(b'.');
@@ -554,4 +496,76 @@ fn dnstap_client_query(
     field_varint(frame, 15, 1); // MESSAGE
     let len = (frame.len() - 4) as u32;
     frame[..4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// One line of Zeek's dns.log in TSV.
+fn zeek_tsv_line(l: &mut Vec<u8>, q: &Query<'_>, n: u64, resolver_txt: &[u8]) {
+    let secs = q.ts_us.div_euclid(1_000_000);
+    let micros = q.ts_us.rem_euclid(1_000_000);
+    let (qname, qtype) = (q.qname.as_bytes(), q.qtype.as_bytes());
+    push_i64(l, secs);
+    l.push(b'.');
+    push_pad(l, micros as u64, 6);
+    l.extend_from_slice(b"\tC");
+    push_hex(l, n, 16);
+    l.push(b'\t');
+    push_ip(l, q.client);
+    l.push(b'\t');
+    push_u64(l, q.port as u64);
+    l.push(b'\t');
+    l.extend_from_slice(resolver_txt);
+    l.extend_from_slice(b"\t53\tudp\t");
+    push_u64(l, q.id as u64);
+    l.extend_from_slice(b"\t-\t");
+    l.extend_from_slice(qname);
+    l.extend_from_slice(b"\t1\tC_INTERNET\t");
+    push_u64(l, qtype_num(q.qtype) as u64);
+    l.push(b'\t');
+    l.extend_from_slice(qtype);
+    match q.rcode {
+        Some(r) => {
+            l.push(b'\t');
+            push_u64(l, r as u64);
+            l.push(b'\t');
+            l.extend_from_slice(rcode_name(r));
+        }
+        None => l.extend_from_slice(b"\t-\t-"),
+    }
+    l.extend_from_slice(b"\tF\tF\tT\tF\t0\t-\t-\tF\n");
+}
+
+/// One line of Zeek's dns.log as JSON.
+fn zeek_json_line(l: &mut Vec<u8>, q: &Query<'_>, n: u64, resolver_txt: &[u8]) {
+    let secs = q.ts_us.div_euclid(1_000_000);
+    let micros = q.ts_us.rem_euclid(1_000_000);
+    let (qname, qtype) = (q.qname.as_bytes(), q.qtype.as_bytes());
+    l.extend_from_slice(b"{\"ts\":");
+    push_i64(l, secs);
+    l.push(b'.');
+    push_pad(l, micros as u64, 6);
+    l.extend_from_slice(b",\"uid\":\"C");
+    push_hex(l, n, 16);
+    l.extend_from_slice(b"\",\"id.orig_h\":\"");
+    push_ip(l, q.client);
+    l.extend_from_slice(b"\",\"id.orig_p\":");
+    push_u64(l, q.port as u64);
+    l.extend_from_slice(b",\"id.resp_h\":\"");
+    l.extend_from_slice(resolver_txt);
+    l.extend_from_slice(b"\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":");
+    push_u64(l, q.id as u64);
+    l.extend_from_slice(b",\"query\":\"");
+    l.extend_from_slice(qname);
+    l.extend_from_slice(b"\",\"qclass\":1,\"qclass_name\":\"C_INTERNET\",\"qtype\":");
+    push_u64(l, qtype_num(q.qtype) as u64);
+    l.extend_from_slice(b",\"qtype_name\":\"");
+    l.extend_from_slice(qtype);
+    if let Some(r) = q.rcode {
+        l.extend_from_slice(b"\",\"rcode\":");
+        push_u64(l, r as u64);
+        l.extend_from_slice(b",\"rcode_name\":\"");
+        l.extend_from_slice(rcode_name(r));
+    }
+    l.extend_from_slice(
+        b"\",\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":false,\"Z\":0,\"rejected\":false}\n",
+    );
 }
