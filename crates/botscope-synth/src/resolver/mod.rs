@@ -394,6 +394,34 @@ fn extra_queries(
     out
 }
 
+/// Appends `name`, with DNS 0x20 style case randomisation on one query
+/// in five (chosen by the query's hash `hq`).
+fn push_cased(buf: &mut String, name: &str, hq: u64) {
+    if hq.is_multiple_of(5) {
+        buf.extend(name.chars().enumerate().map(|(j, ch)| {
+            if (hq >> (j % 60)) & 1 == 1 {
+                ch.to_ascii_uppercase()
+            } else {
+                ch
+            }
+        }));
+    } else {
+        buf.push_str(name);
+    }
+}
+
+impl InfectedTruth {
+    /// One more C&C query at `ts_us` for `name`.
+    fn saw(&mut self, ts_us: i64, name: &str) {
+        self.last_us = ts_us;
+        self.count += 1;
+        if !self.names.iter().any(|n| n == name) {
+            self.names.push(name.to_string());
+            self.names.sort();
+        }
+    }
+}
+
 /// Writes the logs for `spec` into `dir` (one file per format) and returns
 /// the ground truth. `dir` is created if missing; the truth is also written
 /// as `resolver-truth.json`.
@@ -462,31 +490,17 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
                 if is_cc {
                     let k = (mix(c as u64 ^ spec.seed) % cc_lower.len() as u64) as usize;
                     let name = &cc_lower[k];
-                    // DNS 0x20 style case randomisation on some queries.
-                    if hq.is_multiple_of(5) {
-                        qname_buf.extend(name.chars().enumerate().map(|(j, ch)| {
-                            if (hq >> (j % 60)) & 1 == 1 {
-                                ch.to_ascii_uppercase()
-                            } else {
-                                ch
-                            }
-                        }));
-                    } else {
-                        qname_buf.push_str(name);
-                    }
-                    let t = infected.entry(c).or_insert_with(|| InfectedTruth {
-                        client: client_addr(spec, c, d.v6),
-                        first_us: ts_us,
-                        last_us: ts_us,
-                        names: Vec::new(),
-                        count: 0,
-                    });
-                    t.last_us = ts_us;
-                    t.count += 1;
-                    if !t.names.contains(name) {
-                        t.names.push(name.clone());
-                        t.names.sort();
-                    }
+                    push_cased(&mut qname_buf, name, hq);
+                    infected
+                        .entry(c)
+                        .or_insert_with(|| InfectedTruth {
+                            client: client_addr(spec, c, d.v6),
+                            first_us: ts_us,
+                            last_us: ts_us,
+                            names: Vec::new(),
+                            count: 0,
+                        })
+                        .saw(ts_us, name);
                 } else if is_allow {
                     let k = (hq % spec.allow_names.len() as u64) as usize;
                     qname_buf.push_str(&spec.allow_names[k]);
@@ -558,11 +572,16 @@ pub fn write_resolver_logs(spec: &ResolverSpec, dir: &Path) -> std::io::Result<R
         cdn_clients: Vec::new(),
     };
     extras.fill(spec, &draws, &mut truth);
-    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("resolver-truth.json"))?);
-    serde_json::to_writer_pretty(&mut f, &truth)?;
-    f.write_all(b"\n")?;
-    f.flush()?;
+    write_truth(dir, &truth)?;
     Ok(truth)
+}
+
+/// `resolver-truth.json` in `dir`.
+fn write_truth(dir: &Path, truth: &ResolverTruth) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("resolver-truth.json"))?);
+    serde_json::to_writer_pretty(&mut f, truth)?;
+    f.write_all(b"\n")?;
+    f.flush()
 }
 
 #[cfg(test)]
