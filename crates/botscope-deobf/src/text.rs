@@ -334,7 +334,8 @@ impl Decoder for StackStrings {
                     return read;
                 }
                 let Some(first) = stack_store(b, i) else {
-                    i += 1;
+                    // Every store starts with C6 or C7.
+                    i = memchr::memchr2(0xc6, 0xc7, &b[i + 1..]).map_or(b.len(), |k| i + 1 + k);
                     continue;
                 };
                 // A run of consecutive stores.

@@ -370,18 +370,7 @@ impl FoundEncoding {
 fn tokens_bytes(data: &[u8]) -> Vec<Option<&str>> {
     let mut out = Vec::new();
     let mut start = 0;
-    while start < data.len() {
-        // Runs of NULs (padding) and short pieces are common: look at a
-        // few bytes before paying for a `memchr` call.
-        let near = &data[start..data.len().min(start + 16)];
-        let nul = match near.iter().position(|&b| b == 0) {
-            Some(k) => start + k,
-            None if near.len() < 16 => break,
-            None => match memchr::memchr(0, &data[start + 16..]) {
-                Some(k) => start + 16 + k,
-                None => break,
-            },
-        };
+    for nul in memchr::memchr_iter(0, data) {
         let piece = &data[start..nul];
         start = nul + 1;
         out.push(
@@ -491,27 +480,10 @@ fn config_in_tokens(t: &[Option<&str>]) -> Option<BotConfig> {
 /// (random bytes almost never do). The most frequent first, at most 16.
 pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
     let mut count = [0u32; 256];
-    if data.len() >= 4 {
-        // Window `j` is `data[j..j + 4]`; its key byte `k = data[j + 1]`
-        // and `data[j + 2] == '#' ^ k` mean `data[j + 1] ^ data[j + 2]
-        // == '#'`, a test the compiler vectorises: 64 windows a mask word,
-        // the rest of the test only where the mask has a bit.
-        let (x, y) = (&data[1..data.len() - 2], &data[2..data.len() - 1]);
-        let mut base = 0;
-        for (xc, yc) in x.chunks(64).zip(y.chunks(64)) {
-            let mut m = 0u64;
-            for (t, (a, b)) in xc.iter().zip(yc).enumerate() {
-                m |= u64::from(a ^ b == b'#') << t;
-            }
-            while m != 0 {
-                let j = base + m.trailing_zeros() as usize;
-                m &= m - 1;
-                let k = data[j + 1];
-                if k != 0 && (data[j] ^ k).is_ascii_digit() && printable(data[j + 3] ^ k) {
-                    count[k as usize] += 1;
-                }
-            }
-            base += xc.len();
+    for w in data.windows(4) {
+        let k = w[1];
+        if k != 0 && w[2] == b'#' ^ k && (w[0] ^ k).is_ascii_digit() && printable(w[3] ^ k) {
+            count[k as usize] += 1;
         }
     }
     let mut keys: Vec<u8> = (1..=255u8).filter(|&k| count[k as usize] > 0).collect();
@@ -558,64 +530,6 @@ pub fn xor_decode(data: &[u8], key: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The masked key-candidate count and the NUL split match their
-    /// plain definitions (every window, `memchr_iter`) on junk with
-    /// planted `digit NUL # printable` windows under keys 0x21 and 0x5a,
-    /// padding runs and a piece without a final NUL.
-    #[test]
-    fn key_candidates_and_tokens_match_plain_definitions() {
-        let mut x = 0x2545_f491u32;
-        let mut data: Vec<u8> = (0..20_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                if x.is_multiple_of(3) {
-                    0
-                } else {
-                    (x >> 8) as u8
-                }
-            })
-            .collect();
-        for (n, at) in (100..19_000).step_by(997).enumerate() {
-            let k = if n % 3 == 0 { 0x21 } else { 0x5a };
-            for (j, &c) in b"6\0#c".iter().enumerate() {
-                data[at + j] = c ^ k;
-            }
-        }
-        data[300..400].fill(0);
-        data.extend_from_slice(b"tail");
-        let mut count = [0u32; 256];
-        for w in data.windows(4) {
-            let k = w[1];
-            if k != 0 && w[2] == b'#' ^ k && (w[0] ^ k).is_ascii_digit() && printable(w[3] ^ k) {
-                count[k as usize] += 1;
-            }
-        }
-        let mut want: Vec<u8> = (1..=255u8).filter(|&k| count[k as usize] > 0).collect();
-        want.sort_by_key(|&k| std::cmp::Reverse(count[k as usize]));
-        want.truncate(16);
-        let got = xor_key_candidates(&data);
-        assert_eq!(got, want);
-        assert_eq!(&got[..2], &[0x5a, 0x21]);
-
-        let mut want = Vec::new();
-        let mut start = 0;
-        for nul in memchr::memchr_iter(0, &data) {
-            let piece = &data[start..nul];
-            start = nul + 1;
-            want.push(
-                if piece.len() < 256 && piece.iter().all(|&b| printable(b)) {
-                    std::str::from_utf8(piece).ok()
-                } else {
-                    None
-                },
-            );
-        }
-        assert_eq!(tokens_bytes(&data), want);
-        assert!(want.iter().filter(|t| t == &&Some("")).count() >= 99);
-    }
 
     /// The byte-at-a-time definition the word-parallel finders must match.
     fn reference(data: &[u8], min: usize) -> Vec<(usize, &'static str, String)> {

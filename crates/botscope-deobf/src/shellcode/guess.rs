@@ -68,72 +68,9 @@ fn note(guesses: &mut Vec<Guess>, key: Vec<u8>, hit: usize) {
     }
 }
 
-/// Bits of the first-word filter of [`PatternSet`].
-const FILTER_BITS: u32 = 12;
-
-/// The known texts in XOR-difference form at one distance `d`, found all
-/// in one pass: a window's first difference word (`p[i..i+4] ^
-/// p[i+d..i+d+4]`) is looked up in a bit filter, and only filter hits are
-/// compared with the texts. One pass instead of one `memmem` pass per
-/// text (34 at distance 1).
-struct PatternSet {
-    d: usize,
-    /// `(text index, differences)` of each text long enough for `d`.
-    texts: Vec<(usize, Vec<u8>)>,
-    /// Set bits: hashes of the texts' first difference words.
-    filter: Vec<u64>,
-}
-
-fn bucket(w: u32) -> usize {
-    (w.wrapping_mul(0x9e37_79b1) >> (32 - FILTER_BITS)) as usize
-}
-
-fn word(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
-}
-
-impl PatternSet {
-    fn new(texts: &[Vec<u8>], d: usize) -> PatternSet {
-        let mut set = PatternSet {
-            d,
-            texts: Vec::new(),
-            filter: vec![0; 1 << (FILTER_BITS - 6)],
-        };
-        for (k, t) in texts.iter().enumerate().filter(|(_, t)| t.len() >= d + 4) {
-            let td: Vec<u8> = t.iter().zip(&t[d..]).map(|(a, b)| a ^ b).collect();
-            let h = bucket(word(&td, 0));
-            set.filter[h >> 6] |= 1 << (h & 63);
-            set.texts.push((k, td));
-        }
-        set
-    }
-
-    /// Every position of `p` (ascending) where text `k`'s differences
-    /// sit: `hit(k, i)`.
-    fn scan(&self, p: &[u8], mut hit: impl FnMut(usize, usize)) {
-        let d = self.d;
-        if self.texts.is_empty() || p.len() < d + 4 {
-            return;
-        }
-        let n = p.len() - d; // length of the difference sequence
-        for i in 0..=n - 4 {
-            let w = word(p, i) ^ word(p, i + d);
-            let h = bucket(w);
-            if self.filter[h >> 6] & (1 << (h & 63)) == 0 {
-                continue;
-            }
-            for (k, td) in &self.texts {
-                if i + td.len() <= n
-                    && td
-                        .iter()
-                        .enumerate()
-                        .all(|(j, &x)| p[i + j] ^ p[i + j + d] == x)
-                {
-                    hit(*k, i);
-                }
-            }
-        }
-    }
+/// Differences at distance `d` of `s`.
+fn diffs(s: &[u8], d: usize) -> Vec<u8> {
+    s.iter().zip(s.iter().skip(d)).map(|(a, b)| a ^ b).collect()
 }
 
 /// Stretches of `p` outside `covered` that a 1- or 4-byte XOR key turns
@@ -151,26 +88,15 @@ pub fn guess_keys(p: &[u8], covered: &[(usize, usize)], work: &mut ShellcodeWork
         if p.len() <= d {
             continue;
         }
+        let pd = diffs(p, d);
         work.bytes_scanned += p.len() as u64;
-        let set = PatternSet::new(&texts, d);
-        // Per text, as a `memmem` iteration over the differences would
-        // give them: non-overlapping hits in order, those outside
-        // `covered`, the first HITS_PER_TEXT.
-        let mut next = vec![0usize; texts.len()];
-        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); texts.len()];
-        set.scan(p, |k, i| {
-            if i < next[k] || hits[k].len() == HITS_PER_TEXT {
-                return;
-            }
-            next[k] = i + texts[k].len() - d;
-            if !inside(covered, i) {
-                hits[k].push(i);
-            }
-        });
-        for (k, _) in &set.texts {
-            work.bytes_scanned += (p.len() - d) as u64;
-            let t = &texts[*k];
-            for &i in &hits[*k] {
+        for t in texts.iter().filter(|t| t.len() >= d + 4) {
+            let td = diffs(t, d);
+            work.bytes_scanned += pd.len() as u64;
+            let hits = memchr::memmem::find_iter(&pd, &td)
+                .filter(|&i| !inside(covered, i))
+                .take(HITS_PER_TEXT);
+            for i in hits {
                 let mut key = vec![0u8; d];
                 for k in 0..d {
                     key[(i + k) % d] = p[i + k] ^ t[k];
@@ -210,73 +136,6 @@ pub fn guess_keys(p: &[u8], covered: &[(usize, usize)], work: &mut ShellcodeWork
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The hits of the one-pass scan are the `memmem` hits over the
-    /// difference sequence, text by text (the search it replaced),
-    /// including overlapping and repeated texts and ones at the very end.
-    #[test]
-    fn one_pass_scan_finds_what_memmem_finds() {
-        let mut texts: Vec<Vec<u8>> = TEXTS.iter().map(|t| t.to_vec()).collect();
-        for (h, _) in KNOWN {
-            let mut push = vec![0x68];
-            push.extend_from_slice(&h.to_le_bytes());
-            texts.push(push);
-        }
-        // Seeded junk with texts under byte and dword keys, back to back
-        // and overlapping ("cmd.exe" inside "tftp.exe"-like runs), one
-        // API-hash push and a text ending at the last byte.
-        let mut x = 0x1234_5678u32;
-        let mut p: Vec<u8> = (0..5000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect();
-        let put = |p: &mut Vec<u8>, at: usize, t: &[u8], key: &[u8]| {
-            for (j, &c) in t.iter().enumerate() {
-                p[at + j] = c ^ key[(at + j) % key.len()];
-            }
-        };
-        put(&mut p, 100, b"cmd /c cmd /c cmd.exe", &[0x5a]);
-        put(&mut p, 400, b"echo open tftp -i tftp.exe", &[1, 2, 3, 4]);
-        put(&mut p, 900, &texts[10], &[0x77]);
-        put(&mut p, 1200, b"http://http://", &[0; 1]);
-        let end = p.len() - 7;
-        put(&mut p, end, b"cmd.exe", &[0x33]);
-        for d in [1usize, 4] {
-            let pd: Vec<u8> = p.iter().zip(&p[d..]).map(|(a, b)| a ^ b).collect();
-            let set = PatternSet::new(&texts, d);
-            let mut got: Vec<Vec<usize>> = vec![Vec::new(); texts.len()];
-            set.scan(&p, |k, i| got[k].push(i));
-            for (k, t) in texts.iter().enumerate() {
-                let want: Vec<usize> = if t.len() >= d + 4 {
-                    let td: Vec<u8> = t.iter().zip(&t[d..]).map(|(a, b)| a ^ b).collect();
-                    // Overlapping hits too: the caller drops overlaps.
-                    (0..=pd.len() - td.len())
-                        .filter(|&i| pd[i..].starts_with(&td))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                assert_eq!(got[k], want, "distance {d}, text {k}");
-            }
-            assert!(!got.iter().all(|h| h.is_empty()), "distance {d}");
-        }
-        // The planted hits: "cmd /c " at 100 and 107 (distance 1), the
-        // end text at the last 7 bytes.
-        let set = PatternSet::new(&texts, 1);
-        let mut cmd_c = Vec::new();
-        let mut cmd_exe = Vec::new();
-        set.scan(&p, |k, i| match k {
-            5 => cmd_c.push(i),
-            6 => cmd_exe.push(i),
-            _ => {}
-        });
-        assert_eq!(cmd_c, vec![100, 107]);
-        assert_eq!(cmd_exe, vec![114, end]);
-    }
 
     #[test]
     fn byte_and_dword_keys_from_a_download_command() {
