@@ -1,11 +1,12 @@
 //! The study's specimen tables: Table 2 (detections and kinds, known and
 //! unknown, totals and per day), Table 4 (bots naming more than one C&C
-//! FQDN among the most sighted), the bot FQDN watch list, time-to-known and
-//! families.
+//! FQDN among the most sighted, with what de-obfuscation revealed in them),
+//! the bot FQDN watch list, time-to-known and families.
 
 use crate::ioc;
 use crate::store::{Store, StoreError};
 use botscope_core::botconfig::BotConfig;
+use botscope_deobf::Record;
 use rusqlite::params;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -273,6 +274,71 @@ pub struct Table4 {
     /// Specimens without a config naming C&C-like hosts (not counted as
     /// bots; the watch list's second tier).
     pub ioc_only: Vec<IocOnly>,
+    /// What the de-obfuscation stage found in the same top-N specimens.
+    pub deobfuscation: Deobfuscation,
+}
+
+/// One decoder's share of [`Deobfuscation`].
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct DecoderMatches {
+    /// The registry name of the decoder (`xor_strings`, `upx` …).
+    pub decoder: String,
+    /// Specimens in which it matched at least once.
+    pub specimens: u64,
+    /// Indicators (C&C names, IPs, URLs) its findings revealed that are in
+    /// no plain string, counted once per specimen.
+    pub revealed_iocs: u64,
+}
+
+/// The de-obfuscation stage summed over the specimens Table 4 examines
+/// (the top N by sightings), from each stored analysis's `deobf` record.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Deobfuscation {
+    /// Specimens with a stored record (analyses older than the stage have
+    /// none and are left out).
+    pub specimens: u64,
+    /// Of those, specimens where any decoder matched.
+    pub matched: u64,
+    /// Distinct indicators revealed only by decoding, summed over specimens.
+    pub revealed_iocs: u64,
+    /// Per decoder that matched, by name.
+    pub decoders: Vec<DecoderMatches>,
+}
+
+/// The de-obfuscation summary over the top-N specimens by sightings.
+pub fn deobfuscation(store: &Store, top: usize) -> Result<Deobfuscation, StoreError> {
+    let mut out = Deobfuscation::default();
+    let mut by: BTreeMap<String, DecoderMatches> = BTreeMap::new();
+    for r in store.all()?.into_iter().take(top) {
+        let Some(rec) = store
+            .analysis(&r.hashes.sha256)?
+            .and_then(|a| a.get("deobf").cloned())
+            .and_then(|d| serde_json::from_value::<Record>(d).ok())
+        else {
+            continue;
+        };
+        out.specimens += 1;
+        if rec.matched() {
+            out.matched += 1;
+        }
+        out.revealed_iocs += rec.revealed_iocs().len() as u64;
+        for d in rec.matched_decoders() {
+            let iocs: BTreeSet<&str> = rec
+                .findings
+                .iter()
+                .filter(|f| f.decoder == d)
+                .flat_map(|f| f.iocs.iter().map(String::as_str))
+                .collect();
+            let e = by.entry(d.to_string()).or_insert_with(|| DecoderMatches {
+                decoder: d.to_string(),
+                ..DecoderMatches::default()
+            });
+            e.specimens += 1;
+            e.revealed_iocs += iocs.len() as u64;
+        }
+    }
+    out.decoders = by.into_values().collect();
+    Ok(out)
 }
 
 /// The top-N specimens' bots and their server names.
@@ -364,6 +430,7 @@ pub fn table4(store: &Store, top: usize) -> Result<Table4, StoreError> {
         by_provenance,
         list,
         ioc_only,
+        deobfuscation: deobfuscation(store, top)?,
     })
 }
 

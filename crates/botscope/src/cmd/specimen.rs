@@ -610,6 +610,17 @@ fn table4(store: &Store, top: usize, json: bool) -> anyhow::Result<()> {
             "  no config, C&C-like indicators (tier 2): {} specimens",
             t.ioc_only.len()
         );
+        let d = &t.deobfuscation;
+        println!(
+            "  de-obfuscation: a decoder matched in {} of {} specimens, {} indicators revealed only by decoding",
+            d.matched, d.specimens, d.revealed_iocs
+        );
+        for m in &d.decoders {
+            println!(
+                "    {:<20} {} specimens, {} revealed",
+                m.decoder, m.specimens, m.revealed_iocs
+            );
+        }
     }
     Ok(())
 }
