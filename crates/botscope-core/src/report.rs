@@ -302,6 +302,34 @@ pub struct Table4 {
     /// Such bots not listed.
     #[serde(default)]
     pub several_more: u64,
+    /// What the de-obfuscation stage found in the same specimens (empty
+    /// in files written before it was collected).
+    #[serde(default)]
+    pub deobfuscation: Deobfuscation,
+}
+
+/// The de-obfuscation stage over Table 4's specimens.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deobfuscation {
+    /// Specimens with a de-obfuscation record.
+    pub specimens: u64,
+    /// Of those, specimens where any decoder matched.
+    pub matched: u64,
+    /// Indicators revealed only by decoding, summed over specimens.
+    pub revealed_iocs: u64,
+    /// Per decoder that matched.
+    pub decoders: Vec<DecoderMatches>,
+}
+
+/// One decoder's row of [`Deobfuscation`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecoderMatches {
+    /// Registry name (`xor_strings`, `upx` …).
+    pub decoder: String,
+    /// Specimens in which it matched.
+    pub specimens: u64,
+    /// Indicators its findings revealed that no plain string holds.
+    pub revealed_iocs: u64,
 }
 
 /// Table 6: what the C&C names look like in DNS. Rows are keyed

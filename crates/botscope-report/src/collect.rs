@@ -631,6 +631,11 @@ pub fn from_table4(v: &Value) -> Result<Vec<Out>, ReportError> {
         })
         .collect();
     let shown = several.len().min(EVIDENCE_CAP);
+    // Absent from outputs written before the de-obfuscation stage existed.
+    let deobfuscation = match v.get("deobfuscation") {
+        None => Deobfuscation::default(),
+        Some(d) => serde_json::from_value(d.clone()).map_err(|_| err(what, "deobfuscation"))?,
+    };
     Ok(vec![(
         "table4",
         json(&Table4 {
@@ -643,6 +648,7 @@ pub fn from_table4(v: &Value) -> Result<Vec<Out>, ReportError> {
             by_fqdn_count,
             several_more: (several.len() - shown) as u64,
             several: several.into_iter().take(shown).collect(),
+            deobfuscation,
         }),
     )])
 }

@@ -355,6 +355,48 @@ pub(crate) fn table4(sec: &mut Section, t: Table4) {
         fmt_pct(pct)
     ));
     sec.tables.push(d);
+    // Outputs written before the de-obfuscation stage carry no records.
+    if t.deobfuscation.specimens > 0 {
+        sec.remarks.push(deobfuscation_remark(&t.deobfuscation));
+        sec.tables.push(deobfuscation_table(&t.deobfuscation));
+    }
+}
+
+/// The remark under Table 4 on what decoding revealed.
+fn deobfuscation_remark(d: &Deobfuscation) -> String {
+    format!(
+        "De-obfuscation: a decoder matched in {} of {} specimens; {} indicators were revealed only by decoding.",
+        fmt_int(d.matched as i64),
+        fmt_int(d.specimens as i64),
+        fmt_int(d.revealed_iocs as i64)
+    )
+}
+
+/// The small table under Table 4: per decoder that matched, the specimens
+/// and the names revealed only by decoding, then the totals.
+fn deobfuscation_table(d: &Deobfuscation) -> Table {
+    let mut t = Table::new(
+        TableKind::Data,
+        "De-obfuscation: decoders that matched, specimens, names revealed only by decoding",
+        vec![
+            Cell::text("Decoder"),
+            Cell::text("Specimens"),
+            Cell::text("Names revealed only by decoding"),
+        ],
+    );
+    for m in &d.decoders {
+        t.rows.push(Row::plain(vec![
+            Cell::keyed(m.decoder.clone(), format!("deobf_{}", m.decoder)),
+            Cell::count(m.specimens),
+            Cell::count(m.revealed_iocs),
+        ]));
+    }
+    t.rows.push(Row::plain(vec![
+        Cell::keyed("Any decoder", "deobf_any"),
+        Cell::count(d.matched),
+        Cell::count(d.revealed_iocs),
+    ]));
+    t
 }
 
 /// Column names of a share table: (label column, unit).
