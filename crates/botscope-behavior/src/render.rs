@@ -244,6 +244,18 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<()> {
     traffic_csvs(r, dir)
 }
 
+/// A channel's verdict with its evidence, under the channel's row.
+fn attribution_line(o: &mut String, a: &crate::attribution::Attribution) {
+    let _ = writeln!(
+        o,
+        "    {}: {}; for: [{}]; against: [{}]",
+        a.verdict,
+        a.reason,
+        a.evidence_for.join("; "),
+        a.evidence_against.join("; ")
+    );
+}
+
 /// Table 9's HTTP rows, the unattributed pollers and the P2P hosts.
 fn channels_text(o: &mut String, r: &Report) {
     let _ = writeln!(
@@ -269,15 +281,7 @@ fn channels_text(o: &mut String, r: &Report) {
             h.uri_shape,
             h.order_commands.join(",")
         );
-        let a = &h.attribution;
-        let _ = writeln!(
-            o,
-            "    {}: {}; for: [{}]; against: [{}]",
-            a.verdict,
-            a.reason,
-            a.evidence_for.join("; "),
-            a.evidence_against.join("; ")
-        );
+        attribution_line(o, &h.attribution);
     };
     for h in &r.table9_http {
         http_line(o, h);
@@ -308,15 +312,7 @@ fn channels_text(o: &mut String, r: &Report) {
             h.p2p_only,
             h.other_cc.join("; ")
         );
-        let a = &h.attribution;
-        let _ = writeln!(
-            o,
-            "    {}: {}; for: [{}]; against: [{}]",
-            a.verdict,
-            a.reason,
-            a.evidence_for.join("; "),
-            a.evidence_against.join("; ")
-        );
+        attribution_line(o, &h.attribution);
     }
     if !r.p2p_only_hosts.is_empty() {
         let _ = writeln!(
