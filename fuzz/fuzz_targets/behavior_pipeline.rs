@@ -41,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
         honeypot_nets: vec![botscope_core::cidr::Cidr::parse("10.0.0.0/8").unwrap()],
         zone: botscope_core::tz::Zone::Fixed(3600),
         days: None,
+        watch: Vec::new(),
     };
     if let Ok((report, summary)) = pipeline::run(std::slice::from_ref(path), &engine, limits, &opt)
     {
