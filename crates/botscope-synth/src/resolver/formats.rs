@@ -235,8 +235,8 @@ impl Writer {
                 l.extend_from_slice(qtype);
                 l.extend_from_slice(b" IN\n");
             }
-            Format::ZeekTsv => zeek_tsv_line(l, q, self.n, &self.resolver_txt),
-            Format::ZeekJson => zeek_json_line(l, q, self.n, &self.resolver_txt),
+            Format::ZeekTsv => zeek_tsv_line(l, q, (secs, micros), self.n, &self.resolver_txt),
+            Format::ZeekJson => zeek_json_line(l, q, (secs, micros), self.n, &self.resolver_txt),
             Format::Csv => {
                 push_i64(l, secs);
                 l.push(b'.');
@@ -498,10 +498,15 @@ fn dnstap_client_query(
     frame[..4].copy_from_slice(&len.to_be_bytes());
 }
 
-/// One line of Zeek's dns.log in TSV.
-fn zeek_tsv_line(l: &mut Vec<u8>, q: &Query<'_>, n: u64, resolver_txt: &[u8]) {
-    let secs = q.ts_us.div_euclid(1_000_000);
-    let micros = q.ts_us.rem_euclid(1_000_000);
+/// One line of Zeek's dns.log in TSV (`secs`, `micros`: the query's
+/// time, as `Writer::write` split it).
+fn zeek_tsv_line(
+    l: &mut Vec<u8>,
+    q: &Query<'_>,
+    (secs, micros): (i64, i64),
+    n: u64,
+    resolver_txt: &[u8],
+) {
     let (qname, qtype) = (q.qname.as_bytes(), q.qtype.as_bytes());
     push_i64(l, secs);
     l.push(b'.');
@@ -534,10 +539,14 @@ fn zeek_tsv_line(l: &mut Vec<u8>, q: &Query<'_>, n: u64, resolver_txt: &[u8]) {
     l.extend_from_slice(b"\tF\tF\tT\tF\t0\t-\t-\tF\n");
 }
 
-/// One line of Zeek's dns.log as JSON.
-fn zeek_json_line(l: &mut Vec<u8>, q: &Query<'_>, n: u64, resolver_txt: &[u8]) {
-    let secs = q.ts_us.div_euclid(1_000_000);
-    let micros = q.ts_us.rem_euclid(1_000_000);
+/// One line of Zeek's dns.log as JSON (time as for [`zeek_tsv_line`]).
+fn zeek_json_line(
+    l: &mut Vec<u8>,
+    q: &Query<'_>,
+    (secs, micros): (i64, i64),
+    n: u64,
+    resolver_txt: &[u8],
+) {
     let (qname, qtype) = (q.qname.as_bytes(), q.qtype.as_bytes());
     l.extend_from_slice(b"{\"ts\":");
     push_i64(l, secs);
