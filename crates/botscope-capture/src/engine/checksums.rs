@@ -38,6 +38,8 @@ pub(super) struct Held {
     file: u32,
     file_name: String,
     pkt_no: u64,
+    /// The packet's place in the whole run (flow uids derive from it).
+    seq: u64,
 }
 
 impl Engine<'_> {
@@ -108,6 +110,7 @@ impl Engine<'_> {
             file: self.file_idx,
             file_name: self.file_name.clone(),
             pkt_no: self.pkt_no,
+            seq: self.seq,
         });
         if self.summary.checksums.sampled >= CHECKSUM_SAMPLE
             || self.held_bytes > CHECKSUM_HOLD_BYTES
@@ -156,10 +159,11 @@ impl Engine<'_> {
         let held = std::mem::take(&mut self.held);
         self.held_bytes = 0;
         let now = self.now;
-        let (file, file_name, pkt_no) = (
+        let (file, file_name, pkt_no, seq) = (
             self.file_idx,
             std::mem::take(&mut self.file_name),
             self.pkt_no,
+            self.seq,
         );
         // Replay in capture order, expiring idle flows as time advances.
         self.now = Ts(i64::MIN);
@@ -171,12 +175,13 @@ impl Engine<'_> {
             self.file_idx = h.file;
             self.file_name = h.file_name;
             self.pkt_no = h.pkt_no;
+            self.seq = h.seq;
             let bad = if verify { h.ctx.bad } else { 0 };
             self.deliver(
                 h.ctx, h.src, h.dst, h.proto, h.ip_len, h.l4, &h.data, bad, sink,
             );
         }
-        (self.file_idx, self.file_name, self.pkt_no) = (file, file_name, pkt_no);
+        (self.file_idx, self.file_name, self.pkt_no, self.seq) = (file, file_name, pkt_no, seq);
         if now > self.now {
             self.now = now;
             self.expire(sink);

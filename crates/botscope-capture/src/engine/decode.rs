@@ -375,8 +375,15 @@ impl Engine<'_> {
         if self.tunnels.len() >= MAX_TUNNELS {
             self.tunnels.clear();
         }
-        self.next_tunnel += 1;
-        let u = Uid::new(b'C', self.cfg.uid_seed ^ 0x7475_6e6e_656c, self.next_tunnel);
+        // From the tunnel's own endpoints (ordered) and kind, not from a
+        // counter: every engine (one per worker thread) gives a tunnel the
+        // same uid, and a tunnel forgotten when the table was cleared
+        // comes back with the uid it had.
+        let u = Uid::new(
+            b'C',
+            self.cfg.uid_seed ^ 0x7475_6e6e_656c,
+            tunnel_number(k.0, k.1, kind),
+        );
         self.tunnels.insert(k, u);
         self.summary.tunnels += 1;
         u
@@ -550,4 +557,20 @@ impl Engine<'_> {
             _ => self.summary.non_ip += 1,
         }
     }
+}
+
+/// A stable number for a tunnel (ordered endpoint pair and kind), the
+/// input of its uid: a fixed-key fold (never the per-process hasher seed),
+/// so uids do not change between runs.
+fn tunnel_number(a: IpAddr, b: IpAddr, kind: u8) -> u64 {
+    let mut h = kind as u64;
+    for ip in [a, b] {
+        let v = match ip {
+            IpAddr::V4(v4) => u32::from(v4) as u128,
+            IpAddr::V6(v6) => u128::from(v6) ^ (1 << 127),
+        };
+        h = botscope_core::hash::mix64(h ^ v as u64);
+        h = botscope_core::hash::mix64(h ^ (v >> 64) as u64);
+    }
+    h
 }

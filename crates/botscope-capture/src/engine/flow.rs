@@ -252,12 +252,15 @@ impl<'a> Transport<'a> {
 const EP_POOL_MAX: usize = 4096;
 
 impl Engine<'_> {
+    /// A new flow's dense id (per engine) and uid. The uid derives from
+    /// the run-wide number of the packet that opened the flow (a packet
+    /// opens at most one flow), not from a per-engine counter: with
+    /// worker threads (`crate::parallel`) each worker's engine sees only
+    /// some flows, and the same flow must get the same uid whatever the
+    /// number of workers.
     fn new_uid(&mut self) -> (u64, Uid) {
         self.next_flow += 1;
-        (
-            self.next_flow,
-            Uid::new(b'C', self.cfg.uid_seed, self.next_flow),
-        )
+        (self.next_flow, Uid::new(b'C', self.cfg.uid_seed, self.seq))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -38,7 +38,10 @@ pub struct Engine<'c> {
     frags: FragTable,
     tunnels: FastMap<(IpAddr, IpAddr, u8), Uid>,
     next_flow: u64,
-    next_tunnel: u64,
+    /// Run-wide number of the packet being processed (1-based over all
+    /// files; a worker thread's engine is told it): new flows' uids
+    /// derive from it.
+    seq: u64,
     now: Ts,
     mem: usize,
     /// Counters.
@@ -69,7 +72,7 @@ impl<'c> Engine<'c> {
             frags: FragTable::new(cfg.max_fragments),
             tunnels: FastMap::default(),
             next_flow: 0,
-            next_tunnel: 0,
+            seq: 0,
             now: Ts(i64::MIN),
             mem: 0,
             summary,
@@ -130,17 +133,32 @@ impl<'c> Engine<'c> {
         orig_len: u32,
         sink: &mut dyn FlowSink,
     ) {
+        let seq = self.summary.packets + 1;
+        self.packet_at(seq, ts, pkt_no, ts, link, data, orig_len, sink);
+    }
+
+    /// [`Engine::packet`] for a packet whose run-wide number is `seq`
+    /// and at whose place in the run the latest packet time was `now`
+    /// (the worker threads of `crate::parallel` see only some packets,
+    /// so both come from the dispatcher: idle expiry and uids then do not
+    /// depend on how packets were spread).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn packet_at(
+        &mut self,
+        seq: u64,
+        now: Ts,
+        pkt_no: u64,
+        ts: Ts,
+        link: u32,
+        data: &[u8],
+        orig_len: u32,
+        sink: &mut dyn FlowSink,
+    ) {
+        self.seq = seq;
         self.pkt_no = pkt_no;
         self.summary.packets += 1;
         self.summary.bytes += data.len() as u64;
-        if ts > self.now {
-            self.now = ts;
-            // Held packets have not reached their flows yet: expiry waits
-            // for them (it runs as they are replayed).
-            if self.checks != Checks::Sampling {
-                self.expire(sink);
-            }
-        }
+        self.advance(now.max(ts), sink);
         let ctx = Ctx {
             ts,
             caplen_cut: (orig_len as usize) > data.len(),
@@ -151,6 +169,23 @@ impl<'c> Engine<'c> {
             src_mac: None,
         };
         self.link(ctx, link, data, sink);
+    }
+
+    /// Moves packet time forward to `now` (if later), ending idle flows.
+    pub(crate) fn advance(&mut self, now: Ts, sink: &mut dyn FlowSink) {
+        if now > self.now {
+            self.now = now;
+            // Held packets have not reached their flows yet: expiry waits
+            // for them (it runs as they are replayed).
+            if self.checks != Checks::Sampling {
+                self.expire(sink);
+            }
+        }
+    }
+
+    /// Whether `auto` checksum mode has decided (always true otherwise).
+    pub(crate) fn checksums_decided(&self) -> bool {
+        self.checks != Checks::Sampling
     }
 
     /// Ends every remaining flow (end of input), oldest first.
