@@ -15,6 +15,7 @@ pub mod connlog;
 mod engine;
 mod frag;
 mod live;
+pub mod parallel;
 pub mod reader;
 mod shared;
 mod tcp;

@@ -12,6 +12,8 @@ mod corpus;
 mod crafted;
 #[path = "integration/live.rs"]
 mod live;
+#[path = "integration/parallel.rs"]
+mod parallel;
 #[path = "integration/sink_memory.rs"]
 mod sink_memory;
 #[path = "integration/zeek.rs"]

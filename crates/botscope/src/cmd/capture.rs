@@ -16,6 +16,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use workers::read_parallel;
+
+mod workers;
 
 /// Arguments of `botscope capture`.
 #[derive(clap::Args)]
@@ -89,6 +92,11 @@ struct ReadArgs {
     /// Only walk the records (no decoding): the reading ceiling, for benchmarks.
     #[arg(long, hide = true)]
     walk_only: bool,
+    /// Worker threads: flows spread by their outermost address pair, each
+    /// worker with its own engine and dissectors, logs merged in a fixed
+    /// order (same rows as one thread). Zeek format only.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
     #[command(flatten)]
     privs: DropArgs,
     #[command(flatten)]
@@ -152,6 +160,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     }
                     println!("packets {packets}  bytes {bytes}");
                     return Ok(ExitCode::SUCCESS);
+                }
+                if a.workers > 1 {
+                    return read_parallel(&a.files, &a.common, a.workers as usize);
                 }
                 read(&a.files, &a.common)
             }
@@ -525,10 +536,21 @@ fn finish(
         .into_sink()
         .close()
         .with_context(|| format!("writing logs to {}", c.out.display()))?;
+    report(&summary, &stats, logs, started, c)
+}
+
+/// Prints the run summary (text or JSON).
+fn report(
+    summary: &CaptureSummary,
+    stats: &Stats,
+    logs: Written,
+    started: std::time::Instant,
+    c: &Common,
+) -> anyhow::Result<ExitCode> {
     let secs = started.elapsed().as_secs_f64();
     let s = Summary {
-        capture: &summary,
-        dissect: &stats,
+        capture: summary,
+        dissect: stats,
         seconds: secs,
         logs,
         out: c.out.display().to_string(),
