@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         resp_bytes: Some(0),
         conn_state: "SF".into(),
         missed_bytes: 0,
-        history: String::new(),
+        history: Default::default(),
         orig_pkts: 0,
         orig_ip_bytes: 0,
         resp_pkts: 0,

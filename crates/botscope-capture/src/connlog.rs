@@ -330,7 +330,7 @@ mod tests {
         c.duration = None;
         c.orig_bytes = None;
         c.resp_bytes = None;
-        c.history = String::new();
+        c.history = Default::default();
         c.tunnel_parents = vec!["Ca,b".into(), "C\\d\x01".into()];
         assert_eq!(
             row(&c),

@@ -5,6 +5,7 @@
 //! Every event carries its evidence: the flow `uid` and the number of the
 //! packet (1-based, within the input file) it was first seen in.
 
+use crate::compact::{ConnState, History, Uid};
 use crate::{FlowKey, Ts};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +24,7 @@ pub struct Conn {
     /// First packet time.
     pub ts: Ts,
     /// Flow id (`C` + base62, Zeek style).
-    pub uid: String,
+    pub uid: Uid,
     /// 5-tuple, originator first.
     pub id: FlowKey,
     /// Detected application protocol(s), comma separated (`irc`, `dns`...).
@@ -35,11 +36,11 @@ pub struct Conn {
     /// Payload bytes from the responder.
     pub resp_bytes: Option<u64>,
     /// Zeek connection state (`S0`, `SF`, `REJ`, `RSTO`, `OTH`...).
-    pub conn_state: String,
+    pub conn_state: ConnState,
     /// Bytes lost in sequence gaps.
     pub missed_bytes: u64,
     /// Zeek history string (`ShADadFf`...).
-    pub history: String,
+    pub history: History,
     /// Packets from the originator.
     pub orig_pkts: u64,
     /// IP-level bytes from the originator.
@@ -49,7 +50,7 @@ pub struct Conn {
     /// IP-level bytes from the responder.
     pub resp_ip_bytes: u64,
     /// Uids of enclosing tunnels (GRE/ERSPAN outer flows).
-    pub tunnel_parents: Vec<String>,
+    pub tunnel_parents: Vec<Uid>,
     /// Packet numbers behind this record.
     pub evidence: Evidence,
 }

@@ -10,6 +10,7 @@
 pub mod botconfig;
 pub mod checksum;
 pub mod cidr;
+pub mod compact;
 pub mod error;
 pub mod events;
 pub mod exploit;

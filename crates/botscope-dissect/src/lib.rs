@@ -680,10 +680,10 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             let conn = if self.take_conn {
                 // What is left behind holds no heap memory.
                 let husk = Conn {
-                    uid: String::new(),
+                    uid: Default::default(),
                     service: None,
-                    conn_state: String::new(),
-                    history: String::new(),
+                    conn_state: Default::default(),
+                    history: Default::default(),
                     tunnel_parents: Vec::new(),
                     evidence: Default::default(),
                     ..*conn

@@ -280,7 +280,7 @@ impl Tsv<'_> {
         }
     }
     /// A set/vector of strings: `-` when empty, else comma-separated.
-    fn set(&mut self, v: &[String]) {
+    fn set<S: AsRef<str>>(&mut self, v: &[S]) {
         if v.is_empty() {
             return self.unset();
         }
@@ -288,7 +288,7 @@ impl Tsv<'_> {
             if i > 0 {
                 self.0.push(b',');
             }
-            self.escaped(s, true);
+            self.escaped(s.as_ref(), true);
         }
         self.0.push(b'\t');
     }
@@ -759,8 +759,8 @@ mod tests {
         assert_eq!(esc("a\tb"), "a\\x09b");
         let mut b = Vec::new();
         let mut t = Tsv(&mut b);
-        t.set(&["a,b".into(), "c".into()]);
-        t.set(&[]);
+        t.set(&["a,b", "c"]);
+        t.set::<&str>(&[]);
         t.ts(Ts(1_320_279_566_452_687));
         t.num(0);
         t.num(u64::MAX);

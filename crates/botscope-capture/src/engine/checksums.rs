@@ -90,7 +90,8 @@ impl Engine<'_> {
             self.summary.checksums.checked += 1;
         }
         if self.checks == Checks::Verify {
-            return self.deliver(ctx, src, dst, proto, ip_len, l4, data, ctx.bad, sink);
+            let bad = ctx.bad;
+            return self.deliver(ctx, src, dst, proto, ip_len, l4, data, bad, sink);
         }
         if checked {
             self.summary.checksums.sampled += 1;

@@ -3,7 +3,7 @@
 //! the checksum stage and then the flow table receive.
 
 use super::checksums::{fold_ok, ones_sum, Checks, BAD_IP};
-use super::uid::Uid;
+use super::uid::{derive_uid, Uid};
 use super::Engine;
 use crate::frag::FragOutcome;
 use crate::FlowSink;
@@ -19,8 +19,9 @@ const MAX_V6_EXT: usize = 8;
 /// Most tunnels remembered for `tunnel_parents`.
 const MAX_TUNNELS: usize = 65_536;
 
-/// Per-packet context threaded through decoding.
-#[derive(Clone, Copy)]
+/// Per-packet context threaded through decoding (moved along, not
+/// copied: the tunnel parent's uid may hold shared text).
+#[derive(Clone)]
 pub(super) struct Ctx {
     pub(super) ts: Ts,
     pub(super) caplen_cut: bool,
@@ -370,7 +371,7 @@ impl Engine<'_> {
             (dst, src, kind)
         };
         if let Some(u) = self.tunnels.get(&k) {
-            return *u;
+            return u.clone();
         }
         if self.tunnels.len() >= MAX_TUNNELS {
             self.tunnels.clear();
@@ -379,12 +380,12 @@ impl Engine<'_> {
         // counter: every engine (one per worker thread) gives a tunnel the
         // same uid, and a tunnel forgotten when the table was cleared
         // comes back with the uid it had.
-        let u = Uid::new(
+        let u = derive_uid(
             b'C',
             self.cfg.uid_seed ^ 0x7475_6e6e_656c,
             tunnel_number(k.0, k.1, kind),
         );
-        self.tunnels.insert(k, u);
+        self.tunnels.insert(k, u.clone());
         self.summary.tunnels += 1;
         u
     }

@@ -5,7 +5,7 @@ use super::decode::{Ctx, L4};
 use super::summary::conn_of;
 use super::table::{canonical, Slot, L_CLOSED, L_OTHER, L_TCP, L_UDP};
 use super::tcp_state::{tcp_packet, TcpSeg};
-use super::uid::Uid;
+use super::uid::{derive_uid, Uid};
 use super::Engine;
 use crate::tcp::{Endpoint, EpState, Piece};
 use crate::{Direction, FlowRef, FlowSink, PacketInfo};
@@ -260,7 +260,10 @@ impl Engine<'_> {
     /// number of workers.
     fn new_uid(&mut self) -> (u64, Uid) {
         self.next_flow += 1;
-        (self.next_flow, Uid::new(b'C', self.cfg.uid_seed, self.seq))
+        (
+            self.next_flow,
+            derive_uid(b'C', self.cfg.uid_seed, self.seq),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -464,7 +467,7 @@ impl Engine<'_> {
             file: self.file_idx,
             first_pkt: self.pkt_no,
             last_pkt: self.pkt_no,
-            tunnel_parent: ctx.tunnel_parent,
+            tunnel_parent: ctx.tunnel_parent.clone(),
             closed: false,
         };
         if flip {

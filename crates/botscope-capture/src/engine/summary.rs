@@ -3,14 +3,15 @@
 
 use super::flow::Flow;
 use crate::tcp::EpState;
+use botscope_core::compact::{ConnState, History};
 use botscope_core::events::{Conn, Evidence};
 use botscope_core::Proto;
 
-fn conn_state(f: &Flow) -> String {
+fn conn_state(f: &Flow) -> ConnState {
     match f.key.proto {
         Proto::Tcp => {
             let Some(eps) = &f.tcp else {
-                return "OTH".into();
+                return ConnState::OTH;
             };
             let (os, rs) = (eps[0].state, eps[1].state);
             let o_inactive = matches!(os, EpState::Inactive | EpState::Partial);
@@ -19,53 +20,52 @@ fn conn_state(f: &Flow) -> String {
                 if matches!(os, EpState::SynSent | EpState::SynAckSent)
                     || (os == EpState::Reset && eps[0].size() == 0 && eps[1].size() == 0)
                 {
-                    "REJ"
+                    ConnState::REJ
                 } else if o_inactive {
-                    "RSTRH"
+                    ConnState::RSTRH
                 } else {
-                    "RSTR"
+                    ConnState::RSTR
                 }
             } else if os == EpState::Reset {
                 if r_inactive {
                     if rsto_s0_history(f.hist.as_str()) {
-                        "RSTOS0"
+                        ConnState::RSTOS0
                     } else {
-                        "OTH"
+                        ConnState::OTH
                     }
                 } else {
-                    "RSTO"
+                    ConnState::RSTO
                 }
             } else if rs == EpState::Closed && os == EpState::Closed {
-                "SF"
+                ConnState::SF
             } else if os == EpState::Closed {
                 if r_inactive {
-                    "SH"
+                    ConnState::SH
                 } else {
-                    "S2"
+                    ConnState::S2
                 }
             } else if rs == EpState::Closed {
                 if o_inactive {
-                    "SHR"
+                    ConnState::SHR
                 } else {
-                    "S3"
+                    ConnState::S3
                 }
             } else if os == EpState::SynSent && rs == EpState::Inactive {
-                "S0"
+                ConnState::S0
             } else if os == EpState::Established && rs == EpState::Established {
-                "S1"
+                ConnState::S1
             } else {
-                "OTH"
+                ConnState::OTH
             };
-            s.into()
+            s
         }
         Proto::Udp => match (f.pkts[0] > 0, f.pkts[1] > 0) {
-            (true, true) => "SF",
-            (true, false) => "S0",
-            (false, true) => "SHR",
-            (false, false) => "OTH",
-        }
-        .into(),
-        _ => "OTH".into(),
+            (true, true) => ConnState::SF,
+            (true, false) => ConnState::S0,
+            (false, true) => ConnState::SHR,
+            (false, false) => ConnState::OTH,
+        },
+        _ => ConnState::OTH,
     }
 }
 
@@ -99,7 +99,7 @@ pub(super) fn conn_of(f: &Flow) -> Conn {
     }
     Conn {
         ts: f.start,
-        uid: f.uid.as_str().to_string(),
+        uid: f.uid.clone(),
         id: f.key,
         service: None,
         duration: (dur > 0).then(|| dur as f64 / 1e6),
@@ -107,16 +107,12 @@ pub(super) fn conn_of(f: &Flow) -> Conn {
         resp_bytes: (dur > 0).then_some(rb),
         conn_state: conn_state(f),
         missed_bytes: f.missed,
-        history: f.hist.as_str().to_string(),
+        history: History::from(f.hist.as_str()),
         orig_pkts: f.pkts[0],
         orig_ip_bytes: f.ip_bytes[0],
         resp_pkts: f.pkts[1],
         resp_ip_bytes: f.ip_bytes[1],
-        tunnel_parents: f
-            .tunnel_parent
-            .iter()
-            .map(|u| u.as_str().to_string())
-            .collect(),
+        tunnel_parents: f.tunnel_parent.iter().cloned().collect(),
         evidence: Evidence {
             file: f.file,
             packets,

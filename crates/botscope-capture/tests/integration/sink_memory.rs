@@ -129,7 +129,7 @@ fn history(data: &[u8]) -> (String, u64) {
     let mut rec = Recorder::default();
     read_bytes("gaps", data, &EngineConfig::default(), &mut rec).expect("read");
     assert_eq!(rec.conns.len(), 1);
-    (rec.conns[0].history.clone(), rec.conns[0].missed_bytes)
+    (rec.conns[0].history.to_string(), rec.conns[0].missed_bytes)
 }
 
 #[test]

@@ -46,14 +46,14 @@ fn columns(c: &Conn) -> HashMap<&'static str, String> {
     m.insert("duration", opt(c.duration.map(|d| format!("{d:.6}"))));
     m.insert("orig_bytes", opt(c.orig_bytes));
     m.insert("resp_bytes", opt(c.resp_bytes));
-    m.insert("conn_state", c.conn_state.clone());
+    m.insert("conn_state", c.conn_state.to_string());
     m.insert("missed_bytes", c.missed_bytes.to_string());
     m.insert(
         "history",
         if c.history.is_empty() {
             "-".into()
         } else {
-            c.history.clone()
+            c.history.to_string()
         },
     );
     m.insert("orig_pkts", c.orig_pkts.to_string());

@@ -333,7 +333,7 @@ mod tests {
             resp_bytes: Some(1),
             conn_state: "SF".into(),
             missed_bytes: 0,
-            history: String::new(),
+            history: Default::default(),
             orig_pkts: 0,
             orig_ip_bytes: 0,
             resp_pkts: 0,
