@@ -15,7 +15,7 @@
 //! Run: `cargo bench -p botscope-capture --bench engine`.
 
 use botscope_capture::{Engine, EngineConfig, FlowSink};
-use botscope_core::events::{Conn, Evidence};
+use botscope_core::events::{Conn, ConnEvidence};
 use botscope_core::{FlowKey, Proto, Ts};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -190,7 +190,7 @@ fn conn_row(c: &mut Criterion) {
         resp_pkts: 962,
         resp_ip_bytes: 1_370_247,
         tunnel_parents: Vec::new(),
-        evidence: Evidence::default(),
+        evidence: ConnEvidence::default(),
     };
     let mut buf = Vec::with_capacity(512);
     let mut g = c.benchmark_group("connlog");

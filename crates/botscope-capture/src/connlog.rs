@@ -263,7 +263,7 @@ pub fn write_conn_row(c: &Conn, buf: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use botscope_core::events::Evidence;
+    use botscope_core::events::ConnEvidence;
     use botscope_core::FlowKey;
 
     fn conn() -> Conn {
@@ -289,7 +289,7 @@ mod tests {
             resp_pkts: 962,
             resp_ip_bytes: 1_370_247,
             tunnel_parents: Vec::new(),
-            evidence: Evidence::default(),
+            evidence: ConnEvidence::default(),
         }
     }
 

@@ -5,7 +5,7 @@
 //! Every event carries its evidence: the flow `uid` and the number of the
 //! packet (1-based, within the input file) it was first seen in.
 
-use crate::compact::{ConnState, History, Uid};
+use crate::compact::{ConnState, History, PacketNumbers, Uid};
 use crate::{FlowKey, Ts};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,26 @@ pub struct Evidence {
     pub file: u32,
     /// 1-based packet numbers (first, and last where it differs).
     pub packets: Vec<u64>,
+}
+
+/// A flow record's evidence: the file and its first and last packet
+/// numbers, held inline (no heap allocation per flow). Serialised like
+/// [`Evidence`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnEvidence {
+    /// Index of the input file in the run (0 for the first file given).
+    pub file: u32,
+    /// 1-based packet numbers (first, and last where it differs).
+    pub packets: PacketNumbers,
+}
+
+impl From<&ConnEvidence> for Evidence {
+    fn from(e: &ConnEvidence) -> Evidence {
+        Evidence {
+            file: e.file,
+            packets: e.packets.to_vec(),
+        }
+    }
 }
 
 /// One connection summary (Zeek `conn.log`).
@@ -52,7 +72,7 @@ pub struct Conn {
     /// Uids of enclosing tunnels (GRE/ERSPAN outer flows).
     pub tunnel_parents: Vec<Uid>,
     /// Packet numbers behind this record.
-    pub evidence: Evidence,
+    pub evidence: ConnEvidence,
 }
 
 /// One DNS transaction (Zeek `dns.log`).

@@ -3,8 +3,8 @@
 
 use super::flow::Flow;
 use crate::tcp::EpState;
-use botscope_core::compact::{ConnState, History};
-use botscope_core::events::{Conn, Evidence};
+use botscope_core::compact::{ConnState, History, PacketNumbers};
+use botscope_core::events::{Conn, ConnEvidence};
 use botscope_core::Proto;
 
 fn conn_state(f: &Flow) -> ConnState {
@@ -92,11 +92,6 @@ pub(super) fn conn_of(f: &Flow) -> Conn {
         Some(eps) => (eps[0].size(), eps[1].size()),
         None => (f.bytes[0], f.bytes[1]),
     };
-    let mut packets = Vec::with_capacity(2);
-    packets.push(f.first_pkt);
-    if f.last_pkt != f.first_pkt {
-        packets.push(f.last_pkt);
-    }
     Conn {
         ts: f.start,
         uid: f.uid.clone(),
@@ -113,9 +108,9 @@ pub(super) fn conn_of(f: &Flow) -> Conn {
         resp_pkts: f.pkts[1],
         resp_ip_bytes: f.ip_bytes[1],
         tunnel_parents: f.tunnel_parent.iter().cloned().collect(),
-        evidence: Evidence {
+        evidence: ConnEvidence {
             file: f.file,
-            packets,
+            packets: PacketNumbers::first_last(f.first_pkt, f.last_pkt),
         },
     }
 }

@@ -8,9 +8,11 @@
 //! never allocates.
 
 mod conn_state;
+mod packets;
 mod uid;
 
 pub use conn_state::ConnState;
+pub use packets::PacketNumbers;
 pub use uid::{Uid, UID_DIGITS};
 
 use std::sync::Arc;
