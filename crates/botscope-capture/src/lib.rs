@@ -261,6 +261,10 @@ pub enum CaptureError {
         /// Why.
         source: std::io::Error,
     },
+    /// A worker thread of a parallel run stopped on a panic (a bug: no
+    /// input should make one).
+    #[error("a capture worker thread panicked")]
+    WorkerPanicked,
     /// Live capture failed.
     #[error("live capture on {iface}: {reason}")]
     Live {

@@ -138,6 +138,20 @@ pub fn pair_hash(link: u32, data: &[u8]) -> u64 {
         ),
         _ => return 0,
     };
+    unordered_pair_hash(a, b)
+}
+
+/// The worker (of `workers`) that packets between `a` and `b` (outermost
+/// addresses) go to: as [`pair_hash`] picks it.
+pub fn worker_of(a: std::net::IpAddr, b: std::net::IpAddr, workers: usize) -> usize {
+    let v = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v4) => u32::from(v4) as u128,
+        std::net::IpAddr::V6(v6) => u128::from(v6),
+    };
+    (unordered_pair_hash(v(a), v(b)) % workers.max(1) as u64) as usize
+}
+
+fn unordered_pair_hash(a: u128, b: u128) -> u64 {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     let h = mix64(lo as u64 ^ mix64((lo >> 64) as u64));
     let h = mix64(h ^ hi as u64);
@@ -235,7 +249,7 @@ where
     let n = workers.max(1);
     let files = paths
         .iter()
-        .map(|p| open(p))
+        .map(open)
         .collect::<Result<Vec<_>, _>>()?;
     let decided = decide_checksums(paths, cfg)?;
     let mut wcfg = cfg.clone();
@@ -260,7 +274,7 @@ where
         ends.push((rx_in, tx_ret, tx_out));
     }
 
-    let (mut read_summary, done) = std::thread::scope(|scope| {
+    let (read_summary, done) = std::thread::scope(|scope| {
         let handles: Vec<_> = ends
             .into_iter()
             .zip(sinks)
@@ -270,12 +284,18 @@ where
             })
             .collect();
         let reader = scope.spawn(|| dispatch(files, &names, n, to_worker, returns, progress));
-        merge(&from_worker, &mut emit);
-        let read_summary = reader.join().unwrap_or_default();
-        let done: Vec<(CaptureSummary, S)> =
-            handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        // The merger owns the receivers: if it stops early (a worker
+        // died), the other workers' sends fail and they stop too.
+        merge(from_worker, &mut emit);
+        let read_summary = reader.join();
+        let done: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
         (read_summary, done)
     });
+    let mut read_summary = read_summary.map_err(|_| CaptureError::WorkerPanicked)?;
+    let done = done
+        .into_iter()
+        .collect::<Result<Vec<(CaptureSummary, S)>, _>>()
+        .map_err(|_| CaptureError::WorkerPanicked)?;
     let (summaries, sinks): (Vec<_>, Vec<_>) = done.into_iter().unzip();
     read_summary.checksums.requested = cfg.checksum_mode();
     let summary = merge_summaries(read_summary, summaries, decided, &names);
@@ -430,10 +450,10 @@ fn worker<S: WorkerSink>(
 
 /// Takes one message per worker per round and hands the items on by
 /// (key, worker): an order fixed by the input and the worker count.
-fn merge<T>(from: &[Receiver<Vec<(u64, T)>>], emit: &mut impl FnMut(T)) {
+fn merge<T>(from: Vec<Receiver<Vec<(u64, T)>>>, emit: &mut impl FnMut(T)) {
     loop {
         let mut round: Vec<std::iter::Peekable<std::vec::IntoIter<(u64, T)>>> = Vec::new();
-        for rx in from {
+        for rx in &from {
             match rx.recv() {
                 Ok(v) => round.push(v.into_iter().peekable()),
                 // Workers end together (the input ended for all): done.
@@ -552,4 +572,99 @@ fn place_key(place: &str, names: &[String]) -> (usize, u64) {
         .and_then(|p| p.parse().ok())
         .unwrap_or(u64::MAX);
     (file, packet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet/IPv4 frame from `s` to `d` (UDP, no payload), with
+    /// `tags` 802.1Q tags.
+    fn frame(s: [u8; 4], d: [u8; 4], tags: usize) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        for _ in 0..tags {
+            f.extend_from_slice(&[0x81, 0x00, 0, 7]);
+        }
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        f.extend_from_slice(&s);
+        f.extend_from_slice(&d);
+        f.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
+        f
+    }
+
+    #[test]
+    fn both_directions_and_every_link_framing_hash_alike() {
+        let (a, b) = ([10, 0, 0, 1], [192, 168, 7, 9]);
+        let h = pair_hash(1, &frame(a, b, 0));
+        assert_ne!(h, 0);
+        assert_eq!(pair_hash(1, &frame(b, a, 0)), h);
+        assert_eq!(pair_hash(1, &frame(b, a, 2)), h);
+        // Raw IP and Linux cooked capture of the same IP header.
+        let ip = frame(a, b, 0)[14..].to_vec();
+        assert_eq!(pair_hash(101, &ip), h);
+        let mut sll = vec![0u8; 14];
+        sll.extend_from_slice(&[0x08, 0x00]);
+        sll.extend_from_slice(&ip);
+        assert_eq!(pair_hash(113, &sll), h);
+        // The address form agrees with the frame form.
+        let n = 7;
+        assert_eq!(
+            worker_of([10, 0, 0, 1].into(), [192, 168, 7, 9].into(), n),
+            (h % n as u64) as usize
+        );
+        // Another pair goes elsewhere (these two differ).
+        assert_ne!(pair_hash(1, &frame(a, [192, 168, 7, 10], 0)), h);
+    }
+
+    #[test]
+    fn cut_and_odd_frames_hash_to_zero_without_panicking() {
+        let f = frame([1, 2, 3, 4], [5, 6, 7, 8], 1);
+        for len in 0..f.len() {
+            let h = pair_hash(1, &f[..len]);
+            // Until the destination address is in, there is no pair.
+            if len < 18 + 20 {
+                assert_eq!(h, 0, "len {len}");
+            }
+        }
+        assert_eq!(pair_hash(999, &f), 0);
+        assert_eq!(pair_hash(1, &[0x81, 0x00, 0x81, 0x00]), 0);
+    }
+
+    #[test]
+    fn places_merge_in_run_order() {
+        let names = vec!["a.pcap".to_string(), "b.pcap".to_string()];
+        let mut w1 = SkipCounter::default();
+        let mut w2 = SkipCounter::default();
+        let add = |c: &mut SkipCounter, f: &str, p: u64| {
+            c.add(&Located {
+                location: Location {
+                    file: f.into(),
+                    packet: Some(p),
+                    offset: None,
+                    line: None,
+                },
+                reason: "x".into(),
+            })
+        };
+        for p in [3, 10, 12] {
+            add(&mut w1, "b.pcap", p);
+        }
+        for p in [7, 100] {
+            add(&mut w2, "a.pcap", p);
+        }
+        add(&mut w2, "b.pcap", 4);
+        let m = merge_counters(vec![w1, w2], &names);
+        let (n, places) = &m.by_reason["x"];
+        assert_eq!(*n, 6);
+        assert_eq!(
+            places,
+            &[
+                "a.pcap packet 7",
+                "a.pcap packet 100",
+                "b.pcap packet 3",
+                "b.pcap packet 4",
+                "b.pcap packet 10"
+            ]
+        );
+    }
 }

@@ -231,3 +231,43 @@ impl<'c> Engine<'c> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FlowRef, PacketInfo};
+    use std::collections::BTreeMap;
+
+    /// The uid text of every flow and the number of its first packet.
+    #[derive(Default)]
+    struct FirstPackets(BTreeMap<String, u64>);
+
+    impl FlowSink for FirstPackets {
+        fn on_packet(&mut self, pkt: &PacketInfo<'_>, flow: FlowRef<'_>) {
+            self.0.entry(flow.uid.to_string()).or_insert(pkt.pkt_no);
+        }
+    }
+
+    #[test]
+    fn flow_uids_derive_from_the_number_of_their_first_packet() {
+        // The uid definition (`uid::derive_uid`, checked digit by digit against
+        // its reference in `uid::tests`) fed with the run-wide number of
+        // the packet that opened the flow (one file: its record number).
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/corpus/zeek/testing/btest/Traces/irc-dcc-send.pcapng");
+        let data = std::fs::read(path).expect("corpus capture");
+        let cfg = EngineConfig {
+            checksums: ChecksumMode::Off,
+            ..EngineConfig::default()
+        };
+        let mut sink = FirstPackets::default();
+        crate::read_bytes("dcc", &data, &cfg, &mut sink).expect("read");
+        assert_eq!(sink.0.len(), 3);
+        let mut firsts: Vec<u64> = sink.0.values().copied().collect();
+        firsts.sort_unstable();
+        assert_eq!(firsts[0], 1);
+        for (text, first) in &sink.0 {
+            assert_eq!(text, uid::derive_uid(b'C', cfg.uid_seed, *first).as_str());
+        }
+    }
+}

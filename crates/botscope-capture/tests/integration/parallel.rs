@@ -55,29 +55,34 @@ fn conn_rows_of_workers_equal_one_thread_on_corpus_captures() {
         checksums: botscope_capture::ChecksumMode::Auto,
         ..EngineConfig::default()
     };
-    let sets: [(&[&str], usize); 6] = [
+    let irc = "suricata-verify/tests/irc/input.pcap";
+    let pptp = "zeek/testing/btest/Traces/tunnels/gre-pptp.pcap";
+    let gre_ppp = "arkime/tests/pcap/6-4-gre-ppp-udp-4-dns.pcap";
+    let frag6 = "zeek/testing/btest/Traces/ipv6-fragmented-dns.pcap";
+    let frag4 = "ndpi/tests/cfgs/default/pcap/smb_frags.pcap";
+    let rrq = "spicy-tftp/testing/Traces/tftp_rrq.pcap";
+    let wrq = "spicy-tftp/testing/Traces/tftp_wrq.pcap";
+    // (files read as one run, conn rows of the one-thread run)
+    let sets: [(&[&str], usize); 7] = [
         // The 2004 IRC bot.
-        (&["suricata-verify/tests/irc/input.pcap"], 3),
-        // GRE/PPTP: inner flows carry their tunnel's uid.
-        (&["zeek/testing/btest/Traces/tunnels/gre-pptp.pcap"], 6),
+        (&[irc], 1),
+        // GRE/PPTP: the inner DNS flow carries its tunnel's uid.
+        (&[pptp], 1),
         // GRE with PPP around UDP DNS.
-        (&["arkime/tests/pcap/6-4-gre-ppp-udp-4-dns.pcap"], 1),
-        // IPv6 fragments and IPv4 fragments.
-        (&["zeek/testing/btest/Traces/ipv6-fragmented-dns.pcap"], 1),
-        (&["ndpi/tests/cfgs/default/pcap/smb_frags.pcap"], 1),
-        // TFTP read and write as one run (data on new ports).
-        (
-            &[
-                "spicy-tftp/testing/Traces/tftp_rrq.pcap",
-                "spicy-tftp/testing/Traces/tftp_wrq.pcap",
-            ],
-            4,
-        ),
+        (&[gre_ppp], 1),
+        // IPv6 fragments, IPv4 fragments.
+        (&[frag6], 2),
+        (&[frag4], 1),
+        // TFTP read and write (data on new ports).
+        (&[rrq, wrq], 4),
+        // All of them as one run, spread over the workers (the two GRE
+        // captures hold the same inner DNS flow: one conn).
+        (&[irc, pptp, gre_ppp, frag6, frag4, rrq, wrq], 9),
     ];
-    for (rels, min_rows) in sets {
+    for (rels, conns) in sets {
         let files: Vec<PathBuf> = rels.iter().map(|r| corpus(r)).collect();
         let (one, packets) = one_thread(&files, &cfg);
-        assert!(one.len() >= min_rows, "{rels:?}: {} rows", one.len());
+        assert_eq!(one.len(), conns, "{rels:?}");
         let one = sorted(one);
         for n in [2, 3, 4] {
             let (rows, p) = workers(&files, &cfg, n);
@@ -88,33 +93,59 @@ fn conn_rows_of_workers_equal_one_thread_on_corpus_captures() {
 }
 
 #[test]
-fn tunnel_rows_keep_their_parent_uid_across_workers() {
-    // Every inner flow of the PPTP capture names the same GRE tunnel uid
-    // (the tunnel's own endpoints define it, not a counter).
-    let files = vec![corpus("zeek/testing/btest/Traces/tunnels/gre-pptp.pcap")];
+fn tunnel_parent_uid_is_the_same_with_workers() {
+    // The inner DNS flow of the PPTP capture names its GRE tunnel; the
+    // tunnel's uid comes from its endpoints, so every worker count gives
+    // the same one (and the same as one thread).
+    let files = vec![
+        corpus("suricata-verify/tests/irc/input.pcap"),
+        corpus("zeek/testing/btest/Traces/tunnels/gre-pptp.pcap"),
+    ];
     let cfg = EngineConfig::default();
-    let (rows, _) = workers(&files, &cfg, 4);
-    let parents: std::collections::BTreeSet<&str> = rows
-        .iter()
-        .map(|r| r.trim_end().rsplit('\t').next().unwrap_or(""))
-        .collect();
-    let tunnels: Vec<&&str> = parents.iter().filter(|p| p.starts_with('C')).collect();
-    assert_eq!(tunnels.len(), 1, "{parents:?}");
+    let parent = |rows: &[String]| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.contains("\t8.8.8.8\t53\tudp\t"))
+            // tunnel_parents is conn.log's 21st column.
+            .map(|r| r.split('\t').nth(20).unwrap_or("").to_string())
+            .collect()
+    };
+    let (one, _) = one_thread(&files, &cfg);
+    let want = parent(&one);
+    assert_eq!(want.len(), 1);
+    assert!(want[0].starts_with('C') && want[0].len() > 10, "{want:?}");
+    for n in [2, 4] {
+        assert_eq!(parent(&workers(&files, &cfg, n).0), want, "{n} workers");
+    }
 }
 
 #[test]
 fn same_worker_count_gives_the_same_order() {
-    let files = vec![
-        corpus("suricata-verify/tests/irc/input.pcap"),
-        corpus("zeek/testing/btest/Traces/tunnels/gre-pptp.pcap"),
-        corpus("spicy-tftp/testing/Traces/tftp_rrq.pcap"),
-    ];
+    // 30,000 UDP exchanges (query and answer 1 ms apart) between 1,500
+    // host pairs over 22 minutes of packet time: a pair is heard again
+    // after 67.5 s, so every exchange is its own flow, ended by idle
+    // expiry (60 s) at the workers' packets and ticks.
+    let mut pkts = Vec::new();
+    for i in 0..30_000u32 {
+        let pair = (i * 7919) % 1500;
+        let a = std::net::Ipv4Addr::from(0x0a00_0000 + pair);
+        let b = std::net::Ipv4Addr::from(0xc0a8_0000 + pair % 37);
+        let t = i as i64 * 45_000;
+        pkts.push((t, udp_frame(a, b, 1024, 53, b"q")));
+        pkts.push((t + 1_000, udp_frame(b, a, 53, 1024, b"a")));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("udp.pcap");
+    std::fs::write(&path, pcap(1, &pkts, false, false)).expect("write");
+    let files = vec![path];
     let cfg = EngineConfig::default();
+    let (one, _) = one_thread(&files, &cfg);
+    assert_eq!(one.len(), 30_000);
+    let one = sorted(one);
     for n in [2, 4] {
         let (a, _) = workers(&files, &cfg, n);
         let (b, _) = workers(&files, &cfg, n);
-        assert!(a.len() > 10);
         assert_eq!(a, b, "{n} workers: order changed between runs");
+        assert_eq!(sorted(a), one, "{n} workers: rows");
     }
 }
 
