@@ -8,15 +8,18 @@
 //! - the behaviour observer (JSON Lines: floods per target from many
 //!   sources, scans per source over many targets) is refused: `--format
 //!   json` needs `--workers 1`;
-//! - an IRC DCC SEND offer's data connection runs between the two
-//!   clients, a pair other than the client–server one the offer came on,
-//!   so it may reach a worker that never saw the offer and be logged
-//!   without `irc-dcc-data`: when an offer is seen, the run says so on
-//!   stderr and in the summary (run `--workers 1` for exact DCC results).
+//! - an IRC DCC offer's data connection runs between the two clients, a
+//!   pair other than the client–server one the offer came on, so it may
+//!   reach a worker that never saw the offer and be logged without
+//!   `irc-dcc-data`. [`DccCheck`] watches the merged records for exactly
+//!   that (a TCP conn to an offered address and port, within the offer's
+//!   5 minutes, on another worker than the offer) and the run then says
+//!   so on stderr: nothing differs silently (`--workers 1` gives the
+//!   exact DCC results).
 
 use super::{report, Common, FormatArg, Writer};
 use anyhow::Context;
-use botscope_capture::parallel::{merge_counters, read_files_parallel, WorkerSink};
+use botscope_capture::parallel::{merge_counters, read_files_parallel, worker_of, WorkerSink};
 use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
 use botscope_core::events::{Conn, Event};
 use botscope_dissect::{Analyzer, Record, RecordSink, Stats};
@@ -81,7 +84,7 @@ pub(super) fn read_parallel(
     );
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let mut writer = Writer::new(c)?;
-    let mut dcc_offers = 0u64;
+    let mut dcc = DccCheck::new(workers);
     let started = std::time::Instant::now();
     let (summary, sinks) = read_files_parallel(
         files,
@@ -95,9 +98,7 @@ pub(super) fn read_parallel(
             WorkerAnalyzer(an)
         },
         |r: Record| {
-            if matches!(&r.event, Event::Irc(e) if e.dcc.is_some()) {
-                dcc_offers += 1;
-            }
+            dcc.see(&r.event);
             writer.record(r);
         },
         |_| {},
@@ -122,13 +123,78 @@ pub(super) fn read_parallel(
     let logs = writer
         .close()
         .with_context(|| format!("writing logs to {}", c.out.display()))?;
-    if dcc_offers > 0 {
+    if dcc.split > 0 {
         eprintln!(
-            "botscope: warning: {dcc_offers} IRC DCC SEND offer(s) seen with --workers {workers}: \
-             a DCC data connection runs between other hosts than the offer and may have been \
-             dissected by a worker that did not see the offer (logged without irc-dcc-data); \
-             use --workers 1 for exact DCC results"
+            "botscope: warning: {} IRC DCC data connection(s) ran on another worker than \
+             their offer and are logged without irc-dcc-data (as plain TCP); \
+             use --workers 1 for exact DCC results",
+            dcc.split
         );
     }
     report(&summary, &stats, logs, started, c)
+}
+
+/// How long a DCC offer waits for its connection (as the dissector's
+/// `irc::expect`: Zeek's 5 minutes), in microseconds.
+const DCC_WAIT_US: i64 = 300_000_000;
+/// Most offers remembered at once (oldest forgotten first).
+const DCC_REMEMBERED: usize = 4096;
+
+/// Finds DCC data connections that a one-thread run would have tied to
+/// their offer but that ran on another worker than the offer's.
+struct DccCheck {
+    workers: usize,
+    /// (offered address, port) → (offer time, the offer's worker).
+    offers: std::collections::HashMap<(std::net::IpAddr, u16), (i64, usize)>,
+    order: std::collections::VecDeque<(std::net::IpAddr, u16)>,
+    /// Data connections on another worker than their offer.
+    split: u64,
+}
+
+impl DccCheck {
+    fn new(workers: usize) -> DccCheck {
+        DccCheck {
+            workers,
+            offers: Default::default(),
+            order: Default::default(),
+            split: 0,
+        }
+    }
+
+    fn see(&mut self, event: &Event) {
+        match event {
+            Event::Irc(e) => {
+                let Some(o) = &e.dcc else { return };
+                let (Some(host), Some(port)) = (o.host, o.port) else {
+                    return;
+                };
+                let w = worker_of(e.id.orig_h, e.id.resp_h, self.workers);
+                if self.offers.insert((host, port), (e.ts.0, w)).is_none() {
+                    self.order.push_back((host, port));
+                    if self.order.len() > DCC_REMEMBERED {
+                        if let Some(old) = self.order.pop_front() {
+                            self.offers.remove(&old);
+                        }
+                    }
+                }
+            }
+            Event::Conn(c) => {
+                if c.id.proto != botscope_core::Proto::Tcp {
+                    return;
+                }
+                let Some(&(at, w)) = self.offers.get(&(c.id.resp_h, c.id.resp_p)) else {
+                    return;
+                };
+                let waited = c.ts.0.saturating_sub(at);
+                if (0..=DCC_WAIT_US).contains(&waited) {
+                    // One connection takes an offer, as in the dissector.
+                    self.offers.remove(&(c.id.resp_h, c.id.resp_p));
+                    if worker_of(c.id.orig_h, c.id.resp_h, self.workers) != w {
+                        self.split += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
