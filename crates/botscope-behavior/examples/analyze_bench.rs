@@ -2,11 +2,18 @@
 //! same file, in one run: `analyze_bench CAPTURE...`. Prints both rates and
 //! their ratio (the bar is ≥ 80 %). `analyze_bench --synth SCALE DIR`
 //! generates a synthetic field into DIR first.
+//!
+//! `analyze_bench --dump OUT CAPTURE...` runs the analysis once and writes
+//! what `botscope analyze --out OUT --json` would (the tables, `series/`,
+//! `summary.json`, the report as JSON and as text) with no engine run:
+//! outputs before and after a change are compared with `diff -r`.
+//! `analyze_bench --analyze-only CAPTURE...` runs only the analysis (for
+//! `perf record`).
 
 use botscope_behavior::analysis::Options;
-use botscope_behavior::{pipeline, Limits};
+use botscope_behavior::{pipeline, render, series, Limits, Report};
 use botscope_capture::{read_files, EngineConfig, FlowSink};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 struct NoOp;
@@ -33,6 +40,18 @@ fn main() {
         .map(|f| dir.join("pcap").join(f).display().to_string())
         .collect();
     }
+    let mode = match args.first().map(String::as_str) {
+        Some("--dump") if args.len() >= 2 => {
+            let out = PathBuf::from(&args[1]);
+            args.drain(..2);
+            Some(Some(out))
+        }
+        Some("--analyze-only") => {
+            args.remove(0);
+            Some(None)
+        }
+        _ => None,
+    };
     let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
     if paths.is_empty() {
         eprintln!("usage: analyze_bench CAPTURE...");
@@ -43,6 +62,16 @@ fn main() {
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
     let cfg = EngineConfig::default();
+    if let Some(out) = mode {
+        let t = Instant::now();
+        let (r, summary) =
+            pipeline::run(&paths, &cfg, Limits::default(), &Options::default()).expect("analyze");
+        eprintln!("analyze: {:.2} s", t.elapsed().as_secs_f64());
+        if let Some(dir) = out {
+            dump(&r, &summary, &dir).expect("dump");
+        }
+        return;
+    }
     // Warm the page cache so both runs read from memory.
     let _ = read_files(&paths, &cfg, &mut NoOp);
     let t = Instant::now();
@@ -73,4 +102,16 @@ fn main() {
         r.orders.len(),
         r.floods.len()
     );
+}
+
+/// Everything `botscope analyze --out DIR` writes, and the report as
+/// `report-pretty.json` (`--json`) and `report.txt` (the text tables).
+fn dump(r: &Report, summary: &pipeline::RunSummary, dir: &Path) -> std::io::Result<()> {
+    render::write_dir(r, dir)?;
+    let s = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("summary.json"), s)?;
+    series::write_series(&series::series(r), &dir.join("series"))?;
+    let j = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("report-pretty.json"), j + "\n")?;
+    std::fs::write(dir.join("report.txt"), render::text(r))
 }

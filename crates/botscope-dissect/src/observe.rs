@@ -16,7 +16,6 @@ use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
 use botscope_core::events::{BinaryTransfer, Conn, Event, Evidence, FloodObs, RelayObs, ScanObs};
 use botscope_core::exploit::ExploitEvent;
 use botscope_core::hash::FastMap;
-use botscope_core::Proto;
 use serde::Serialize;
 
 /// Limits on what the observer keeps.
@@ -221,8 +220,8 @@ pub fn sort_observations(
 
 impl FlowSink for Observer {
     fn on_packet(&mut self, pkt: &PacketInfo<'_>, _flow: FlowRef<'_>) {
-        self.flood.on_packet(pkt);
-        if pkt.proto == Proto::Tcp && crate::flood::flood_type(pkt).is_some_and(|t| t.0 == "syn") {
+        // One look at the flags: a bare SYN is a scan probe too.
+        if self.flood.on_packet(pkt) == Some(crate::flood::FloodKind::Syn) {
             self.scan.on_syn(pkt);
         }
     }

@@ -71,6 +71,45 @@ pub fn hashes(data: &[u8]) -> Hashes {
     }
 }
 
+/// Bytes of the fused first pass's pieces: small enough that a piece
+/// read by MD5 is still in the L1/L2 cache when SHA-1, SHA-256 and the
+/// CTPH trigger scan read it.
+const FIRST_PASS_PIECE: usize = 16 << 10;
+
+/// What one read of a file feeds: the three digests the store records and
+/// the CTPH first pass (trigger census), finished by analysis when the
+/// specimen is new.
+pub struct FirstPass {
+    /// MD5, SHA-1 and SHA-256.
+    pub hashes: Hashes,
+    /// The ssdeep digest's first pass over the same bytes.
+    pub fuzzy: crate::fuzzy::FirstPass,
+}
+
+/// One loop over `data` in [`FIRST_PASS_PIECE`] pieces, each hashed three
+/// ways and scanned for CTPH triggers while it is in cache: no second pass
+/// over the bytes for the digests or the census.
+pub fn first_pass(data: &[u8]) -> FirstPass {
+    let (mut md5, mut sha1, mut sha256) = (Md5::new(), Sha1::new(), Sha256::new());
+    let mut fuzzy = crate::fuzzy::FirstPass::new(data.len());
+    let mut end = 0;
+    for piece in data.chunks(FIRST_PASS_PIECE) {
+        md5.update(piece);
+        sha1.update(piece);
+        sha256.update(piece);
+        end += piece.len();
+        fuzzy.feed(data, end);
+    }
+    FirstPass {
+        hashes: Hashes {
+            md5: hex::encode(md5.finalize()),
+            sha1: hex::encode(sha1.finalize()),
+            sha256: hex::encode(sha256.finalize()),
+        },
+        fuzzy,
+    }
+}
+
 /// Everything static analysis found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Analysis {
@@ -267,6 +306,16 @@ pub fn analyze(data: &[u8]) -> Analysis {
 /// fuzzy-hashed whole (it is at most `caps.max_size`), but like every other
 /// region only its first [`MAX_SCAN_REGION`] bytes are searched.
 pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
+    analyze_fed(data, caps, None)
+}
+
+/// [`analyze_with`] finishing the CTPH first pass [`first_pass`] already
+/// ran over `data` (`None`: the digest is computed here).
+pub fn analyze_fed(
+    data: &[u8],
+    caps: &pe::UnpackCaps,
+    fuzzy: Option<crate::fuzzy::FirstPass>,
+) -> Analysis {
     // (name, bytes, virtual address when mapped)
     let mut regions: Vec<(String, std::borrow::Cow<'_, [u8]>, Option<u64>)> = Vec::new();
     let base = config::pe_image_base(data);
@@ -399,7 +448,10 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
         }
     }
     revealed_iocs(&mut deobf, &plain, &mut iocs);
-    let fuzzy = crate::fuzzy::digest(data);
+    let fuzzy = match fuzzy {
+        Some(first) => first.finish(data),
+        None => crate::fuzzy::digest(data),
+    };
     Analysis {
         file_type: ftype,
         pe: pe_info,
@@ -415,5 +467,33 @@ pub fn analyze_with(data: &[u8], caps: &pe::UnpackCaps) -> Analysis {
         strings: nstrings,
         fuzzy,
         fuzzy_unpacked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_pass_digests_match_published_vectors() {
+        // FIPS 180 / RFC 1321 test vectors: "abc" (one piece) and a
+        // million 'a' (61 pieces of the fused loop).
+        let abc = first_pass(b"abc").hashes;
+        assert_eq!(abc.md5, "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(abc.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            abc.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let million = vec![b'a'; 1_000_000];
+        let pass = first_pass(&million);
+        assert_eq!(pass.hashes.md5, "7707d6ae4e027c70eea2a935c2296f21");
+        assert_eq!(pass.hashes.sha1, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+        assert_eq!(
+            pass.hashes.sha256,
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        );
+        assert_eq!(pass.hashes, hashes(&million));
+        assert_eq!(pass.fuzzy.finish(&million), crate::fuzzy::digest(&million));
     }
 }

@@ -263,22 +263,30 @@ struct Census {
 }
 
 impl Census {
-    fn take(data: &[u8], min_level: u32) -> Census {
-        let mut c = Census {
+    fn empty(min_level: u32) -> Census {
+        Census {
             min_level,
             exact: [0; TOP_LEVEL as usize + 1],
             events: Vec::new(),
             overflow: false,
-        };
-        scan_triggers(data, min_level, |pos, level| {
-            let level = level.min(TOP_LEVEL);
-            c.exact[level as usize] += 1;
-            if c.events.len() < EVENT_CAP {
-                c.events.push((pos, level as u8));
-            } else {
-                c.overflow = true;
-            }
-        });
+        }
+    }
+
+    /// Counts one trigger (positions come in increasing order).
+    #[inline]
+    fn record(&mut self, pos: usize, level: u32) {
+        let level = level.min(TOP_LEVEL);
+        self.exact[level as usize] += 1;
+        if self.events.len() < EVENT_CAP {
+            self.events.push((pos, level as u8));
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    fn take(data: &[u8], min_level: u32) -> Census {
+        let mut c = Census::empty(min_level);
+        scan_triggers(data, min_level, |pos, level| c.record(pos, level));
         c
     }
 
@@ -561,23 +569,89 @@ fn b64(h: u8) -> char {
 /// The ssdeep digest of `data`: `blocksize:sig1:sig2`, byte-identical to
 /// what `ssdeep` 2.14.1 prints (without the file name).
 pub fn digest(data: &[u8]) -> String {
-    let n = data.len();
-    // Initial guess: the smallest block size b with 64·b >= n.
-    let mut guess = 0u32;
-    while guess < TOP_LEVEL && (MIN_BLOCK << guess) * (SPAMSUM_LENGTH as u64) < n as u64 {
-        guess += 1;
-    }
-    // First pass: count triggers from a few levels under the guess (about
-    // 500 events on ordinary data); go lower only when the counts say the
-    // signature at the guess is too short.
-    let mut census = Census::take(data, guess.saturating_sub(3));
-    let level = loop {
-        if let Some(level) = census.choose(guess) {
-            break level;
+    let mut first = FirstPass::new(data.len());
+    first.feed(data, data.len());
+    first.finish(data)
+}
+
+/// The first pass of [`digest`] (the trigger census) fed piece by piece,
+/// so a caller reading a file once can run it in the same loop as other
+/// hashes, over each piece while it is in cache; [`FirstPass::finish`]
+/// then hashes the pieces of the two printed signatures.
+pub struct FirstPass {
+    len: usize,
+    guess: u32,
+    census: Census,
+    /// Positions scanned so far: `[0, fed)`.
+    fed: usize,
+}
+
+impl FirstPass {
+    /// A first pass over a buffer of `len` bytes.
+    pub fn new(len: usize) -> FirstPass {
+        // Initial guess: the smallest block size b with 64·b >= len.
+        let mut guess = 0u32;
+        while guess < TOP_LEVEL && (MIN_BLOCK << guess) * (SPAMSUM_LENGTH as u64) < len as u64 {
+            guess += 1;
         }
-        let lower = census.min_level.saturating_sub(6);
-        census = Census::take(data, lower);
-    };
+        // Count triggers from a few levels under the guess (about 500
+        // events on ordinary data); `finish` goes lower only when the
+        // counts say the signature at the guess is too short.
+        FirstPass {
+            len,
+            guess,
+            census: Census::empty(guess.saturating_sub(3)),
+            fed: 0,
+        }
+    }
+
+    /// Scans the positions from the last `feed`'s `end` up to `end` of
+    /// `data` (the whole buffer, `len` bytes: the rolling hash looks six
+    /// bytes back). Positions must be fed in order; `end` is clipped.
+    pub fn feed(&mut self, data: &[u8], end: usize) {
+        let end = end.min(data.len()).min(self.len);
+        if end <= self.fed {
+            return;
+        }
+        let from = self.fed;
+        // Six bytes of look-back: positions before `from` in the slice see
+        // zeros where the slice starts, so they are scanned but dropped.
+        let lo = from.saturating_sub(WINDOW - 1);
+        let census = &mut self.census;
+        scan_triggers(&data[lo..end], census.min_level, |pos, level| {
+            let pos = pos + lo;
+            if pos >= from {
+                census.record(pos, level);
+            }
+        });
+        self.fed = end;
+    }
+
+    /// The digest of `data`, the buffer fed (the rest of it is scanned
+    /// first when `feed` stopped short; a buffer of another length than
+    /// `new` was told is digested from scratch).
+    pub fn finish(mut self, data: &[u8]) -> String {
+        if data.len() != self.len {
+            return digest(data);
+        }
+        self.feed(data, data.len());
+        let guess = self.guess;
+        let mut census = self.census;
+        let level = loop {
+            if let Some(level) = census.choose(guess) {
+                break level;
+            }
+            let lower = census.min_level.saturating_sub(6);
+            census = Census::take(data, lower);
+        };
+        finish_digest(data, &census, level)
+    }
+}
+
+/// The second pass of [`digest`]: cut points of the two printed levels
+/// (from the census's events when it kept them), then their piece hashes.
+fn finish_digest(data: &[u8], census: &Census, level: u32) -> String {
+    let n = data.len();
     let top = census.top();
     let with_second = level < top;
     // Cut points of the two printed levels.
@@ -965,6 +1039,42 @@ mod tests {
                 }
             }
             assert_eq!(digest(&d), reference(&d), "seed {seed} len {n}");
+        }
+    }
+
+    #[test]
+    fn first_pass_fed_in_pieces_matches_reference() {
+        // Pieces of every shape: shorter than the rolling window, odd
+        // sizes, the fused loop's 16 KiB; low-entropy inputs make the
+        // census fall back to lower levels.
+        for seed in 0..24u64 {
+            let n = [0, 1, 6, 7, 100, 5_000, 70_000, 200_000][seed as usize % 8];
+            let mut d = bytes(seed + 77, n);
+            if seed % 3 == 0 {
+                for b in d.iter_mut() {
+                    *b &= 0x01;
+                }
+            }
+            let want = reference(&d);
+            for piece in [1usize, 5, 7, 4099, 16 << 10] {
+                let mut first = FirstPass::new(d.len());
+                let mut end = 0;
+                while end < d.len() {
+                    end = (end + piece).min(d.len());
+                    first.feed(&d, end);
+                }
+                assert_eq!(first.finish(&d), want, "seed {seed} len {n} piece {piece}");
+            }
+            // Fed half way: `finish` scans the rest.
+            let mut half = FirstPass::new(d.len());
+            half.feed(&d, d.len() / 2);
+            assert_eq!(half.finish(&d), want, "seed {seed} half");
+            // Told the wrong length: digested from scratch.
+            assert_eq!(
+                FirstPass::new(n + 1).finish(&d),
+                want,
+                "seed {seed} wrong length"
+            );
         }
     }
 

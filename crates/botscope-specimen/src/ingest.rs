@@ -172,18 +172,22 @@ pub fn add_paths(
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                let h = analysis::hashes(&job.data);
-                let done = match reader.is_stored(&h.sha256) {
+                // One read of the bytes feeds the three digests and the
+                // CTPH census (analysis finishes it for new specimens).
+                let pass = analysis::first_pass(&job.data);
+                let done = match reader.is_stored(&pass.hashes.sha256) {
                     Ok(stored) => {
-                        let first =
-                            !stored && claimed.lock().is_ok_and(|mut c| c.insert(h.sha256.clone()));
+                        let first = !stored
+                            && claimed
+                                .lock()
+                                .is_ok_and(|mut c| c.insert(pass.hashes.sha256.clone()));
                         Done {
                             seq: job.seq,
                             awaits_record: !stored && !first,
                             prepared: store::prepare(
                                 quarantine,
                                 &job.data,
-                                h,
+                                pass,
                                 !first,
                                 cfg.opts,
                                 &cfg.limits.unpack_caps(),

@@ -195,6 +195,7 @@ impl Store {
     pub fn quarantine(&self) -> Quarantine {
         Quarantine {
             root: self.root.join("quarantine"),
+            made: Default::default(),
         }
     }
 
@@ -218,12 +219,12 @@ impl Store {
         source: Source,
         opts: &AddOptions,
     ) -> Result<(String, bool)> {
-        let h = analysis::hashes(data);
-        let known = is_stored(&self.db, &h.sha256)?;
+        let first = analysis::first_pass(data);
+        let known = is_stored(&self.db, &first.hashes.sha256)?;
         let prepared = prepare(
             &self.quarantine(),
             data,
-            h,
+            first,
             known,
             opts,
             &crate::pe::UnpackCaps::default(),
@@ -438,16 +439,19 @@ pub struct Sighting {
 }
 
 /// Quarantines `data` (unless `known` and its file is present) and
-/// analyses it (unless `known`); `hashes` are the caller's. Safe to call
-/// from many threads at once. UPX unpacking is bounded by `caps`.
+/// analyses it (unless `known`); `first` is the caller's one read of the
+/// bytes ([`analysis::first_pass`]: the hashes and the CTPH census, which
+/// analysis finishes). Safe to call from many threads at once. UPX
+/// unpacking is bounded by `caps`.
 pub fn prepare(
     q: &Quarantine,
     data: &[u8],
-    hashes: Hashes,
+    first: analysis::FirstPass,
     known: bool,
     opts: &AddOptions,
     caps: &crate::pe::UnpackCaps,
 ) -> Result<Prepared> {
+    let analysis::FirstPass { hashes, fuzzy } = first;
     let mut wrote_file = false;
     if !known || !q.path_of(&hashes.sha256).exists() {
         q.write(&hashes.sha256, data, opts)?;
@@ -457,8 +461,10 @@ pub fn prepare(
     let record = if known {
         None
     } else {
-        Some(NewRecord::from_analysis(&analysis::analyze_with(
-            data, caps,
+        Some(NewRecord::from_analysis(&analysis::analyze_fed(
+            data,
+            caps,
+            Some(fuzzy),
         ))?)
     };
     Ok(Prepared {
@@ -473,6 +479,10 @@ pub fn prepare(
 #[derive(Clone, Debug)]
 pub struct Quarantine {
     root: PathBuf,
+    /// The `ab/` folders this handle has made or found (one bit each of
+    /// the 256 two-hex-digit prefixes), shared by its clones: each folder
+    /// is created once per add, not asked for once per file.
+    made: std::sync::Arc<[std::sync::atomic::AtomicU64; 4]>,
 }
 
 impl Quarantine {
@@ -492,12 +502,14 @@ impl Quarantine {
     /// the file system once per batch, before the rows naming the files.
     pub fn write(&self, sha256: &str, data: &[u8], opts: &AddOptions) -> Result<()> {
         let dir = self.root.join(&sha256[..2]);
-        std::fs::create_dir_all(&dir).map_err(io(dir.display().to_string()))?;
+        self.make_dir(&sha256[..2], &dir)?;
         let mut tmp = tempfile_in(&dir)?;
         tmp.1
             .write_all(data)
             .map_err(io(tmp.0.display().to_string()))?;
-        std::fs::set_permissions(&tmp.0, std::fs::Permissions::from_mode(0o444))
+        // fchmod on the open file: no second path walk.
+        tmp.1
+            .set_permissions(std::fs::Permissions::from_mode(0o444))
             .map_err(io(tmp.0.display().to_string()))?;
         drop(tmp.1);
         if let Some(d) = opts.pause_before_rename {
@@ -507,6 +519,34 @@ impl Quarantine {
         }
         let dest = dir.join(sha256);
         std::fs::rename(&tmp.0, &dest).map_err(io(dest.display().to_string()))
+    }
+
+    /// Creates the folder of prefix `prefix` unless this handle already
+    /// did (prefixes that are not two lowercase hex digits are created
+    /// every time).
+    fn make_dir(&self, prefix: &str, dir: &Path) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let hex = prefix.len() == 2
+            && prefix
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+        let bit = hex
+            .then(|| u8::from_str_radix(prefix, 16).ok())
+            .flatten()
+            .map(|b| {
+                let b = usize::from(b);
+                (&self.made[b / 64], 1u64 << (b % 64))
+            });
+        if let Some((word, mask)) = bit {
+            if word.load(Ordering::Relaxed) & mask != 0 {
+                return Ok(());
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
+        if let Some((word, mask)) = bit {
+            word.fetch_or(mask, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Flushes the file system holding the quarantine, data and renames:

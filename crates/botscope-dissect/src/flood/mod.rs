@@ -5,13 +5,17 @@
 //! `max_tallies` of each kind; idle ones are closed, small ones dropped
 //! and counted, when full.
 
+pub(crate) mod key;
 pub mod spread;
 
 use botscope_capture::PacketInfo;
 use botscope_core::events::{Evidence, FloodObs};
 use botscope_core::hash::FastMap;
 use botscope_core::{Proto, Ts};
+use key::{addr_word, mac_word, pair_word};
 use spread::SourceSpread;
+use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Packets needed to call a run of one type towards one target a flood.
@@ -39,10 +43,44 @@ pub fn mac_string(m: &[u8; 6]) -> String {
     )
 }
 
+/// The flood types, each tallied apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FloodKind {
+    /// TCP SYN (`ddos.synflood`); also a scan probe.
+    Syn,
+    /// TCP SYN+URG (`ddos.phatsyn`).
+    SynUrg,
+    /// TCP SYN+ACK (`ddos.phatwolk`).
+    SynAck,
+    /// HTTP GET packets (`ddos.httpflood`).
+    HttpGet,
+    /// UDP datagrams (`ddos.udpflood`).
+    Udp,
+    /// IP fragments (`ddos.targa3`).
+    Fragments,
+    /// ICMP (`ddos.phaticmp`).
+    Icmp,
+}
+
+impl FloodKind {
+    /// The name in the report (`FloodObs::kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FloodKind::Syn => "syn",
+            FloodKind::SynUrg => "syn+urg",
+            FloodKind::SynAck => "syn+ack",
+            FloodKind::HttpGet => "http-get",
+            FloodKind::Udp => "udp",
+            FloodKind::Fragments => "fragments",
+            FloodKind::Icmp => "icmp",
+        }
+    }
+}
+
 /// The flood type of a packet and the port it is tallied under; `None`
-/// for packets that are no flood type. Also says whether it is a bare
-/// SYN (a scan probe too).
-pub fn flood_type(pkt: &PacketInfo<'_>) -> Option<(&'static str, u16)> {
+/// for packets that are no flood type. A bare SYN ([`FloodKind::Syn`]) is
+/// a scan probe too.
+pub fn flood_kind(pkt: &PacketInfo<'_>) -> Option<(FloodKind, u16)> {
     match pkt.proto {
         Proto::Tcp => {
             let f = pkt.tcp_flags.unwrap_or(0);
@@ -50,23 +88,28 @@ pub fn flood_type(pkt: &PacketInfo<'_>) -> Option<(&'static str, u16)> {
             let ack = f & 0x10 != 0;
             let urg = f & 0x20 != 0;
             if syn && urg && !ack {
-                Some(("syn+urg", pkt.dst_port))
+                Some((FloodKind::SynUrg, pkt.dst_port))
             } else if syn && ack {
-                Some(("syn+ack", pkt.dst_port))
+                Some((FloodKind::SynAck, pkt.dst_port))
             } else if syn {
-                Some(("syn", pkt.dst_port))
+                Some((FloodKind::Syn, pkt.dst_port))
             } else if pkt.payload.starts_with(b"GET ") {
-                Some(("http-get", pkt.dst_port))
+                Some((FloodKind::HttpGet, pkt.dst_port))
             } else {
                 None
             }
         }
-        Proto::Udp if pkt.fragmented => Some(("fragments", 0)),
-        Proto::Udp => Some(("udp", pkt.dst_port)),
-        Proto::Icmp => Some(("icmp", 0)),
-        Proto::Other if pkt.fragmented => Some(("fragments", 0)),
+        Proto::Udp if pkt.fragmented => Some((FloodKind::Fragments, 0)),
+        Proto::Udp => Some((FloodKind::Udp, pkt.dst_port)),
+        Proto::Icmp => Some((FloodKind::Icmp, 0)),
+        Proto::Other if pkt.fragmented => Some((FloodKind::Fragments, 0)),
         Proto::Other => None,
     }
+}
+
+/// [`flood_kind`] with the type's name.
+pub fn flood_type(pkt: &PacketInfo<'_>) -> Option<(&'static str, u16)> {
+    flood_kind(pkt).map(|(k, port)| (k.as_str(), port))
 }
 
 struct Tally {
@@ -91,10 +134,81 @@ struct TargetTally {
     sources: SourceSpread,
 }
 
-type TallyKey = (IpAddr, IpAddr, &'static str, u16);
-type TargetKey = (IpAddr, &'static str, u16, Option<[u8; 6]>);
+/// A per-source tally: (source, target, type, port).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TallyKey {
+    src: IpAddr,
+    dst: IpAddr,
+    kind: FloodKind,
+    port: u16,
+}
+
+impl Hash for TallyKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(pair_word(&self.src, &self.dst));
+        h.write_u64(((self.kind as u64) << 16) | u64::from(self.port));
+    }
+}
+
+/// A per-target tally: (target, type, port, Ethernet source).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TargetKey {
+    dst: IpAddr,
+    kind: FloodKind,
+    port: u16,
+    mac: Option<[u8; 6]>,
+}
+
+impl Hash for TargetKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(
+            addr_word(&self.dst) ^ ((self.kind as u64) << 48) ^ (u64::from(self.port) << 32),
+        );
+        h.write_u64(mac_word(&self.mac));
+    }
+}
+
+/// An Ethernet address as a map key hashed in one word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct MacKey([u8; 6]);
+
+impl Hash for MacKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(mac_word(&Some(self.0)));
+    }
+}
+
+impl Tally {
+    /// A tally opened by `pkt`.
+    fn first(pkt: &PacketInfo<'_>) -> Self {
+        Tally {
+            start: pkt.ts,
+            end: pkt.ts,
+            packets: 1,
+            file: pkt.file,
+            first_pkt: pkt.pkt_no,
+            last_pkt: pkt.pkt_no,
+            mac: pkt.src_mac,
+        }
+    }
+}
 
 impl TargetTally {
+    /// A per-target tally opened by `pkt`.
+    fn first(pkt: &PacketInfo<'_>) -> Self {
+        let mut sources = SourceSpread::default();
+        sources.insert(pkt.src);
+        TargetTally {
+            start: pkt.ts,
+            end: pkt.ts,
+            packets: 1,
+            file: pkt.file,
+            first_pkt: pkt.pkt_no,
+            last_pkt: pkt.pkt_no,
+            sources,
+        }
+    }
+
     /// Forged sources: many, each with few packets, at a flood's rate.
     fn spoofed(&self) -> bool {
         let n = self.sources.estimate();
@@ -117,7 +231,7 @@ pub struct FloodTracker {
     max_tallies: usize,
     tallies: FastMap<TallyKey, Tally>,
     targets: FastMap<TargetKey, TargetTally>,
-    hosts: FastMap<[u8; 6], MacHost>,
+    hosts: FastMap<MacKey, MacHost>,
     /// Floods found (closed tallies), in closing order.
     pub floods: Vec<FloodObs>,
     /// Per-source tallies dropped to stay within the limit.
@@ -152,25 +266,26 @@ impl FloodTracker {
         self.targets.len()
     }
 
-    /// Counts one packet (every packet of the capture goes here).
-    pub fn on_packet(&mut self, pkt: &PacketInfo<'_>) {
+    /// Counts one packet (every packet of the capture goes here); returns
+    /// its flood type, so a caller needs no second look at its flags.
+    pub fn on_packet(&mut self, pkt: &PacketInfo<'_>) -> Option<FloodKind> {
         self.now = pkt.ts;
-        if let Some((kind, port)) = flood_type(pkt) {
-            self.tally(pkt, kind, port);
-        }
+        let (kind, port) = flood_kind(pkt)?;
+        self.tally(pkt, kind, port);
+        Some(kind)
     }
 
     /// Remembers which IP an Ethernet address carried TCP data for.
     pub fn learn_host(&mut self, pkt: &PacketInfo<'_>) {
         let Some(mac) = pkt.src_mac else { return };
         let full = self.hosts.len() >= MAX_MAC_HOSTS;
-        if let Some(h) = self.hosts.get_mut(&mac) {
+        if let Some(h) = self.hosts.get_mut(&MacKey(mac)) {
             if h.ip != pkt.src {
                 h.shared = true;
             }
         } else if !full {
             self.hosts.insert(
-                mac,
+                MacKey(mac),
                 MacHost {
                     ip: pkt.src,
                     shared: false,
@@ -182,11 +297,14 @@ impl FloodTracker {
     /// The host behind an Ethernet source address: the one IP it carried
     /// TCP data for (none for a router carrying many).
     pub fn host_of(&self, mac: &[u8; 6]) -> Option<IpAddr> {
-        self.hosts.get(mac).filter(|h| !h.shared).map(|h| h.ip)
+        self.hosts
+            .get(&MacKey(*mac))
+            .filter(|h| !h.shared)
+            .map(|h| h.ip)
     }
 
     fn is_router(&self, mac: Option<[u8; 6]>) -> bool {
-        mac.is_some_and(|m| self.hosts.get(&m).is_some_and(|h| h.shared))
+        mac.is_some_and(|m| self.hosts.get(&MacKey(m)).is_some_and(|h| h.shared))
     }
 
     /// Closes every open tally (after the last packet), floods sorted by
@@ -207,10 +325,10 @@ impl FloodTracker {
     fn close_tally(&mut self, k: TallyKey, t: Tally) {
         if t.packets >= FLOOD_MIN_PACKETS {
             self.floods.push(FloodObs {
-                source: k.0,
-                target: k.1,
-                kind: k.2.to_string(),
-                port: k.3,
+                source: k.src,
+                target: k.dst,
+                kind: k.kind.as_str().to_string(),
+                port: k.port,
                 start: t.start,
                 end: t.end,
                 packets: t.packets,
@@ -230,17 +348,18 @@ impl FloodTracker {
             return;
         }
         // A router's address (shared by many hosts) is not a sender.
-        if self.is_router(k.3) {
+        if self.is_router(k.mac) {
             return;
         }
-        let source =
-            k.3.and_then(|m| self.host_of(&m))
-                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let source = k
+            .mac
+            .and_then(|m| self.host_of(&m))
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
         self.floods.push(FloodObs {
             source,
-            target: k.0,
-            kind: k.1.to_string(),
-            port: k.2,
+            target: k.dst,
+            kind: k.kind.as_str().to_string(),
+            port: k.port,
             start: t.start,
             end: t.end,
             packets: t.packets,
@@ -250,96 +369,99 @@ impl FloodTracker {
             },
             spoofed: true,
             sources: t.sources.estimate(),
-            sender_mac: k.3.as_ref().map(mac_string),
+            sender_mac: k.mac.as_ref().map(mac_string),
         });
     }
 
     /// Counts a flood-type packet toward its target and sending host;
     /// true when that target is under a spoofed flood (its new sources
     /// then get no tally of their own).
-    fn target_tally(&mut self, pkt: &PacketInfo<'_>, kind: &'static str, port: u16) -> bool {
-        let key = (pkt.dst, kind, port, pkt.src_mac);
-        if let Some(t) = self.targets.get_mut(&key) {
-            if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
-                t.end = pkt.ts;
-                t.packets += 1;
-                t.last_pkt = pkt.pkt_no;
-                t.sources.insert(pkt.src);
-                return t.spoofed();
-            }
-            if let Some(old) = self.targets.remove(&key) {
+    fn target_tally(&mut self, pkt: &PacketInfo<'_>, kind: FloodKind, port: u16) -> bool {
+        let key = TargetKey {
+            dst: pkt.dst,
+            kind,
+            port,
+            mac: pkt.src_mac,
+        };
+        // One probe for the common cases (a known target, or a new one
+        // while there is room); the full table takes the slow path.
+        let full = self.targets.len() >= self.max_tallies;
+        match self.targets.entry(key) {
+            Entry::Occupied(mut o) => {
+                let t = o.get_mut();
+                if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
+                    t.end = pkt.ts;
+                    t.packets += 1;
+                    t.last_pkt = pkt.pkt_no;
+                    t.sources.insert(pkt.src);
+                    return t.spoofed();
+                }
+                // A new run in the old one's place (the table cannot be full
+                // after the old one goes).
+                let old = std::mem::replace(t, TargetTally::first(pkt));
                 self.close_target(key, old);
+                return false;
+            }
+            Entry::Vacant(v) if !full => {
+                v.insert(TargetTally::first(pkt));
+                return false;
+            }
+            Entry::Vacant(_) => {}
+        }
+        for k in idle_keys(&self.targets, self.now) {
+            if let Some(t) = self.targets.remove(&k) {
+                self.close_target(k, t);
             }
         }
         if self.targets.len() >= self.max_tallies {
-            for k in idle_keys(&self.targets, self.now) {
-                if let Some(t) = self.targets.remove(&k) {
-                    self.close_target(k, t);
-                }
-            }
-            if self.targets.len() >= self.max_tallies {
-                self.evicted_targets += drop_small(&mut self.targets);
-            }
-            if self.targets.len() >= self.max_tallies {
-                self.evicted_targets += 1;
-                return false;
-            }
+            self.evicted_targets += drop_small(&mut self.targets);
         }
-        let mut sources = SourceSpread::default();
-        sources.insert(pkt.src);
-        self.targets.insert(
-            key,
-            TargetTally {
-                start: pkt.ts,
-                end: pkt.ts,
-                packets: 1,
-                file: pkt.file,
-                first_pkt: pkt.pkt_no,
-                last_pkt: pkt.pkt_no,
-                sources,
-            },
-        );
+        if self.targets.len() >= self.max_tallies {
+            self.evicted_targets += 1;
+            return false;
+        }
+        self.targets.insert(key, TargetTally::first(pkt));
         false
     }
 
-    fn tally(&mut self, pkt: &PacketInfo<'_>, kind: &'static str, port: u16) {
+    fn tally(&mut self, pkt: &PacketInfo<'_>, kind: FloodKind, port: u16) {
         // Packets through a router (an address seen carrying several
         // hosts' data) keep their per-source tallies: many real senders.
         let spoofed_target = self.target_tally(pkt, kind, port) && !self.is_router(pkt.src_mac);
-        let key = (pkt.src, pkt.dst, kind, port);
-        if spoofed_target && !self.tallies.contains_key(&key) {
-            return; // one more forged source: counted in the target's tally
-        }
-        if let Some(t) = self.tallies.get_mut(&key) {
-            if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
-                t.end = pkt.ts;
-                t.packets += 1;
-                t.last_pkt = pkt.pkt_no;
-                return;
-            }
-            if let Some(old) = self.tallies.remove(&key) {
+        let key = TallyKey {
+            src: pkt.src,
+            dst: pkt.dst,
+            kind,
+            port,
+        };
+        let full = self.tallies.len() >= self.max_tallies;
+        match self.tallies.entry(key) {
+            Entry::Occupied(mut o) => {
+                let t = o.get_mut();
+                if pkt.ts.0 - t.end.0 <= FLOOD_GAP_US {
+                    t.end = pkt.ts;
+                    t.packets += 1;
+                    t.last_pkt = pkt.pkt_no;
+                    return;
+                }
+                let old = std::mem::replace(t, Tally::first(pkt));
                 self.close_tally(key, old);
-            }
-        }
-        if self.tallies.len() >= self.max_tallies {
-            self.sweep_tallies();
-            if self.tallies.len() >= self.max_tallies {
-                self.evicted_tallies += 1;
                 return;
             }
+            // One more forged source: counted in the target's tally.
+            Entry::Vacant(_) if spoofed_target => return,
+            Entry::Vacant(v) if !full => {
+                v.insert(Tally::first(pkt));
+                return;
+            }
+            Entry::Vacant(_) => {}
         }
-        self.tallies.insert(
-            key,
-            Tally {
-                start: pkt.ts,
-                end: pkt.ts,
-                packets: 1,
-                file: pkt.file,
-                first_pkt: pkt.pkt_no,
-                last_pkt: pkt.pkt_no,
-                mac: pkt.src_mac,
-            },
-        );
+        self.sweep_tallies();
+        if self.tallies.len() >= self.max_tallies {
+            self.evicted_tallies += 1;
+            return;
+        }
+        self.tallies.insert(key, Tally::first(pkt));
     }
 
     /// Closes tallies idle past the flood gap; when none is idle, drops

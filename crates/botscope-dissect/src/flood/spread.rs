@@ -11,11 +11,25 @@ pub const EXACT: usize = 8;
 pub const PRECISION: u32 = 9;
 const M: usize = 1 << PRECISION;
 
-/// Distinct-source counter.
-#[derive(Clone, Debug, Default)]
+/// Distinct-source counter. The first [`EXACT`] sources sit inline (most
+/// targets never see more, and a per-target heap list cost an allocation
+/// and a free per tally); the sketch is boxed when it is needed.
+#[derive(Clone, Debug)]
 pub struct SourceSpread {
-    exact: Vec<IpAddr>,
+    exact: [IpAddr; EXACT],
+    /// Sources in `exact` (0 once the sketch took over).
+    held: u8,
     registers: Option<Box<Registers>>,
+}
+
+impl Default for SourceSpread {
+    fn default() -> Self {
+        SourceSpread {
+            exact: [IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED); EXACT],
+            held: 0,
+            registers: None,
+        }
+    }
 }
 
 /// The sketch with its harmonic sum kept up to date on every insert, so
@@ -79,25 +93,27 @@ impl SourceSpread {
             r.add(&ip);
             return;
         }
-        if self.exact.contains(&ip) {
+        let held = usize::from(self.held);
+        if self.exact[..held].contains(&ip) {
             return;
         }
-        if self.exact.len() < EXACT {
-            self.exact.push(ip);
+        if held < EXACT {
+            self.exact[held] = ip;
+            self.held += 1;
             return;
         }
         let mut r = Box::new(Registers::new());
-        for a in self.exact.drain(..).chain(std::iter::once(ip)) {
-            r.add(&a);
+        for a in self.exact.iter().chain(std::iter::once(&ip)) {
+            r.add(a);
         }
-        self.exact = Vec::new();
+        self.held = 0;
         self.registers = Some(r);
     }
 
     /// Distinct sources (exact up to [`EXACT`], estimated above).
     pub fn estimate(&self) -> u64 {
         let Some(r) = self.registers.as_ref() else {
-            return self.exact.len() as u64;
+            return u64::from(self.held);
         };
         let m = M as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
@@ -112,13 +128,11 @@ impl SourceSpread {
         e.round() as u64
     }
 
-    /// Bytes held.
+    /// Heap bytes held (the sketch; the exact sources are inline).
     pub fn bytes(&self) -> usize {
-        self.exact.capacity() * std::mem::size_of::<IpAddr>()
-            + self
-                .registers
-                .as_ref()
-                .map_or(0, |_| std::mem::size_of::<Registers>())
+        self.registers
+            .as_ref()
+            .map_or(0, |_| std::mem::size_of::<Registers>())
     }
 }
 
