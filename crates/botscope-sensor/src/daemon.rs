@@ -68,14 +68,16 @@ pub enum RunError {
     PcapWithoutInterface,
 }
 
-/// The JSON Lines event log, flushed per line and rotated by size: once a
+/// The JSON Lines event log, buffered until [`RotatingLog::flush`] (the
+/// sensor flushes whenever its event queue is drained, so a follower sees
+/// each line as soon as the sensor is idle) and rotated by size: once a
 /// line would take it past `max_bytes`, `path` becomes `path.1` (`path.1`
 /// becomes `path.2` ..., `path.<keep>` is deleted) and a new `path` is
 /// started. A rotation that fails (e.g. the folder is not writable by the
 /// sensor's user) is reported once on stderr and the log goes on growing.
 pub struct RotatingLog {
     path: std::path::PathBuf,
-    file: std::io::LineWriter<std::fs::File>,
+    file: std::io::BufWriter<std::fs::File>,
     size: u64,
     max_bytes: u64,
     keep: usize,
@@ -93,7 +95,7 @@ impl RotatingLog {
         let size = file.metadata()?.len();
         Ok(RotatingLog {
             path,
-            file: std::io::LineWriter::new(file),
+            file: std::io::BufWriter::with_capacity(LOG_BUFFER, file),
             size,
             max_bytes,
             keep: keep.max(1),
@@ -103,6 +105,13 @@ impl RotatingLog {
 
     /// Appends one line (a newline is added).
     pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        self.write_line_bytes(line.as_bytes())
+    }
+
+    /// Appends one line given as bytes (a newline is added); it reaches
+    /// the file at the next [`RotatingLog::flush`] or rotation at the
+    /// latest.
+    pub fn write_line_bytes(&mut self, line: &[u8]) -> std::io::Result<()> {
         let n = line.len() as u64 + 1;
         if self.max_bytes > 0 && self.size > 0 && self.size + n > self.max_bytes {
             if let Err(e) = self.rotate() {
@@ -115,9 +124,24 @@ impl RotatingLog {
                 }
             }
         }
-        writeln!(self.file, "{line}")?;
+        self.file.write_all(line)?;
+        self.file.write_all(b"\n")?;
         self.size += n;
         Ok(())
+    }
+
+    /// Appends `ev` as its JSON line, formatted in `line` (a buffer the
+    /// caller reuses); an event that cannot be written is skipped.
+    fn write_event(&mut self, line: &mut Vec<u8>, ev: &SensorEvent) {
+        line.clear();
+        if serde_json::to_writer(&mut *line, ev).is_ok() {
+            let _ = self.write_line_bytes(line);
+        }
+    }
+
+    /// Writes buffered lines to the file.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 
     fn rotate(&mut self) -> std::io::Result<()> {
@@ -127,15 +151,21 @@ impl RotatingLog {
             .create(true)
             .append(true)
             .open(&self.path)?;
-        self.file = std::io::LineWriter::new(file);
+        self.file = std::io::BufWriter::with_capacity(LOG_BUFFER, file);
         self.size = 0;
         Ok(())
     }
 }
 
+/// Bytes of event log buffered before a write.
+const LOG_BUFFER: usize = 64 * 1024;
+/// Most events written between two flushes of the event log.
+const LOG_BATCH: usize = 256;
+
 /// Runs the sensor until `shutdown` resolves. Events are appended to the
-/// configured log as JSON Lines (flushed per line, so a dashboard can
-/// follow it) and also passed to `on_event`.
+/// configured log as JSON Lines (flushed as soon as the event queue is
+/// empty, or every 256 events, so a dashboard can follow it) and also
+/// passed to `on_event`.
 pub async fn run(
     cfg: SensorConfig,
     sink: Arc<dyn SpecimenSink>,
@@ -212,22 +242,33 @@ pub async fn run(
     let mut log = RotatingLog::new(cfg.log.clone(), log, cfg.log_max_bytes, cfg.log_keep)?;
     let writer = tokio::spawn(async move {
         let mut reported = 0u64;
-        while let Some(ev) = rx.recv().await {
-            // Events dropped while the queue was full are reported as soon
-            // as the writer gets to run again.
-            let total = writer_dropped.load(Ordering::Relaxed);
-            let mut evs = Vec::with_capacity(2);
-            if total != reported {
-                reported = total;
-                evs.push(SensorEvent::EventsDropped { ts: now(), total });
-            }
-            evs.push(ev);
-            for ev in evs {
-                if let Ok(line) = serde_json::to_string(&ev) {
-                    let _ = log.write_line(&line);
+        // One reused line buffer; the events queued when the writer runs
+        // are written together and flushed once the queue is empty (one
+        // write() a batch instead of one a line).
+        let mut line = Vec::with_capacity(1024);
+        while let Some(first) = rx.recv().await {
+            let mut next = Some(first);
+            let mut batch = 0;
+            while let Some(ev) = next {
+                // Events dropped while the queue was full are reported as
+                // soon as the writer gets to run again.
+                let total = writer_dropped.load(Ordering::Relaxed);
+                if total != reported {
+                    reported = total;
+                    let ev = SensorEvent::EventsDropped { ts: now(), total };
+                    log.write_event(&mut line, &ev);
+                    on_event(&ev);
                 }
+                log.write_event(&mut line, &ev);
                 on_event(&ev);
+                batch += 1;
+                next = if batch < LOG_BATCH {
+                    rx.try_recv().ok()
+                } else {
+                    None
+                };
             }
+            let _ = log.flush();
         }
     });
     for message in warnings {

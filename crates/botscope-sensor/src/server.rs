@@ -2,13 +2,14 @@
 //! emulation per connection, classification of what the client sent,
 //! contained downloads, and a JSON Lines event log.
 
+use crate::analysis::{analyse_payload, Analysis, Scope};
 use crate::config::SensorConfig;
 use crate::containment::{
     check_bind_port, target_for, DownloadLimiter, HandshakeTable, Refusal, SourceQuota,
 };
 use crate::download::{fetch, planned_copy_method, DownloadCaps};
 use crate::emulate::{Emulator, Personality};
-use crate::instructions::{find_instructions, DownloadInstruction};
+use crate::instructions::DownloadInstruction;
 use crate::shell::{FetchOutcome, ShellKind, ShellOffer};
 use botscope_core::Ts;
 use botscope_deobf::Record;
@@ -592,6 +593,10 @@ pub async fn serve(
 }
 
 async fn accept_loop(l: TcpListener, ctx: Arc<Ctx>) {
+    // Listeners bound to one address (the sensor binds each configured
+    // address apart) accept connections to exactly that address and port:
+    // no getsockname() per connection then.
+    let listening = l.local_addr().ok().filter(|a| !a.ip().is_unspecified());
     loop {
         let Ok((s, peer)) = l.accept().await else {
             // EMFILE and friends: back off instead of spinning.
@@ -602,7 +607,10 @@ async fn accept_loop(l: TcpListener, ctx: Arc<Ctx>) {
         // accept() returns only after the three-way handshake: this source
         // answered our SYN-ACK, so it is not forged.
         ctx.handshakes.confirm(peer.ip());
-        let local = s.local_addr().unwrap_or(peer);
+        let local = match listening {
+            Some(a) => a,
+            None => s.local_addr().unwrap_or(peer),
+        };
         let ctx = ctx.clone();
         tokio::spawn(async move {
             let Some(_slot) = ctx.source_sessions.try_acquire(peer.ip()) else {
@@ -819,10 +827,6 @@ async fn session(mut s: TcpStream, peer: SocketAddr, local: SocketAddr, ctx: &Ar
     .await;
 }
 
-/// Classifies a client stream (or, with `udp135`, a Messenger datagram)
-/// and finds its download instructions, on the blocking pool and at most
-/// `limits.analyses_concurrent` at once: a megabyte of hostile payload
-/// never stalls the listeners on the async workers.
 /// A session that paused this long after sending is searched for
 /// shellcode before it ends.
 const SHELLCODE_QUIET: Duration = Duration::from_secs(1);
@@ -835,16 +839,6 @@ const MIN_SHELLCODE_STREAM: usize = 64;
 const MAX_EARLY_STREAM: usize = 256 * 1024;
 /// At most this many early searches per session.
 const MAX_EARLY_SEARCHES: usize = 4;
-
-/// What an analysis looks for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Vectors, download instructions and shell offers.
-    All,
-    /// Vectors and shell offers only (the early search of a session that
-    /// paused: its instructions are read when it ends).
-    Shells,
-}
 
 /// Serves each shell in `offers` not already in `offered` (on its own
 /// task), and remembers it there.
@@ -868,51 +862,22 @@ fn offer_shells(
     }
 }
 
-/// What a client stream or datagram carried.
-#[derive(Default)]
-struct Analysis {
-    vectors: Vec<String>,
-    details: Vec<String>,
-    instructions: Vec<DownloadInstruction>,
-    /// Shells its shellcode offers.
-    offers: Vec<ShellOffer>,
-    /// The de-obfuscation record (empty for an early search).
-    deobf: Record,
-}
-
+/// Classifies a client stream (or, with `udp135`, a Messenger datagram)
+/// and finds its download instructions, on the blocking pool and at most
+/// `limits.analyses_concurrent` at once: a megabyte of hostile payload
+/// never stalls the listeners on the async workers.
 async fn analyse(ctx: &Arc<Ctx>, data: Vec<u8>, udp135: bool, scope: Scope) -> Analysis {
+    // An empty stream (a scan, a connection reset before it sent) carries
+    // nothing any search could find: no blocking-pool round trip for it.
+    if data.is_empty() {
+        return Analysis::default();
+    }
     let Ok(_permit) = ctx.analyses.acquire().await else {
         return Default::default();
     };
-    tokio::task::spawn_blocking(move || {
-        let findings = if udp135 {
-            botscope_dissect::exploit::classify_udp135(&data)
-                .into_iter()
-                .collect()
-        } else {
-            botscope_dissect::exploit::classify_stream(&data)
-        };
-        let vectors = findings
-            .iter()
-            .map(|f| f.vector.name().to_string())
-            .collect();
-        let details = findings.iter().map(|f| f.detail.clone()).collect();
-        Analysis {
-            vectors,
-            details,
-            instructions: match scope {
-                Scope::All => find_instructions(&data),
-                Scope::Shells => Vec::new(),
-            },
-            offers: crate::shell_session::offers_in(&data),
-            deobf: match scope {
-                Scope::All => crate::deobf::payload_record(&data),
-                Scope::Shells => Record::default(),
-            },
-        }
-    })
-    .await
-    .unwrap_or_default()
+    tokio::task::spawn_blocking(move || analyse_payload(&data, udp135, scope))
+        .await
+        .unwrap_or_default()
 }
 
 /// Tries the instructions in order until one download succeeds; every
