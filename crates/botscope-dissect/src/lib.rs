@@ -550,13 +550,19 @@ impl<S: RecordSink> FlowSink for Analyzer<S> {
             } else if k.proto == Proto::Tcp && self.ftp.claim(flow.id, flow.uid, k) {
                 st.d = Dissector::FtpData;
             } else if k.proto == Proto::Tcp
+                // With no offer waiting none can expire: skip the lookups.
+                && !self.dcc_expect.is_empty()
                 && (self.dcc_expect.take(&(k.resp_h, k.resp_p), pkt.ts)
                     || self.dcc_expect.take(&(k.orig_h, k.orig_p), pkt.ts))
             {
                 st.d = Dissector::IrcDccData;
             }
             self.stats.dcc_offers_expired = self.dcc_expect.expired;
-            self.account(flow.id);
+            // `account` for the state just made, without looking it up again.
+            let now = st.held_bytes();
+            self.held = self.held - st.held + now;
+            st.held = now;
+            self.stats.peak_held_bytes = self.stats.peak_held_bytes.max(self.held as u64);
         }
     }
 

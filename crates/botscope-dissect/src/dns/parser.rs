@@ -215,10 +215,74 @@ pub struct Message {
     pub error: Option<DnsError>,
 }
 
+/// Longest rendered name: 255 wire octets, each label byte at most four
+/// characters (`\xNN`), fits.
+const MAX_RENDERED: usize = 4 * MAX_NAME;
+
+/// A name rendered on the stack, so reading one allocates nothing until
+/// the caller keeps it ([`NameBuf::to_string`] allocates exactly once).
+pub struct NameBuf {
+    buf: [u8; MAX_RENDERED],
+    len: usize,
+}
+
+impl Default for NameBuf {
+    fn default() -> Self {
+        NameBuf {
+            buf: [0; MAX_RENDERED],
+            len: 0,
+        }
+    }
+}
+
+impl NameBuf {
+    /// The name as an owned string (one allocation, of its exact length).
+    pub fn to_owned_name(&self) -> String {
+        self.as_str().to_owned()
+    }
+
+    /// The rendered name (printable ASCII by construction).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+
+    /// Appends one byte; the bound holds by [`MAX_NAME`] (see
+    /// [`MAX_RENDERED`]), and a byte past it would be dropped.
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// Zeek-style escaping: printable ASCII kept, other bytes as `\xNN`.
+    fn push_label(&mut self, label: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for &b in label {
+            if (0x20..0x7f).contains(&b) {
+                self.push(b);
+            } else {
+                self.push(b'\\');
+                self.push(b'x');
+                self.push(HEX[usize::from(b >> 4)]);
+                self.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+    }
+}
+
 /// Reads a (possibly compressed) name at `pos`; returns it and the offset
 /// just after it in the original position.
-pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DnsError> {
-    let mut out = String::new();
+pub fn read_name(msg: &[u8], pos: usize) -> Result<(String, usize), DnsError> {
+    let mut name = NameBuf::default();
+    let end = read_name_into(msg, pos, &mut name)?;
+    Ok((name.to_owned_name(), end))
+}
+
+/// [`read_name`] into a caller's buffer (no allocation); returns the
+/// offset just after the name in the original position.
+pub fn read_name_into(msg: &[u8], mut pos: usize, out: &mut NameBuf) -> Result<usize, DnsError> {
+    out.len = 0;
     let mut wire_len = 0usize;
     let mut end_after: Option<usize> = None;
     let mut jumps = 0usize;
@@ -227,7 +291,7 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DnsError
         match len & 0xc0 {
             0x00 => {
                 if len == 0 {
-                    return Ok((out, end_after.unwrap_or(pos + 1)));
+                    return Ok(end_after.unwrap_or(pos + 1));
                 }
                 let l = len as usize;
                 let label = msg
@@ -237,10 +301,10 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DnsError
                 if wire_len > MAX_NAME {
                     return Err(DnsError::NameTooLong);
                 }
-                if !out.is_empty() {
-                    out.push('.');
+                if out.len > 0 {
+                    out.push(b'.');
                 }
-                push_label(&mut out, label);
+                out.push_label(label);
                 pos += 1 + l;
             }
             0xc0 => {
@@ -255,17 +319,6 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DnsError
                 pos = (((len & 0x3f) as usize) << 8) | lo as usize;
             }
             _ => return Err(DnsError::BadLabel),
-        }
-    }
-}
-
-/// Zeek-style escaping: printable ASCII kept, other bytes as `\xNN`.
-fn push_label(out: &mut String, label: &[u8]) {
-    for &b in label {
-        if (0x20..0x7f).contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("\\x{b:02x}"));
         }
     }
 }
@@ -361,22 +414,30 @@ fn rdata(msg: &[u8], rtype: u16, start: usize, len: usize) -> Result<Rdata, DnsE
 /// returned; later errors are kept in [`Message::error`].
 pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
     let header = Header::parse(msg)?;
+    // Sized up front from the counts, but never past what the message's
+    // bytes can hold (a question takes at least 5, a record 11).
+    let body = msg.len() - 12;
+    let records = usize::from(header.ancount)
+        .min(MAX_RECORDS)
+        .saturating_add(usize::from(header.nscount).min(MAX_RECORDS))
+        .saturating_add(usize::from(header.arcount).min(MAX_RECORDS));
     let mut m = Message {
         header,
-        questions: Vec::new(),
-        records: Vec::new(),
+        questions: Vec::with_capacity(usize::from(header.qdcount).min(MAX_RECORDS).min(body / 5)),
+        records: Vec::with_capacity(records.min(body / 11)),
         edns_udp_size: None,
         error: None,
     };
+    let mut name = NameBuf::default();
     let mut pos = 12;
     let res = (|| -> Result<(), DnsError> {
         for _ in 0..header.qdcount.min(MAX_RECORDS as u16) {
-            let (name, p) = read_name(msg, pos)?;
+            let p = read_name_into(msg, pos, &mut name)?;
             let qtype = u16_at(msg, p)?;
             let qclass = u16_at(msg, p + 2)?;
             pos = p + 4;
             m.questions.push(Question {
-                name,
+                name: name.to_owned_name(),
                 qtype,
                 qclass,
             });
@@ -388,7 +449,7 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
         ];
         for (section, count) in sections {
             for _ in 0..count.min(MAX_RECORDS as u16) {
-                let (name, p) = read_name(msg, pos)?;
+                let p = read_name_into(msg, pos, &mut name)?;
                 let rtype = u16_at(msg, p)?;
                 let class = u16_at(msg, p + 2)?;
                 let ttl = u32_at(msg, p + 4)?;
@@ -403,7 +464,7 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
                 }
                 pos = start + rdlen as usize;
                 m.records.push(Record {
-                    name,
+                    name: name.to_owned_name(),
                     rtype,
                     class,
                     ttl,

@@ -173,7 +173,7 @@ impl DnsState {
     }
 
     fn on_message(&mut self, ctx: &FlowCtx<'_>, data: &[u8], out: &mut Output) {
-        let msg = match parser::parse(data) {
+        let mut msg = match parser::parse(data) {
             Ok(m) => m,
             Err(e) => {
                 out.anomaly(ctx, &e.to_string());
@@ -232,7 +232,7 @@ impl DnsState {
         for t in flushed {
             self.emit(ctx, t, out);
         }
-        self.apply(ctx, cur, &msg);
+        self.apply(ctx, cur, &mut msg);
         let done = {
             let tx = self.arena[cur].as_mut().expect("live txn");
             if h.qr {
@@ -247,7 +247,9 @@ impl DnsState {
         }
     }
 
-    fn apply(&mut self, ctx: &FlowCtx<'_>, cur: usize, msg: &Message) {
+    /// Folds one message into its transaction; names the transaction
+    /// keeps are moved out of `msg` (it is not read afterwards).
+    fn apply(&mut self, ctx: &FlowCtx<'_>, cur: usize, msg: &mut Message) {
         let h = msg.header;
         let tx = self.arena[cur].as_mut().expect("live txn");
         if tx.packets.last() != Some(&ctx.pkt_no) {
@@ -268,9 +270,9 @@ impl DnsState {
         if !h.qr {
             // Zeek does not treat an update's zone section as a question.
             let questions = if h.opcode == 5 {
-                &[][..]
+                &mut [][..]
             } else {
-                &msg.questions[..]
+                &mut msg.questions[..]
             };
             for q in questions {
                 tx.rd = h.rd;
@@ -278,11 +280,11 @@ impl DnsState {
                 tx.qclass = Some(q.qclass);
                 tx.qtype = Some(q.qtype);
                 tx.z = h.z;
-                tx.query = Some(q.name.clone());
+                tx.query = Some(std::mem::take(&mut q.name));
             }
             return;
         }
-        for r in &msg.records {
+        for r in &mut msg.records {
             let update = h.opcode == 5;
             let counts =
                 r.section == Section::Answer || (update && r.section == Section::Authority);
@@ -293,7 +295,8 @@ impl DnsState {
                 continue;
             };
             if tx.query.is_none() {
-                tx.query = Some(r.name.clone());
+                // `render` has read the name; nothing reads it after.
+                tx.query = Some(std::mem::take(&mut r.name));
             }
             tx.aa = h.aa;
             tx.ra = h.ra;
@@ -388,37 +391,34 @@ fn escape(b: &[u8]) -> String {
 /// Renders one answer as Zeek's `answers` column does; `None` when Zeek
 /// adds nothing for the record type.
 fn render(r: &parser::Record, update: bool) -> Option<String> {
-    // Zeek renders the names inside answers lower-cased.
-    let owner = r.name.to_ascii_lowercase();
-    let r = &parser::Record {
-        name: owner,
-        ..r.clone()
-    };
+    // Zeek renders the names inside answers lower-cased (the owner only
+    // where a rendering shows it).
+    let owner = || r.name.to_ascii_lowercase();
     let lower = |n: &String| n.to_ascii_lowercase();
     if update {
         match (r.section, r.class) {
             (Section::Answer, 254) if r.rtype == 255 => {
-                return Some(format!("pre: NameNotInUse {}", r.name))
+                return Some(format!("pre: NameNotInUse {}", owner()))
             }
             (Section::Answer, 255) if r.rtype == 255 => {
-                return Some(format!("pre: NameInUse {}", r.name))
+                return Some(format!("pre: NameInUse {}", owner()))
             }
             (Section::Answer, 254) => {
                 return Some(format!(
                     "pre: NoRRSet {} {}",
                     parser::qtype_name(r.rtype),
-                    r.name
+                    owner()
                 ))
             }
             (Section::Answer, 255) => {
                 return Some(format!(
                     "pre: RRSetExists {} {}",
                     parser::qtype_name(r.rtype),
-                    r.name
+                    owner()
                 ))
             }
             (Section::Authority, 255) if r.rtype == 255 => {
-                return Some(format!("del: RRSet * {}", r.name))
+                return Some(format!("del: RRSet * {}", owner()))
             }
             (Section::Authority, 255) => {
                 return Some(format!("del: RRSet {}", parser::qtype_name(r.rtype)))
@@ -427,7 +427,7 @@ fn render(r: &parser::Record, update: bool) -> Option<String> {
                 return Some(format!(
                     "del: RR {} {}",
                     parser::qtype_name(r.rtype),
-                    r.name
+                    owner()
                 ))
             }
             _ => {}
@@ -440,8 +440,8 @@ fn render(r: &parser::Record, update: bool) -> Option<String> {
             .join(" ")
     };
     Some(match (&r.data, r.rtype) {
-        (Rdata::A(a), _) if update => format!("A {} {a}", r.name),
-        (Rdata::Aaaa(a), _) if update => format!("AAAA {} {a}", r.name),
+        (Rdata::A(a), _) if update => format!("A {} {a}", owner()),
+        (Rdata::Aaaa(a), _) if update => format!("AAAA {} {a}", owner()),
         (Rdata::A(a), _) => a.to_string(),
         (Rdata::Aaaa(a), _) => a.to_string(),
         (Rdata::Name(n), 2 | 5 | 12 | 15 | 6 | 33) => lower(n),
@@ -471,7 +471,7 @@ fn render(r: &parser::Record, update: bool) -> Option<String> {
             },
             _,
         ) => format!("DS {algorithm} {digest_type}"),
-        (Rdata::Nsec { next }, _) => format!("NSEC {} {}", r.name, lower(next)),
+        (Rdata::Nsec { next }, _) => format!("NSEC {} {}", owner(), lower(next)),
         (Rdata::Sshfp { fingerprint }, _) => format!("SSHFP: {}", hex::encode(fingerprint)),
         (Rdata::Loc { size, horiz, vert }, _) => format!("LOC:  {size} {horiz} {vert}"),
         (

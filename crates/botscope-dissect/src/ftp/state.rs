@@ -186,6 +186,10 @@ impl FtpTracker {
     /// Whether a new TCP flow is an announced data connection; if so it is
     /// attached and its bytes go to [`Self::on_data`].
     pub fn claim(&mut self, flow_id: u64, uid: &str, key: &FlowKey) -> bool {
+        // Runs for every new TCP flow: no hashing while nothing is expected.
+        if self.expect.is_empty() {
+            return false;
+        }
         let Some((ctrl, chan)) = self.expect.remove(&(key.resp_h, key.resp_p)) else {
             return false;
         };

@@ -74,7 +74,11 @@ fn framing(headers: &[httparse::Header<'_>]) -> (Option<u64>, bool) {
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok());
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = text(h.value).to_ascii_lowercase().contains("chunked");
+            // ASCII case folded in place: no lower-cased copy per head.
+            chunked = h
+                .value
+                .windows(7)
+                .any(|w| w.eq_ignore_ascii_case(b"chunked"));
         }
     }
     (len, chunked)

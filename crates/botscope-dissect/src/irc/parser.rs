@@ -58,7 +58,26 @@ pub struct LineSplitter {
 
 impl LineSplitter {
     /// Feeds bytes; calls `out` for each complete line.
-    pub fn push(&mut self, mut data: &[u8], out: &mut impl FnMut(Line)) {
+    pub fn push(&mut self, data: &[u8], out: &mut impl FnMut(Line)) {
+        self.push_slices(data, &mut |bytes, anomaly| {
+            out(Line {
+                bytes: bytes.to_vec(),
+                anomaly,
+            })
+        });
+    }
+
+    /// Feeds bytes; calls `out` with each complete line, borrowed: a line
+    /// that lies whole in `data` is passed as a slice of it (no copy), and
+    /// only a line split across calls is gathered in the splitter's
+    /// buffer. The buffer is freed once its line is delivered, as the
+    /// owned [`LineSplitter::push`] always did, so what a connection holds
+    /// between lines stays the partial line alone.
+    pub fn push_slices(
+        &mut self,
+        mut data: &[u8],
+        out: &mut impl FnMut(&[u8], Option<LineAnomaly>),
+    ) {
         while !data.is_empty() {
             match memchr(b'\n', data) {
                 Some(i) => {
@@ -70,21 +89,10 @@ impl LineSplitter {
                     }
                     let room = MAX_LINE - self.buf.len();
                     if chunk.len() > room {
-                        self.buf.extend_from_slice(&chunk[..room]);
-                        out(Line {
-                            bytes: std::mem::take(&mut self.buf),
-                            anomaly: Some(LineAnomaly::TooLong),
-                        });
+                        self.deliver(&chunk[..room], false, Some(LineAnomaly::TooLong), out);
                         continue;
                     }
-                    self.buf.extend_from_slice(chunk);
-                    if self.buf.last() == Some(&b'\r') {
-                        self.buf.pop();
-                    }
-                    out(Line {
-                        bytes: std::mem::take(&mut self.buf),
-                        anomaly: None,
-                    });
+                    self.deliver(chunk, true, None, out);
                 }
                 None => {
                     if self.discarding {
@@ -92,11 +100,7 @@ impl LineSplitter {
                     }
                     let room = MAX_LINE - self.buf.len();
                     if data.len() > room {
-                        self.buf.extend_from_slice(&data[..room]);
-                        out(Line {
-                            bytes: std::mem::take(&mut self.buf),
-                            anomaly: Some(LineAnomaly::TooLong),
-                        });
+                        self.deliver(&data[..room], false, Some(LineAnomaly::TooLong), out);
                         self.discarding = true;
                     } else {
                         self.buf.extend_from_slice(data);
@@ -107,19 +111,48 @@ impl LineSplitter {
         }
     }
 
+    /// Hands out the held partial line followed by `tail` (a CR at the
+    /// end dropped when `strip_cr`), then frees the buffer.
+    fn deliver(
+        &mut self,
+        tail: &[u8],
+        strip_cr: bool,
+        anomaly: Option<LineAnomaly>,
+        out: &mut impl FnMut(&[u8], Option<LineAnomaly>),
+    ) {
+        let strip = |b: &[u8]| -> usize {
+            if strip_cr && b.last() == Some(&b'\r') {
+                b.len() - 1
+            } else {
+                b.len()
+            }
+        };
+        if self.buf.is_empty() {
+            out(&tail[..strip(tail)], anomaly);
+        } else {
+            self.buf.extend_from_slice(tail);
+            let n = strip(&self.buf);
+            out(&self.buf[..n], anomaly);
+            self.buf = Vec::new();
+        }
+    }
+
     /// Ends the stream (or a gap cut it): a pending partial line is
     /// delivered with [`LineAnomaly::NoTerminator`].
     pub fn finish(&mut self, out: &mut impl FnMut(Line)) {
+        self.finish_slices(&mut |bytes, anomaly| {
+            out(Line {
+                bytes: bytes.to_vec(),
+                anomaly,
+            })
+        });
+    }
+
+    /// [`LineSplitter::finish`] with the line borrowed.
+    pub fn finish_slices(&mut self, out: &mut impl FnMut(&[u8], Option<LineAnomaly>)) {
         self.discarding = false;
         if !self.buf.is_empty() {
-            let mut bytes = std::mem::take(&mut self.buf);
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
-            }
-            out(Line {
-                bytes,
-                anomaly: Some(LineAnomaly::NoTerminator),
-            });
+            self.deliver(&[], true, Some(LineAnomaly::NoTerminator), out);
         }
     }
 
@@ -154,9 +187,109 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Parses one line. Returns `None` for empty/whitespace-only lines or a
-/// line whose command is not a word or a 3-digit numeric.
-pub fn parse_message(line: &[u8]) -> Option<Message> {
+/// The longest command [`parse_view`] accepts.
+pub const MAX_COMMAND: usize = 32;
+
+/// A message parsed in place: every part is a slice of the line, so
+/// parsing allocates nothing; [`MessageView::to_message`] makes the owned
+/// [`Message`] (one allocation per string, vectors at their final size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageView<'a> {
+    /// The tag section without its `@` (at most [`MAX_TAG_BYTES`]), when
+    /// the line has one.
+    pub tags: Option<&'a [u8]>,
+    /// Prefix without the leading colon.
+    pub prefix: Option<&'a [u8]>,
+    /// Command as sent: 1 to [`MAX_COMMAND`] ASCII letters or digits.
+    pub command: &'a [u8],
+    /// What follows the command (split by [`MessageView::params`]).
+    rest: &'a [u8],
+}
+
+/// An upper-cased command held inline (at most [`MAX_COMMAND`] bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct Command {
+    buf: [u8; MAX_COMMAND],
+    len: usize,
+}
+
+impl Command {
+    /// The command text.
+    pub fn as_str(&self) -> &str {
+        // ASCII letters and digits by construction (`parse_view`).
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl<'a> MessageView<'a> {
+    /// The command upper-cased (numerics stay digits), without allocating.
+    pub fn command_upper(&self) -> Command {
+        let mut buf = [0u8; MAX_COMMAND];
+        let len = self.command.len().min(MAX_COMMAND);
+        for (o, c) in buf.iter_mut().zip(&self.command[..len]) {
+            *o = c.to_ascii_uppercase();
+        }
+        Command { buf, len }
+    }
+
+    /// Middle parameters then the trailing one (without its colon); at
+    /// most [`MAX_PARAMS`], the last taking the rest of the line.
+    pub fn params(&self) -> Params<'a> {
+        Params {
+            rest: self.rest,
+            count: 0,
+            trailing: false,
+        }
+    }
+
+    /// The owned message.
+    pub fn to_message(&self) -> Message {
+        let mut it = self.params();
+        let mut params = Vec::with_capacity(it.clone().count());
+        params.extend(it.by_ref().map(text));
+        Message {
+            tags: self.tags.map(parse_tags).unwrap_or_default(),
+            prefix: self.prefix.map(text),
+            command: self.command_upper().as_str().to_string(),
+            params,
+            has_trailing: it.trailing,
+        }
+    }
+}
+
+/// The parameters of a [`MessageView`], split as they are read.
+#[derive(Clone, Debug)]
+pub struct Params<'a> {
+    rest: &'a [u8],
+    count: usize,
+    /// Whether the last parameter read was a `:trailing` one.
+    pub trailing: bool,
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = trim_spaces(self.rest);
+        if rest.is_empty() {
+            self.rest = rest;
+            return None;
+        }
+        self.count += 1;
+        if rest[0] == b':' || self.count == MAX_PARAMS {
+            self.trailing = rest[0] == b':';
+            self.rest = &[];
+            return Some(rest.strip_prefix(b":").unwrap_or(rest));
+        }
+        let end = memchr(b' ', rest).unwrap_or(rest.len());
+        self.rest = &rest[end..];
+        Some(&rest[..end])
+    }
+}
+
+/// Parses one line in place. Returns `None` for empty/whitespace-only
+/// lines or a line whose command is not a word or a 3-digit numeric.
+pub fn parse_view(line: &[u8]) -> Option<MessageView<'_>> {
     let mut rest = line;
     // Tolerate leading blanks (seen from hand-written bots).
     while let Some((&c, r)) = rest.split_first() {
@@ -166,50 +299,39 @@ pub fn parse_message(line: &[u8]) -> Option<Message> {
             break;
         }
     }
-    let mut tags = Vec::new();
+    let mut tags = None;
     if let Some(r) = rest.strip_prefix(b"@") {
         let end = memchr(b' ', r).unwrap_or(r.len());
-        tags = parse_tags(&r[..end.min(MAX_TAG_BYTES)]);
+        tags = Some(&r[..end.min(MAX_TAG_BYTES)]);
         rest = trim_spaces(&r[end..]);
     }
     let mut prefix = None;
     if let Some(r) = rest.strip_prefix(b":") {
         let end = memchr(b' ', r).unwrap_or(r.len());
-        prefix = Some(text(&r[..end]));
+        prefix = Some(&r[..end]);
         rest = &r[end..];
     }
     let rest = trim_spaces(rest);
     let end = memchr(b' ', rest).unwrap_or(rest.len());
-    let cmd = &rest[..end];
-    if cmd.is_empty() || cmd.len() > 32 || !cmd.iter().all(|c| c.is_ascii_alphanumeric()) {
+    let command = &rest[..end];
+    if command.is_empty()
+        || command.len() > MAX_COMMAND
+        || !command.iter().all(|c| c.is_ascii_alphanumeric())
+    {
         return None;
     }
-    let command = text(cmd).to_ascii_uppercase();
-    let mut rest = &rest[end..];
-    let mut params = Vec::new();
-    let mut has_trailing = false;
-    loop {
-        rest = trim_spaces(rest);
-        if rest.is_empty() {
-            break;
-        }
-        if rest[0] == b':' || params.len() == MAX_PARAMS - 1 {
-            let t = rest.strip_prefix(b":").unwrap_or(rest);
-            params.push(text(t));
-            has_trailing = rest[0] == b':';
-            break;
-        }
-        let end = memchr(b' ', rest).unwrap_or(rest.len());
-        params.push(text(&rest[..end]));
-        rest = &rest[end..];
-    }
-    Some(Message {
+    Some(MessageView {
         tags,
         prefix,
         command,
-        params,
-        has_trailing,
+        rest: &rest[end..],
     })
+}
+
+/// Parses one line. Returns `None` for empty/whitespace-only lines or a
+/// line whose command is not a word or a 3-digit numeric.
+pub fn parse_message(line: &[u8]) -> Option<Message> {
+    parse_view(line).map(|v| v.to_message())
 }
 
 /// Parses an IRCv3 tag section (without its `@`): `key[=value]` items

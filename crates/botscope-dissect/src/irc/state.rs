@@ -6,7 +6,7 @@
 //! message is kept in the JSON stream because bot orders live in TOPIC,
 //! 332, PRIVMSG and NOTICE texts.
 
-use super::parser::{ctcp, parse_dcc, parse_message, prefix_nick, Line, LineSplitter};
+use super::parser::{ctcp, parse_dcc, parse_view, prefix_nick, LineAnomaly, LineSplitter};
 use crate::{FlowCtx, Output, Record};
 use botscope_core::events::{DccOffer, Event, Evidence, IrcEvent};
 
@@ -50,15 +50,20 @@ impl IrcState {
         if data.is_empty() {
             return;
         }
-        let mut lines = Vec::new();
-        let splitter = if from_client {
+        // The splitter lends each line to `on_line`, which needs `self`:
+        // take it out for the call (moving it allocates nothing).
+        let mut splitter = std::mem::take(self.splitter(from_client));
+        splitter.push_slices(data, &mut |bytes, anomaly| {
+            self.on_line(ctx, from_client, bytes, anomaly, out)
+        });
+        *self.splitter(from_client) = splitter;
+    }
+
+    fn splitter(&mut self, from_client: bool) -> &mut LineSplitter {
+        if from_client {
             &mut self.from_client
         } else {
             &mut self.from_server
-        };
-        splitter.push(data, &mut |l| lines.push(l));
-        for l in lines {
-            self.on_line(ctx, from_client, l, out);
         }
     }
 
@@ -111,24 +116,27 @@ impl IrcState {
     }
 
     fn finish_dir(&mut self, ctx: &FlowCtx<'_>, from_client: bool, out: &mut Output) {
-        let mut lines = Vec::new();
-        let splitter = if from_client {
-            &mut self.from_client
-        } else {
-            &mut self.from_server
-        };
-        splitter.finish(&mut |l| lines.push(l));
-        for l in lines {
-            self.on_line(ctx, from_client, l, out);
-        }
+        let mut splitter = std::mem::take(self.splitter(from_client));
+        splitter.finish_slices(&mut |bytes, anomaly| {
+            self.on_line(ctx, from_client, bytes, anomaly, out)
+        });
+        *self.splitter(from_client) = splitter;
     }
 
-    fn on_line(&mut self, ctx: &FlowCtx<'_>, from_client: bool, line: Line, out: &mut Output) {
-        if let Some(a) = line.anomaly {
+    fn on_line(
+        &mut self,
+        ctx: &FlowCtx<'_>,
+        from_client: bool,
+        line: &[u8],
+        anomaly: Option<LineAnomaly>,
+        out: &mut Output,
+    ) {
+        if let Some(a) = anomaly {
             out.anomaly(ctx, a.name());
         }
-        let Some(msg) = parse_message(&line.bytes) else {
-            if line.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+        // Parsed in place; the owned strings made here are the event's.
+        let Some(msg) = parse_view(line).map(|v| v.to_message()) else {
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
                 out.anomaly(ctx, "irc_unparsable_line");
             }
             return;
@@ -160,7 +168,7 @@ impl IrcState {
                 // Zeek's rendering: value = user, addl = "host server realname",
                 // the real name being the words after the third one, joined
                 // with a space after each but the first.
-                let words: Vec<&str> = line_words_after_command(&line.bytes);
+                let words: Vec<&str> = line_words_after_command(line);
                 if let Some(u) = words.first() {
                     value = Some(u.to_string());
                     let host = words.get(1).copied().unwrap_or("");

@@ -62,6 +62,10 @@ impl TftpTracker {
     /// Whether a new UDP flow is the data flow of a pending request; if so
     /// it is attached and later datagrams go to [`Self::on_data_datagram`].
     pub fn claim(&mut self, flow_id: u64, uid: &str, key: &FlowKey) -> bool {
+        // Runs for every new UDP flow: no hashing while nothing is expected.
+        if self.expect.is_empty() {
+            return false;
+        }
         let candidates = [
             (key.resp_h, key.resp_p, key.orig_h),
             (key.orig_h, key.orig_p, key.resp_h),
@@ -185,6 +189,10 @@ impl TftpTracker {
     /// A flow ended: its data flow's transfer is logged; a request flow's
     /// transfers without a data flow are logged too.
     pub fn on_flow_end(&mut self, flow_id: u64, out: &mut Output) {
+        // Runs for every flow that ends: no hashing while no transfer lives.
+        if self.by_data_flow.is_empty() && self.by_request_flow.is_empty() {
+            return;
+        }
         if let Some(tid) = self.by_data_flow.remove(&flow_id) {
             self.emit(tid, out);
         }
