@@ -3,10 +3,13 @@
 //! addresses. Bounded: at most `max_runs` runs and `max_dsts`
 //! destinations per run.
 
+use crate::flood::key::addr_word;
 use botscope_capture::PacketInfo;
 use botscope_core::events::{Evidence, ScanObs};
 use botscope_core::hash::{FastMap, FastSet};
 use botscope_core::Ts;
+use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Probes to distinct addresses needed to call a run a scan.
@@ -14,21 +17,104 @@ pub const SCAN_MIN_TARGETS: usize = 10;
 /// A pause longer than this ends a scan run.
 pub const SCAN_GAP_US: i64 = 2_000_000;
 
+/// A run's key: (source, destination port), hashed in one word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct RunKey {
+    src: IpAddr,
+    port: u16,
+}
+
+impl Hash for RunKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(addr_word(&self.src) ^ (u64::from(self.port) << 47));
+    }
+}
+
+/// An address as a set member hashed in one word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Dst(IpAddr);
+
+impl Hash for Dst {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(addr_word(&self.0));
+    }
+}
+
+/// Addresses inline before a run needs a set.
+const INLINE_DSTS: usize = 4;
+
+/// The distinct destinations of one run: the first [`INLINE_DSTS`] inline
+/// (most runs are one stray SYN, and a set per run cost an allocation
+/// and a free each), the rest in a set.
+struct Dsts {
+    inline: [IpAddr; INLINE_DSTS],
+    held: u8,
+    more: FastSet<Dst>,
+}
+
+impl Dsts {
+    fn one(ip: IpAddr) -> Self {
+        Dsts {
+            inline: [ip; INLINE_DSTS],
+            held: 1,
+            more: FastSet::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.held) + self.more.len()
+    }
+
+    fn insert(&mut self, ip: IpAddr) {
+        let held = usize::from(self.held);
+        if self.inline[..held].contains(&ip) {
+            return;
+        }
+        if held < INLINE_DSTS {
+            self.inline[held] = ip;
+            self.held += 1;
+        } else {
+            self.more.insert(Dst(ip));
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &IpAddr> {
+        self.inline[..usize::from(self.held)]
+            .iter()
+            .chain(self.more.iter().map(|d| &d.0))
+    }
+}
+
 struct ScanRun {
     start: Ts,
     end: Ts,
     probes: u64,
-    dsts: FastSet<IpAddr>,
+    dsts: Dsts,
     file: u32,
     first_pkt: u64,
     last_pkt: u64,
+}
+
+impl ScanRun {
+    /// A run opened by `pkt`.
+    fn first(pkt: &PacketInfo<'_>) -> Self {
+        ScanRun {
+            start: pkt.ts,
+            end: pkt.ts,
+            probes: 1,
+            dsts: Dsts::one(pkt.dst),
+            file: pkt.file,
+            first_pkt: pkt.pkt_no,
+            last_pkt: pkt.pkt_no,
+        }
+    }
 }
 
 /// The scan runs of one capture run.
 pub struct ScanTracker {
     max_runs: usize,
     max_dsts: usize,
-    runs: FastMap<(IpAddr, u16), ScanRun>,
+    runs: FastMap<RunKey, ScanRun>,
     /// Scans found, in closing order.
     pub scans: Vec<ScanObs>,
     /// Runs not started because the table was full.
@@ -57,20 +143,35 @@ impl ScanTracker {
     /// Counts a bare TCP SYN (no ACK, no URG).
     pub fn on_syn(&mut self, pkt: &PacketInfo<'_>) {
         self.now = pkt.ts;
-        let key = (pkt.src, pkt.dst_port);
-        if let Some(s) = self.runs.get_mut(&key) {
-            if pkt.ts.0 - s.end.0 <= SCAN_GAP_US {
-                s.end = pkt.ts;
-                s.probes += 1;
-                s.last_pkt = pkt.pkt_no;
-                if s.dsts.len() < self.max_dsts {
-                    s.dsts.insert(pkt.dst);
+        let key = RunKey {
+            src: pkt.src,
+            port: pkt.dst_port,
+        };
+        // One probe for a known run or a new one while there is room.
+        let full = self.runs.len() >= self.max_runs;
+        match self.runs.entry(key) {
+            Entry::Occupied(mut o) => {
+                let s = o.get_mut();
+                if pkt.ts.0 - s.end.0 <= SCAN_GAP_US {
+                    s.end = pkt.ts;
+                    s.probes += 1;
+                    s.last_pkt = pkt.pkt_no;
+                    if s.dsts.len() < self.max_dsts {
+                        s.dsts.insert(pkt.dst);
+                    }
+                    return;
                 }
+                // A new run in the old one's place (the table cannot be
+                // full after the old one goes).
+                let old = std::mem::replace(s, ScanRun::first(pkt));
+                self.close(key, old);
                 return;
             }
-            if let Some(old) = self.runs.remove(&key) {
-                self.close(key, old);
+            Entry::Vacant(v) if !full => {
+                v.insert(ScanRun::first(pkt));
+                return;
             }
+            Entry::Vacant(_) => {}
         }
         if self.runs.len() >= self.max_runs {
             let now = self.now.0;
@@ -90,20 +191,7 @@ impl ScanTracker {
                 return;
             }
         }
-        let mut dsts = FastSet::default();
-        dsts.insert(pkt.dst);
-        self.runs.insert(
-            key,
-            ScanRun {
-                start: pkt.ts,
-                end: pkt.ts,
-                probes: 1,
-                dsts,
-                file: pkt.file,
-                first_pkt: pkt.pkt_no,
-                last_pkt: pkt.pkt_no,
-            },
-        );
+        self.runs.insert(key, ScanRun::first(pkt));
     }
 
     /// Closes every open run (after the last packet), scans sorted by
@@ -116,13 +204,13 @@ impl ScanTracker {
             .sort_by_key(|a| (a.start, a.source, a.port, a.end, a.probes));
     }
 
-    fn close(&mut self, k: (IpAddr, u16), s: ScanRun) {
+    fn close(&mut self, k: RunKey, s: ScanRun) {
         if s.dsts.len() < SCAN_MIN_TARGETS {
             return;
         }
         self.scans.push(ScanObs {
-            source: k.0,
-            port: k.1,
+            source: k.src,
+            port: k.port,
             range: covering_range(s.dsts.iter()),
             start: s.start,
             end: s.end,
