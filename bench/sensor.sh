@@ -70,7 +70,12 @@ phase() {
   local name=$1 conns=$2; shift 2
   local c0 w0 c1 w1
   c0=$(cpu_ticks) w0=$(date +%s.%N)
-  "${pin_load[@]}" "$@" || echo "$name: stopped at its time bound"
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%U %S' -o "$work/time" "${pin_load[@]}" "$@" || echo "$name: stopped at its time bound"
+    awk -v name="$name" '{ printf "%s: load generator CPU (user+sys) %.2f s\n", name, $1 + $2 }' "$work/time"
+  else
+    "${pin_load[@]}" "$@" || echo "$name: stopped at its time bound"
+  fi
   c1=$(cpu_ticks) w1=$(date +%s.%N)
   awk -v n="$conns" -v d="$((c1 - c0))" -v t="$tck" -v name="$name" -v l="$(load)" -v w0="$w0" -v w1="$w1" \
     'BEGIN { printf "%s: wall %.2f s = %.0f conn/s; sensor CPU (user+sys) %.2f s, %.1f us per connection = %.0f conn/s per core (load %s)\n", name, w1 - w0, n / (w1 - w0), d / t, d / t * 1e6 / n, n / (d / t), l }'
