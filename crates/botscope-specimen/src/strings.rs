@@ -366,7 +366,10 @@ impl FoundEncoding {
 
 /// Tokens: the NUL-terminated pieces of `data`, `None` when a piece is
 /// not printable text under 256 bytes. Borrowed, not copied: the pieces are
-/// found with `memchr` and printable ASCII is UTF-8.
+/// found with `memchr` and printable ASCII is UTF-8. (The block finder
+/// reads tokens around channel markers instead, `config_at_channels`; this
+/// whole-region form is its test's reference.)
+#[cfg(test)]
 fn tokens_bytes(data: &[u8]) -> Vec<Option<&str>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -480,11 +483,37 @@ fn config_in_tokens(t: &[Option<&str>]) -> Option<BotConfig> {
 /// (random bytes almost never do). The most frequent first, at most 16.
 pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
     let mut count = [0u32; 256];
-    for w in data.windows(4) {
+    let mut check = |w: &[u8]| {
         let k = w[1];
         if k != 0 && w[2] == b'#' ^ k && (w[0] ^ k).is_ascii_digit() && printable(w[3] ^ k) {
             count[k as usize] += 1;
         }
+    };
+    // The rarest test first, 32 windows at a time: bytes 1 and 2 of a
+    // window XOR to '#' (one window in 256 of random bytes). The loop
+    // over a fixed 32 compiles to vector compares and a movemask.
+    let windows = data.len().saturating_sub(3);
+    let mut start = 0;
+    while start + 32 <= windows {
+        let (Ok(a), Ok(b)) = (
+            <&[u8; 32]>::try_from(&data[start + 1..start + 33]),
+            <&[u8; 32]>::try_from(&data[start + 2..start + 34]),
+        ) else {
+            break;
+        };
+        let mut hits = 0u32;
+        for j in 0..32 {
+            hits |= u32::from(a[j] ^ b[j] == b'#') << j;
+        }
+        while hits != 0 {
+            let s = start + hits.trailing_zeros() as usize;
+            hits &= hits - 1;
+            check(&data[s..s + 4]);
+        }
+        start += 32;
+    }
+    for s in start..windows {
+        check(&data[s..s + 4]);
     }
     let mut keys: Vec<u8> = (1..=255u8).filter(|&k| count[k as usize] > 0).collect();
     keys.sort_by_key(|&k| std::cmp::Reverse(count[k as usize]));
@@ -499,10 +528,8 @@ pub fn xor_key_candidates(data: &[u8]) -> Vec<u8> {
 /// (the port's terminator before the channel).
 pub fn find_config(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {
     use memchr::memmem::find;
-    if find(data, b"\0#").is_some() {
-        if let Some(c) = config_in_tokens(&tokens_bytes(data)) {
-            return Some((c, FoundEncoding::Plain));
-        }
+    if let Some(c) = config_at_channels(data, 0) {
+        return Some((c, FoundEncoding::Plain));
     }
     if find(data, b"\0\0#\0").is_some() {
         for align in 0..2 {
@@ -514,12 +541,124 @@ pub fn find_config(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {
         }
     }
     for k in xor_key_candidates(data) {
-        let decoded = xor_decode(data, k);
-        if let Some(c) = config_in_tokens(&tokens_bytes(&decoded)) {
+        if let Some(c) = config_at_channels(data, k) {
             return Some((c, FoundEncoding::Xor(k)));
         }
     }
     None
+}
+
+/// Tokens (see `tokens_bytes`) are at most this long; longer pieces are
+/// no token a config can use.
+const MAX_TOKEN: usize = 255;
+
+/// `config_in_tokens(&tokens_bytes(&xor_decode(data, key)))` without
+/// decoding or tokenising the region: a config's channel token follows its
+/// port token, so its first byte sits in a `digit NUL # printable` window
+/// of the decoded bytes (NUL is `key` in `data`), and every token the
+/// config reads is found from there by looking for `key` at most
+/// [`MAX_TOKEN`] + 1 bytes away. Windows are tried in byte order, which is
+/// token order: the same config comes first.
+fn config_at_channels(data: &[u8], key: u8) -> Option<BotConfig> {
+    let marker = [key, b'#' ^ key];
+    for nul in memchr::memmem::find_iter(data, &marker) {
+        let c = nul + 1;
+        if nul == 0 || !(data[nul - 1] ^ key).is_ascii_digit() {
+            continue;
+        }
+        if let Some(cfg) = config_at(data, key, c) {
+            return Some(cfg);
+        }
+    }
+    None
+}
+
+/// The decoded token `data[start..end]` (`end` its NUL): `None` when it is
+/// too long or holds a byte that is not printable once decoded.
+fn token_text(data: &[u8], key: u8, start: usize, end: usize) -> Option<String> {
+    let piece = data.get(start..end)?;
+    if piece.len() > MAX_TOKEN {
+        return None;
+    }
+    piece
+        .iter()
+        .map(|&b| b ^ key)
+        .map(|b| printable(b).then_some(char::from(b)))
+        .collect()
+}
+
+/// Start of the token that ends at the NUL at `end`: after the previous
+/// NUL, or 0. `None` when the token is longer than [`MAX_TOKEN`] (no
+/// NUL close enough: it could only be a `None` token).
+fn token_start(data: &[u8], key: u8, end: usize) -> Option<usize> {
+    let from = end.saturating_sub(MAX_TOKEN + 1);
+    match memchr::memrchr(key, &data[from..end]) {
+        Some(p) => Some(from + p + 1),
+        None if from == 0 => Some(0),
+        None => None,
+    }
+}
+
+/// The token starting at `start` and the position of its NUL; `None` when
+/// no NUL ends it within [`MAX_TOKEN`] bytes (too long, or never ended).
+fn token_from(data: &[u8], key: u8, start: usize) -> Option<(String, usize)> {
+    let to = data.len().min(start.saturating_add(MAX_TOKEN + 1));
+    let end = start + memchr::memchr(key, data.get(start..to)?)?;
+    Some((token_text(data, key, start, end)?, end))
+}
+
+/// `config_in_tokens` for the channel token starting at byte `c`.
+fn config_at(data: &[u8], key: u8, c: usize) -> Option<BotConfig> {
+    let (chan, chan_end) = token_from(data, key, c)?;
+    if !is_channel(&chan) {
+        return None;
+    }
+    let mut servers = Vec::new();
+    // `start`: first byte of token j; tokens j-1 and j-2 must exist.
+    let mut start = c;
+    while start > 0 {
+        let port_end = start - 1;
+        let Some(port_start) = token_start(data, key, port_end) else {
+            break;
+        };
+        if port_start == 0 {
+            break;
+        }
+        let host_end = port_start - 1;
+        let Some(host_start) = token_start(data, key, host_end) else {
+            break;
+        };
+        let (Some(h), Some(p)) = (
+            token_text(data, key, host_start, host_end),
+            token_text(data, key, port_start, port_end),
+        ) else {
+            break;
+        };
+        let Some(port) = is_port(&p) else { break };
+        if !is_host(&h) {
+            break;
+        }
+        servers.push(BotServer {
+            host: h.to_ascii_lowercase(),
+            port,
+        });
+        start = host_start;
+    }
+    if servers.is_empty() {
+        return None;
+    }
+    servers.reverse();
+    let (key_text, key_end) = token_from(data, key, chan_end + 1)?;
+    let (nick, _) = token_from(data, key, key_end + 1)?;
+    if nick.is_empty() || nick.len() > 32 || nick.contains(' ') {
+        return None;
+    }
+    Some(BotConfig {
+        servers,
+        channel: chan,
+        key: (!key_text.is_empty()).then_some(key_text),
+        nick_prefix: nick,
+    })
 }
 
 /// Decodes a region with a XOR key (for string and IOC listing).
@@ -530,6 +669,144 @@ pub fn xor_decode(data: &[u8], key: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `find_config` as it was: every region decoded and tokenised whole.
+    fn find_config_whole(data: &[u8]) -> Option<(BotConfig, FoundEncoding)> {
+        if memchr::memmem::find(data, b"\0#").is_some() {
+            if let Some(c) = config_in_tokens(&tokens_bytes(data)) {
+                return Some((c, FoundEncoding::Plain));
+            }
+        }
+        if memchr::memmem::find(data, b"\0\0#\0").is_some() {
+            for align in 0..2 {
+                let wide = tokens_utf16(data, align);
+                let tokens: Vec<Option<&str>> = wide.iter().map(|t| t.as_deref()).collect();
+                if let Some(c) = config_in_tokens(&tokens) {
+                    return Some((c, FoundEncoding::Utf16));
+                }
+            }
+        }
+        for k in xor_key_candidates(data) {
+            let decoded = xor_decode(data, k);
+            if let Some(c) = config_in_tokens(&tokens_bytes(&decoded)) {
+                return Some((c, FoundEncoding::Xor(k)));
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn config_at_channels_matches_whole_region_tokens() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let blocks: [&[u8]; 8] = [
+            b"irc.a.net\x006667\0#chan\0key\0bot-\0",
+            b"1.2.3.4\x007000\0irc.b.org\x006667\0#x1\0\0nick\0",
+            b"irc.c.com\x006667\0#has space\0k\0n\0",
+            b"irc.d.com\x006667\0#ok\0k\0has space\0",
+            b"irc.e.com\x0070000\0#ok\0k\0n\0",
+            b"not a host\x006667\0#ok\0k\0n\0",
+            b"irc.f.net\x006667\0#end\0key\0",
+            b"irc.g.net\x006667\0#chan\0key\0nick",
+        ];
+        let mut found = 0;
+        for case in 0..400u32 {
+            let n = (rnd() % 3000) as usize;
+            let mut data: Vec<u8> = (0..n).map(|_| rnd() as u8).collect();
+            // Low-entropy filler in some cases: long printable runs (tokens
+            // over 255 bytes) and many NULs.
+            if case % 4 == 1 {
+                for b in data.iter_mut() {
+                    *b = if *b < 8 { 0 } else { b'a' + *b % 26 };
+                }
+            }
+            let key = if case % 3 == 0 {
+                0
+            } else {
+                (rnd() % 255 + 1) as u8
+            };
+            for _ in 0..(rnd() % 3) {
+                let mut b = blocks[(rnd() % 8) as usize].to_vec();
+                if rnd() % 4 == 0 {
+                    // A host longer than a token may be.
+                    b.splice(0..0, std::iter::repeat_n(b'h', 250));
+                }
+                for v in b.iter_mut() {
+                    *v ^= key;
+                }
+                let at = if data.is_empty() {
+                    0
+                } else {
+                    (rnd() as usize) % (data.len() + 1)
+                };
+                let at = if rnd() % 8 == 0 { 0 } else { at };
+                data.splice(at..at, b);
+            }
+            let want = find_config_whole(&data);
+            found += usize::from(want.is_some());
+            let got = find_config(&data);
+            assert_eq!(
+                format!("{got:?}"),
+                format!("{want:?}"),
+                "case {case} key {key:02x}"
+            );
+        }
+        assert!(found > 50, "configs found: {found}");
+    }
+
+    #[test]
+    fn xor_key_candidates_match_every_window_test() {
+        // The byte-at-a-time definition, over random bytes with planted
+        // `digit NUL # printable` windows under several keys (at the
+        // 32-window block edges too), and every short length.
+        fn reference(data: &[u8]) -> Vec<u8> {
+            let mut count = [0u32; 256];
+            for w in data.windows(4) {
+                let k = w[1];
+                if k != 0 && w[2] == b'#' ^ k && (w[0] ^ k).is_ascii_digit() && printable(w[3] ^ k)
+                {
+                    count[k as usize] += 1;
+                }
+            }
+            let mut keys: Vec<u8> = (1..=255u8).filter(|&k| count[k as usize] > 0).collect();
+            keys.sort_by_key(|&k| std::cmp::Reverse(count[k as usize]));
+            keys.truncate(16);
+            keys
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut data: Vec<u8> = (0..70_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        for (i, at) in [0usize, 29, 30, 31, 32, 63, 4_000, 69_996]
+            .iter()
+            .enumerate()
+        {
+            let k = 0x41 + i as u8 * 3;
+            data[*at..*at + 4].copy_from_slice(&[b'6' ^ k, k, b'#' ^ k, b'c' ^ k]);
+        }
+        let want = reference(&data);
+        assert!(want.len() >= 8, "planted keys found: {want:?}");
+        assert_eq!(xor_key_candidates(&data), want);
+        for n in 0..200 {
+            assert_eq!(
+                xor_key_candidates(&data[..n]),
+                reference(&data[..n]),
+                "len {n}"
+            );
+            let tail = &data[data.len() - n..];
+            assert_eq!(xor_key_candidates(tail), reference(tail), "tail {n}");
+        }
+    }
 
     /// The byte-at-a-time definition the word-parallel finders must match.
     fn reference(data: &[u8], min: usize) -> Vec<(usize, &'static str, String)> {
