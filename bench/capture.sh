@@ -89,22 +89,25 @@ t() { /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$@" >"$work/last.out" 2>/
 out=$work/logs; rm -rf "$out"
 bs=$(t "$bin" capture read "$cap" --no-checksums --out "$out" --json)
 pkts=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['capture']['packets'])" "$work/last.out")
+# The same with two worker threads (flows spread by address pair; same rows).
+rm -rf "$out.w2"
+bs2=$(t "$bin" capture read "$cap" --no-checksums --out "$out.w2" --json --workers 2)
 # The engine's bare record walk (pcap record loop, no decoding): the ceiling.
 walk=$(t "$bin" capture read "$cap" --walk-only)
 ts=$(t tshark -r "$cap" -T fields -e dns.qry.name -e irc.request -e irc.response)
 nd=$(t ndpiReader -i "$cap" -q)
 
 echo "load: $(uptime)"
-python3 - "$mb" "$pkts" "$bs" "$ts" "$nd" "$walk" <<'PY'
+python3 - "$mb" "$pkts" "$bs" "$ts" "$nd" "$walk" "$bs2" <<'PY'
 import sys
 mb, pkts = float(sys.argv[1]), float(sys.argv[2])
-bs, ts, nd, walk = ([float(x) for x in a.split(",")] for a in sys.argv[3:7])
+bs, ts, nd, walk, bs2 = ([float(x) for x in a.split(",")] for a in sys.argv[3:8])
 print(f"capture: {mb:.0f} MB, {pkts:.0f} packets")
 print(f"{'':34} {'wall s':>8} {'MB/s':>9} {'Mpkt/s':>7} {'CPU s':>8} {'MB/CPU s':>9}")
 def row(n, x):
     w, c = x
     print(f"{n:<34} {w:8.2f} {mb/w:9.1f} {pkts/w/1e6:7.2f} {c:8.2f} {mb/max(c,1e-9):9.1f}")
-row("botscope capture read", bs); row("tshark -T fields (dns, irc)", ts); row("ndpiReader -i", nd); row("bare record walk (walk_records)", walk)
+row("botscope capture read", bs); row("botscope capture read --workers 2", bs2); row("tshark -T fields (dns, irc)", ts); row("ndpiReader -i", nd); row("bare record walk (walk_records)", walk)
 for i, name in ((0, "wall"), (1, "CPU")):
     print(f"[{name}] ratio vs tshark {ts[i]/bs[i]:6.1f}x (bar >= 10x)   vs ndpiReader {nd[i]/bs[i]:6.1f}x (bar >= 2x)   share of bare walk {100*walk[i]/bs[i]:6.1f} % (bar >= 25 %)")
 PY
