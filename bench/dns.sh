@@ -12,6 +12,9 @@
 # The 1-minute load average is printed beside each contender: on a shared
 # machine compare CPU times (user + sys), not wall times.
 # BOTSCOPE_BIN=PATH runs another build (e.g. a copy of the previous one).
+# BASELINE_BIN=PATH also runs that build (e.g. the previous commit's) on the
+# same input right after botscope, prints its figures beside them and
+# fails unless its JSON report is byte-identical.
 # BOTSCOPE_ARGS='--no-suspect' runs without the suspected tier's name scoring
 # (issue 20; on by default, about 25 ns a query).
 # Hot loops alone: cargo bench -p botscope-dnslog --bench hot_loops.
@@ -57,6 +60,18 @@ BS=$(echo "$t1 - $t0" | bc -l)
 RSS_KB=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$W/time.txt")
 BS_CPU=$(cpu "$W/time.txt")
 
+if [ -n "${BASELINE_BIN:-}" ]; then
+  BL_LOAD=$(load1)
+  t0=$(now)
+  # shellcheck disable=SC2086 # BOTSCOPE_ARGS is a list of flags
+  /usr/bin/time -v -o "$W/time-baseline.txt" "$BASELINE_BIN" dns rate --exact --threads "$THREADS" --window 1d ${BOTSCOPE_ARGS:-} \
+    --watchlist "$W/watchlist.txt" --json "$LOG" > "$W/baseline.json"
+  t1=$(now)
+  BL=$(echo "$t1 - $t0" | bc -l)
+  BL_CPU=$(cpu "$W/time-baseline.txt")
+  BL_RSS_KB=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$W/time-baseline.txt")
+fi
+
 cat > "$W/duckdb_rate.py" <<'PY'
 import sys, duckdb
 log, watch = sys.argv[1], sys.argv[2]
@@ -92,6 +107,10 @@ echo "load before: $LOAD_BEFORE"
 echo "load after:  $LOAD_AFTER"
 printf 'wc -l:    wall %8.2f s  cpu %8.2f s  %12.0f lines/s  (load %s)\n' "$WC" "$WC_CPU" "$(echo "$LINES / $WC" | bc -l)" "$WC_LOAD"
 printf 'botscope: wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)  (load %s)\n' "$BS" "$BS_CPU" "$(echo "$LINES / $BS" | bc -l)" "$((RSS_KB / 1024))" "$BS_ROW" "$BS_LOAD"
+if [ -n "${BASELINE_BIN:-}" ]; then
+  printf 'baseline: wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (load %s)  %s\n' "$BL" "$BL_CPU" "$(echo "$LINES / $BL" | bc -l)" "$((BL_RSS_KB / 1024))" "$BL_LOAD" "$BASELINE_BIN"
+  if cmp -s "$W/botscope.json" "$W/baseline.json"; then echo "baseline report: identical"; else echo "baseline report: DIFFERS" >&2; exit 1; fi
+fi
 printf 'duckdb:   wall %8.2f s  cpu %8.2f s  %12.0f lines/s  peak RSS %d MiB  (clients infected: %s)  (load %s)\n' "$DK" "$DK_CPU" "$(echo "$LINES / $DK" | bc -l)" "$((DK_RSS_KB / 1024))" "$DK_ROW" "$DK_LOAD"
 printf 'botscope / duckdb: wall %.2fx  cpu %.2fx    botscope / wc -l: wall %.1f %%  cpu %.1f %%\n' \
   "$(echo "$DK / $BS" | bc -l)" "$(echo "$DK_CPU / $BS_CPU" | bc -l)" \

@@ -1,7 +1,9 @@
 //! Micro-benchmarks of the resolver-log hot loops (issue 19), so a
 //! regression shows before `bench/dns.sh` does:
 //!
-//! - `bind_parse`: one BIND 9 query line into a [`Query`];
+//! - `bind_parse`: one BIND 9 query line into a [`Query`]
+//!   (`10k_lines`), and the one-pass walk of BIND's common shape alone
+//!   (`10k_lines_scan_common`: client address and query name);
 //! - `watch_lookup`: the watch-list test of a logged name (prefilter,
 //!   normalisation, hash lookups);
 //! - `client_set`: exact distinct-client inserts with sparse IPv4 clients
@@ -11,14 +13,17 @@
 //! - `pattern_match`: a watch list with patterns (`bot-??.zone`) against
 //!   names under the pattern's suffix and others;
 //! - `rate_pipeline`: lines in memory through the BIND reader into a
-//!   [`RateEngine`] (what `botscope dns rate` does per thread).
+//!   [`RateEngine`] (what `botscope dns rate` does per thread), read
+//!   through `read` calls (`bind_200k_lines`) and from a mapped file
+//!   (`bind_200k_lines_mapped`, how `dns rate` reads a plain file).
 //!
 //! Run: `cargo bench -p botscope-dnslog --bench hot_loops`.
 
 use botscope_dnslog::clients::ExactSet;
-use botscope_dnslog::read::bind::BindParser;
+use botscope_dnslog::read::bind::{scan_common, BindParser};
+use botscope_dnslog::read::mapped::Mapped;
 use botscope_dnslog::read::stamp::{Clock, YearRule};
-use botscope_dnslog::read::{read_from, FileStats, Query, ReadOptions, Zone};
+use botscope_dnslog::read::{read_from, read_mapped, FileStats, Query, ReadOptions, Zone};
 use botscope_dnslog::{NameSet, RateConfig, RateEngine};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
@@ -108,6 +113,24 @@ fn bind_parse(c: &mut Criterion) {
             for l in &lines {
                 if let Ok(q) = p.parse(l) {
                     sum = sum.wrapping_add(q.ts_us ^ q.qname.len() as i64);
+                }
+            }
+            black_box(sum)
+        })
+    });
+    g.bench_function("10k_lines_scan_common", |b| {
+        let after: Vec<&[u8]> = lines
+            .iter()
+            .map(|l| {
+                let c = memchr::memmem::find(l, b"client ").unwrap();
+                &l[c + 7..]
+            })
+            .collect();
+        b.iter(|| {
+            let mut sum = 0usize;
+            for s in &after {
+                if let Some((client, qname)) = scan_common(s) {
+                    sum = sum.wrapping_add(client.is_ipv4() as usize + qname.len());
                 }
             }
             black_box(sum)
@@ -243,6 +266,32 @@ fn rate_pipeline(c: &mut Criterion) {
                 let mut cur = std::io::Cursor::new(&log[..]);
                 read_from(
                     &mut cur,
+                    "bench",
+                    &opts,
+                    &mut |q: &Query<'_>| e.observe(q, "bench"),
+                    &mut skips,
+                    &mut stats,
+                )
+                .unwrap();
+                black_box(e.report().totals[0].clients)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("query.log");
+    std::fs::write(&path, &log).unwrap();
+    let path = path.to_str().unwrap();
+    g.bench_function("bind_200k_lines_mapped", |b| {
+        b.iter_batched(
+            || RateEngine::new(RateConfig::default(), &watch, &allow),
+            |mut e| {
+                let mut stats = FileStats::default();
+                let mut skips = Default::default();
+                let map = Mapped::open(path).unwrap();
+                read_mapped(
+                    &map,
+                    0..log.len(),
                     "bench",
                     &opts,
                     &mut |q: &Query<'_>| e.observe(q, "bench"),

@@ -108,6 +108,23 @@ fn open_range(path: &str, start: u64, end: u64) -> std::io::Result<RangeReader> 
     })
 }
 
+/// The bytes of the lines that *start* in `[start, end)` of `data` (the
+/// same cut [`RangeReader`] makes: a line straddling `start` belongs to the
+/// range before).
+fn line_range(data: &[u8], start: usize, end: usize) -> std::ops::Range<usize> {
+    let first_at_or_after = |k: usize| {
+        if k == 0 {
+            0
+        } else if k >= data.len() {
+            data.len()
+        } else {
+            memchr::memchr(b'\n', &data[k - 1..]).map_or(data.len(), |p| k + p)
+        }
+    };
+    let a = first_at_or_after(start);
+    a..first_at_or_after(end).max(a)
+}
+
 /// Reads `path` with `threads` threads, each into an engine from `make`,
 /// and returns the merged engine; `None` when the file is not suitable
 /// (compressed, not a plain BIND or Zeek JSON log, small, or stdin).
@@ -121,9 +138,20 @@ pub fn read_parallel<'w>(
     if threads < 2 || len < MIN_PARALLEL_BYTES {
         return None;
     }
+    // Mapped when possible: every thread walks its range of the page cache.
+    let map = crate::read::mapped::Mapped::open(path);
     let mut head = vec![0u8; 64 * 1024];
-    let n = File::open(path).ok()?.read(&mut head).ok()?;
-    head.truncate(n);
+    match &map {
+        Some(m) => {
+            let n = head.len().min(m.bytes().len());
+            head.truncate(n);
+            head.copy_from_slice(&m.bytes()[..n]);
+        }
+        None => {
+            let n = File::open(path).ok()?.read(&mut head).ok()?;
+            head.truncate(n);
+        }
+    }
     if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         return None;
     }
@@ -139,6 +167,8 @@ pub fn read_parallel<'w>(
         ..opts.clone()
     };
     let opts = &with_ref;
+    let map = map.as_ref();
+    let len = map.as_ref().map_or(len, |m| m.bytes().len() as u64);
     let step = len.div_ceil(threads as u64);
     let mut parts: Vec<RateEngine<'w>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads as u64)
@@ -157,6 +187,24 @@ pub fn read_parallel<'w>(
                         ..Default::default()
                     };
                     let mut skips = std::mem::take(&mut e.skips);
+                    if let Some(m) = map {
+                        let range = line_range(m.bytes(), start as usize, end as usize);
+                        let res = crate::read::read_mapped(
+                            m,
+                            range,
+                            &name,
+                            opts,
+                            &mut |q| e.observe(q, path),
+                            &mut skips,
+                            &mut stats,
+                        );
+                        if let Err(err) = res {
+                            stats.error = Some(err.to_string());
+                        }
+                        e.skips = skips;
+                        e.files.push(stats);
+                        return e;
+                    }
                     match open_range(path, start, end) {
                         Ok(mut r) => {
                             let res = read_from(

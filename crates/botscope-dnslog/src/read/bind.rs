@@ -115,6 +115,21 @@ impl BindParser {
         line: &'a [u8],
     ) -> Result<((usize, IpAddr, &'a [u8], Option<IpAddr>), Kind), &'static str> {
         let c = self.find_client(line).ok_or("not a query line")?;
+        if let Some((client, qname)) = scan_common(&line[c + 7..]) {
+            let server = self.server_of(line);
+            return Ok(((c, client, qname, server), Kind::Query));
+        }
+        self.searched(line, c)
+    }
+
+    /// [`fields`](Self::fields) for any shape: the keyword, the client
+    /// word and the name found by search.
+    #[allow(clippy::type_complexity)]
+    fn searched<'a>(
+        &mut self,
+        line: &'a [u8],
+        c: usize,
+    ) -> Result<((usize, IpAddr, &'a [u8], Option<IpAddr>), Kind), &'static str> {
         let after = &line[c + 7..];
         let (q, kw, kind) = match self.query.find(after) {
             Some(q) => (q, 7, Kind::Query),
@@ -146,21 +161,22 @@ impl BindParser {
         if qname.is_empty() || qname == b"-" {
             return Err("empty query name");
         }
+        let server = self.server_of(line);
+        Ok(((c, client, qname, server), kind))
+    }
+
+    /// The resolver's own address, which closes the line in parentheses
+    /// (9.21+: with `#port`), before an optional ` [ECS …]`.
+    #[inline]
+    fn server_of(&mut self, line: &[u8]) -> Option<IpAddr> {
         let tail = line.trim_ascii_end();
-        // The resolver's own address closes the line in parentheses (9.21+:
-        // with `#port`), before an optional ` [ECS …]`.
         let tail = match tail.strip_suffix(b"]") {
             Some(t) => memchr::memmem::rfind(t, b" [ECS ").map_or(tail, |p| &t[..p]),
             None => tail,
         };
-        let server = match tail.strip_suffix(b")") {
-            Some(t) => match memchr::memrchr(b'(', t) {
-                Some(p) => self.server(&t[p + 1..]),
-                None => None,
-            },
-            None => None,
-        };
-        Ok(((c, client, qname, server), kind))
+        let t = tail.strip_suffix(b")")?;
+        let p = memchr::memrchr(b'(', t)?;
+        self.server(&t[p + 1..])
     }
 
     /// The first `client ` of `line`. Tried first at the previous line's
@@ -195,6 +211,73 @@ impl BindParser {
         }
         parsed
     }
+}
+
+/// BIND's common query shape, walked once from just after `client `:
+/// `[@0x… ]IPV4#PORT (NAME): query: NAME ` or (9.9)
+/// `IPV4#PORT: query: NAME `. Returns the client and the query name, or
+/// `None` when the line differs in any way (IPv6, views, TSIG keys,
+/// responses, odd spacing); the general search then reads it. Where it
+/// answers, it answers as the general search does: no `query: ` can start
+/// before the one it finds (the address and port hold no `q`, and the
+/// parenthesised name, ended by the first space after `(`, holds no space).
+#[inline]
+pub fn scan_common(s: &[u8]) -> Option<(IpAddr, &[u8])> {
+    let mut i = 0;
+    if s.starts_with(b"@0x") {
+        // The client object's address: any word, as the search takes it.
+        i = 4 + memchr::memchr(b' ', &s[3..])?;
+    }
+    // The IPv4 address up to `#`, octet by octet (as `parse_v4` reads it).
+    let (mut oct, mut k, mut cur, mut digits) = ([0u8; 4], 0, 0u32, 0);
+    loop {
+        match *s.get(i)? {
+            b @ b'0'..=b'9' => {
+                cur = cur * 10 + u32::from(b - b'0');
+                digits += 1;
+                if digits > 3 || cur > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && k < 3 => {
+                oct[k] = cur as u8;
+                k += 1;
+                cur = 0;
+                digits = 0;
+            }
+            b'#' if digits > 0 && k == 3 => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    oct[3] = cur as u8;
+    i += 1;
+    let port = i;
+    while s.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if i == port {
+        return None;
+    }
+    match s.get(i)? {
+        b':' if s[i..].starts_with(b": query: ") => i += 2,
+        b' ' if s.get(i + 1) == Some(&b'(') => {
+            // ` (NAME): query: `, NAME ending at the first space.
+            let sp = i + 2 + memchr::memchr(b' ', s.get(i + 2..)?)?;
+            if s[..sp].ends_with(b"):") && s[sp + 1..].starts_with(b"query: ") {
+                i = sp + 1;
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    let rest = &s[i + 7..];
+    let qname = &rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())];
+    if qname.is_empty() || qname == b"-" {
+        return None;
+    }
+    Some((IpAddr::V4(std::net::Ipv4Addr::from(oct)), qname))
 }
 
 /// The space-separated word starting at or after `from` (leading spaces
@@ -316,6 +399,69 @@ mod tests {
             "10.1.2.3"
         );
         assert_eq!(p.parse(b"short").unwrap_err(), "not a query line");
+    }
+
+    #[test]
+    fn the_one_pass_scan_reads_what_the_search_reads() {
+        let base = "21-Apr-2005 13:14:15.123 queries: info: client @0x7f3a00000010 10.1.2.3#5353 (cc.evil.test): query: cc.evil.test IN A +E(0)K (192.0.2.53)";
+        let variants = [
+            base.to_string(),
+            base.replace("@0x7f3a00000010 ", ""),
+            base.replace(" (cc.evil.test): ", ": "),
+            base.replace("(cc.evil.test)", "(other.test)"),
+            base.replace("(cc.evil.test)", "(query:x)"),
+            base.replace("(cc.evil.test)", "(a b)"),
+            base.replace("(cc.evil.test)", "(cc.evil)"),
+            base.replace("(cc.evil.test)", "()"),
+            base.replace("query: cc.evil.test", "query: cc.evil.test.longer"),
+            base.replace(
+                "query: cc.evil.test IN A +E(0)K (192.0.2.53)",
+                "query: cc.evil.test",
+            ),
+            base.replace("query: cc.evil.test", "query: -"),
+            base.replace("query: ", "query:  "),
+            base.replace("query: ", "view internal: query: "),
+            base.replace("query: ", "response: "),
+            base.replace("#5353", "#5353/key k1"),
+            base.replace("#5353", "#"),
+            base.replace("10.1.2.3", "10.1.2.300"),
+            base.replace("10.1.2.3", "10.1.2"),
+            base.replace("10.1.2.3", "10.1.2.3.4"),
+            base.replace("10.1.2.3", "2001:db8::1"),
+            base.replace("10.1.2.3", "010.01.2.3"),
+            base.replace("@0x7f3a00000010", "@0xZZ"),
+            base.replace("@0x7f3a00000010 ", "@0x1  "),
+            base.replace("client @", "client 1.2.3.4 client @"),
+            base.replace("(192.0.2.53)", "(192.0.2.53#53) [ECS 10.0.0.0/24/0]"),
+            base.replace("(cc.evil.test)", "(a)b)"),
+            base.replace("(cc.evil.test): ", "(x):query: (y): "),
+            base.replace("#5353 (cc.evil.test)", "#5353query: (x)"),
+            base.replace("#5353 (cc.evil.test): ", "#5353query: query: "),
+            base.replace("(cc.evil.test): query: ", "(x): query: query: "),
+        ];
+        let mut fast = 0;
+        for l in &variants {
+            let b = l.as_bytes();
+            let c = parser().find_client(b).unwrap();
+            let searched = parser().searched(b, c);
+            if let Some((client, qname)) = scan_common(&b[c + 7..]) {
+                fast += 1;
+                let ((_, sc, sq, _), kind) = searched.unwrap();
+                assert_eq!((client, qname, kind), (sc, sq, Kind::Query), "{l}");
+            }
+            assert_eq!(parser().fields(b), searched, "{l}");
+            // Every prefix of the line too (cut lines).
+            for end in c + 7..b.len() {
+                let cut = &b[..end];
+                assert_eq!(
+                    parser().fields(cut),
+                    parser().searched(cut, c),
+                    "{l} cut at {end}"
+                );
+            }
+        }
+        // The common shapes do take the one-pass walk.
+        assert_eq!(fast, 14);
     }
 
     #[test]

@@ -81,6 +81,86 @@ pub(crate) fn for_each_line(
     Ok(())
 }
 
+/// Mapped bytes as the line walk sees them.
+pub(crate) trait Backing {
+    /// Whether the bytes went away underneath (the file shrank).
+    fn gone(&self) -> bool;
+    /// The walk is done with `part`.
+    fn release(&self, part: &[u8]);
+    /// The walk reaches `part` next.
+    fn prefault(&self, part: &[u8]);
+}
+
+impl Backing for super::mapped::Mapped {
+    #[inline]
+    fn gone(&self) -> bool {
+        self.is_truncated()
+    }
+    fn release(&self, part: &[u8]) {
+        super::mapped::Mapped::release(self, part)
+    }
+    fn prefault(&self, part: &[u8]) {
+        super::mapped::Mapped::prefault(self, part)
+    }
+}
+
+/// How much of a mapped file is faulted in (and later let go) at once.
+const CHUNK: usize = 8 << 20;
+
+/// [`for_each_line`] over bytes already in memory (a mapped file or a
+/// range of one): the same lines, line numbers and over-long rule, with no
+/// copy at all. `backing` is asked before each line is handed out; when it
+/// says the bytes underneath went away (a mapped file that shrank), the
+/// walk stops and the line number reached is returned as the error.
+pub(crate) fn for_each_line_in(
+    data: &[u8],
+    stats: &mut FileStats,
+    backing: &dyn Backing,
+    mut f: impl FnMut(u64, &[u8], &mut FileStats),
+) -> Result<(), u64> {
+    let mut line_no: u64 = 0;
+    let mut start = 0;
+    // Pages are mapped a chunk ahead and let go a chunk behind.
+    let mut next_chunk: usize = 0;
+    for end in memchr::memchr_iter(b'\n', data) {
+        if backing.gone() {
+            return Err(line_no + 1);
+        }
+        if start >= next_chunk {
+            backing.release(&data[next_chunk.saturating_sub(CHUNK)..start]);
+            backing.prefault(&data[start..(start + CHUNK).min(data.len())]);
+            next_chunk = start + CHUNK;
+        }
+        line_no += 1;
+        stats.records += 1;
+        if end - start > MAX_LINE {
+            stats.skipped += 1;
+            f_overlong("", line_no, stats);
+        } else {
+            f(line_no, strip_cr(&data[start..end]), stats);
+        }
+        start = end + 1;
+    }
+    if start < data.len() {
+        if backing.gone() {
+            return Err(line_no + 1);
+        }
+        line_no += 1;
+        stats.records += 1;
+        if data.len() - start > MAX_LINE {
+            stats.skipped += 1;
+            f_overlong("", line_no, stats);
+        } else {
+            f(line_no, strip_cr(&data[start..]), stats);
+        }
+    }
+    if backing.gone() {
+        return Err(line_no + 1);
+    }
+    backing.release(&data[next_chunk.saturating_sub(CHUNK)..]);
+    Ok(())
+}
+
 thread_local! {
     static OVERLONG: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }

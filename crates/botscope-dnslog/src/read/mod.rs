@@ -10,6 +10,7 @@ pub mod bind;
 pub mod csv;
 pub mod dnstap;
 mod lines;
+pub mod mapped;
 pub mod pcap;
 pub mod stamp;
 pub mod tz;
@@ -280,6 +281,24 @@ pub fn read_input(
         file: path.to_string(),
         ..Default::default()
     };
+    let with_ref;
+    let opts = if opts.reference_time_us.is_none() && opts.syslog_year.is_none() {
+        with_ref = ReadOptions {
+            reference_time_us: Some(reference_time(path)),
+            ..opts.clone()
+        };
+        &with_ref
+    } else {
+        opts
+    };
+    // A plain regular file is read straight out of the page cache.
+    if let Some(map) = mapped::Mapped::open(path).filter(|m| mappable(m.bytes(), opts)) {
+        let all = 0..map.bytes().len();
+        if let Err(e) = read_mapped(&map, all, path, opts, sink, skips, &mut stats) {
+            stats.error = Some(e.to_string());
+        }
+        return stats;
+    }
     let mut r = match open(path) {
         Ok(r) => r,
         Err(e) => {
@@ -294,16 +313,6 @@ pub fn read_input(
             stats.error = Some(format!("{path}: {e}"));
             return stats;
         }
-    };
-    let with_ref;
-    let opts = if opts.reference_time_us.is_none() && opts.syslog_year.is_none() {
-        with_ref = ReadOptions {
-            reference_time_us: Some(reference_time(path)),
-            ..opts.clone()
-        };
-        &with_ref
-    } else {
-        opts
     };
     let res = if is_capture {
         stats.format = Some(LogFormat::Pcap);
@@ -346,10 +355,118 @@ pub fn clock(opts: &ReadOptions) -> stamp::Clock {
     stamp::Clock::new(opts.tz.clone(), year)
 }
 
+/// Whether a mapped file's bytes are read from the map: not compressed
+/// (the decoders stream) and not a capture (the capture engine owns its
+/// stream).
+pub(crate) fn mappable(bytes: &[u8], opts: &ReadOptions) -> bool {
+    let head = &bytes[..bytes.len().min(HEAD)];
+    !head.starts_with(&[0x1f, 0x8b])
+        && !head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        && detect(head, opts) != Some(LogFormat::Pcap)
+}
+
+/// How much of a mapped file (or range) is looked at to recognise the
+/// format and prescan: what one buffered read holds.
+const HEAD: usize = 256 * 1024;
+
+/// Where a text log's bytes come from.
+enum Source<'a> {
+    /// A reader (compressed input, standard input, pipes).
+    Stream(&'a mut dyn BufRead),
+    /// Bytes of a mapped file: `data` is `map.bytes()[base..]` cut to a range.
+    Mapped {
+        data: &'a [u8],
+        map: &'a mapped::Mapped,
+    },
+}
+
+impl Source<'_> {
+    /// Calls `f` with every line (number, bytes), bounded as
+    /// [`lines::for_each_line`] is.
+    fn each_line(
+        &mut self,
+        name: &str,
+        stats: &mut FileStats,
+        f: impl FnMut(u64, &[u8], &mut FileStats),
+    ) -> Result<(), ReadError> {
+        match self {
+            Source::Stream(r) => lines::for_each_line(*r, name, stats, f),
+            Source::Mapped { data, map } => lines::for_each_line_in(data, stats, *map, f)
+                .map_err(|line| shrank(name, map, Some(line))),
+        }
+    }
+}
+
+/// The error that ends a mapped file which shrank while it was read.
+fn shrank(name: &str, map: &mapped::Mapped, line: Option<u64>) -> ReadError {
+    let at = map.truncated_at();
+    Located {
+        location: Location {
+            file: name.to_string(),
+            offset: at,
+            line,
+            ..Default::default()
+        },
+        reason: format!(
+            "the file shrank while it was read (mapped {} bytes, gone from offset {})",
+            map.bytes().len(),
+            at.unwrap_or(0)
+        ),
+    }
+}
+
+/// Like [`read_input`] for the bytes `range` of a mapped file (text logs
+/// and dnstap), reported under `name`; a file that shrinks meanwhile ends
+/// with an error naming the offset and line reached.
+pub fn read_mapped(
+    map: &mapped::Mapped,
+    range: std::ops::Range<usize>,
+    name: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(&Query<'_>),
+    skips: &mut SkipCounter,
+    stats: &mut FileStats,
+) -> Result<(), ReadError> {
+    let data = map.bytes().get(range).unwrap_or_default();
+    let head = &data[..data.len().min(HEAD)];
+    read_source(
+        Source::Mapped { data, map },
+        head,
+        name,
+        opts,
+        sink,
+        skips,
+        stats,
+    )
+}
+
 /// Like [`read_input`] for an already opened reader (text logs and dnstap;
 /// captures need [`read_input`] or [`pcap::read_capture`]).
 pub fn read_from(
     r: &mut dyn BufRead,
+    name: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(&Query<'_>),
+    skips: &mut SkipCounter,
+    stats: &mut FileStats,
+) -> Result<(), ReadError> {
+    let head = r.fill_buf().map_err(|e| Located {
+        location: Location {
+            file: name.to_string(),
+            offset: Some(0),
+            ..Default::default()
+        },
+        reason: e.to_string(),
+    })?;
+    // The head is copied out: the reader is borrowed again for the lines.
+    let head = head.to_vec();
+    read_source(Source::Stream(r), &head, name, opts, sink, skips, stats)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_source(
+    mut src: Source<'_>,
+    head: &[u8],
     name: &str,
     opts: &ReadOptions,
     sink: &mut dyn FnMut(&Query<'_>),
@@ -365,9 +482,6 @@ pub fn read_from(
         },
         reason,
     };
-    let head = r
-        .fill_buf()
-        .map_err(|e| fatal(Some(0), None, e.to_string()))?;
     if head.is_empty() {
         return Ok(());
     }
@@ -396,11 +510,22 @@ pub fn read_from(
             None,
             "a capture must be opened by path (read_input), not as a borrowed stream".into(),
         )),
-        LogFormat::Dnstap => dnstap::read_frames(r, name, opts, sink, skips, stats),
+        LogFormat::Dnstap => match &mut src {
+            Source::Stream(r) => dnstap::read_frames(*r, name, opts, sink, skips, stats),
+            Source::Mapped { data, map } => {
+                let mut bytes: &[u8] = data;
+                let res = dnstap::read_frames(&mut bytes, name, opts, sink, skips, stats);
+                if map.is_truncated() {
+                    Err(shrank(name, map, None))
+                } else {
+                    res
+                }
+            }
+        },
         LogFormat::Bind => {
             let mut p = bind::BindParser::new(clock(opts), opts.keep_undated);
             p.prescan(head);
-            lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
+            src.each_line(name, stats, |n, line, stats| match p.parse(line) {
                 Ok(q) => {
                     stats.queries += 1;
                     stats.undated += u64::from(q.ts_us == NO_TS);
@@ -412,7 +537,7 @@ pub fn read_from(
         LogFormat::Unbound => {
             let mut p = unbound::UnboundParser::new(clock(opts), opts.keep_undated);
             p.prescan(head);
-            lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
+            src.each_line(name, stats, |n, line, stats| match p.parse(line) {
                 Ok(q) => {
                     stats.queries += 1;
                     stats.undated += u64::from(q.ts_us == NO_TS);
@@ -423,7 +548,7 @@ pub fn read_from(
         }
         LogFormat::ZeekTsv => {
             let mut p = zeek::ZeekTsvParser::default();
-            lines::for_each_line(r, name, stats, |n, line, stats| match p.parse(line) {
+            src.each_line(name, stats, |n, line, stats| match p.parse(line) {
                 Ok(Some(q)) => {
                     stats.queries += 1;
                     sink(&q)
@@ -432,7 +557,7 @@ pub fn read_from(
                 Err(reason) => count_skip(n, reason, stats),
             })
         }
-        LogFormat::ZeekJson => lines::for_each_line(r, name, stats, |n, line, stats| {
+        LogFormat::ZeekJson => src.each_line(name, stats, |n, line, stats| {
             if line.trim_ascii().is_empty() {
                 return;
             }
@@ -448,7 +573,7 @@ pub fn read_from(
             let cols = opts
                 .csv_columns
                 .ok_or_else(|| fatal(None, None, "CSV input needs --csv-columns".into()))?;
-            lines::for_each_line(r, name, stats, |n, line, stats| {
+            src.each_line(name, stats, |n, line, stats| {
                 if line.trim_ascii().is_empty() {
                     return;
                 }
