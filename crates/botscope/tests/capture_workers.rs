@@ -158,3 +158,156 @@ fn json_with_workers_is_refused() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--workers 2 needs --format zeek"), "{err}");
 }
+
+/// An Ethernet/IPv4/TCP frame (checksums left zero: read with
+/// `--checksums off`).
+#[allow(clippy::too_many_arguments)]
+fn tcp(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sp: u16,
+    dp: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    data: &[u8],
+) -> Vec<u8> {
+    let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
+    let total = (40 + data.len()) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&sp.to_be_bytes());
+    f.extend_from_slice(&dp.to_be_bytes());
+    f.extend_from_slice(&seq.to_be_bytes());
+    f.extend_from_slice(&ack.to_be_bytes());
+    f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend_from_slice(data);
+    f
+}
+
+/// A classic pcap of `frames`, 1 ms apart.
+fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut d = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        d.extend_from_slice(&v.to_le_bytes());
+    }
+    for (i, f) in frames.iter().enumerate() {
+        let us = 1_000 * i as u32;
+        for v in [
+            1_100_000_000 + us / 1_000_000,
+            us % 1_000_000,
+            f.len() as u32,
+            f.len() as u32,
+        ] {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        d.extend_from_slice(f);
+    }
+    d
+}
+
+/// One TCP connection: handshake, `a_data` from a then `b_data` from b,
+/// FIN from both.
+fn connection(
+    a: ([u8; 4], u16),
+    b: ([u8; 4], u16),
+    a_data: &[&[u8]],
+    b_data: &[&[u8]],
+) -> Vec<Vec<u8>> {
+    let (syn, ack, psh, fin) = (0x02, 0x10, 0x18, 0x11);
+    let (mut sa, mut sb) = (1000u32, 5000u32);
+    let mut v = vec![
+        tcp(a.0, b.0, a.1, b.1, sa, 0, syn, b""),
+        tcp(b.0, a.0, b.1, a.1, sb, sa + 1, syn | ack, b""),
+    ];
+    sa += 1;
+    sb += 1;
+    v.push(tcp(a.0, b.0, a.1, b.1, sa, sb, ack, b""));
+    for d in a_data {
+        v.push(tcp(a.0, b.0, a.1, b.1, sa, sb, psh, d));
+        sa += d.len() as u32;
+        v.push(tcp(b.0, a.0, b.1, a.1, sb, sa, ack, b""));
+    }
+    for d in b_data {
+        v.push(tcp(b.0, a.0, b.1, a.1, sb, sa, psh, d));
+        sb += d.len() as u32;
+        v.push(tcp(a.0, b.0, a.1, b.1, sa, sb, ack, b""));
+    }
+    v.push(tcp(a.0, b.0, a.1, b.1, sa, sb, fin, b""));
+    v.push(tcp(b.0, a.0, b.1, a.1, sb, sa + 1, fin, b""));
+    v.push(tcp(a.0, b.0, a.1, b.1, sa + 1, sb + 1, ack, b""));
+    v
+}
+
+#[test]
+fn dcc_data_on_another_worker_is_warned_about_not_silent() {
+    // Bot C offers a file to peer P over IRC server S; P then connects to
+    // C's offered port. The offer travels on the pair (C, S), the data on
+    // (P, C): P is picked so that the two pairs go to different workers.
+    let (c, s) = ([10, 0, 0, 2], [10, 0, 0, 1]);
+    let p = (3..=250u8)
+        .map(|x| [10, 0, 1, x])
+        .find(|p| {
+            let w = |a: [u8; 4], b: [u8; 4]| {
+                botscope_capture::parallel::worker_of(a.into(), b.into(), 2)
+            };
+            w(*p, c) != w(c, s)
+        })
+        .expect("a peer on the other worker");
+    let offer = format!(
+        "PRIVMSG peer :\u{1}DCC SEND file.exe {} 5000 4\u{1}\r\n",
+        u32::from_be_bytes(c)
+    );
+    let mut frames = Vec::new();
+    let irc = connection(
+        (c, 40000),
+        (s, 6667),
+        &[b"NICK bot\r\nUSER bot 0 * :bot\r\n", offer.as_bytes()],
+        &[b":irc.test 001 bot :Welcome\r\n"],
+    );
+    // The IRC session up to the offer, then the data connection, then the
+    // rest of the IRC session.
+    frames.extend_from_slice(&irc[..7]);
+    frames.extend(connection((p, 41000), (c, 5000), &[], &[b"MZab"]));
+    frames.extend_from_slice(&irc[7..]);
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("dcc.pcap");
+    std::fs::write(&cap, pcap(&frames)).unwrap();
+    let run = |n: usize| {
+        let out = dir.path().join(format!("w{n}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_botscope"))
+            .args([
+                "capture",
+                "read",
+                "--checksums",
+                "off",
+                "--workers",
+                &n.to_string(),
+                "--out",
+            ])
+            .arg(&out)
+            .arg(&cap)
+            .output()
+            .expect("botscope runs");
+        assert!(o.status.success());
+        let conn = std::fs::read_to_string(out.join("conn.log")).unwrap();
+        let data_row = conn
+            .lines()
+            .find(|l| l.contains("\t41000\t10.0.0.2\t5000\ttcp\t"))
+            .expect("the data connection's row")
+            .to_string();
+        (data_row, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (one, err1) = run(1);
+    assert!(one.contains("\tirc-dcc-data\t"), "{one}");
+    assert!(!err1.contains("warning"), "{err1}");
+    let (two, err2) = run(2);
+    assert!(!two.contains("irc-dcc-data"), "{two}");
+    assert!(
+        err2.contains("warning: 1 IRC DCC data connection(s) ran on another worker"),
+        "{err2}"
+    );
+}
