@@ -330,21 +330,7 @@ fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
     // The observer after it ignores conn records: move them, not clone.
     an.take_conn = true;
     an.set_file_names(files.iter().map(|p| p.display().to_string()).collect());
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let bar = (std::io::stderr().is_terminal() && total > 64 << 20).then(|| {
-        let b = indicatif::ProgressBar::new(total);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+    let bar = progress_bar(files);
     let mut observer = observer_for(c);
     let started = std::time::Instant::now();
     let summary = {
@@ -368,6 +354,26 @@ fn read(files: &[PathBuf], c: &Common) -> anyhow::Result<ExitCode> {
         b.finish_and_clear();
     }
     finish(an, observer, summary, started, c)
+}
+
+/// A progress bar on stderr for inputs over 64 MB when stderr is a
+/// terminal.
+fn progress_bar(files: &[PathBuf]) -> Option<indicatif::ProgressBar> {
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    (std::io::stderr().is_terminal() && total > 64 << 20).then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    })
 }
 
 /// The user a live capture started as root switches to: `None` to keep

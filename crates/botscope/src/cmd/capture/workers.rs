@@ -17,7 +17,7 @@
 //!   so on stderr: nothing differs silently (`--workers 1` gives the
 //!   exact DCC results).
 
-use super::{report, Common, FormatArg, Writer};
+use super::{progress_bar, report, Common, FormatArg, Writer};
 use anyhow::Context;
 use botscope_capture::parallel::{merge_counters, read_files_parallel, worker_of, WorkerSink};
 use botscope_capture::{Direction, FlowRef, FlowSink, PacketInfo};
@@ -85,6 +85,8 @@ pub(super) fn read_parallel(
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let mut writer = Writer::new(c)?;
     let mut dcc = DccCheck::new(workers);
+    let bar = progress_bar(files);
+    let mut pending = 0u64;
     let started = std::time::Instant::now();
     let (summary, sinks) = read_files_parallel(
         files,
@@ -101,8 +103,20 @@ pub(super) fn read_parallel(
             dcc.see(&r.event);
             writer.record(r);
         },
-        |_| {},
+        |len| {
+            if let Some(b) = &bar {
+                // Record header included, roughly: progress is an estimate.
+                pending += len + 16;
+                if pending > 1 << 22 {
+                    b.inc(pending);
+                    pending = 0;
+                }
+            }
+        },
     )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let mut stats = Stats::default();
     let mut anomalies = Vec::new();
     for WorkerAnalyzer(an) in sinks {
