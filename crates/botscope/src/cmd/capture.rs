@@ -141,6 +141,9 @@ struct LiveArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Sub::Read(a) => match a.interface {
+            Some(_) if a.workers > 1 => {
+                anyhow::bail!("--workers is for capture files; a live capture runs on one thread")
+            }
             Some(iface) => live(
                 &iface,
                 a.filter.as_deref(),
