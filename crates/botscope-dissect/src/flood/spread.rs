@@ -42,6 +42,10 @@ struct Registers {
     /// of two no smaller than 2^-64 and the sum is at most 512.
     sum: u128,
     zeros: usize,
+    /// The estimate from `sum` and `zeros`, redone only when a register
+    /// grows (rarely, once the sketch is warm): a spoofed-flood check
+    /// asks for it on every tallied packet.
+    estimate: u64,
 }
 
 impl Registers {
@@ -50,7 +54,23 @@ impl Registers {
             rank: [0; M],
             sum: (M as u128) << 64,
             zeros: M,
+            estimate: 0,
         }
+    }
+
+    /// Linear counting while registers are empty and the count small,
+    /// the harmonic-mean estimate above.
+    fn compute_estimate(&self) -> u64 {
+        let m = M as f64;
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let sum = self.sum as f64 / 2f64.powi(64);
+        let raw = alpha * m * m / sum;
+        let e = if raw <= 2.5 * m && self.zeros > 0 {
+            m * (m / self.zeros as f64).ln()
+        } else {
+            raw
+        };
+        e.round() as u64
     }
 
     fn add(&mut self, ip: &IpAddr) {
@@ -63,6 +83,7 @@ impl Registers {
             self.sum += 1u128 << (64 - u32::from(rank));
             self.zeros -= usize::from(old == 0);
             self.rank[idx] = rank;
+            self.estimate = self.compute_estimate();
         }
     }
 }
@@ -112,20 +133,10 @@ impl SourceSpread {
 
     /// Distinct sources (exact up to [`EXACT`], estimated above).
     pub fn estimate(&self) -> u64 {
-        let Some(r) = self.registers.as_ref() else {
-            return u64::from(self.held);
-        };
-        let m = M as f64;
-        let alpha = 0.7213 / (1.0 + 1.079 / m);
-        let sum = r.sum as f64 / 2f64.powi(64);
-        let zeros = r.zeros;
-        let raw = alpha * m * m / sum;
-        let e = if raw <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
-        } else {
-            raw
-        };
-        e.round() as u64
+        match self.registers.as_ref() {
+            Some(r) => r.estimate,
+            None => u64::from(self.held),
+        }
     }
 
     /// Heap bytes held (the sketch; the exact sources are inline).
@@ -178,5 +189,17 @@ mod tests {
                 assert_eq!(r.zeros, r.rank.iter().filter(|&&x| x == 0).count());
             }
         }
+    }
+
+    #[test]
+    fn cached_estimate_equals_a_fresh_one() {
+        let mut s = SourceSpread::default();
+        for i in 0..20_000u32 {
+            s.insert(IpAddr::V4(Ipv4Addr::from(i.wrapping_mul(2_654_435_761))));
+            if let Some(r) = s.registers.as_ref() {
+                assert_eq!(r.estimate, r.compute_estimate(), "after {i}");
+            }
+        }
+        assert!((19_000..21_000).contains(&s.estimate()), "{}", s.estimate());
     }
 }
