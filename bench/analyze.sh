@@ -8,7 +8,10 @@
 #
 # Wall times come from the example; the load average and the whole
 # process's CPU seconds (user + sys, /usr/bin/time) are printed beside
-# them, since the machine is often shared.
+# them, since the machine is often shared. For the analysis' own CPU time
+# and a profile, run the example with --analyze-only CAPTURE...; to check
+# that a change keeps every output, --dump DIR CAPTURE... before and after
+# and diff -r the two directories (docs/analyze.md, "Speed").
 set -eu
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/botscope/target}
