@@ -70,7 +70,77 @@ pub(super) struct Flow {
     pub(super) closed: bool,
 }
 
+/// Where a new flow starts: what [`Flow::open`] takes beyond its
+/// identity and first timestamp.
+pub(super) struct FlowStart<'a> {
+    /// Endpoint state (TCP only), from the engine's pool.
+    pub(super) tcp: Option<Box<[Endpoint; 2]>>,
+    /// Input file index.
+    pub(super) file: u32,
+    /// Number of the first packet.
+    pub(super) pkt_no: u64,
+    /// The enclosing tunnel's uid, if any.
+    pub(super) tunnel_parent: &'a Option<Uid>,
+}
+
 impl Flow {
+    /// A placeholder for a new slot, overwritten by [`Flow::open`].
+    pub(super) fn vacant() -> Flow {
+        Flow {
+            id: 0,
+            uid: Uid::default(),
+            key: FlowKey {
+                orig_h: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                orig_p: 0,
+                resp_h: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                resp_p: 0,
+                proto: Proto::Other,
+            },
+            start: Ts(0),
+            last: Ts(0),
+            dur_last: Ts(0),
+            pkts: [0; 2],
+            ip_bytes: [0; 2],
+            bytes: [0; 2],
+            hist: Hist { b: [0; 48], len: 0 },
+            hist_seen: [0; 2],
+            scaled: [[0; 4]; 2],
+            tcp: None,
+            handshake: [false; 2],
+            missed: 0,
+            file: 0,
+            first_pkt: 0,
+            last_pkt: 0,
+            tunnel_parent: None,
+            closed: false,
+        }
+    }
+    /// Starts a new flow in this (claimed) slot, field by field, so the
+    /// flow is built where it lives instead of moved in. Every field is
+    /// set: nothing of the slot's previous flow survives (the history
+    /// bytes past `len` are never read).
+    pub(super) fn open(&mut self, id: u64, uid: Uid, key: FlowKey, ts: Ts, at: FlowStart<'_>) {
+        self.id = id;
+        self.uid = uid;
+        self.key = key;
+        self.start = ts;
+        self.last = ts;
+        self.dur_last = ts;
+        self.pkts = [0; 2];
+        self.ip_bytes = [0; 2];
+        self.bytes = [0; 2];
+        self.hist.len = 0;
+        self.hist_seen = [0; 2];
+        self.scaled = [[0; 4]; 2];
+        self.tcp = at.tcp;
+        self.handshake = [false; 2];
+        self.missed = 0;
+        self.file = at.file;
+        self.first_pkt = at.pkt_no;
+        self.last_pkt = at.pkt_no;
+        self.tunnel_parent.clone_from(at.tunnel_parent);
+        self.closed = false;
+    }
     pub(super) fn check_hist(&mut self, d: usize, mask: u16, c: u8) -> bool {
         if self.hist_seen[d] & mask != 0 {
             return true;
@@ -295,7 +365,7 @@ impl Engine<'_> {
         let mem_before;
         let list;
         {
-            let f = self.flows.slots[i as usize].flow.as_mut().expect("live");
+            let f = &mut self.flows.slots[i as usize].flow;
             mem_before = f.mem_cost();
             let d = if f.key.orig_h == src && f.key.orig_p == t.key_sport {
                 0
@@ -444,49 +514,39 @@ impl Engine<'_> {
         };
         let key = if flip { pkt_key.reversed() } else { pkt_key };
         let (id, uid) = self.new_uid();
-        let mut f = Flow {
-            id,
-            uid,
-            key,
-            start: ctx.ts,
-            last: ctx.ts,
-            dur_last: ctx.ts,
-            pkts: [0; 2],
-            ip_bytes: [0; 2],
-            bytes: [0; 2],
-            hist: Hist { b: [0; 48], len: 0 },
-            hist_seen: [0; 2],
-            scaled: [[0; 4]; 2],
-            tcp: (proto == Proto::Tcp).then(|| {
-                self.ep_pool
-                    .pop()
-                    .unwrap_or_else(|| Box::new([Endpoint::default(), Endpoint::default()]))
-            }),
-            handshake: [false; 2],
-            missed: 0,
-            file: self.file_idx,
-            first_pkt: self.pkt_no,
-            last_pkt: self.pkt_no,
-            tunnel_parent: ctx.tunnel_parent.clone(),
-            closed: false,
-        };
-        if flip {
-            f.hist.push(b'^');
-        }
+        let tcp = (proto == Proto::Tcp).then(|| {
+            self.ep_pool
+                .pop()
+                .unwrap_or_else(|| Box::new([Endpoint::default(), Endpoint::default()]))
+        });
         let list = match proto {
             Proto::Tcp => L_TCP,
             Proto::Udp => L_UDP,
             _ => L_OTHER,
         };
+        let i = self.flows.claim(canon, list);
+        let f = &mut self.flows.slots[i as usize].flow;
+        let at = FlowStart {
+            tcp,
+            file: self.file_idx,
+            pkt_no: self.pkt_no,
+            tunnel_parent: &ctx.tunnel_parent,
+        };
+        f.open(id, uid, key, ctx.ts, at);
+        if flip {
+            f.hist.push(b'^');
+        }
         self.mem += f.mem_cost();
         self.summary.flows += 1;
-        let i = self.flows.insert(canon, f, list);
         self.summary.peak_flows = self.summary.peak_flows.max(self.flows.len() as u64);
         i
     }
 
+    /// Ends the flow in slot `i`: flushes its streams' gaps, hands its
+    /// conn record to the sink, then frees the slot. The flow is read
+    /// where it lies, never moved out.
     pub(super) fn end_flow(&mut self, i: u32, sink: &mut dyn FlowSink) {
-        let mut f = self.flows.remove(i);
+        let f = self.flows.flow(i);
         self.mem = self.mem.saturating_sub(f.mem_cost());
         let Flow {
             uid,
@@ -495,7 +555,7 @@ impl Engine<'_> {
             id,
             handshake,
             ..
-        } = &mut f;
+        } = &mut *f;
         let mut missed = 0;
         if let Some(eps) = tcp {
             for (d, ep) in eps.iter_mut().enumerate() {
@@ -520,15 +580,17 @@ impl Engine<'_> {
             }
         }
         f.missed += missed;
-        let mut conn = conn_of(&f);
+        let mut conn = conn_of(f);
         let fr = FlowRef {
             uid: f.uid.as_str(),
             id: f.id,
             key: &f.key,
         };
         sink.on_flow_end(fr, &mut conn);
+        let eps = f.tcp.take();
+        self.flows.release(i);
         self.summary.conns += 1;
-        if let Some(mut eps) = f.tcp.take() {
+        if let Some(mut eps) = eps {
             if self.ep_pool.len() < EP_POOL_MAX {
                 *eps = [Endpoint::default(), Endpoint::default()];
                 self.ep_pool.push(eps);

@@ -198,7 +198,8 @@ impl<'c> Engine<'c> {
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.flow.as_ref().map(|f| (f.id, i as u32)))
+            .filter(|(_, s)| s.list != table::L_FREE)
+            .map(|(i, s)| (s.flow.id, i as u32))
             .collect();
         live.sort_unstable();
         for (_, i) in live {

@@ -1,6 +1,14 @@
-//! The flow table: flows in a slab of slots (never moved once placed),
-//! a hash map from canonical key to slot, and four LRU lists (open TCP,
-//! closed TCP, UDP, other) for idle expiry and memory-cap eviction.
+//! The flow table: flows in a slab of slots, a hash map from canonical
+//! key to slot, and four LRU lists (open TCP, closed TCP, UDP, other) for
+//! idle expiry and memory-cap eviction.
+//!
+//! A flow lives in its slot from open to end and is never moved: a slot
+//! is claimed ([`FlowTable::claim`]) and the flow filled in place
+//! ([`Flow::open`]), and a flow is ended by reading it where it lies and
+//! then releasing the slot ([`FlowTable::release`]). The `Flow` is a few
+//! hundred bytes (inline uid, history, tunnel parent); moving it in and
+//! out of an `Option` on every open and end cost 9 % of a SYN scan's time
+//! in `memmove`. A free slot keeps its last flow's bytes until reused.
 
 use super::flow::Flow;
 use super::Engine;
@@ -16,7 +24,9 @@ use botscope_core::{FlowKey, Ts};
 const CLOSE_DELAY_US: i64 = 5 * 1_000_000;
 
 pub(super) struct Slot {
-    pub(super) flow: Option<Flow>,
+    /// The slot's flow; stale (its last flow's state) while the slot is
+    /// free, that is while `list` is [`L_FREE`].
+    pub(super) flow: Flow,
     pub(super) prev: u32,
     pub(super) next: u32,
     pub(super) list: u8,
@@ -28,6 +38,8 @@ pub(super) const L_TCP: u8 = 0;
 pub(super) const L_CLOSED: u8 = 1;
 pub(super) const L_UDP: u8 = 2;
 pub(super) const L_OTHER: u8 = 3;
+/// Not on any list: the slot is free.
+pub(super) const L_FREE: u8 = 4;
 
 #[derive(Default)]
 pub(super) struct FlowTable {
@@ -78,18 +90,21 @@ impl FlowTable {
         }
         self.heads[l] = i;
     }
-    pub(super) fn insert(&mut self, canon: FlowKey, flow: Flow, list: u8) -> u32 {
+    /// Takes a slot for a new flow keyed `canon` (a free one, else a new
+    /// one at the end), at the front of `list`. The caller fills the flow
+    /// in place with [`Flow::open`] before anything reads it.
+    pub(super) fn claim(&mut self, canon: FlowKey, list: u8) -> u32 {
         let i = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize].flow = Some(flow);
-                i
-            }
+            Some(i) => i,
             None => {
-                self.slots.push(Slot {
-                    flow: Some(flow),
+                // `resize_with` reserves before it builds the slot, so the
+                // placeholder is written straight into the vector (a
+                // `push` built it on the stack and copied it in).
+                self.slots.resize_with(self.slots.len() + 1, || Slot {
+                    flow: Flow::vacant(),
                     prev: NIL,
                     next: NIL,
-                    list,
+                    list: L_FREE,
                 });
                 (self.slots.len() - 1) as u32
             }
@@ -105,15 +120,19 @@ impl FlowTable {
         self.unlink(i);
         self.push_front(i, list);
     }
-    pub(super) fn remove(&mut self, i: u32) -> Flow {
+    /// Frees slot `i` once its flow has been read: off its list, out of
+    /// the map, onto the free list. The flow's bytes stay until reuse.
+    pub(super) fn release(&mut self, i: u32) {
         self.unlink(i);
-        let f = self.slots[i as usize].flow.take().expect("live slot");
-        self.map.remove(&canonical(&f.key));
+        let canon = canonical(&self.slots[i as usize].flow.key);
+        self.map.remove(&canon);
+        self.slots[i as usize].list = L_FREE;
         self.free.push(i);
-        f
     }
+    /// The live flow in slot `i`.
     pub(super) fn flow(&mut self, i: u32) -> &mut Flow {
-        self.slots[i as usize].flow.as_mut().expect("live slot")
+        debug_assert!(self.slots[i as usize].list != L_FREE, "live slot");
+        &mut self.slots[i as usize].flow
     }
     pub(super) fn len(&self) -> usize {
         self.map.len()
@@ -144,11 +163,7 @@ impl Engine<'_> {
             for l in 0..4 {
                 let t = self.flows.tails[l];
                 if t != NIL {
-                    let last = self.flows.slots[t as usize]
-                        .flow
-                        .as_ref()
-                        .map(|f| f.last)
-                        .unwrap_or(Ts(0));
+                    let last = self.flows.slots[t as usize].flow.last;
                     if best.is_none_or(|(b, _)| last < b) {
                         best = Some((last, t));
                     }
@@ -183,11 +198,7 @@ impl Engine<'_> {
                 if tail == NIL {
                     break;
                 }
-                let last = self.flows.slots[tail as usize]
-                    .flow
-                    .as_ref()
-                    .map(|f| f.last)
-                    .unwrap_or(Ts(0));
+                let last = self.flows.slots[tail as usize].flow.last;
                 if self.now.0.saturating_sub(last.0) <= t {
                     break;
                 }
