@@ -55,7 +55,7 @@
 //! them by (key, worker). The same input and worker count give the same
 //! order, whatever the threads' timing.
 
-use crate::engine::Engine;
+use crate::engine::{framing, Engine, Framing};
 use crate::reader::CaptureReader;
 use crate::{CaptureError, CaptureSummary, ChecksumMode, ChecksumStats, EngineConfig, FlowSink};
 use botscope_core::error::{Located, Location, SkipCounter};
@@ -124,21 +124,15 @@ struct Batch {
 /// IP). Fixed keys, never the per-process hasher seed: the same input
 /// goes to the same workers in every run.
 pub fn pair_hash(link: u32, data: &[u8]) -> u64 {
-    let ip = match link {
-        1 => ethernet_ip(data),
-        113 => ethertype_ip(be16(data, 14), data.get(16..)),
-        276 => ethertype_ip(be16(data, 0), data.get(20..)),
-        101 | 12 | 14 | 228 | 229 => Some(data),
-        0 | 108 => data.get(4..),
-        _ => None,
+    let Framing::Ip { ver, data: ip, .. } = framing(link, data) else {
+        return 0;
     };
-    let Some(ip) = ip else { return 0 };
-    let (a, b) = match ip.first().map(|b| b >> 4) {
-        Some(4) if ip.len() >= 20 => (
+    let (a, b) = match ver {
+        4 if ip.len() >= 20 => (
             u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]) as u128,
             u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]) as u128,
         ),
-        Some(6) if ip.len() >= 40 => (
+        6 if ip.len() >= 40 => (
             u128::from_be_bytes(ip[8..24].try_into().unwrap_or([0; 16])),
             u128::from_be_bytes(ip[24..40].try_into().unwrap_or([0; 16])),
         ),
@@ -162,39 +156,6 @@ fn unordered_pair_hash(a: u128, b: u128) -> u64 {
     let h = mix64(lo as u64 ^ mix64((lo >> 64) as u64));
     let h = mix64(h ^ hi as u64);
     mix64(h ^ (hi >> 64) as u64)
-}
-
-fn be16(d: &[u8], at: usize) -> u16 {
-    match d.get(at..at + 2) {
-        Some(b) => u16::from_be_bytes([b[0], b[1]]),
-        None => 0,
-    }
-}
-
-/// The IP header of an Ethernet frame (up to four VLAN tags, PPPoE).
-fn ethernet_ip(d: &[u8]) -> Option<&[u8]> {
-    let mut et = be16(d, 12);
-    let mut off = 14;
-    let mut tags = 0;
-    while matches!(et, 0x8100 | 0x88a8 | 0x9100) && tags < 4 {
-        et = be16(d, off + 2);
-        off += 4;
-        tags += 1;
-    }
-    if et == 0x8864 {
-        return match be16(d, off + 6) {
-            0x0021 | 0x0057 => d.get(off + 8..),
-            _ => None,
-        };
-    }
-    ethertype_ip(et, d.get(off..))
-}
-
-fn ethertype_ip(et: u16, rest: Option<&[u8]>) -> Option<&[u8]> {
-    match et {
-        0x0800 | 0x86dd => rest,
-        _ => None,
-    }
 }
 
 /// `auto` checksum mode, decided once for a parallel run: one engine reads

@@ -71,48 +71,149 @@ pub(super) enum L4 {
     Other,
 }
 
+/// What a frame's link layer holds: the one walk from a link type to the
+/// IP header, shared by the engine and the worker dispatcher
+/// ([`crate::parallel::pair_hash`]), so both frame packets alike.
+pub(crate) enum Framing<'a> {
+    /// An IP header of version `ver` (4 or 6) at the start of `data`;
+    /// `src_mac` when an Ethernet header carried it.
+    Ip {
+        /// IP version the link layer names (4 or 6).
+        ver: u8,
+        /// The bytes from the IP header on.
+        data: &'a [u8],
+        /// The Ethernet source address, if the frame had one.
+        src_mac: Option<[u8; 6]>,
+    },
+    /// Not IP (ARP, other ethertypes or address families).
+    NonIp,
+    /// A link header cut short (counted as `snaplen cut` when the capture
+    /// cut the frame).
+    Cut(&'static str),
+    /// Skipped for this reason.
+    Skip(&'static str),
+}
+
+/// Frames `data` of link type `link` (the pcap LINKTYPE_ value).
+pub(crate) fn framing(link: u32, data: &[u8]) -> Framing<'_> {
+    match link {
+        1 => ethernet_framing(data),
+        113 => match data.get(16..) {
+            Some(rest) => ethertype_framing(u16::from_be_bytes([data[14], data[15]]), rest, None),
+            None => Framing::Cut("truncated link header"),
+        },
+        276 => match data.get(20..) {
+            Some(rest) => ethertype_framing(u16::from_be_bytes([data[0], data[1]]), rest, None),
+            None => Framing::Cut("truncated link header"),
+        },
+        101 | 12 | 14 => match data.first().map(|b| b >> 4) {
+            Some(ver @ (4 | 6)) => ip_framing(ver, data, None),
+            None => Framing::Cut("truncated ip header"),
+            _ => Framing::Skip("malformed ip header"),
+        },
+        228 => ip_framing(4, data, None),
+        229 => ip_framing(6, data, None),
+        0 | 108 => {
+            if data.len() < 4 {
+                return Framing::Cut("truncated link header");
+            }
+            let fam_le = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+            let fam_be = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+            let fam = if link == 108 {
+                fam_be
+            } else if fam_le < 256 {
+                fam_le
+            } else {
+                fam_be
+            };
+            match fam {
+                2 => ip_framing(4, &data[4..], None),
+                10 | 24 | 28 | 30 => ip_framing(6, &data[4..], None),
+                _ => Framing::NonIp,
+            }
+        }
+        _ => Framing::Skip("unsupported link type"),
+    }
+}
+
+fn ip_framing(ver: u8, data: &[u8], src_mac: Option<[u8; 6]>) -> Framing<'_> {
+    Framing::Ip { ver, data, src_mac }
+}
+
+/// An Ethernet frame: up to [`MAX_VLAN_TAGS`] 802.1Q/802.1ad tags, then
+/// IP or a PPPoE session.
+fn ethernet_framing(data: &[u8]) -> Framing<'_> {
+    if data.len() < 14 {
+        return Framing::Cut("truncated link header");
+    }
+    let src_mac = data[6..12].try_into().ok();
+    let mut et = u16::from_be_bytes([data[12], data[13]]);
+    let mut off = 14;
+    let mut tags = 0;
+    while matches!(et, 0x8100 | 0x88a8 | 0x9100) {
+        tags += 1;
+        if tags > MAX_VLAN_TAGS || data.len() < off + 4 {
+            return Framing::Cut("truncated vlan header");
+        }
+        et = u16::from_be_bytes([data[off + 2], data[off + 3]]);
+        off += 4;
+    }
+    if et == 0x8864 {
+        // PPPoE session: 6-byte header, then a PPP protocol number.
+        if data.len() < off + 8 {
+            return Framing::Cut("truncated pppoe header");
+        }
+        let pp = u16::from_be_bytes([data[off + 6], data[off + 7]]);
+        return ppp_framing(pp, &data[off + 8..], src_mac);
+    }
+    ethertype_framing(et, &data[off..], src_mac)
+}
+
+fn ethertype_framing(et: u16, data: &[u8], src_mac: Option<[u8; 6]>) -> Framing<'_> {
+    match et {
+        0x0800 => ip_framing(4, data, src_mac),
+        0x86dd => ip_framing(6, data, src_mac),
+        0x8100 | 0x88a8 => {
+            if data.len() < 4 {
+                return Framing::Cut("truncated vlan header");
+            }
+            let inner = u16::from_be_bytes([data[2], data[3]]);
+            if matches!(inner, 0x8100 | 0x88a8) {
+                return Framing::NonIp;
+            }
+            ethertype_framing(inner, &data[4..], src_mac)
+        }
+        _ => Framing::NonIp,
+    }
+}
+
+/// A PPP protocol number: IPv4 or IPv6, else not IP.
+fn ppp_framing(pp: u16, data: &[u8], src_mac: Option<[u8; 6]>) -> Framing<'_> {
+    match pp {
+        0x0021 => ip_framing(4, data, src_mac),
+        0x0057 => ip_framing(6, data, src_mac),
+        _ => Framing::NonIp,
+    }
+}
+
 impl Engine<'_> {
     /// Decodes one frame of link type `link` (the pcap LINKTYPE_ value).
     pub(super) fn link(&mut self, ctx: Ctx, link: u32, data: &[u8], sink: &mut dyn FlowSink) {
-        match link {
-            1 => self.ethernet(ctx, data, sink),
-            113 => {
-                if data.len() < 16 {
-                    return self.cut(ctx, "truncated link header");
+        self.framed(ctx, framing(link, data), sink)
+    }
+
+    /// Goes on from a framed link layer: IP is decoded, the rest counted.
+    fn framed(&mut self, mut ctx: Ctx, f: Framing<'_>, sink: &mut dyn FlowSink) {
+        match f {
+            Framing::Ip { ver, data, src_mac } => {
+                if src_mac.is_some() {
+                    ctx.src_mac = src_mac;
                 }
-                let et = u16::from_be_bytes([data[14], data[15]]);
-                self.ethertype(ctx, et, &data[16..], sink)
+                self.ip(ctx, ver, data, sink)
             }
-            276 => {
-                if data.len() < 20 {
-                    return self.cut(ctx, "truncated link header");
-                }
-                let et = u16::from_be_bytes([data[0], data[1]]);
-                self.ethertype(ctx, et, &data[20..], sink)
-            }
-            101 | 12 | 14 => self.raw_ip(ctx, data, sink),
-            228 => self.ip(ctx, 4, data, sink),
-            229 => self.ip(ctx, 6, data, sink),
-            0 | 108 => {
-                if data.len() < 4 {
-                    return self.cut(ctx, "truncated link header");
-                }
-                let fam_le = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-                let fam_be = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
-                let fam = if link == 108 {
-                    fam_be
-                } else if fam_le < 256 {
-                    fam_le
-                } else {
-                    fam_be
-                };
-                match fam {
-                    2 => self.ip(ctx, 4, &data[4..], sink),
-                    10 | 24 | 28 | 30 => self.ip(ctx, 6, &data[4..], sink),
-                    _ => self.summary.non_ip += 1,
-                }
-            }
-            _ => self.skip("unsupported link type"),
+            Framing::NonIp => self.summary.non_ip += 1,
+            Framing::Cut(reason) => self.cut(ctx, reason),
+            Framing::Skip(reason) => self.skip(reason),
         }
     }
 
@@ -124,67 +225,14 @@ impl Engine<'_> {
         }
     }
 
-    fn ethernet(&mut self, mut ctx: Ctx, data: &[u8], sink: &mut dyn FlowSink) {
-        if data.len() < 14 {
-            return self.cut(ctx, "truncated link header");
-        }
-        ctx.src_mac = data[6..12].try_into().ok();
-        let mut et = u16::from_be_bytes([data[12], data[13]]);
-        let mut off = 14;
-        let mut tags = 0;
-        while matches!(et, 0x8100 | 0x88a8 | 0x9100) {
-            tags += 1;
-            if tags > MAX_VLAN_TAGS || data.len() < off + 4 {
-                return self.cut(ctx, "truncated vlan header");
-            }
-            et = u16::from_be_bytes([data[off + 2], data[off + 3]]);
-            off += 4;
-        }
-        if et == 0x8864 {
-            // PPPoE session: 6-byte header, then a PPP protocol number.
-            if data.len() < off + 8 {
-                return self.cut(ctx, "truncated pppoe header");
-            }
-            let pp = u16::from_be_bytes([data[off + 6], data[off + 7]]);
-            return self.ppp_proto(ctx, pp, &data[off + 8..], sink);
-        }
-        self.ethertype(ctx, et, &data[off..], sink)
+    /// An Ethernet frame inside a tunnel (GRE 0x6558, ERSPAN).
+    fn ethernet(&mut self, ctx: Ctx, data: &[u8], sink: &mut dyn FlowSink) {
+        self.framed(ctx, ethernet_framing(data), sink)
     }
 
-    fn ethertype(&mut self, ctx: Ctx, et: u16, data: &[u8], sink: &mut dyn FlowSink) {
-        match et {
-            0x0800 => self.ip(ctx, 4, data, sink),
-            0x86dd => self.ip(ctx, 6, data, sink),
-            0x8100 | 0x88a8 => {
-                if data.len() < 4 {
-                    return self.cut(ctx, "truncated vlan header");
-                }
-                let inner = u16::from_be_bytes([data[2], data[3]]);
-                if matches!(inner, 0x8100 | 0x88a8) {
-                    self.summary.non_ip += 1;
-                    return;
-                }
-                self.ethertype(ctx, inner, &data[4..], sink)
-            }
-            _ => self.summary.non_ip += 1,
-        }
-    }
-
+    /// A PPP payload inside a tunnel (enhanced GRE).
     fn ppp_proto(&mut self, ctx: Ctx, pp: u16, data: &[u8], sink: &mut dyn FlowSink) {
-        match pp {
-            0x0021 => self.ip(ctx, 4, data, sink),
-            0x0057 => self.ip(ctx, 6, data, sink),
-            _ => self.summary.non_ip += 1,
-        }
-    }
-
-    fn raw_ip(&mut self, ctx: Ctx, data: &[u8], sink: &mut dyn FlowSink) {
-        match data.first().map(|b| b >> 4) {
-            Some(4) => self.ip(ctx, 4, data, sink),
-            Some(6) => self.ip(ctx, 6, data, sink),
-            None => self.cut(ctx, "truncated ip header"),
-            _ => self.skip("malformed ip header"),
-        }
+        self.framed(ctx, ppp_framing(pp, data, None), sink)
     }
 
     fn ip(&mut self, ctx: Ctx, ver: u8, data: &[u8], sink: &mut dyn FlowSink) {

@@ -16,6 +16,8 @@ mod table;
 mod tcp_state;
 mod uid;
 
+pub(crate) use decode::{framing, Framing};
+
 use crate::frag::FragTable;
 use crate::tcp::Endpoint;
 use crate::{CaptureSummary, ChecksumMode, EngineConfig, FlowSink};
