@@ -187,39 +187,36 @@ pub fn read_parallel<'w>(
                         ..Default::default()
                     };
                     let mut skips = std::mem::take(&mut e.skips);
-                    if let Some(m) = map {
-                        let range = line_range(m.bytes(), start as usize, end as usize);
-                        let res = crate::read::read_mapped(
-                            m,
-                            range,
-                            &name,
-                            opts,
-                            &mut |q| e.observe(q, path),
-                            &mut skips,
-                            &mut stats,
-                        );
-                        if let Err(err) = res {
-                            stats.error = Some(err.to_string());
+                    // The mapped file's range, or the file opened at it.
+                    let res = match map {
+                        Some(m) => {
+                            let range = line_range(m.bytes(), start as usize, end as usize);
+                            crate::read::read_mapped(
+                                m,
+                                range,
+                                &name,
+                                opts,
+                                &mut |q| e.observe(q, path),
+                                &mut skips,
+                                &mut stats,
+                            )
+                            .map_err(|err| err.to_string())
                         }
-                        e.skips = skips;
-                        e.files.push(stats);
-                        return e;
-                    }
-                    match open_range(path, start, end) {
-                        Ok(mut r) => {
-                            let res = read_from(
+                        None => match open_range(path, start, end) {
+                            Ok(mut r) => read_from(
                                 &mut r,
                                 &name,
                                 opts,
                                 &mut |q| e.observe(q, path),
                                 &mut skips,
                                 &mut stats,
-                            );
-                            if let Err(err) = res {
-                                stats.error = Some(err.to_string());
-                            }
-                        }
-                        Err(err) => stats.error = Some(format!("{name}: {err}")),
+                            )
+                            .map_err(|err| err.to_string()),
+                            Err(err) => Err(format!("{name}: {err}")),
+                        },
+                    };
+                    if let Err(err) = res {
+                        stats.error = Some(err);
                     }
                     e.skips = skips;
                     e.files.push(stats);
